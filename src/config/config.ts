@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseSecretKey } from './secret-key';
+
+export type Mode = 'serve' | 'work' | 'all';
+
+export interface ConnectorCredentials {
+  clientId: string;
+  clientSecret: string | undefined;
+  apiUrl: string;
+}
+
+/** What config needs to know about a connector: the env prefix and default API base URL. */
+export interface ConnectorEnvSpec {
+  name: string;
+  envPrefix: string;
+  defaultApiUrl: string;
+}
+
+export interface Config {
+  mode: Mode;
+  port: number;
+  host: string;
+  publicUrl: string;
+  redisUrl: string | undefined;
+  keyPrefix: string;
+  adminToken: string;
+  secretKey: Buffer;
+  /** True when no connector has credentials: fakes are started and a demo installation is created. */
+  demo: boolean;
+  /** Secrets we made up because demo mode allows it; printed once so a person can use them. */
+  generated: { adminToken: boolean; secretKey: boolean };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  httpTimeoutMs: number;
+  stateTtlS: number;
+  pollIntervalS: number | undefined;
+  connectors: Record<string, ConnectorCredentials>;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const absoluteHttpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const baseSchema = z.object({
+  MODE: z.enum(['serve', 'work', 'all']).default('all'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: absoluteHttpUrl.optional(),
+  REDIS_URL: z
+    .string()
+    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
+    .default('sm'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SECRET_KEY: z.string().optional(),
+  DEMO: z.enum(['true', 'false', '1', '0']).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  OAUTH_STATE_TTL_S: z.coerce.number().int().min(30).max(3600).default(600),
+  POLL_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
+});
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+}
+
+/**
+ * Environment → typed Config. Runs before anything connects; every problem is reported at once,
+ * each naming its variable. The mode may come from argv and overrides MODE.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  connectors: readonly ConnectorEnvSpec[],
+  modeArg?: string,
+): Config {
+  const problems: string[] = [];
+  const parsed = baseSchema.safeParse(env);
+  if (!parsed.success) problems.push(...problemsOf(parsed.error));
+
+  const credentials: Record<string, ConnectorCredentials> = {};
+  let anyConfigured = false;
+  for (const spec of connectors) {
+    const idVar = `${spec.envPrefix}_CLIENT_ID`;
+    const secretVar = `${spec.envPrefix}_CLIENT_SECRET`;
+    const urlVar = `${spec.envPrefix}_API_URL`;
+    const clientId = env[idVar];
+    const apiUrl = absoluteHttpUrl.safeParse(env[urlVar] ?? spec.defaultApiUrl);
+    if (!apiUrl.success) problems.push(`${urlVar}: must be an absolute http(s) URL`);
+    if (clientId !== undefined && clientId.trim() === '') problems.push(`${idVar}: must not be empty when set`);
+    if (clientId && apiUrl.success) {
+      anyConfigured = true;
+      credentials[spec.name] = { clientId, clientSecret: env[secretVar] || undefined, apiUrl: apiUrl.data };
+    }
+  }
+
+  let mode: Mode | undefined;
+  if (modeArg !== undefined) {
+    if (modeArg === 'serve' || modeArg === 'work' || modeArg === 'all') mode = modeArg;
+    else problems.push(`mode argument: must be one of serve, work, all (got "${modeArg}")`);
+  }
+
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const v = parsed.data;
+
+  const demo = v.DEMO === undefined ? !anyConfigured : v.DEMO === 'true' || v.DEMO === '1';
+  let secretKey: Buffer | undefined;
+  if (v.SECRET_KEY !== undefined) {
+    secretKey = parseSecretKey(v.SECRET_KEY);
+    if (!secretKey) problems.push('SECRET_KEY: must be 32 bytes, as 64 hex characters or base64');
+  } else if (!demo) {
+    problems.push('SECRET_KEY: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
+  }
+  if (v.ADMIN_TOKEN === undefined && !demo) problems.push('ADMIN_TOKEN: required (at least 16 characters)');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    mode: mode ?? v.MODE,
+    port: v.PORT,
+    host: v.HOST,
+    publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    redisUrl: v.REDIS_URL,
+    keyPrefix: v.KEY_PREFIX,
+    adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
+    secretKey: secretKey ?? randomBytes(32),
+    demo,
+    generated: { adminToken: v.ADMIN_TOKEN === undefined, secretKey: v.SECRET_KEY === undefined },
+    logLevel: v.LOG_LEVEL,
+    httpTimeoutMs: v.HTTP_TIMEOUT_MS,
+    stateTtlS: v.OAUTH_STATE_TTL_S,
+    pollIntervalS: v.POLL_INTERVAL_S,
+    connectors: credentials,
+  };
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { oauthProviderSchema, type OAuthProvider } from './provider';
+
+/** What a connector's fake cloud offers the demo: where it listens and the client id it accepts. */
+export interface RunningFake {
+  url: string;
+  clientId: string;
+  /** Shown on the console in demo mode so a person can sign in at the fake. */
+  loginHint?: string;
+  stop(): Promise<void>;
+}
+
+export interface ConnectorDefinition {
+  /** URL segment and folder name: lower-case letters, digits and dashes. */
+  name: string;
+  title: string;
+  /** At most one installation of this connector per location; all devices live under it. */
+  singleInstance: boolean;
+  /** Environment prefix: `${envPrefix}_CLIENT_ID`, `_CLIENT_SECRET`, `_API_URL`. Defaults to NAME upper-cased. */
+  envPrefix?: string;
+  defaultApiUrl: string;
+  provider: OAuthProvider;
+  /** Starts the connector's fake cloud for the demo. */
+  startFake?: () => Promise<RunningFake>;
+}
+
+const definitionSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes'),
+  title: z.string().min(1),
+  singleInstance: z.boolean(),
+  envPrefix: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/)
+    .optional(),
+  defaultApiUrl: z.string().url(),
+  provider: oauthProviderSchema,
+  startFake: z.function().optional(),
+});
+
+/** A loaded, validated connector. */
+export interface Connector extends ConnectorDefinition {
+  envPrefix: string;
+}
+
+export function defineConnector<const T extends ConnectorDefinition>(definition: T): T {
+  return definition;
+}
+
+/** Throws a readable message naming each bad field. */
+export function validateDefinition(value: unknown): Connector {
+  const parsed = definitionSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(definition)'}: ${i.message}`);
+    throw new Error(problems.join('; '));
+  }
+  const definition = value as ConnectorDefinition;
+  return { ...definition, envPrefix: definition.envPrefix ?? definition.name.toUpperCase().replace(/-/g, '_') };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * A provider's OAuth quirks, as data (Nango's field set). Paths are relative to the connector's
+ * API base URL (e.g. ECOBEE_API_URL), so tests and the demo point a whole connector at its fake
+ * with one variable.
+ */
+export const oauthProviderSchema = z.object({
+  authorizePath: z.string().startsWith('/'),
+  tokenPath: z.string().startsWith('/'),
+  scopes: z.array(z.string().min(1)).readonly(),
+  scopeSeparator: z.enum([' ', ',', '+']),
+  /** Where client credentials go: form fields (`body`) or an HTTP Basic header (`basic`). */
+  clientAuth: z.enum(['body', 'basic']),
+  /**
+   * Where grant parameters go on the token endpoint. `query` also puts them in the query string,
+   * for providers that document that form (ecobee); the form body always carries them too.
+   */
+  tokenParams: z.enum(['query', 'body']),
+  pkce: z.boolean(),
+  /** Static extra parameters for the authorize URL. */
+  authorizeParams: z.record(z.string(), z.string()).optional(),
+  /** Static extra parameters for refresh requests (ecobee: ecobee_type=jwt). */
+  refreshParams: z.record(z.string(), z.string()).optional(),
+});
+
+export type OAuthProvider = z.infer<typeof oauthProviderSchema>;

@@ -1,0 +1,38 @@
+/**
+ * The one catalogue of error codes. A code's HTTP status and default message live here, as data,
+ * so the renderer and the call sites agree. Families: http, auth, oauth, config, cloud.
+ */
+export const ERROR_CATALOGUE = {
+  // http
+  bad_request: { status: 400, message: 'The request is invalid.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unsupported_media_type: { status: 415, message: 'The request body must be JSON.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  not_found: { status: 404, message: 'Not found.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed.' },
+  conflict: { status: 409, message: 'Conflict.' },
+  already_installed: { status: 409, message: 'This connector is already installed at this location.' },
+  server_error: { status: 500, message: 'Internal server error.' },
+  service_unavailable: { status: 503, message: 'A dependency is unavailable; try again shortly.' },
+  // auth
+  unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
+  // oauth linking
+  unknown_connector: { status: 404, message: 'Unknown connector.' },
+  invalid_state: { status: 400, message: 'The authorization request is unknown, expired or already used.' },
+  state_expired: { status: 400, message: 'The authorization request has expired.' },
+  state_mismatch: { status: 400, message: 'The authorization request was started for something else.' },
+  browser_mismatch: { status: 400, message: 'The authorization request was started in another browser.' },
+  missing_code: { status: 400, message: 'The provider did not return an authorization code.' },
+  access_denied: { status: 400, message: 'Access was denied at the provider.' },
+  provider_error: { status: 400, message: 'The provider returned an error.' },
+  token_exchange_failed: { status: 400, message: 'The provider refused to issue tokens.' },
+  not_linked: { status: 409, message: 'The installation is not linked to an account.' },
+  // cloud calls
+  cloud_unavailable: { status: 502, message: 'The third-party cloud did not answer in time.' },
+  cloud_error: { status: 502, message: 'The third-party cloud returned an error.' },
+  reauth_required: { status: 409, message: 'The installation must be linked again.' },
+  unknown_command: { status: 400, message: 'Unknown command.' },
+  invalid_arguments: { status: 400, message: 'Invalid command arguments.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,41 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { AppError } from '../../../errors';
+import { createInstallation } from '../../../installations/create';
+import type { Services } from '../../../services';
+import type { RequestState } from '../../context';
+import { parseBody } from '../../validate';
+
+const createBody = z.object({
+  connector: z.string().min(1).max(40),
+  locationId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s]+$/, 'must not contain white space'),
+});
+
+const listQuery = z.object({ locationId: z.string().min(1).max(200).optional() });
+
+export function installationRoutes(services: Services): Router<RequestState> {
+  const router = new Router<RequestState>({ prefix: '/api/installations' });
+
+  router.post('/', async (ctx) => {
+    const body = parseBody(createBody, ctx.request.body);
+    ctx.status = 201;
+    ctx.body = await createInstallation(services, body);
+  });
+
+  router.get('/', async (ctx) => {
+    const query = parseBody(listQuery, ctx.query);
+    ctx.body = await services.installations.list(query.locationId === undefined ? {} : { locationId: query.locationId });
+  });
+
+  router.get('/:id', async (ctx) => {
+    const installation = await services.installations.get(ctx.params['id'] ?? '');
+    if (!installation) throw new AppError('not_found', { message: 'No such installation.' });
+    ctx.body = installation;
+  });
+
+  return router;
+}

@@ -1,0 +1,17 @@
+import Router from '@koa/router';
+import { isRedisReady } from '../../store/redis';
+import type { Services } from '../../services';
+import type { RequestState } from '../context';
+
+export function healthRoutes(services: Pick<Services, 'redis'>): Router<RequestState> {
+  const router = new Router<RequestState>();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const redis = await isRedisReady(services.redis);
+    ctx.status = redis ? 200 : 503;
+    ctx.body = { status: redis ? 'ready' : 'unavailable', redis: redis ? 'up' : 'down' };
+  });
+  return router;
+}

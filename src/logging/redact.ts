@@ -1,0 +1,36 @@
+/**
+ * The one list of paths pino censors. Anything token-shaped that might reach a log line is named
+ * here, at any nesting depth we log (HA's TO_REDACT, Nango's redactHeaders).
+ */
+export const REDACT_PATHS: string[] = [
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'cookie',
+  'access_token',
+  'refresh_token',
+  'accessToken',
+  'refreshToken',
+  'client_secret',
+  'clientSecret',
+  'code',
+  'state',
+  'password',
+  'token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.code',
+  '*.state',
+  '*.password',
+  '*.token',
+  'query.access_token',
+  'query.code',
+  'query.state',
+  'req.query',
+];

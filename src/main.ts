@@ -1,0 +1,120 @@
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config/config';
+import { ConnectorLoadError, loadConnectors } from './connectors/registry';
+import type { RunningFake } from './connectors/define-connector';
+import { createDemoInstallations } from './demo/demo';
+import { createApp } from './http/app';
+import { createLogger } from './logging/logger';
+import { buildServices, enableConnectors } from './runtime/build-services';
+import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './runtime/redis-bootstrap';
+import { createRedis } from './store/redis';
+
+/** Cleanup steps run in reverse order of start; every step runs even if one fails. */
+const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<RunningFake[]> {
+  const fakes: RunningFake[] = [];
+  for (const [name, definition] of definitions) {
+    if (config.connectors[name] || !definition.startFake) continue;
+    const fake = await definition.startFake();
+    fakes.push(fake);
+    config.connectors[name] = { clientId: fake.clientId, clientSecret: undefined, apiUrl: fake.url };
+    cleanups.push({ name: `fake ${name}`, run: () => fake.stop() });
+  }
+  return fakes;
+}
+
+async function main(): Promise<void> {
+  let definitions;
+  try {
+    definitions = await loadConnectors();
+  } catch (err) {
+    if (err instanceof ConnectorLoadError) fail(err.message, 1);
+    throw err;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(
+      process.env,
+      [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
+      process.argv[2],
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+
+  if (config.demo) await startFakes(config, definitions);
+
+  let endpoint: RedisEndpoint;
+  try {
+    endpoint = await resolveRedis(config.redisUrl);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) fail(err.message, 1);
+    throw err;
+  }
+  if (endpoint.stop) cleanups.push({ name: 'private redis-server', run: endpoint.stop });
+  log.info({ redis: endpoint.origin }, 'redis selected');
+
+  const redis = createRedis(endpoint.url);
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
+
+  const services = buildServices({ config, log, redis, connectors: enableConnectors(definitions, config) });
+  if (services.connectors.size === 0) log.warn('no connector is enabled: set <NAME>_CLIENT_ID, or run in demo mode');
+
+  if (config.mode !== 'work') {
+    const app = createApp(services);
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+    });
+    cleanups.push({
+      name: 'http server',
+      run: () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+    });
+    log.info({ port: config.port, publicUrl: config.publicUrl, mode: config.mode }, 'host listening');
+  }
+
+  if (config.demo && config.mode !== 'work') {
+    const installs = await createDemoInstallations(services);
+    const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
+    if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);
+    for (const inst of installs) {
+      const fake = definitions.get(inst.connector);
+      lines.push('', `  ${fake?.title ?? inst.connector}: open this link in a browser to link the demo account:`, `    ${inst.setupUrl}`);
+    }
+    lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    for (const step of cleanups.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        log.warn({ step: step.name, err: (err as Error).message }, 'cleanup step failed');
+      }
+    }
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const VERSION = 'v1';
+const IV_BYTES = 12;
+
+/**
+ * AES-256-GCM with the record's own id as associated data, so a ciphertext copied under another
+ * installation's key fails to decrypt instead of silently lending that installation its tokens.
+ * Format: v1.<iv>.<tag>.<ciphertext>, each base64url.
+ */
+export function encrypt(key: Buffer, plaintext: string, associatedData: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+}
+
+export function decrypt(key: Buffer, sealed: string, associatedData: string): string {
+  const [version, iv, tag, body] = sealed.split('.');
+  if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) {
+    throw new Error('unrecognised ciphertext format');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+}
+
+/** A bearer secret: 32 random bytes, URL-safe. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Tokens we issue are stored only as this digest; they carry 256 bits, so no slow hash is needed. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/** Constant-time comparison of two strings of possibly different lengths. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  // Hashing first gives equal-length inputs, so the length check itself leaks nothing useful.
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+/** Does `presented` hash to `storedHash`? Constant time in the stored value. */
+export function tokenMatchesHash(presented: string, storedHash: string): boolean {
+  return constantTimeEqual(hashToken(presented), storedHash);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+const specs = [{ name: 'ecobee', envPrefix: 'ECOBEE', defaultApiUrl: 'https://api.ecobee.com' }];
+const HEX_KEY = 'a'.repeat(64);
+const prod = { ECOBEE_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20), SECRET_KEY: HEX_KEY };
+
+function problems(env: Record<string, string>, mode?: string): string[] {
+  try {
+    loadConfig(env, specs, mode);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('loadConfig({}) => demo mode with generated secrets and documented defaults', () => {
+    const c = loadConfig({}, specs);
+    expect(c.demo).toBe(true);
+    expect(c.port).toBe(3000);
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.keyPrefix).toBe('sm');
+    expect(c.mode).toBe('all');
+    expect(c.secretKey).toHaveLength(32);
+    expect(c.generated).toEqual({ adminToken: true, secretKey: true });
+    expect(c.connectors).toEqual({});
+  });
+
+  it('loadConfig(credentials) => production mode with the connector enabled and its API URL', () => {
+    const c = loadConfig({ ...prod, ECOBEE_API_URL: 'http://127.0.0.1:9999/' }, specs);
+    expect(c.demo).toBe(false);
+    expect(c.connectors['ecobee']).toEqual({ clientId: 'abc', clientSecret: undefined, apiUrl: 'http://127.0.0.1:9999' });
+  });
+
+  it('loadConfig => default ECOBEE_API_URL is https://api.ecobee.com', () => {
+    expect(loadConfig(prod, specs).connectors['ecobee']?.apiUrl).toBe('https://api.ecobee.com');
+  });
+
+  it('loadConfig => PUBLIC_URL follows PORT and loses its trailing slash', () => {
+    expect(loadConfig({ ...prod, PORT: '8080' }, specs).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ ...prod, PUBLIC_URL: 'https://sm.example.com/' }, specs).publicUrl).toBe('https://sm.example.com');
+  });
+
+  it('loadConfig => SECRET_KEY accepted as hex and as base64', () => {
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ...prod, SECRET_KEY: b64 }, specs).secretKey).toEqual(Buffer.alloc(32, 7));
+    expect(loadConfig(prod, specs).secretKey).toEqual(Buffer.from(HEX_KEY, 'hex'));
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://x.example' }, 'PUBLIC_URL'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ KEY_PREFIX: 'bad prefix!' }, 'KEY_PREFIX'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ SECRET_KEY: 'abcd' }, 'SECRET_KEY'],
+    [{ SECRET_KEY: 'g'.repeat(64) }, 'SECRET_KEY'],
+    [{ ECOBEE_API_URL: 'nope' }, 'ECOBEE_API_URL'],
+    [{ ECOBEE_CLIENT_ID: '' }, 'ECOBEE_CLIENT_ID'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ HTTP_TIMEOUT_MS: '5' }, 'HTTP_TIMEOUT_MS'],
+  ])('loadConfig(%o) => ConfigError naming %s', (bad, variable) => {
+    const found = problems({ ...prod, ...bad });
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.join('\n')).toContain(variable);
+  });
+
+  it('loadConfig(credentials without secrets) => names both ADMIN_TOKEN and SECRET_KEY', () => {
+    const found = problems({ ECOBEE_CLIENT_ID: 'abc' });
+    expect(found.some((p) => p.startsWith('ADMIN_TOKEN'))).toBe(true);
+    expect(found.some((p) => p.startsWith('SECRET_KEY'))).toBe(true);
+  });
+
+  it('loadConfig(mode argument) => mode set; an unknown mode is a ConfigError', () => {
+    expect(loadConfig(prod, specs, 'work').mode).toBe('work');
+    expect(problems(prod, 'fly').join()).toContain('mode');
+  });
+});

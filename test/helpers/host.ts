@@ -1,0 +1,103 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { FakeEcobee, type FakeEcobeeOptions } from '../../connectors/ecobee/fake/server';
+import { loadConfig, type Config } from '../../src/config/config';
+import { loadConnectors } from '../../src/connectors/registry';
+import { createApp } from '../../src/http/app';
+import { createLogger } from '../../src/logging/logger';
+import { buildServices, enableConnectors } from '../../src/runtime/build-services';
+import type { Services } from '../../src/services';
+import { createRedis } from '../../src/store/redis';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestHost {
+  url: string;
+  services: Services;
+  fake: FakeEcobee;
+  config: Config;
+  /** A second Redis connection for inspecting what the host wrote. */
+  inspect: Redis;
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestHost(
+  options: { fake?: FakeEcobeeOptions; env?: Record<string, string>; now?: () => number } = {},
+): Promise<TestHost> {
+  const fake = await FakeEcobee.start(options.fake);
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const definitions = await loadConnectors();
+  const config = loadConfig(
+    {
+      PUBLIC_URL: url,
+      REDIS_URL: inject('redisUrl'),
+      KEY_PREFIX: `test-${randomUUID()}`,
+      ADMIN_TOKEN,
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      ECOBEE_CLIENT_ID: fake.clientId,
+      ECOBEE_API_URL: fake.url,
+      LOG_LEVEL: 'silent',
+      HTTP_TIMEOUT_MS: '2000',
+      ...options.env,
+    },
+    [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
+  );
+  const redis = createRedis(config.redisUrl ?? '');
+  const inspect = new Redis(config.redisUrl ?? '', { maxRetriesPerRequest: 1 });
+  inspect.on('error', () => undefined);
+  redis.on('error', () => undefined);
+  const services = buildServices({
+    config,
+    log: createLogger('silent'),
+    redis,
+    connectors: enableConnectors(definitions, config),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const app = createApp(services);
+  server.on('request', app.callback());
+  return {
+    url,
+    services,
+    fake,
+    config,
+    inspect,
+    admin: (path, init = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...init.headers },
+      }),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fake.stop();
+      if (inspect.status === 'ready') {
+        const keys = await inspect.keys(`${config.keyPrefix}:*`);
+        if (keys.length) await inspect.del(...keys);
+      }
+      redis.disconnect();
+      inspect.disconnect();
+    },
+  };
+}
+
+/** Every key under this host's prefix with its raw value, for "no plaintext token anywhere" checks. */
+export async function dumpKeys(host: TestHost): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const key of await host.inspect.keys(`${host.config.keyPrefix}:*`)) {
+    const type = await host.inspect.type(key);
+    if (type === 'string') out.set(key, (await host.inspect.get(key)) ?? '');
+    else if (type === 'hash') out.set(key, JSON.stringify(await host.inspect.hgetall(key)));
+    else if (type === 'set') out.set(key, JSON.stringify(await host.inspect.smembers(key)));
+    else if (type === 'list') out.set(key, JSON.stringify(await host.inspect.lrange(key, 0, -1)));
+    else if (type === 'zset') out.set(key, JSON.stringify(await host.inspect.zrange(key, '0', '-1', 'WITHSCORES')));
+    else if (type === 'stream') out.set(key, JSON.stringify(await host.inspect.xrange(key, '-', '+')));
+    else out.set(key, `<${type}>`);
+  }
+  return out;
+}
