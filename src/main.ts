@@ -7,6 +7,7 @@ import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
 import { buildServices, enableConnectors } from './runtime/build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './runtime/redis-bootstrap';
+import { startWorkers } from './runtime/workers';
 import { createRedis } from './store/redis';
 
 /** Cleanup steps run in reverse order of start; every step runs even if one fails. */
@@ -66,8 +67,16 @@ async function main(): Promise<void> {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
 
-  const services = buildServices({ config, log, redis, connectors: enableConnectors(definitions, config) });
+  const services = buildServices({ config, log, redis, redisUrl: endpoint.url, connectors: enableConnectors(definitions, config) });
   if (services.connectors.size === 0) log.warn('no connector is enabled: set <NAME>_CLIENT_ID, or run in demo mode');
+
+  cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
+
+  if (config.mode !== 'serve') {
+    const workers = startWorkers(services);
+    cleanups.push({ name: 'workers', run: () => workers.close() });
+    log.info({ mode: config.mode }, 'workers started');
+  }
 
   if (config.mode !== 'work') {
     const app = createApp(services);

@@ -1,4 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { AuthorizedClients } from './cloud/authorized-client';
+import type { DeviceStore } from './devices/device-store';
+import type { EventLog } from './events/event-log';
+import type { PollScheduler } from './queues/poll-queue';
 import type { Config, ConnectorCredentials } from './config/config';
 import type { Connector } from './connectors/define-connector';
 import type { Logger } from './logging/logger';
@@ -23,5 +27,19 @@ export interface Services {
   installations: InstallationStore;
   tokens: TokenStore;
   states: StateStore;
+  events: EventLog;
+  /** The authorized HTTP client factory: the only way to call a cloud. */
+  clients: AuthorizedClients;
+  devices: DeviceStore;
+  /** Producer side of the poll queue (schedules, immediate polls); workers run elsewhere. */
+  scheduler: PollScheduler;
+  /** Where BullMQ workers connect (the resolved Redis, which REDIS_URL may not name). */
+  redisUrl: string;
   now: () => number;
+}
+
+/** Poll interval for a connector: POLL_INTERVAL_S when set, else the connector's own. */
+export function pollIntervalMs(services: Services, connector: EnabledConnector): number {
+  const override = services.config.pollIntervalS;
+  return override === undefined ? connector.definition.poll.intervalMs : override * 1000;
 }

@@ -33,6 +33,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   httpTimeoutMs: number;
   stateTtlS: number;
+  /** The refresh lock's lifetime: how long a crashed refresher can hold up others. */
+  refreshLockTtlMs: number;
   pollIntervalS: number | undefined;
   connectors: Record<string, ConnectorCredentials>;
 }
@@ -72,6 +74,7 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   OAUTH_STATE_TTL_S: z.coerce.number().int().min(30).max(3600).default(600),
+  REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   POLL_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
 });
 
@@ -142,6 +145,8 @@ export function loadConfig(
     logLevel: v.LOG_LEVEL,
     httpTimeoutMs: v.HTTP_TIMEOUT_MS,
     stateTtlS: v.OAUTH_STATE_TTL_S,
+    // Three attempts with their timeouts and backoff (≤ 5.25 s) must fit inside the lock.
+    refreshLockTtlMs: v.REFRESH_LOCK_TTL_MS ?? 3 * v.HTTP_TIMEOUT_MS + 10_000,
     pollIntervalS: v.POLL_INTERVAL_S,
     connectors: credentials,
   };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Classification, CloudResponse } from '../cloud/types';
+import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
 
 /** What a connector's fake cloud offers the demo: where it listens and the client id it accepts. */
@@ -20,6 +22,21 @@ export interface ConnectorDefinition {
   envPrefix?: string;
   defaultApiUrl: string;
   provider: OAuthProvider;
+  /**
+   * What a cloud answer means. Default: 401 → token_expired, 429/5xx → retry, other 4xx → fatal.
+   * Clouds that signal expiry differently (ecobee: status.code 14 in a 500) declare it here.
+   */
+  classify?: (response: CloudResponse) => Classification;
+  /** Open requests allowed per account at once (ecobee: no more than 2–3). Default 4. */
+  maxConcurrentRequests?: number;
+  /** Refresh this long before the token's stated expiry. Default 120 s. */
+  refreshMarginMs?: number;
+  /** Lists the account's devices, for the user to choose from. */
+  discover: (ctx: ConnectorContext) => Promise<DiscoveredDevice[]>;
+  /** Fetches device state; may answer "unchanged" cheaply when the cloud offers change markers. */
+  poll: PollDefinition;
+  /** Commands by name, e.g. setHeatingSetpoint. */
+  commands: Record<string, CommandDefinition>;
   /** Starts the connector's fake cloud for the demo. */
   startFake?: () => Promise<RunningFake>;
 }
@@ -34,6 +51,12 @@ const definitionSchema = z.object({
     .optional(),
   defaultApiUrl: z.string().url(),
   provider: oauthProviderSchema,
+  classify: z.function().optional(),
+  maxConcurrentRequests: z.number().int().min(1).max(100).optional(),
+  refreshMarginMs: z.number().int().min(0).optional(),
+  discover: z.function(),
+  poll: z.object({ intervalMs: z.number().int().min(1000), run: z.function() }),
+  commands: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), z.object({ input: z.custom<object>((v) => typeof v === 'object' && v !== null), run: z.function() })),
   startFake: z.function().optional(),
 });
 

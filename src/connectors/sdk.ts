@@ -1,3 +1,13 @@
 /** The only module a connector imports from the framework. */
 export { defineConnector, type ConnectorDefinition, type RunningFake } from './define-connector';
 export type { OAuthProvider } from './provider';
+export type { Classification, CloudHttp, CloudRequest, CloudResponse } from '../cloud/types';
+export {
+  defineCommand,
+  type CommandDefinition,
+  type CommandTarget,
+  type ConnectorContext,
+  type PollDefinition,
+  type PollResult,
+} from './context';
+export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../devices/types';

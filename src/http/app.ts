@@ -5,6 +5,8 @@ import type { RequestState } from './context';
 import { errorHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
 import { requireAdmin } from './middleware/require-admin';
+import { deviceRoutes } from './routes/api/devices';
+import { eventRoutes } from './routes/api/events';
 import { installationRoutes } from './routes/api/installations';
 import { linkingRoutes } from './routes/connectors/linking';
 import { healthRoutes } from './routes/health';
@@ -34,7 +36,9 @@ export function createApp(services: Services): Koa<RequestState> {
     if (!ctx.path.startsWith('/api/')) return next();
     return admin(ctx, () => json(ctx, next));
   });
-  app.use(installations.routes()).use(installations.allowedMethods({ throw: true }));
+  for (const router of [installations, deviceRoutes(services), eventRoutes(services)]) {
+    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  }
 
   return app;
 }

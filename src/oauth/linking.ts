@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
 import { hashToken, randomToken } from '../secrets/crypto';
-import type { EnabledConnector, Services } from '../services';
+import { pollIntervalMs, type EnabledConnector, type Services } from '../services';
 import type { Installation } from '../store/installations';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
+import { describeTokenEndpointFailure } from './failure';
 import { authenticateInstallation } from './installation-auth';
 import { createPkcePair } from './pkce';
 import { checkState, isWellFormedState } from './state';
@@ -95,7 +96,7 @@ export async function completeLinking(
       now: services.now,
     });
   } catch (err) {
-    log.warn({ reason: describeExchangeFailure(err) }, 'code exchange failed');
+    log.warn({ reason: describeTokenEndpointFailure(err).summary }, 'code exchange failed');
     throw new AppError('token_exchange_failed', { cause: err });
   }
   await services.tokens.put(installation.id, tokens);
@@ -105,30 +106,13 @@ export async function completeLinking(
     await services.tokens.delete(installation.id);
     throw new AppError('invalid_state');
   }
+  await services.events.append([{ type: 'installation.linked', installationId: installation.id }]);
+  await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector));
+  await services.scheduler.pollNow(installation.id, 'catch-up');
   log.info('installation linked');
   const linked = (await services.installations.get(installation.id)) ?? installation;
   const back = check.record.setupToken
     ? setupUrl(services.config.publicUrl, connector.definition.name, installation.id, check.record.setupToken)
     : undefined;
   return { installation: linked, setupUrl: back };
-}
-
-/** A log-safe reason: status and OAuth error code only, never the payload (it may echo tokens). */
-export function describeExchangeFailure(err: unknown): string {
-  const e = err as { output?: { statusCode?: number }; data?: { payload?: unknown }; code?: string; message?: string };
-  const status = e.output?.statusCode;
-  const payload = e.data?.payload;
-  let oauthError: string | undefined;
-  if (payload && typeof payload === 'object' && 'error' in payload && typeof payload.error === 'string') {
-    oauthError = payload.error;
-  } else if (Buffer.isBuffer(payload)) {
-    try {
-      const parsed = JSON.parse(payload.toString('utf8')) as { error?: unknown };
-      if (typeof parsed.error === 'string') oauthError = parsed.error;
-    } catch {
-      oauthError = 'unparseable body';
-    }
-  }
-  if (status !== undefined) return `HTTP ${status}${oauthError ? ` ${oauthError}` : ''}`;
-  return e.code ?? e.message?.slice(0, 120) ?? 'unknown';
 }

@@ -1,4 +1,10 @@
 import type { Redis } from 'ioredis';
+import { AuthorizedClients } from '../cloud/authorized-client';
+import { RefreshCoordinator } from '../cloud/refresh';
+import { DeviceStore } from '../devices/device-store';
+import { EventLog } from '../events/event-log';
+import { PollScheduler } from '../queues/poll-queue';
+import { markReauthRequired } from '../installations/reauth';
 import type { Config } from '../config/config';
 import type { Connector } from '../connectors/define-connector';
 import type { Logger } from '../logging/logger';
@@ -25,19 +31,49 @@ export function buildServices(input: {
   config: Config;
   log: Logger;
   redis: Redis;
+  redisUrl: string;
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
 }): Services {
-  const keys = createKeys(input.config.keyPrefix);
-  return {
-    config: input.config,
-    log: input.log,
-    redis: input.redis,
+  const { config, log, redis } = input;
+  const keys = createKeys(config.keyPrefix);
+  const now = input.now ?? Date.now;
+  const tokens = new TokenStore(redis, keys, config.secretKey);
+  // `services` is referenced lazily by the callbacks below; they run only after it exists.
+  let services: Services | undefined;
+  const onReauthRequired = async (installationId: string, reason: string): Promise<void> => {
+    if (services) await markReauthRequired(services, installationId, reason);
+  };
+  const refresher = new RefreshCoordinator({
+    redis,
+    keys,
+    tokens,
+    log,
+    now,
+    options: {
+      timeoutMs: config.httpTimeoutMs,
+      attempts: 3,
+      lockTtlMs: config.refreshLockTtlMs,
+      waitPollMs: 25,
+    },
+    onRefused: onReauthRequired,
+  });
+  const events = new EventLog(redis, keys, now);
+  services = {
+    config,
+    log,
+    redis,
     keys,
     connectors: input.connectors,
-    installations: new InstallationStore(input.redis, keys),
-    tokens: new TokenStore(input.redis, keys, input.config.secretKey),
-    states: new StateStore(input.redis, keys, input.config.secretKey),
-    now: input.now ?? Date.now,
+    installations: new InstallationStore(redis, keys),
+    tokens,
+    states: new StateStore(redis, keys, config.secretKey),
+    events,
+    clients: new AuthorizedClients({ tokens, refresher, log, now, timeoutMs: config.httpTimeoutMs, onReauthRequired }),
+    devices: new DeviceStore(redis, keys, events),
+    scheduler: new PollScheduler(redis, keys.bullPrefix),
+    redisUrl: input.redisUrl,
+    now,
   };
+  return services;
 }

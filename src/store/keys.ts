@@ -15,6 +15,12 @@ export interface Keys {
   singleInstance(connector: string, locationId: string): string;
   oauthState(state: string): string;
   refreshLock(installationId: string): string;
+  installationEvents(id: string): string;
+  devices(id: string): string;
+  selection(id: string): string;
+  syncState(id: string): string;
+  syncLock(id: string): string;
+  globalEvents(): string;
   /** Pattern that matches every key we own for one installation (for cleanup checks). */
   installationPattern(id: string): string;
 }
@@ -31,6 +37,12 @@ export function createKeys(prefix: string): Keys {
     singleInstance: (connector, locationId) => `${p}:location:${encodeURIComponent(locationId)}:single:${connector}`,
     oauthState: (state) => `${p}:oauth-state:${state}`,
     refreshLock: (id) => `${p}:inst:${id}:refresh-lock`,
+    installationEvents: (id) => `${p}:inst:${id}:events`,
+    devices: (id) => `${p}:inst:${id}:devices`,
+    selection: (id) => `${p}:inst:${id}:selected`,
+    syncState: (id) => `${p}:inst:${id}:sync`,
+    syncLock: (id) => `${p}:inst:${id}:sync-lock`,
+    globalEvents: () => `${p}:events`,
     installationPattern: (id) => `${p}:*${id}*`,
   };
 }

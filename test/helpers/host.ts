@@ -56,6 +56,7 @@ export async function startTestHost(
     config,
     log: createLogger('silent'),
     redis,
+    redisUrl: config.redisUrl ?? '',
     connectors: enableConnectors(definitions, config),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { AppError } from '../../../errors';
 import { createInstallation } from '../../../installations/create';
+import { requireInstallation } from '../../../installations/require';
+import { uninstall } from '../../../installations/uninstall';
 import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
 import { parseBody } from '../../validate';
@@ -32,9 +33,13 @@ export function installationRoutes(services: Services): Router<RequestState> {
   });
 
   router.get('/:id', async (ctx) => {
-    const installation = await services.installations.get(ctx.params['id'] ?? '');
-    if (!installation) throw new AppError('not_found', { message: 'No such installation.' });
-    ctx.body = installation;
+    const installation = await requireInstallation(services, ctx.params['id'] ?? '');
+    ctx.body = { ...installation, deviceCount: await services.devices.count(installation.id) };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    await uninstall(services, ctx.params['id'] ?? '');
+    ctx.status = 204;
   });
 
   return router;

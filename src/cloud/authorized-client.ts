@@ -1,0 +1,94 @@
+import type { EnabledConnector } from '../services';
+import { cloudError, cloudUnavailable, reauthRequired } from '../errors/cloud';
+import type { Logger } from '../logging/logger';
+import type { TokenStore } from '../store/tokens';
+import type { RefreshCoordinator } from './refresh';
+import { Semaphore } from './semaphore';
+import { send } from './send';
+import { needsProactiveRefresh } from './token-expiry';
+import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse } from './types';
+
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
+
+export interface AuthorizedClientDeps {
+  tokens: TokenStore;
+  refresher: RefreshCoordinator;
+  log: Logger;
+  now: () => number;
+  timeoutMs: number;
+  onReauthRequired: (installationId: string, reason: string) => Promise<void>;
+  onCall?: (connector: string, outcome: string) => void;
+}
+
+/**
+ * Hands out the one HTTP client every connector uses. Per call: attach the stored access token
+ * (refreshing first if it is about to expire); send; let the connector classify the answer; on
+ * `token_expired` refresh once (cluster-wide single flight) and replay the same request once.
+ * A replay that is refused again is an error, never a second refresh.
+ */
+export class AuthorizedClients {
+  /** Per installation, so one account never has more open requests than its provider allows. */
+  private readonly gates = new Map<string, Semaphore>();
+
+  constructor(private readonly deps: AuthorizedClientDeps) {}
+
+  for(installationId: string, connector: EnabledConnector): CloudHttp {
+    return { request: (req) => this.gate(installationId, connector).run(() => this.call(installationId, connector, req)) };
+  }
+
+  private gate(installationId: string, connector: EnabledConnector): Semaphore {
+    let gate = this.gates.get(installationId);
+    if (!gate) {
+      gate = new Semaphore(connector.definition.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS);
+      this.gates.set(installationId, gate);
+    }
+    return gate;
+  }
+
+  private async call(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+    try {
+      return await this.callOnce(installationId, connector, request);
+    } finally {
+      const gate = this.gates.get(installationId);
+      // Forget idle gates so the map does not grow with every installation ever called.
+      if (gate?.idle) this.gates.delete(installationId);
+    }
+  }
+
+  private async callOnce(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+    const { tokens, refresher, now, timeoutMs } = this.deps;
+    const name = connector.definition.name;
+    const target = { installationId, provider: connector.definition.provider, credentials: connector.credentials };
+    const classify = connector.definition.classify ?? defaultClassify;
+    const stored = await tokens.get(installationId);
+    if (!stored) throw reauthRequired('this installation is not linked to an account');
+    let access = stored.tokens.accessToken;
+    if (needsProactiveRefresh(stored.tokens, now(), connector.definition.refreshMarginMs)) {
+      access = (await refresher.refresh(target, access)).accessToken;
+    }
+
+    let response = await send(connector.credentials.apiUrl, request, access, timeoutMs);
+    let verdict = classify(response);
+    if (verdict === 'token_expired') {
+      const fresh = await refresher.refresh(target, access);
+      response = await send(connector.credentials.apiUrl, request, fresh.accessToken, timeoutMs);
+      verdict = classify(response);
+      if (verdict === 'token_expired') {
+        this.deps.onCall?.(name, 'token_rejected_after_refresh');
+        throw cloudError(`${request.method ?? 'GET'} ${request.path}: the cloud rejected a freshly refreshed token`);
+      }
+    }
+    this.deps.onCall?.(name, verdict);
+    switch (verdict) {
+      case 'ok':
+        return response;
+      case 'reauth_required':
+        await this.deps.onReauthRequired(installationId, `${request.path} answered ${response.status}`);
+        throw reauthRequired('the cloud no longer accepts this account link; the user must reconnect');
+      case 'retry':
+        throw cloudUnavailable(`${request.method ?? 'GET'} ${request.path}: transient failure (HTTP ${response.status})`);
+      default:
+        throw cloudError(`${request.method ?? 'GET'} ${request.path}: HTTP ${response.status}`);
+    }
+  }
+}

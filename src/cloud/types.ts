@@ -1,0 +1,39 @@
+/** A request a connector makes to its cloud, relative to the connector's API base URL. */
+export interface CloudRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface CloudResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the body is JSON, otherwise undefined. */
+  body: unknown;
+  text: string;
+}
+
+/**
+ * What a response means, decided once inside the authorized client:
+ * ok · token_expired (refresh once and replay) · reauth_required (the user must link again) ·
+ * retry (transient: back off and try later) · fatal (do not retry).
+ */
+export type Classification = 'ok' | 'token_expired' | 'reauth_required' | 'retry' | 'fatal';
+
+/** The authorized client as connectors see it: tokens are attached and renewed for them. */
+export interface CloudHttp {
+  request(request: CloudRequest): Promise<CloudResponse>;
+}
+
+/** HTTP 401 means an expired token, 429 and 5xx are transient, other 4xx are final. */
+export function defaultClassify(response: CloudResponse): Classification {
+  if (response.status === 401) return 'token_expired';
+  if (response.status === 429 || response.status >= 500) return 'retry';
+  if (response.status >= 400) return 'fatal';
+  return 'ok';
+}

@@ -1,0 +1,81 @@
+import { deviceIdFor } from '../devices/device-id';
+import type { Attributes, ChildDevice, DeviceSnapshot } from '../devices/types';
+
+export interface Reconciliation {
+  add: ChildDevice[];
+  remove: ChildDevice[];
+  rename: Array<{ device: ChildDevice; from: string }>;
+  /** Devices whose attributes changed, with only the changed attributes. */
+  update: Array<{ device: ChildDevice; changed: Attributes }>;
+}
+
+export interface ReconcileInput {
+  installationId: string;
+  /** The child devices we have now, by external id. */
+  current: ReadonlyMap<string, ChildDevice>;
+  /** What the cloud reported. */
+  snapshot: readonly DeviceSnapshot[];
+  /**
+   * True only for a complete, successful listing of every device. A partial view (one page of
+   * several, a webhook about one device) can add and update but never remove.
+   */
+  complete: boolean;
+  selected: ReadonlySet<string>;
+  now: string;
+}
+
+function changedAttributes(before: Attributes, after: Attributes): Attributes {
+  const changed: Attributes = {};
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v) changed[k] = v;
+  return changed;
+}
+
+/**
+ * Pure: desired devices (cloud ∩ selection) vs current child devices → the operations that make
+ * them equal. Applying the result and reconciling again with the same input yields no operations.
+ */
+export function reconcile(input: ReconcileInput): Reconciliation {
+  const out: Reconciliation = { add: [], remove: [], rename: [], update: [] };
+  const seen = new Set<string>();
+  for (const snap of input.snapshot) {
+    if (seen.has(snap.externalId)) continue; // a cloud listing a device twice must not add it twice
+    seen.add(snap.externalId);
+    if (!input.selected.has(snap.externalId)) continue;
+    const existing = input.current.get(snap.externalId);
+    if (!existing) {
+      out.add.push({
+        id: deviceIdFor(input.installationId, snap.externalId),
+        externalId: snap.externalId,
+        name: snap.name,
+        label: snap.name,
+        labelSet: false,
+        type: snap.type,
+        attributes: { ...snap.attributes },
+        updatedAt: input.now,
+      });
+      continue;
+    }
+    const changed = changedAttributes(existing.attributes, snap.attributes);
+    const renamed = existing.name !== snap.name;
+    if (!renamed && Object.keys(changed).length === 0) continue;
+    const device: ChildDevice = {
+      ...existing,
+      name: snap.name,
+      label: existing.labelSet ? existing.label : snap.name,
+      attributes: { ...existing.attributes, ...snap.attributes },
+      updatedAt: input.now,
+    };
+    if (renamed) out.rename.push({ device, from: existing.name });
+    if (Object.keys(changed).length > 0) out.update.push({ device, changed });
+  }
+  for (const device of input.current.values()) {
+    const deselected = !input.selected.has(device.externalId);
+    const vanished = input.complete && !seen.has(device.externalId);
+    if (deselected || vanished) out.remove.push(device);
+  }
+  return out;
+}
+
+export function isEmpty(r: Reconciliation): boolean {
+  return r.add.length + r.remove.length + r.rename.length + r.update.length === 0;
+}

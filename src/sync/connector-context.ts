@@ -1,0 +1,25 @@
+import type { ConnectorContext } from '../connectors/context';
+import type { EnabledConnector, Services } from '../services';
+import type { Installation } from '../store/installations';
+import { AppError } from '../errors';
+
+export function connectorFor(services: Services, installation: Installation): EnabledConnector {
+  const connector = services.connectors.get(installation.connector);
+  if (!connector) {
+    throw new AppError('service_unavailable', { message: `Connector "${installation.connector}" is not enabled here.` });
+  }
+  return connector;
+}
+
+export async function contextFor(
+  services: Services,
+  installation: Installation,
+  connector: EnabledConnector,
+): Promise<ConnectorContext> {
+  return {
+    http: services.clients.for(installation.id, connector),
+    log: services.log.child({ connector: connector.definition.name, installationId: installation.id }),
+    installationId: installation.id,
+    selected: await services.devices.selected(installation.id),
+  };
+}
