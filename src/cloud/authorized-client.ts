@@ -55,6 +55,12 @@ export class AuthorizedClients {
     }
   }
 
+  /** The cloud revoked the grant behind `accessToken`: drop that pair, unless a newer one replaced it. */
+  private async dropRefusedTokens(installationId: string, accessToken: string): Promise<void> {
+    const current = await this.deps.tokens.get(installationId);
+    if (current && current.tokens.accessToken === accessToken) await this.deps.tokens.deleteIf(installationId, current.sealed);
+  }
+
   private async callOnce(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
     const { tokens, refresher, now, timeoutMs } = this.deps;
     const name = connector.definition.name;
@@ -83,6 +89,7 @@ export class AuthorizedClients {
       case 'ok':
         return response;
       case 'reauth_required':
+        await this.dropRefusedTokens(installationId, access);
         await this.deps.onReauthRequired(installationId, `${request.path} answered ${response.status}`);
         throw reauthRequired('the cloud no longer accepts this account link; the user must reconnect');
       case 'retry':

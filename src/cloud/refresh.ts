@@ -83,7 +83,7 @@ export class RefreshCoordinator {
       log: Logger;
       now: () => number;
       options: RefreshOptions;
-      onRefused: (installationId: string, reason: string) => Promise<void>;
+      onRefused: (installationId: string, reason: string, refusedTokens: string) => Promise<void>;
       /** Counts refresh outcomes for metrics and tests. */
       onOutcome?: (outcome: 'refreshed' | 'reused' | 'refused' | 'failed') => void;
     },
@@ -153,7 +153,7 @@ export class RefreshCoordinator {
           if (latest && latest.sealed !== current.sealed) return latest.tokens;
           this.deps.onOutcome?.('refused');
           log.warn({ installationId: id, reason: err.reason }, 'token refresh refused');
-          await this.deps.onRefused(id, err.reason);
+          await this.deps.onRefused(id, err.reason, current.sealed);
           throw reauthRequired('the provider no longer accepts this account link; the user must reconnect');
         }
         lastError = err;

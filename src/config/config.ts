@@ -56,7 +56,6 @@ const absoluteHttpUrl = z
   .transform((u) => u.replace(/\/+$/, ''));
 
 const baseSchema = z.object({
-  MODE: z.enum(['serve', 'work', 'all']).default('all'),
   PORT: port.default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PUBLIC_URL: absoluteHttpUrl.optional(),
@@ -84,7 +83,7 @@ function problemsOf(error: z.ZodError): string[] {
 
 /**
  * Environment → typed Config. Runs before anything connects; every problem is reported at once,
- * each naming its variable. The mode may come from argv and overrides MODE.
+ * each naming its variable. The mode comes from argv (`serve`, `work`, or `all` when absent).
  */
 export function loadConfig(
   env: Record<string, string | undefined>,
@@ -132,7 +131,7 @@ export function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    mode: mode ?? v.MODE,
+    mode: mode ?? 'all',
     port: v.PORT,
     host: v.HOST,
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,

@@ -28,14 +28,22 @@ export function jitterOffsetMs(installationId: string, intervalMs: number): numb
   return n % intervalMs;
 }
 
-const schedulerId = (installationId: string) => `poll-${installationId}`;
+/**
+ * Scheduler and deduplication ids are derived from the installation id rather than containing it:
+ * BullMQ copies them into its queue-wide event stream, which outlives the installation.
+ */
+const jobTag = (installationId: string) => createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
+const schedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
 
 /** The producer side of polling: schedules, immediate polls, and cleanup of one installation's jobs. */
 export class PollScheduler {
   readonly queue: Queue<PollJob>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined) {
     this.queue = new Queue<PollJob>(POLL_QUEUE, { connection, prefix, defaultJobOptions: POLL_JOB_OPTIONS });
+    // Connection errors surface on the calls that fail; without a listener BullMQ prints them raw.
+    this.queue.on('error', onError);
   }
 
   async schedule(installationId: string, intervalMs: number): Promise<void> {
@@ -59,7 +67,7 @@ export class PollScheduler {
     await this.queue.add(
       'poll',
       { installationId, reason },
-      { ...POLL_JOB_OPTIONS, delay: delayMs, deduplication: { id: `now-${installationId}` } },
+      { ...POLL_JOB_OPTIONS, delay: delayMs, deduplication: { id: dedupId(installationId) } },
     );
   }
 
@@ -83,7 +91,25 @@ export class PollScheduler {
         if (jobs.length < batch) break;
       }
     }
-    await this.queue.removeDeduplicationKey(`now-${installationId}`).catch(() => undefined);
+    await this.queue.removeDeduplicationKey(dedupId(installationId)).catch(() => undefined);
+    await this.awaitActive(installationId);
+  }
+
+  /**
+   * A job already running cannot be removed; it finishes on its own (finding the installation gone)
+   * and removes itself on completion. Wait for that, bounded, so purge leaves no record behind.
+   */
+  private async awaitActive(installationId: string, timeoutMs = 35_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const active = (await this.queue.getJobs(['active'], 0, 999)).filter((j) => j?.data?.installationId === installationId);
+    for (const job of active) {
+      while (Date.now() < deadline) {
+        const state = await job.getState();
+        if (state !== 'active') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await job.remove().catch(() => undefined);
+    }
   }
 
   async close(): Promise<void> {

@@ -41,8 +41,8 @@ export function buildServices(input: {
   const tokens = new TokenStore(redis, keys, config.secretKey);
   // `services` is referenced lazily by the callbacks below; they run only after it exists.
   let services: Services | undefined;
-  const onReauthRequired = async (installationId: string, reason: string): Promise<void> => {
-    if (services) await markReauthRequired(services, installationId, reason);
+  const onReauthRequired = async (installationId: string, reason: string, refusedTokens?: string): Promise<void> => {
+    if (services) await markReauthRequired(services, installationId, reason, refusedTokens);
   };
   const refresher = new RefreshCoordinator({
     redis,
@@ -71,7 +71,7 @@ export function buildServices(input: {
     events,
     clients: new AuthorizedClients({ tokens, refresher, log, now, timeoutMs: config.httpTimeoutMs, onReauthRequired }),
     devices: new DeviceStore(redis, keys, events),
-    scheduler: new PollScheduler(redis, keys.bullPrefix),
+    scheduler: new PollScheduler(redis, keys.bullPrefix, (err) => log.debug({ reason: err.message }, 'poll queue error')),
     redisUrl: input.redisUrl,
     now,
   };

@@ -83,6 +83,17 @@ export class TokenStore {
     return ok === 1;
   }
 
+  /** Deletes only if the stored value is still `expected` (nobody refreshed meanwhile). */
+  async deleteIf(installationId: string, expected: string): Promise<boolean> {
+    const deleted = await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+      1,
+      this.keys.installationTokens(installationId),
+      expected,
+    );
+    return deleted === 1;
+  }
+
   async delete(installationId: string): Promise<void> {
     await this.redis.del(this.keys.installationTokens(installationId));
   }

@@ -23,6 +23,9 @@ export default defineConnector({
   name: ${JSON.stringify(name)}, title: 'T', singleInstance: true, defaultApiUrl: 'https://api.example.com',
   provider: { authorizePath: '/a', tokenPath: '/t', scopes: ['s'], scopeSeparator: ' ', clientAuth: 'body',
               tokenParams: 'body', pkce: true ${extra} },
+  discover: async () => [],
+  poll: { intervalMs: 60000, run: async () => ({ unchanged: true, cursor: undefined }) },
+  commands: {},
 });`;
 
 afterEach(async () => {
@@ -62,6 +65,11 @@ describe('loadConnectors', () => {
   it('loadConnectors(bad provider quirk) => ConnectorLoadError naming the field', async () => {
     const dir = await connectorsDir({ bad: valid('bad').replace("clientAuth: 'body'", "clientAuth: 'carrier-pigeon'") });
     await expect(loadConnectors(dir)).rejects.toThrow(/"bad".*provider\.clientAuth/);
+  });
+
+  it('loadConnectors(missing poll) => ConnectorLoadError naming the field', async () => {
+    const dir = await connectorsDir({ nopoll: valid('nopoll').replace(/  poll: .*\n/, '') });
+    await expect(loadConnectors(dir)).rejects.toThrow(/"nopoll".*poll/);
   });
 
   it('loadConnectors(name differs from folder) => ConnectorLoadError', async () => {

@@ -20,7 +20,10 @@ function toAppError(err: unknown): AppError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
   const status = e.status ?? e.statusCode;
   if (e.type === 'entity.too.large' || status === 413) return new AppError('payload_too_large', { cause: err });
-  if (e.type === 'entity.parse.failed') return new AppError('invalid_json', { cause: err });
+  // co-body marks JSON parse failures as a SyntaxError with status 400.
+  if (e.type === 'entity.parse.failed' || (err instanceof SyntaxError && status === 400)) {
+    return new AppError('invalid_json', { cause: err });
+  }
   if (status === 415) return new AppError('unsupported_media_type', { cause: err });
   if (status === 405 || status === 501) return new AppError('method_not_allowed', { cause: err });
   if (status === 404) return new AppError('not_found', { cause: err });
