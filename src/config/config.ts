@@ -116,14 +116,19 @@ export function loadConfig(
     else problems.push(`mode argument: must be one of serve, work, all (got "${modeArg}")`);
   }
 
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const rawSecret = env['SECRET_KEY'];
+  const secretKeyProblem = 'SECRET_KEY: must be 32 bytes, as 64 hex characters or base64';
+  if (!parsed.success || problems.length > 0) {
+    if (rawSecret !== undefined && !parseSecretKey(rawSecret)) problems.push(secretKeyProblem);
+    throw new ConfigError(problems);
+  }
   const v = parsed.data;
 
   const demo = v.DEMO === undefined ? !anyConfigured : v.DEMO === 'true' || v.DEMO === '1';
   let secretKey: Buffer | undefined;
   if (v.SECRET_KEY !== undefined) {
     secretKey = parseSecretKey(v.SECRET_KEY);
-    if (!secretKey) problems.push('SECRET_KEY: must be 32 bytes, as 64 hex characters or base64');
+    if (!secretKey) problems.push(secretKeyProblem);
   } else if (!demo) {
     problems.push('SECRET_KEY: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
   }

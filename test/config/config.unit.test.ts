@@ -69,6 +69,13 @@ describe('loadConfig', () => {
     expect(found.join('\n')).toContain(variable);
   });
 
+  it('loadConfig(several bad variables) => every one named at once', () => {
+    const found = problems({ ...prod, PORT: 'abc', SECRET_KEY: 'zz', KEY_PREFIX: '!' }).join('\n');
+    expect(found).toContain('PORT');
+    expect(found).toContain('SECRET_KEY');
+    expect(found).toContain('KEY_PREFIX');
+  });
+
   it('loadConfig(credentials without secrets) => names both ADMIN_TOKEN and SECRET_KEY', () => {
     const found = problems({ ECOBEE_CLIENT_ID: 'abc' });
     expect(found.some((p) => p.startsWith('ADMIN_TOKEN'))).toBe(true);

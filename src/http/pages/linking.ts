@@ -1,9 +1,46 @@
 import { html, page } from './html';
 
+export interface DeviceChoice {
+  externalId: string;
+  name: string;
+  type: string;
+  selected: boolean;
+  /** Current attributes when it is a child device already. */
+  summary: string | undefined;
+}
+
+export interface SetupForm {
+  action: string;
+  appId: string;
+  accessToken: string;
+  devices: DeviceChoice[] | undefined;
+  notice: string | undefined;
+}
+
+function deviceForm(form: SetupForm) {
+  if (form.devices === undefined) {
+    return html`<p class="muted">Your devices could not be listed just now. Reload this page to try again.</p>`;
+  }
+  if (form.devices.length === 0) return html`<p class="muted">No devices were found in this account.</p>`;
+  return html`<form method="post" action="${form.action}">
+<input type="hidden" name="appId" value="${form.appId}">
+<input type="hidden" name="access_token" value="${form.accessToken}">
+<p>Choose the devices to keep in sync:</p>
+<ul class="devices">
+${form.devices.map(
+  (d) => html`<li><label><input type="checkbox" name="devices" value="${d.externalId}"${d.selected ? html` checked` : ''}> <strong>${d.name}</strong> <span class="muted">${d.type}</span></label>${d.summary ? html`<br><span class="muted">${d.summary}</span>` : ''}</li>
+`,
+)}
+</ul>
+<button type="submit">Done</button>
+</form>`;
+}
+
 export function setupPage(input: {
   title: string;
   status: 'pending' | 'linked' | 'reauth_required';
   connectUrl: string;
+  form?: SetupForm;
 }): string {
   const { title, status, connectUrl } = input;
   if (status === 'linked') {
@@ -11,7 +48,8 @@ export function setupPage(input: {
       `${title}: connected`,
       html`<h1>${title}</h1>
 <p><span class="status ok">Connected</span></p>
-<p>Your ${title} account is linked. Your devices are kept in sync.</p>
+${input.form?.notice ? html`<p><strong>${input.form.notice}</strong></p>` : ''}
+${input.form ? deviceForm(input.form) : ''}
 <p><a class="button secondary" href="${connectUrl}">Link a different account</a></p>`,
     );
   }
