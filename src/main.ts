@@ -7,6 +7,7 @@ import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
 import { buildServices, enableConnectors } from './runtime/build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './runtime/redis-bootstrap';
+import { Metrics } from './metrics/metrics';
 import { startWorkers } from './runtime/workers';
 import { createRedis } from './store/redis';
 
@@ -24,7 +25,7 @@ async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof
     if (config.connectors[name] || !definition.startFake) continue;
     const fake = await definition.startFake();
     fakes.push(fake);
-    config.connectors[name] = { clientId: fake.clientId, clientSecret: undefined, apiUrl: fake.url };
+    config.connectors[name] = { clientId: fake.clientId, clientSecret: fake.clientSecret, apiUrl: fake.url };
     cleanups.push({ name: `fake ${name}`, run: () => fake.stop() });
   }
   return fakes;
@@ -67,10 +68,19 @@ async function main(): Promise<void> {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
 
-  const services = buildServices({ config, log, redis, redisUrl: endpoint.url, connectors: enableConnectors(definitions, config) });
+  const services = buildServices({
+    config,
+    log,
+    redis,
+    redisUrl: endpoint.url,
+    connectors: enableConnectors(definitions, config),
+    metrics: new Metrics({ defaults: true }),
+  });
   if (services.connectors.size === 0) log.warn('no connector is enabled: set <NAME>_CLIENT_ID, or run in demo mode');
 
   cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
+  cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
+  cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
 
   if (config.mode !== 'serve') {
     const workers = startWorkers(services);

@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import type { AuthorizedClients } from './cloud/authorized-client';
 import type { DeviceStore } from './devices/device-store';
 import type { EventLog } from './events/event-log';
+import type { Metrics } from './metrics/metrics';
 import type { PollScheduler } from './queues/poll-queue';
+import type { WebhookQueue } from './queues/webhook-queue';
+import type { MissedDeliveries } from './webhooks/missed';
 import type { Config, ConnectorCredentials } from './config/config';
 import type { Connector } from './connectors/define-connector';
 import type { Logger } from './logging/logger';
@@ -33,6 +36,11 @@ export interface Services {
   devices: DeviceStore;
   /** Producer side of the poll queue (schedules, immediate polls); workers run elsewhere. */
   scheduler: PollScheduler;
+  /** Producer side of the webhook queue: the host enqueues, workers process. */
+  webhooks: WebhookQueue;
+  /** Installations whose callbacks were refused while Redis was down; polled once it is back. */
+  missedDeliveries: MissedDeliveries;
+  metrics: Metrics;
   /** Where BullMQ workers connect (the resolved Redis, which REDIS_URL may not name). */
   redisUrl: string;
   now: () => number;

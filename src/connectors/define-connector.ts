@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Classification, CloudResponse } from '../cloud/types';
-import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition } from './context';
+import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition, WebhookDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
 
 /** What a connector's fake cloud offers the demo: where it listens and the client id it accepts. */
 export interface RunningFake {
   url: string;
   clientId: string;
+  clientSecret?: string;
   /** Shown on the console in demo mode so a person can sign in at the fake. */
   loginHint?: string;
   stop(): Promise<void>;
@@ -37,6 +38,8 @@ export interface ConnectorDefinition {
   poll: PollDefinition;
   /** Commands by name, e.g. setHeatingSetpoint. */
   commands: Record<string, CommandDefinition>;
+  /** Push callbacks from the cloud, when it offers them. */
+  webhook?: WebhookDefinition;
   /** Starts the connector's fake cloud for the demo. */
   startFake?: () => Promise<RunningFake>;
 }
@@ -57,6 +60,19 @@ const definitionSchema = z.object({
   discover: z.function(),
   poll: z.object({ intervalMs: z.number().int().min(1000), run: z.function() }),
   commands: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), z.object({ input: z.custom<object>((v) => typeof v === 'object' && v !== null), run: z.function() })),
+  webhook: z
+    .object({
+      ackStatus: z.number().int().min(200).max(299).optional(),
+      onBadSignature: z.enum(['reject', 'acknowledge']).optional(),
+      maxBodyBytes: z.number().int().min(1024).max(10 * 1024 * 1024).optional(),
+      dedupWindowMs: z.number().int().min(1000).optional(),
+      verify: z.function().optional(),
+      accountId: z.function().optional(),
+      subscribe: z.function(),
+      unsubscribe: z.function(),
+      parse: z.function(),
+    })
+    .optional(),
   startFake: z.function().optional(),
 });
 

@@ -9,5 +9,12 @@ export {
   type ConnectorContext,
   type PollDefinition,
   type PollResult,
+  type DevicePatch,
+  type ParsedWebhook,
+  type WebhookDefinition,
+  type WebhookEffect,
+  type WebhookRequest,
+  WebhookParseError,
 } from './context';
 export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../devices/types';
+export { hmacSha256Hex } from '../webhooks/ingest';

@@ -1,5 +1,6 @@
 import type { Services } from '../services';
 import { withSyncLock } from '../sync/with-sync-lock';
+import { unsubscribeOnUninstall } from '../webhooks/subscriptions';
 import { requireInstallation } from './require';
 
 /**
@@ -18,7 +19,12 @@ export async function uninstall(services: Services, installationId: string): Pro
       services.log.warn({ installationId, step: name, reason: (err as Error).message }, 'uninstall step failed');
     }
   };
+  // Best effort: a cloud that is down must not block uninstall; its later callbacks get 401.
+  await unsubscribeOnUninstall(services, installation).catch((err: unknown) =>
+    services.log.warn({ installationId, reason: (err as Error).message }, 'webhook unsubscribe failed'),
+  );
   await step('purge jobs', () => services.scheduler.purge(installationId));
+  await step('purge webhook jobs', () => services.webhooks.purge(installationId));
   await withSyncLock(services, installationId, async () => {
     await step('remove devices', async () => {
       const devices = await services.devices.list(installationId);
@@ -40,6 +46,9 @@ export async function uninstall(services: Services, installationId: string): Pro
     services.keys.syncState(installationId),
     services.keys.devices(installationId),
     services.keys.refreshLock(installationId),
+    services.keys.webhookFailed(installationId),
+    services.keys.webhookStats(installationId),
+    services.keys.webhookDedup(installationId),
   );
   // Jobs enqueued by a poll that was running while we purged.
   await services.scheduler.purge(installationId);

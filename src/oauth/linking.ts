@@ -9,6 +9,7 @@ import { authenticateInstallation } from './installation-auth';
 import { createPkcePair } from './pkce';
 import { checkState, isWellFormedState } from './state';
 import { callbackUrl, setupUrl } from './urls';
+import { trySubscribe } from '../webhooks/subscriptions';
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -108,6 +109,7 @@ export async function completeLinking(
   }
   await services.events.append([{ type: 'installation.linked', installationId: installation.id }]);
   await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector));
+  if (connector.definition.webhook) await trySubscribe(services, installation.id);
   await services.scheduler.pollNow(installation.id, 'catch-up');
   log.info('installation linked');
   const linked = (await services.installations.get(installation.id)) ?? installation;

@@ -1,6 +1,14 @@
 import { deviceIdFor } from '../devices/device-id';
 import type { Attributes, ChildDevice, DeviceSnapshot } from '../devices/types';
 
+/** A partial view of a device (from a push message): name and type only when the message has them. */
+export interface DeviceView {
+  externalId: string;
+  name?: string | undefined;
+  type?: string | undefined;
+  attributes: Attributes;
+}
+
 export interface Reconciliation {
   add: ChildDevice[];
   remove: ChildDevice[];
@@ -13,8 +21,8 @@ export interface ReconcileInput {
   installationId: string;
   /** The child devices we have now, by external id. */
   current: ReadonlyMap<string, ChildDevice>;
-  /** What the cloud reported. */
-  snapshot: readonly DeviceSnapshot[];
+  /** What the cloud reported: full snapshots from a poll, or partial views from a push. */
+  snapshot: readonly (DeviceSnapshot | DeviceView)[];
   /**
    * True only for a complete, successful listing of every device. A partial view (one page of
    * several, a webhook about one device) can add and update but never remove.
@@ -43,6 +51,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     if (!input.selected.has(snap.externalId)) continue;
     const existing = input.current.get(snap.externalId);
     if (!existing) {
+      // A partial view without name and type cannot create a device; the next poll will.
+      if (snap.name === undefined || snap.type === undefined) continue;
       out.add.push({
         id: deviceIdFor(input.installationId, snap.externalId),
         externalId: snap.externalId,
@@ -56,12 +66,13 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       continue;
     }
     const changed = changedAttributes(existing.attributes, snap.attributes);
-    const renamed = existing.name !== snap.name;
+    const name = snap.name ?? existing.name;
+    const renamed = existing.name !== name;
     if (!renamed && Object.keys(changed).length === 0) continue;
     const device: ChildDevice = {
       ...existing,
-      name: snap.name,
-      label: existing.labelSet ? existing.label : snap.name,
+      name,
+      label: existing.labelSet ? existing.label : name,
       attributes: { ...existing.attributes, ...snap.attributes },
       updatedAt: input.now,
     };

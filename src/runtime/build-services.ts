@@ -3,7 +3,10 @@ import { AuthorizedClients } from '../cloud/authorized-client';
 import { RefreshCoordinator } from '../cloud/refresh';
 import { DeviceStore } from '../devices/device-store';
 import { EventLog } from '../events/event-log';
+import { Metrics } from '../metrics/metrics';
 import { PollScheduler } from '../queues/poll-queue';
+import { WebhookQueue } from '../queues/webhook-queue';
+import { MissedDeliveries } from '../webhooks/missed';
 import { markReauthRequired } from '../installations/reauth';
 import type { Config } from '../config/config';
 import type { Connector } from '../connectors/define-connector';
@@ -34,11 +37,13 @@ export function buildServices(input: {
   redisUrl: string;
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
+  metrics?: Metrics;
 }): Services {
   const { config, log, redis } = input;
   const keys = createKeys(config.keyPrefix);
   const now = input.now ?? Date.now;
   const tokens = new TokenStore(redis, keys, config.secretKey);
+  const metrics = input.metrics ?? new Metrics();
   // `services` is referenced lazily by the callbacks below; they run only after it exists.
   let services: Services | undefined;
   const onReauthRequired = async (installationId: string, reason: string, refusedTokens?: string): Promise<void> => {
@@ -57,8 +62,11 @@ export function buildServices(input: {
       waitPollMs: 25,
     },
     onRefused: onReauthRequired,
+    onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
   });
   const events = new EventLog(redis, keys, now);
+  const queueError = (name: string) => (err: Error) => log.debug({ queue: name, reason: err.message }, 'queue connection error');
+  const scheduler = new PollScheduler(redis, keys.bullPrefix, queueError('poll'));
   services = {
     config,
     log,
@@ -69,9 +77,20 @@ export function buildServices(input: {
     tokens,
     states: new StateStore(redis, keys, config.secretKey),
     events,
-    clients: new AuthorizedClients({ tokens, refresher, log, now, timeoutMs: config.httpTimeoutMs, onReauthRequired }),
+    clients: new AuthorizedClients({
+      tokens,
+      refresher,
+      log,
+      now,
+      timeoutMs: config.httpTimeoutMs,
+      onReauthRequired,
+      onCall: (connector, outcome) => metrics.cloudCalls.inc({ connector, outcome }),
+    }),
+    metrics,
     devices: new DeviceStore(redis, keys, events),
-    scheduler: new PollScheduler(redis, keys.bullPrefix, (err) => log.debug({ reason: err.message }, 'poll queue error')),
+    scheduler,
+    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
+    missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
     redisUrl: input.redisUrl,
     now,
   };

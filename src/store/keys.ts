@@ -20,6 +20,13 @@ export interface Keys {
   selection(id: string): string;
   syncState(id: string): string;
   syncLock(id: string): string;
+  webhookFailed(id: string): string;
+  webhookStats(id: string): string;
+  webhookDedup(id: string): string;
+  /** Installations linked to one cloud account (hashed), for clouds with one webhook per account. */
+  accountInstallations(connector: string, accountHash: string): string;
+  /** The installation whose callback URL is registered for that account. */
+  accountSubscriber(connector: string, accountHash: string): string;
   globalEvents(): string;
   /** Pattern that matches every key we own for one installation (for cleanup checks). */
   installationPattern(id: string): string;
@@ -42,6 +49,11 @@ export function createKeys(prefix: string): Keys {
     selection: (id) => `${p}:inst:${id}:selected`,
     syncState: (id) => `${p}:inst:${id}:sync`,
     syncLock: (id) => `${p}:inst:${id}:sync-lock`,
+    webhookFailed: (id) => `${p}:inst:${id}:webhooks:failed`,
+    webhookStats: (id) => `${p}:inst:${id}:webhooks:stats`,
+    webhookDedup: (id) => `${p}:inst:${id}:webhooks:dedup`,
+    accountInstallations: (connector, hash) => `${p}:account:${connector}:${hash}:installations`,
+    accountSubscriber: (connector, hash) => `${p}:account:${connector}:${hash}:subscriber`,
     globalEvents: () => `${p}:events`,
     installationPattern: (id) => `${p}:*${id}*`,
   };

@@ -1,4 +1,4 @@
-import { isEmpty, reconcile, type Reconciliation } from '../reconcile/diff';
+import { isEmpty, reconcile, type DeviceView, type Reconciliation } from '../reconcile/diff';
 import type { DeviceSnapshot } from '../devices/types';
 import type { Services } from '../services';
 import { connectorFor, contextFor } from './connector-context';
@@ -41,7 +41,7 @@ export async function syncInstallation(
 export async function applySnapshot(
   services: Services,
   installationId: string,
-  snapshot: readonly DeviceSnapshot[],
+  snapshot: readonly (DeviceSnapshot | DeviceView)[],
   complete: boolean,
   selected: ReadonlySet<string>,
 ): Promise<Reconciliation> {

@@ -14,10 +14,10 @@ import { createRedis } from '../../src/store/redis';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export interface TestHost {
+/** A real host on 127.0.0.1:0 against the test Redis, with its own key prefix. */
+export interface HostCore {
   url: string;
   services: Services;
-  fake: FakeEcobee;
   config: Config;
   /** A second Redis connection for inspecting what the host wrote. */
   inspect: Redis;
@@ -25,14 +25,34 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-export async function startTestHost(
-  options: { fake?: FakeEcobeeOptions; env?: Record<string, string>; now?: () => number } = {},
-): Promise<TestHost> {
-  const fake = await FakeEcobee.start(options.fake);
+export interface TestHost extends HostCore {
+  fake: FakeEcobee;
+}
+
+/** What a fake cloud must tell the host: where it is and the credentials it accepts. */
+export interface FakeEndpoint {
+  url: string;
+  clientId: string;
+  clientSecret?: string | undefined;
+}
+
+export async function startHostCore(options: {
+  /** Connector name → its fake; becomes <NAME>_CLIENT_ID / _CLIENT_SECRET / _API_URL. */
+  fakes: Record<string, FakeEndpoint>;
+  env?: Record<string, string>;
+  now?: () => number;
+}): Promise<HostCore> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const definitions = await loadConnectors();
+  const connectorEnv: Record<string, string> = {};
+  for (const [name, fake] of Object.entries(options.fakes)) {
+    const prefix = definitions.get(name)?.envPrefix ?? name.toUpperCase();
+    connectorEnv[`${prefix}_CLIENT_ID`] = fake.clientId;
+    connectorEnv[`${prefix}_API_URL`] = fake.url;
+    if (fake.clientSecret) connectorEnv[`${prefix}_CLIENT_SECRET`] = fake.clientSecret;
+  }
   const config = loadConfig(
     {
       PUBLIC_URL: url,
@@ -40,10 +60,9 @@ export async function startTestHost(
       KEY_PREFIX: `test-${randomUUID()}`,
       ADMIN_TOKEN,
       SECRET_KEY: randomBytes(32).toString('hex'),
-      ECOBEE_CLIENT_ID: fake.clientId,
-      ECOBEE_API_URL: fake.url,
       LOG_LEVEL: 'silent',
       HTTP_TIMEOUT_MS: '2000',
+      ...connectorEnv,
       ...options.env,
     },
     [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
@@ -65,7 +84,6 @@ export async function startTestHost(
   return {
     url,
     services,
-    fake,
     config,
     inspect,
     admin: (path, init = {}) =>
@@ -76,7 +94,8 @@ export async function startTestHost(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await fake.stop();
+      services.missedDeliveries.close();
+      await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
       if (inspect.status === 'ready') {
         const keys = await inspect.keys(`${config.keyPrefix}:*`);
         if (keys.length) await inspect.del(...keys);
@@ -87,8 +106,28 @@ export async function startTestHost(
   };
 }
 
+/** The usual test host: the ecobee connector against its fake cloud. */
+export async function startTestHost(
+  options: { fake?: FakeEcobeeOptions; env?: Record<string, string>; now?: () => number } = {},
+): Promise<TestHost> {
+  const fake = await FakeEcobee.start(options.fake);
+  const core = await startHostCore({
+    fakes: { ecobee: fake },
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    ...core,
+    fake,
+    async close() {
+      await core.close();
+      await fake.stop();
+    },
+  };
+}
+
 /** Every key under this host's prefix with its raw value, for "no plaintext token anywhere" checks. */
-export async function dumpKeys(host: TestHost): Promise<Map<string, string>> {
+export async function dumpKeys(host: HostCore): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const key of await host.inspect.keys(`${host.config.keyPrefix}:*`)) {
     const type = await host.inspect.type(key);

@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 import { CookieBrowser } from './browser';
-import type { TestHost } from './host';
+import type { HostCore } from './host';
+
+/** A host whose fake cloud can play the user at its sign-in page. */
+export type LinkableHost = HostCore & { fake: { approve(url: string, decision?: 'accept' | 'decline'): Promise<string> } };
 
 export interface LinkedInstallation {
   id: string;
@@ -9,21 +12,29 @@ export interface LinkedInstallation {
   browser: CookieBrowser;
 }
 
-export async function createInstallation(host: TestHost, locationId = `home-${Math.random().toString(36).slice(2)}`) {
+export async function createInstallation(
+  host: HostCore,
+  locationId = `home-${Math.random().toString(36).slice(2)}`,
+  connector = 'ecobee',
+) {
   const res = await host.admin('/api/installations', {
     method: 'POST',
-    body: JSON.stringify({ connector: 'ecobee', locationId }),
+    body: JSON.stringify({ connector, locationId }),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string; accessToken: string; setupUrl: string };
 }
 
 /** Runs the whole browser linking flow for an installation (new one unless given). */
-export async function link(host: TestHost, existing?: { id: string; accessToken: string; setupUrl: string }): Promise<LinkedInstallation> {
-  const inst = existing ?? (await createInstallation(host));
+export async function link(
+  host: LinkableHost,
+  existing?: { id: string; accessToken: string; setupUrl: string },
+  connector = 'ecobee',
+): Promise<LinkedInstallation> {
+  const inst = existing ?? (await createInstallation(host, undefined, connector));
   const browser = new CookieBrowser();
   const init = await browser.get(
-    `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`,
+    `${host.url}/connectors/${connector}/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`,
   );
   expect(init.status).toBe(302);
   const callback = await host.fake.approve(init.headers.get('location') ?? '', 'accept');

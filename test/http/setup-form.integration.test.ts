@@ -10,7 +10,6 @@ beforeEach(async () => {
   inst = await link(host);
 });
 afterEach(async () => {
-  await host.services.scheduler.close();
   await host.close();
 });
 

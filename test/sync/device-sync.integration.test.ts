@@ -30,7 +30,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await Promise.all(workers.map((w) => w.close()));
-  await host.services.scheduler.close();
   await host.close();
 });
 

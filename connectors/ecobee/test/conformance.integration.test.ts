@@ -1,0 +1,4 @@
+import { readQuality, runConformance } from '../../../test/conformance/run';
+import { ecobeeKit } from './kit';
+
+runConformance(ecobeeKit, await readQuality('ecobee'));

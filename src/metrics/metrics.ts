@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric we export, on one registry per process (tests build several, so no global one).
+ * Label values are bounded: route patterns, not paths; outcomes from fixed vocabularies.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'sm_http_request_duration_seconds',
+    help: 'HTTP request latency by route pattern',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly webhookRequests = new Counter({
+    name: 'sm_webhook_requests_total',
+    help: 'Webhook callbacks by outcome (accepted = durably queued and acknowledged)',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly refreshes = new Counter({
+    name: 'sm_token_refreshes_total',
+    help: 'Token refresh attempts by outcome (refreshed, reused = someone else refreshed, refused, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cloudCalls = new Counter({
+    name: 'sm_cloud_calls_total',
+    help: 'Calls to third-party clouds by classification',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly polls = new Counter({
+    name: 'sm_polls_total',
+    help: 'Installation polls by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobs = new Counter({
+    name: 'sm_jobs_total',
+    help: 'BullMQ jobs finished, by queue and outcome',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'sm_queue_jobs',
+    help: 'Jobs per queue and state, read at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaults?: boolean } = {}) {
+    if (options.defaults) collectDefaultMetrics({ register: this.registry, prefix: 'sm_' });
+  }
+}

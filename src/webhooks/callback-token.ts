@@ -1,0 +1,35 @@
+import { constantTimeEqual, hashToken } from '../secrets/crypto';
+
+/** The callback-token fields kept in the installation's hash (so uninstall removes them with it). */
+export interface CallbackTokenRecord {
+  currentHash: string | undefined;
+  previousHash: string | undefined;
+  /** Epoch ms until which the previous token is still accepted (rotation overlap). */
+  previousUntil: number | undefined;
+}
+
+export const CALLBACK_FIELDS = ['callbackTokenHash', 'prevCallbackTokenHash', 'prevCallbackTokenUntil'] as const;
+
+/** How long a rotated-out token keeps working, so deliveries in flight at rotation are not lost. */
+export const ROTATION_OVERLAP_MS = 10 * 60 * 1000;
+
+export function recordFromFields(values: readonly (string | null)[]): CallbackTokenRecord {
+  const [current, previous, until] = values;
+  return {
+    currentHash: current ?? undefined,
+    previousHash: previous ?? undefined,
+    previousUntil: until ? Number(until) : undefined,
+  };
+}
+
+/**
+ * Pure: does the presented token open this installation's webhook? The current token always does;
+ * the previous one only during the overlap. Both comparisons always run (constant time overall).
+ */
+export function acceptsCallbackToken(record: CallbackTokenRecord, presented: string, now: number): boolean {
+  const presentedHash = hashToken(presented);
+  const current = constantTimeEqual(presentedHash, record.currentHash ?? 'none');
+  const previous = constantTimeEqual(presentedHash, record.previousHash ?? 'none');
+  const overlapOpen = record.previousUntil !== undefined && now < record.previousUntil;
+  return (record.currentHash !== undefined && current) || (record.previousHash !== undefined && previous && overlapOpen);
+}
