@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     if (err instanceof RedisUnavailableError) fail(err.message, 1);
     throw err;
   }
-  if (endpoint.stop) cleanups.push({ name: 'private redis-server', run: endpoint.stop });
+  if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
   log.info({ redis: endpoint.origin }, 'redis selected');
 
   const redis = createRedis(endpoint.url);

@@ -68,15 +68,16 @@ function onPath(command: string): Promise<boolean> {
 }
 
 /** Starts redis-server on a free loopback port with persistence off, in a temporary folder. */
-export async function startPrivateRedis(options: { appendOnly?: boolean; port?: number } = {}): Promise<{
+export async function startPrivateRedis(options: { appendOnly?: boolean; port?: number; dir?: string } = {}): Promise<{
   url: string;
   port: number;
   dir: string;
   process: ChildProcess;
-  stop: () => Promise<void>;
+  /** Stops the server; its folder is removed unless `keepData` (to restart on the same data). */
+  stop: (stopOptions?: { keepData?: boolean }) => Promise<void>;
 }> {
   const port = options.port ?? (await freePort());
-  const dir = await mkdtemp(join(tmpdir(), 'sm-redis-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'sm-redis-')));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
   const child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -93,12 +94,12 @@ export async function startPrivateRedis(options: { appendOnly?: boolean; port?: 
     port,
     dir,
     process: child,
-    stop: async () => {
+    stop: async (stopOptions = {}) => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
+      if (!stopOptions.keepData) await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -112,5 +113,5 @@ export async function resolveRedis(configuredUrl: string | undefined): Promise<R
   if (await pingRedis(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, origin: 'default-port' };
   if (!(await onPath('redis-server'))) throw new RedisUnavailableError();
   const started = await startPrivateRedis();
-  return { url: started.url, stop: started.stop, origin: 'private' };
+  return { url: started.url, stop: () => started.stop(), origin: 'private' };
 }

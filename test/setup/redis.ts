@@ -19,5 +19,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const redis = await startPrivateRedis();
   project.provide('redisUrl', redis.url);
-  return redis.stop;
+  return () => redis.stop();
 }
