@@ -1,0 +1,4 @@
+import { readQuality, runConformance } from '../../../test/conformance/run';
+import { netatmoKit } from './kit';
+
+runConformance(netatmoKit, await readQuality('netatmo'));
