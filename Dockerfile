@@ -1,4 +1,5 @@
-# One image for every mode: `serve`, `work`, or both (the default).
+# One image for every mode: `serve` (HTTP host), `work` (BullMQ workers, /metrics on METRICS_PORT),
+# or both (`all`, the default).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -8,6 +9,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY connectors ./connectors
 USER node
-EXPOSE 3000
+EXPOSE 3000 9464
+# node is PID 1 and handles SIGTERM itself (stop accepting, finish jobs, close connections).
 ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]
 CMD ["all"]

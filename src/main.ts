@@ -8,6 +8,7 @@ import { createLogger } from './logging/logger';
 import { buildServices, enableConnectors } from './runtime/build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './runtime/redis-bootstrap';
 import { Metrics } from './metrics/metrics';
+import { startMetricsServer } from './metrics/server';
 import { startWorkers } from './runtime/workers';
 import { createRedis } from './store/redis';
 
@@ -86,6 +87,12 @@ async function main(): Promise<void> {
     const workers = startWorkers(services);
     cleanups.push({ name: 'workers', run: () => workers.close() });
     log.info({ mode: config.mode }, 'workers started');
+  }
+
+  if (config.mode === 'work') {
+    const metricsServer = await startMetricsServer(services, config.metricsPort, config.host);
+    cleanups.push({ name: 'metrics server', run: () => metricsServer.close() });
+    log.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics listening');
   }
 
   if (config.mode !== 'work') {

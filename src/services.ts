@@ -13,6 +13,7 @@ import type { StateStore } from './oauth/state-store';
 import type { InstallationStore } from './store/installations';
 import type { Keys } from './store/keys';
 import type { TokenStore } from './store/tokens';
+import type { WebServices } from './webservices/web-services';
 
 /** A connector that is enabled in this deployment: its definition plus its credentials. */
 export interface EnabledConnector {
@@ -41,6 +42,8 @@ export interface Services {
   /** Installations whose callbacks were refused while Redis was down; polled once it is back. */
   missedDeliveries: MissedDeliveries;
   metrics: Metrics;
+  /** Web Services API: users, OAuth clients, app installations, grants, subscriptions, delivery queue. */
+  webServices: WebServices;
   /** Where BullMQ workers connect (the resolved Redis, which REDIS_URL may not name). */
   redisUrl: string;
   now: () => number;

@@ -36,7 +36,20 @@ export interface Config {
   /** The refresh lock's lifetime: how long a crashed refresher can hold up others. */
   refreshLockTtlMs: number;
   pollIntervalS: number | undefined;
+  /** Where a `work`-mode process serves /metrics (hosts serve it on PORT). */
+  metricsPort: number;
   connectors: Record<string, ConnectorCredentials>;
+  /** The Web Services API (the platform as OAuth2 authorization server). */
+  webServices: WebServicesConfig;
+}
+
+export interface WebServicesConfig {
+  codeTtlS: number;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  /** Attempts per event delivery to a subscription target, with exponential backoff from deliveryBackoffMs. */
+  deliveryAttempts: number;
+  deliveryBackoffMs: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +88,12 @@ const baseSchema = z.object({
   OAUTH_STATE_TTL_S: z.coerce.number().int().min(30).max(3600).default(600),
   REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   POLL_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
+  METRICS_PORT: port.default(9464),
+  WS_CODE_TTL_S: z.coerce.number().int().min(10).max(600).default(600),
+  WS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+  WS_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86_400).default(30 * 86_400),
+  WS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  WS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -152,6 +171,14 @@ export function loadConfig(
     // Three attempts with their timeouts and backoff (≤ 5.25 s) must fit inside the lock.
     refreshLockTtlMs: v.REFRESH_LOCK_TTL_MS ?? 3 * v.HTTP_TIMEOUT_MS + 10_000,
     pollIntervalS: v.POLL_INTERVAL_S,
+    metricsPort: v.METRICS_PORT,
     connectors: credentials,
+    webServices: {
+      codeTtlS: v.WS_CODE_TTL_S,
+      accessTokenTtlS: v.WS_ACCESS_TOKEN_TTL_S,
+      refreshTokenTtlS: v.WS_REFRESH_TOKEN_TTL_S,
+      deliveryAttempts: v.WS_DELIVERY_ATTEMPTS,
+      deliveryBackoffMs: v.WS_DELIVERY_BACKOFF_MS,
+    },
   };
 }

@@ -33,6 +33,20 @@ export const ERROR_CATALOGUE = {
   reauth_required: { status: 409, message: 'The installation must be linked again.' },
   unknown_command: { status: 400, message: 'Unknown command.' },
   invalid_arguments: { status: 400, message: 'Invalid command arguments.' },
+  // web services (the platform as OAuth2 authorization server; RFC 6749 §5.2 / RFC 6750 §3.1 codes)
+  invalid_request: { status: 400, message: 'The request is missing a parameter or is malformed.' },
+  invalid_client: { status: 401, message: 'Client authentication failed.' },
+  invalid_grant: { status: 400, message: 'The grant is invalid, expired, revoked or was issued to another client.' },
+  unauthorized_client: { status: 400, message: 'This client may not use this grant type.' },
+  unsupported_grant_type: { status: 400, message: 'Unsupported grant type.' },
+  unsupported_response_type: { status: 400, message: 'Unsupported response type.' },
+  invalid_scope: { status: 400, message: 'The requested scope is invalid or exceeds what the client may ask for.' },
+  invalid_token: { status: 401, message: 'The access token is invalid, expired or revoked.' },
+  insufficient_scope: { status: 403, message: 'The access token does not grant this operation.' },
+  unknown_client: { status: 400, message: 'Unknown client, or a redirect URI that is not registered for it.' },
+  authorization_expired: { status: 400, message: 'This authorization request has expired or was already completed. Start again from the application.' },
+  csrf_failed: { status: 403, message: 'This form has expired or was not sent by this site. Start again from the application.' },
+  too_many_attempts: { status: 429, message: 'Too many failed sign-in attempts. Try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

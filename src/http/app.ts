@@ -2,6 +2,7 @@ import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Services } from '../services';
 import type { RequestState } from './context';
+import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
 import { requestId } from './middleware/request-id';
@@ -9,11 +10,20 @@ import { requireAdmin } from './middleware/require-admin';
 import { deviceRoutes } from './routes/api/devices';
 import { eventRoutes } from './routes/api/events';
 import { installationRoutes } from './routes/api/installations';
+import { adminRoutes } from './routes/admin';
 import { webhookAdminRoutes } from './routes/api/webhooks';
 import { webhookRoutes } from './routes/connectors/webhooks';
 import { linkingRoutes } from './routes/connectors/linking';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
+import { appInstallationRoutes } from './routes/api/app-installations';
+import { clientRoutes } from './routes/api/clients';
+import { userRoutes } from './routes/api/users';
+import { authorizeRoutes } from './routes/oauth/authorize';
+import { tokenRoutes } from './routes/oauth/token';
+import { confirmRoutes } from './routes/smartapps/confirm';
+import { smartAppRoutes } from './routes/smartapps/installations';
+import { authenticatesItself } from './routes/smartapps/paths';
 
 export const JSON_LIMIT = '256kb';
 
@@ -25,6 +35,7 @@ export function createApp(services: Services): Koa<RequestState> {
   app.silent = true; // errors are logged by errorHandler, once
 
   app.use(requestId(services.log));
+  app.use(accessLog(services.log));
   app.use(httpMetrics(services.metrics));
   app.use(errorHandler(services.log));
 
@@ -39,13 +50,28 @@ export function createApp(services: Services): Koa<RequestState> {
   const linking = linkingRoutes(services);
   app.use(linking.routes()).use(linking.allowedMethods({ throw: true }));
 
+  // Operator pages (login, queue dashboard): their own auth, admin token or session cookie.
+  const operator = adminRoutes(services);
+  app.use(operator.dashboard);
+  app.use(operator.router.routes()).use(operator.router.allowedMethods({ throw: true }));
+
+  // The platform as OAuth2 authorization server for external systems (Web Services API).
+  for (const router of [authorizeRoutes(services), tokenRoutes(services)]) {
+    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  }
+
   const admin = requireAdmin(services.config.adminToken);
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true });
   const installations = installationRoutes(services);
   app.use(async (ctx, next) => {
     if (!ctx.path.startsWith('/api/')) return next();
+    if (authenticatesItself(ctx.method, ctx.path)) return json(ctx, next);
     return admin(ctx, () => json(ctx, next));
   });
+  const smartApps = [confirmRoutes(services), smartAppRoutes(services), appInstallationRoutes(services)];
+  for (const router of [...smartApps, userRoutes(services), clientRoutes(services)]) {
+    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  }
   for (const router of [installations, deviceRoutes(services), eventRoutes(services), webhookAdminRoutes(services)]) {
     app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   }

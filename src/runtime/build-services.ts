@@ -16,6 +16,7 @@ import type { EnabledConnector, Services } from '../services';
 import { InstallationStore } from '../store/installations';
 import { createKeys } from '../store/keys';
 import { TokenStore } from '../store/tokens';
+import { createWebServices } from '../webservices/web-services';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
 export function enableConnectors(
@@ -90,6 +91,7 @@ export function buildServices(input: {
     devices: new DeviceStore(redis, keys, events),
     scheduler,
     webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
+    webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
     missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
     redisUrl: input.redisUrl,
     now,

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 /**
  * AES-256-GCM with the record's own id as associated data, so a ciphertext copied under another
@@ -21,7 +22,9 @@ export function decrypt(key: Buffer, sealed: string, associatedData: string): st
   if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) {
     throw new Error('unrecognised ciphertext format');
   }
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  // Without authTagLength Node accepts any tag of 4 to 16 bytes, and a GCM tag cut short is still
+  // a valid prefix: a 4-byte tag would leave 2^32 guesses between a forger and acceptance.
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(associatedData, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

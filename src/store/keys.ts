@@ -30,6 +30,34 @@ export interface Keys {
   globalEvents(): string;
   /** Pattern that matches every key we own for one installation (for cleanup checks). */
   installationPattern(id: string): string;
+  /** Web Services API (external systems authorized into the platform); see src/webservices. */
+  ws: WebServicesKeys;
+}
+
+export interface WebServicesKeys {
+  user(id: string): string;
+  userByName(username: string): string;
+  client(clientId: string): string;
+  app(id: string): string;
+  userApps(userId: string): string;
+  /** App installations that were granted one child device, for event routing. */
+  deviceApps(deviceId: string): string;
+  code(hash: string): string;
+  accessToken(hash: string): string;
+  refreshToken(hash: string): string;
+  /** Token keys issued from one authorization code (a grant), revoked together. */
+  grantTokens(grantId: string): string;
+  appGrants(appId: string): string;
+  authorizeSession(id: string): string;
+  loginFailures(kind: string, subject: string): string;
+  subscription(id: string): string;
+  appSubscriptions(appId: string): string;
+  deliveryList(subscriptionId: string, deviceId: string): string;
+  deliveryMarker(subscriptionId: string, deviceId: string): string;
+  deliveryGeneration(): string;
+  activeDrains(): string;
+  deliveryFailed(subscriptionId: string): string;
+  fanoutCursor(): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -56,5 +84,28 @@ export function createKeys(prefix: string): Keys {
     accountSubscriber: (connector, hash) => `${p}:account:${connector}:${hash}:subscriber`,
     globalEvents: () => `${p}:events`,
     installationPattern: (id) => `${p}:*${id}*`,
+    ws: {
+      user: (id) => `${p}:ws:user:${id}`,
+      userByName: (username) => `${p}:ws:username:${encodeURIComponent(username)}`,
+      client: (clientId) => `${p}:ws:client:${clientId}`,
+      app: (id) => `${p}:ws:app:${id}`,
+      userApps: (userId) => `${p}:ws:user:${userId}:apps`,
+      deviceApps: (deviceId) => `${p}:ws:device:${deviceId}:apps`,
+      code: (hash) => `${p}:ws:code:${hash}`,
+      accessToken: (hash) => `${p}:ws:access:${hash}`,
+      refreshToken: (hash) => `${p}:ws:refresh:${hash}`,
+      grantTokens: (grantId) => `${p}:ws:grant:${grantId}:tokens`,
+      appGrants: (appId) => `${p}:ws:app:${appId}:grants`,
+      authorizeSession: (id) => `${p}:ws:authorize:${id}`,
+      loginFailures: (kind, subject) => `${p}:ws:login-failures:${kind}:${encodeURIComponent(subject)}`,
+      subscription: (id) => `${p}:ws:sub:${id}`,
+      appSubscriptions: (appId) => `${p}:ws:app:${appId}:subs`,
+      deliveryList: (subId, deviceId) => `${p}:ws:sub:${subId}:pending:${deviceId}`,
+      deliveryMarker: (subId, deviceId) => `${p}:ws:sub:${subId}:drain:${deviceId}`,
+      deliveryGeneration: () => `${p}:ws:drain-generation`,
+      activeDrains: () => `${p}:ws:drains`,
+      deliveryFailed: (subId) => `${p}:ws:sub:${subId}:failed`,
+      fanoutCursor: () => `${p}:ws:fanout-cursor`,
+    },
   };
 }

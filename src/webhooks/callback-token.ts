@@ -1,4 +1,5 @@
-import { constantTimeEqual, hashToken } from '../secrets/crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hashToken } from '../secrets/crypto';
 
 /** The callback-token fields kept in the installation's hash (so uninstall removes them with it). */
 export interface CallbackTokenRecord {
@@ -23,13 +24,27 @@ export function recordFromFields(values: readonly (string | null)[]): CallbackTo
 }
 
 /**
+ * Both sides are SHA-256 digests in base64url (43 characters), so they can be compared directly
+ * in constant time: no second hashing to equalise lengths, and a length mismatch (a corrupt or
+ * missing stored value) reveals nothing about the secret.
+ */
+function digestsEqual(presented: Buffer, stored: string | undefined): boolean {
+  const other = Buffer.from(stored ?? '', 'latin1');
+  if (other.length !== presented.length) {
+    timingSafeEqual(presented, presented);
+    return false;
+  }
+  return timingSafeEqual(presented, other);
+}
+
+/**
  * Pure: does the presented token open this installation's webhook? The current token always does;
  * the previous one only during the overlap. Both comparisons always run (constant time overall).
  */
 export function acceptsCallbackToken(record: CallbackTokenRecord, presented: string, now: number): boolean {
-  const presentedHash = hashToken(presented);
-  const current = constantTimeEqual(presentedHash, record.currentHash ?? 'none');
-  const previous = constantTimeEqual(presentedHash, record.previousHash ?? 'none');
+  const presentedHash = Buffer.from(hashToken(presented), 'latin1');
+  const current = digestsEqual(presentedHash, record.currentHash);
+  const previous = digestsEqual(presentedHash, record.previousHash);
   const overlapOpen = record.previousUntil !== undefined && now < record.previousUntil;
   return (record.currentHash !== undefined && current) || (record.previousHash !== undefined && previous && overlapOpen);
 }

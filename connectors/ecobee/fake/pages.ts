@@ -34,7 +34,7 @@ const STYLE = `
   h1{font-size:18px;font-weight:600;margin:0 0 16px}
   .request{background:#f6f8f9;border-radius:8px;padding:10px 12px;margin:0 0 16px;font-size:13px}
   .request ul{margin:6px 0 0;padding-left:18px}
-  code{font-size:12px;word-break:break-all}
+  code{font-size:12px;overflow-wrap:anywhere;background:#e9edf0;border-radius:4px;padding:0 4px}
   label{display:block;font-size:13px;font-weight:600;margin:0 0 12px}
   input[type=text],input[type=password]{display:block;width:100%;margin-top:4px;padding:9px 10px;
        font:inherit;border:1px solid #c9cfd3;border-radius:8px}

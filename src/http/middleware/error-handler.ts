@@ -49,9 +49,9 @@ export function errorHandler(root: Logger): Middleware<RequestState> {
       const log = ctx.state.log ?? root;
       if (err.status >= 500) {
         const cause = err.cause instanceof Error ? err.cause : err;
-        log.error({ err: cause, code: err.code, method: ctx.method, path: ctx.path }, 'request failed');
+        log.error({ err: cause, error: err.code, method: ctx.method, path: ctx.path }, 'request failed');
       } else {
-        log.info({ code: err.code, status: err.status, method: ctx.method, path: ctx.path }, 'request rejected');
+        log.info({ error: err.code, status: err.status, method: ctx.method, path: ctx.path }, 'request rejected');
       }
       const message = err.status >= 500 ? `${err.message} (request id ${ctx.state.requestId ?? 'unknown'})` : err.message;
       ctx.status = err.status;

@@ -5,6 +5,8 @@ export interface DeviceChoice {
   name: string;
   type: string;
   selected: boolean;
+  /** A child device exists for it: the platform is keeping it in sync. */
+  synced: boolean;
   /** Current attributes when it is a child device already. */
   summary: string | undefined;
 }
@@ -28,11 +30,11 @@ function deviceForm(form: SetupForm) {
 <p>Choose the devices to keep in sync:</p>
 <ul class="devices">
 ${form.devices.map(
-  (d) => html`<li><label><input type="checkbox" name="devices" value="${d.externalId}"${d.selected ? html` checked` : ''}> <strong>${d.name}</strong> <span class="muted">${d.type}</span></label>${d.summary ? html`<br><span class="muted">${d.summary}</span>` : ''}</li>
+  (d) => html`<li><label><input type="checkbox" name="devices" value="${d.externalId}"${d.selected ? html` checked` : ''}><span><strong>${d.name}</strong> <span class="muted">${d.type}</span></span>${d.synced ? html`<span class="tag">Synced</span>` : html`<span></span>`}${d.summary ? html`<span class="muted reading">${d.summary}</span>` : ''}</label></li>
 `,
 )}
 </ul>
-<button type="submit">Done</button>
+<div class="actions"><button type="submit">Done</button></div>
 </form>`;
 }
 
@@ -46,11 +48,11 @@ export function setupPage(input: {
   if (status === 'linked') {
     return page(
       `${title}: connected`,
-      html`<h1>${title}</h1>
+      html`<h1>Your ${title} account</h1>
 <p><span class="status ok">Connected</span></p>
-${input.form?.notice ? html`<p><strong>${input.form.notice}</strong></p>` : ''}
+${input.form?.notice ? html`<p class="notice" role="status">${input.form.notice}</p>` : ''}
 ${input.form ? deviceForm(input.form) : ''}
-<p><a class="button secondary" href="${connectUrl}">Link a different account</a></p>`,
+<footer><p class="muted">Signed in to the wrong account? <a href="${connectUrl}">Link a different account</a></p></footer>`,
     );
   }
   if (status === 'reauth_required') {
@@ -76,8 +78,12 @@ export function successPage(input: { title: string; setupUrl: string | undefined
     'Account connected',
     html`<h1>Your account is now connected</h1>
 <p><span class="status ok">Connected</span></p>
-<p>Your ${input.title} account is linked. You can close this window.</p>
-${input.setupUrl ? html`<p><a class="button secondary" href="${input.setupUrl}">Back to setup</a></p>` : ''}`,
+${
+  input.setupUrl
+    ? html`<p>Your ${input.title} account is linked. Next, choose which of its devices to keep in sync.</p>
+<div class="actions"><a class="button" href="${input.setupUrl}">Choose devices</a></div>`
+    : html`<p>Your ${input.title} account is linked. You can close this window.</p>`
+}`,
   );
 }
 

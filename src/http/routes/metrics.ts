@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { refreshQueueDepth } from '../../metrics/queues';
 import type { Services } from '../../services';
 import type { RequestState } from '../context';
 
@@ -6,14 +7,7 @@ import type { RequestState } from '../context';
 export function metricsRoutes(services: Services): Router<RequestState> {
   const router = new Router<RequestState>();
   router.get('/metrics', async (ctx) => {
-    for (const queue of [services.scheduler.queue, services.webhooks.queue]) {
-      try {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-        for (const [state, n] of Object.entries(counts)) services.metrics.queueDepth.set({ queue: queue.name, state }, n);
-      } catch {
-        // Redis down: the scrape still answers with what this process knows.
-      }
-    }
+    await refreshQueueDepth(services);
     ctx.type = services.metrics.registry.contentType;
     ctx.body = await services.metrics.registry.metrics();
   });

@@ -15,6 +15,15 @@ import { setupUrl } from '../../../oauth/urls';
 
 const NONCE_COOKIE = 'sm_oauth';
 
+/** "71.1 °F, auto, idle": the reading, then whichever of mode and state the device reports. */
+function readingSummary(attrs: Readonly<Record<string, unknown>>): string | undefined {
+  const temperature = attrs['temperature'];
+  if (typeof temperature !== 'number') return undefined;
+  const unit = typeof attrs['temperatureUnit'] === 'string' ? ` °${attrs['temperatureUnit']}` : '';
+  const extras = [attrs['thermostatMode'], attrs['operatingState']].filter((v): v is string => typeof v === 'string' && v !== '');
+  return [`${temperature}${unit}`, ...extras].join(', ');
+}
+
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
 }
@@ -47,11 +56,8 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     return discovered.map((d) => {
       const child = children.get(d.externalId);
       const attrs = child?.attributes;
-      const summary =
-        attrs && typeof attrs['temperature'] === 'number'
-          ? `${attrs['temperature']} °${String(attrs['temperatureUnit'] ?? '')}, ${String(attrs['thermostatMode'] ?? '')}, ${String(attrs['operatingState'] ?? '')}`
-          : undefined;
-      return { ...d, selected: selected.has(d.externalId), summary };
+      const summary = attrs ? readingSummary(attrs) : undefined;
+      return { ...d, selected: selected.has(d.externalId), synced: child !== undefined, summary };
     });
   }
 

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
-import { DEFAULT_WEBHOOK_LIMIT, ingestWebhook } from '../../../webhooks/ingest';
+import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from '../../../webhooks/ingest';
 import { readRawBody } from '../../../webhooks/read-body';
 import type { RequestState } from '../../context';
 
@@ -12,6 +12,7 @@ import type { RequestState } from '../../context';
  */
 export function webhookRoutes(services: Services): Router<RequestState> {
   const router = new Router<RequestState>();
+  const ingester = new WebhookIngester(services);
   router.post('/connectors/:connector/webhooks/:installationId', async (ctx) => {
     const connector = ctx.params['connector'] ?? '';
     const webhook = services.connectors.get(connector)?.definition.webhook;
@@ -24,7 +25,7 @@ export function webhookRoutes(services: Services): Router<RequestState> {
     try {
       const rawBody = await readRawBody(ctx.req, webhook?.maxBodyBytes ?? DEFAULT_WEBHOOK_LIMIT);
       const token = ctx.query['access_token'];
-      outcome = await ingestWebhook(services, {
+      outcome = await ingester.ingest({
         connector,
         installationId: ctx.params['installationId'] ?? '',
         accessToken: typeof token === 'string' ? token : undefined,

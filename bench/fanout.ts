@@ -1,0 +1,152 @@
+import { FakeEcobee } from '../connectors/ecobee/fake/server';
+import type { DeviceSnapshot } from '../src/devices/types';
+import { syncInstallation } from '../src/sync/sync-installation';
+import { startChild, type BenchChild } from './lib/child';
+import { fakeTokens } from './lib/ecobee';
+import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
+import { benchRedis, netBytes, usedMemory } from './lib/redis';
+import { inParallel, seedLinkedInstallation } from './lib/seed';
+import { fmt, table, type BenchResult } from './lib/stats';
+
+interface Stats {
+  type: 'stats';
+  completed: number;
+  failed: number;
+  roundTrips: number;
+  outcomes: Record<string, number>;
+  failures: Record<string, number>;
+}
+
+interface Config {
+  workers: number;
+  polls: number;
+  seconds: number;
+  perWorker: number;
+  roundTripsPerPoll: number;
+  bytesPerPoll: number;
+  unchangedShare: number;
+  failed: number;
+  failures: Record<string, number>;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Poll fan-out: N linked installations (seeded through the stores, each with three thermostats,
+ * a poll schedule and a cursor, so polls find nothing changed, the common case) against the fake
+ * ecobee cloud with BENCH_FANOUT_LATENCY_MS per request. For 1, 2 and 4 worker processes: unchanged
+ * polls completed per second per process, Redis round trips and bytes per poll; and Redis memory per
+ * installation.
+ */
+export async function fanoutBench(): Promise<BenchResult> {
+  const n = size('BENCH_FANOUT_N', 10_000, 1_000);
+  const latency = size('BENCH_FANOUT_LATENCY_MS', 100, 100);
+  const concurrency = size('BENCH_FANOUT_CONCURRENCY', 100, 100);
+  const window = size('BENCH_FANOUT_SECONDS', 15, 4);
+  const processCounts = [1, 2, 4];
+  const redis = await benchRedis();
+  const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
+  const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-fanout', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
+  const host = await servicesFrom(env);
+  const { services } = host;
+  const configs: Config[] = [];
+  let memoryPerInstallation = NaN;
+  const ids: string[] = [];
+  try {
+    // One installation linked and polled for real gives the device snapshot and cursor to copy.
+    const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
+    await services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier));
+    await syncInstallation(services, first);
+    const template: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
+    const cursor = await services.devices.getCursor(first);
+    if (template.length === 0 || cursor === undefined) throw new Error('the first poll produced no devices or cursor');
+
+    const memoryBefore = await usedMemory(redis.client);
+    const seedStart = performance.now();
+    await inParallel(n, 200, async (i) => {
+      const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template });
+      await services.devices.setCursor(id, cursor);
+      await services.scheduler.schedule(id, 180_000);
+      ids.push(id);
+    });
+    memoryPerInstallation = ((await usedMemory(redis.client)) - memoryBefore) / n;
+    console.log(`\n(seeded ${n} installations in ${fmt((performance.now() - seedStart) / 1000)} s)`);
+    fake.setLatency(latency);
+
+    for (const count of processCounts) {
+      await services.scheduler.queue.drain();
+      for (let i = 0; i < ids.length; i += 1000) {
+        await services.scheduler.queue.addBulk(ids.slice(i, i + 1000).map((installationId) => ({ name: 'poll', data: { installationId, reason: 'manual' as const } })));
+      }
+      const workers: BenchChild[] = Array.from({ length: count }, () =>
+        startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'poll', WORKER_CONCURRENCY: String(concurrency) } }),
+      );
+      try {
+        await Promise.all(workers.map((w) => w.next('ready')));
+        const snapshot = async () => {
+          for (const w of workers) w.send({ type: 'stats' });
+          return Promise.all(workers.map((w) => w.next<Stats>('stats')));
+        };
+        const [before, bytes0, t0] = [await snapshot(), await netBytes(redis.client), performance.now()];
+        const deadline = t0 + window * 1000;
+        while (performance.now() < deadline && (await services.scheduler.queue.getWaitingCount()) > 0) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const [after, bytes1, t1] = [await snapshot(), await netBytes(redis.client), performance.now()];
+        const polls = sum(after.map((s, i) => s.completed - (before[i]?.completed ?? 0)));
+        const unchanged = sum(after.map((s, i) => (s.outcomes['unchanged'] ?? 0) - (before[i]?.outcomes['unchanged'] ?? 0)));
+        const seconds = (t1 - t0) / 1000;
+        configs.push({
+          workers: count,
+          polls,
+          seconds,
+          perWorker: polls / seconds / count,
+          roundTripsPerPoll: sum(after.map((s, i) => s.roundTrips - (before[i]?.roundTrips ?? 0))) / polls,
+          bytesPerPoll: (bytes1 - bytes0) / polls,
+          unchangedShare: unchanged / polls,
+          failed: sum(after.map((s, i) => s.failed - (before[i]?.failed ?? 0))),
+          failures: Object.assign({}, ...after.map((s) => s.failures)) as Record<string, number>,
+        });
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+      }
+    }
+  } finally {
+    await host.close();
+    await fake.stop();
+    await redis.client.quit().catch(() => undefined);
+    await redis.stop();
+  }
+
+  console.log(`\n## Poll fan-out (${n} installations × 3 thermostats; fake cloud latency ${latency} ms; worker concurrency ${concurrency}; ${window} s window${QUICK ? '; quick' : ''})`);
+  console.log(
+    table(
+      ['worker processes', 'polls', 'polls/s total', 'polls/s per process', 'unchanged', 'Redis round trips/poll', 'Redis bytes/poll', 'failed'],
+      configs.map((c) => [
+        String(c.workers),
+        String(c.polls),
+        fmt(c.polls / c.seconds, 0),
+        fmt(c.perWorker, 0),
+        `${fmt(100 * c.unchangedShare, 0)}%`,
+        fmt(c.roundTripsPerPoll, 1),
+        fmt(c.bytesPerPoll, 0),
+        String(c.failed),
+      ]),
+    ),
+  );
+  for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures with ${c.workers} process(es), by reason: ${JSON.stringify(c.failures)}`);
+  console.log(`Redis memory per linked installation: ${fmt(memoryPerInstallation / 1024, 2)} KiB (INFO used_memory delta / ${n})`);
+  const one = configs.find((c) => c.workers === 1);
+  const four = configs.find((c) => c.workers === 4);
+  return {
+    name: 'poll fan-out',
+    figures: {
+      N: String(n),
+      'polls/s per process (1/2/4)': configs.map((c) => fmt(c.perWorker, 0)).join(' / '),
+      'round trips/poll': one ? fmt(one.roundTripsPerPoll, 1) : 'n/a',
+      'bytes/poll': one ? fmt(one.bytesPerPoll, 0) : 'n/a',
+      'KiB/installation': fmt(memoryPerInstallation / 1024, 2),
+    },
+    ratio: one && four ? `4 processes: ${((four.polls / four.seconds) / (one.polls / one.seconds)).toFixed(2)}× the throughput of 1` : 'n/a',
+  };
+}

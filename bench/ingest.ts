@@ -1,0 +1,169 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdir, readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { hashToken, randomToken } from '../src/secrets/crypto';
+import { issueCallbackToken } from '../src/webhooks/subscriptions';
+import { BENCH_DIR, startChild } from './lib/child';
+import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
+import { benchRedis, cpuSeconds, pin } from './lib/redis';
+import { fmt, ratio, table, type BenchResult } from './lib/stats';
+
+const CLIENT_SECRET = 'bench-netatmo-client-secret';
+const CONNECTIONS = 50;
+
+/** A Netatmo setpoint push of about 300 bytes, as the cloud sends it. */
+export function setpointBody(homeId: string, roomId: string, temperature: number, userId = '5c810xxxxxxxxxxxxxxxxxxx'): string {
+  return JSON.stringify({
+    user_id: userId,
+    home_id: homeId,
+    room_id: roomId,
+    event_type: 'setpoint_event',
+    push_type: 'display_change',
+    mode: 'manual',
+    temperature,
+    home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
+  });
+}
+
+export const sign = (body: string, secret = CLIENT_SECRET) => createHmac('sha256', secret).update(body).digest('hex');
+
+interface Run {
+  mode: 'bare' | 'real';
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  /** real only: jobs found in Redis after the run, to compare with the 2xx count. */
+  jobs?: number;
+  /** CPU use during the measured run, in % of one core. */
+  cpu: { server: number; redis: number; load: number };
+  /** Server CPU time per answered request: steadier than req/s on a machine shared with others. */
+  usPerRequest: number;
+}
+
+/**
+ * Webhook ingest: the real callback endpoint (token check, signature check, durable enqueue) vs a
+ * bare Koa endpoint on the same machine in the same run. Server pinned to core 0; autocannon and
+ * Redis on core 1.
+ */
+export async function ingestBench(options: { profile?: boolean } = {}): Promise<BenchResult> {
+  const seconds = size('BENCH_INGEST_SECONDS', 10, 4);
+  const warmup = QUICK ? 1 : 3;
+  const redis = await benchRedis();
+  const pinned = pin(redis.process.pid ?? 0, '1') && pin(process.pid, '1');
+  const env = benchEnv({
+    redisUrl: redis.url,
+    keyPrefix: 'bench-ingest',
+    connectors: { netatmo: { url: 'http://127.0.0.1:9', clientId: 'bench-netatmo', clientSecret: CLIENT_SECRET } },
+  });
+  const host = await servicesFrom(env);
+  const { services } = host;
+  const runs: Run[] = [];
+  // Alternate, so that drift on a shared machine does not favour whichever ran last.
+  const order: Array<'bare' | 'real'> = QUICK ? ['bare', 'real'] : ['bare', 'real', 'bare', 'real'];
+  try {
+    if (!services.connectors.get('netatmo')?.definition.webhook) throw new Error('the netatmo connector (webhooks) is not enabled');
+    const created = await services.installations.create({
+      id: randomUUID(),
+      connector: 'netatmo',
+      locationId: 'bench-home',
+      singleInstance: true,
+      tokenHash: hashToken(randomToken()),
+      now: new Date(),
+    });
+    if (!created.created) throw new Error('seeding failed');
+    await services.installations.setStatus(created.installation.id, 'linked', new Date());
+    const callback = new URL(await issueCallbackToken(services, created.installation));
+    const body = setpointBody('5d1xxxxxxxxxxxxxxxxxxxxx', '2255031728', 21.5);
+    const headers = { 'content-type': 'application/json', 'x-netatmo-secret': sign(body) };
+
+    const profileDir = resolve(BENCH_DIR, 'profiles');
+    if (options.profile) await mkdir(profileDir, { recursive: true });
+    for (const mode of order) {
+      await services.webhooks.queue.obliterate({ force: true });
+      const nodeArgs = options.profile && mode === 'real' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const server = startChild('ingest-server.ts', { env: { ...env, INGEST_MODE: mode }, cores: '0', nodeArgs });
+      try {
+        const { port } = await server.next<{ type: 'ready'; port: number }>('ready');
+        const url = `http://127.0.0.1:${port}${callback.pathname}${callback.search}`;
+        const opts = { url, method: 'POST' as const, headers, body, connections: CONNECTIONS };
+        const warm = await autocannon({ ...opts, duration: warmup });
+        const pids = { server: server.process.pid ?? 0, redis: redis.process.pid ?? 0, load: process.pid };
+        const before = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis), load: cpuSeconds(pids.load) };
+        const t0 = performance.now();
+        const r = await autocannon({ ...opts, duration: seconds });
+        const wall = (performance.now() - t0) / 1000;
+        const used = (k: keyof typeof pids) => (100 * (cpuSeconds(pids[k]) - before[k])) / wall;
+        const run: Run = {
+          mode,
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          ok: r['2xx'],
+          non2xx: r.non2xx,
+          errors: r.errors,
+          cpu: { server: used('server'), redis: used('redis'), load: used('load') },
+          usPerRequest: ((used('server') / 100) * wall * 1e6) / Math.max(1, r['2xx'] + r.non2xx),
+        };
+        if (mode === 'real') {
+          run.jobs = await services.webhooks.queue.getWaitingCount();
+          const acknowledged = warm['2xx'] + r['2xx'];
+          if (run.jobs < acknowledged) throw new Error(`acknowledged ${acknowledged} callbacks but only ${run.jobs} jobs are in Redis`);
+        }
+        runs.push(run);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await host.close();
+    await redis.client.quit().catch(() => undefined);
+    await redis.stop();
+    pin(process.pid, '0-1');
+  }
+
+  const best = (mode: 'bare' | 'real') => runs.filter((r) => r.mode === mode).sort((a, b) => b.rps - a.rps)[0];
+  const bare = best('bare');
+  const real = best('real');
+  console.log(`\n## Webhook ingest (${CONNECTIONS} connections, ${seconds} s per run, ~300-byte body${pinned ? ', server on core 0, load + Redis on core 1' : ', NOT pinned (no taskset)'})`);
+  console.log(
+    table(
+      ['endpoint', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'jobs in Redis', 'CPU % server/redis/load', 'server CPU µs/req'],
+      runs.map((r) => [
+        r.mode === 'bare' ? 'bare Koa, parse + 202' : 'webhook (auth, signature, enqueue)',
+        fmt(r.rps, 0),
+        fmt(r.p50),
+        fmt(r.p99),
+        String(r.ok),
+        String(r.non2xx),
+        String(r.errors),
+        r.jobs === undefined ? '' : String(r.jobs),
+        `${fmt(r.cpu.server, 0)}/${fmt(r.cpu.redis, 0)}/${fmt(r.cpu.load, 0)}`,
+        fmt(r.usPerRequest, 0),
+      ]),
+    ),
+  );
+  const ratioText = bare && real ? ratio(real.rps, bare.rps) : 'n/a';
+  const cpuRatio = bare && real ? ratio(bare.usPerRequest, real.usPerRequest) : 'n/a';
+  console.log(`ratio (best real / best bare): ${ratioText} by req/s; ${cpuRatio} by server CPU per request`);
+  if (options.profile) {
+    // --cpu-prof writes one file per thread; the main thread's is the one with ".0." in its name.
+    const files = (await readdir(resolve(BENCH_DIR, 'profiles'))).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort();
+    for (const f of files.slice(-(order.filter((m) => m === 'real').length))) {
+      console.log(`profile: npx tsx bench/profile-top.ts bench/profiles/${f}`);
+    }
+  }
+  return {
+    name: 'webhook ingest',
+    figures: {
+      'req/s': real ? fmt(real.rps, 0) : 'n/a',
+      'p50/p99 ms': real ? `${fmt(real.p50)} / ${fmt(real.p99)}` : 'n/a',
+      'bare Koa req/s': bare ? fmt(bare.rps, 0) : 'n/a',
+      'server CPU µs/req (real/bare)': real && bare ? `${fmt(real.usPerRequest, 0)} / ${fmt(bare.usPerRequest, 0)}` : 'n/a',
+    },
+    ratio: `${ratioText} of bare Koa`,
+  };
+}

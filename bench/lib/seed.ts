@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceSnapshot } from '../../src/devices/types';
+import { hashToken, randomToken } from '../../src/secrets/crypto';
+import type { Services } from '../../src/services';
+import type { TokenSet } from '../../src/store/tokens';
+import { applySnapshot } from '../../src/sync/sync-installation';
+
+/**
+ * Linked installations written straight through the stores (the browser flow would take hours for
+ * 100,000): the same records createInstallation and the OAuth callback leave behind.
+ */
+export async function seedLinkedInstallation(
+  services: Services,
+  input: { connector: string; locationId: string; tokens?: TokenSet; devices?: DeviceSnapshot[] },
+): Promise<string> {
+  const id = randomUUID();
+  const created = await services.installations.create({
+    id,
+    connector: input.connector,
+    locationId: input.locationId,
+    singleInstance: false,
+    tokenHash: hashToken(randomToken()),
+    now: new Date(services.now()),
+  });
+  if (!created.created) throw new Error(`seeding ${input.locationId} failed`);
+  if (input.tokens) await services.tokens.put(id, input.tokens);
+  await services.installations.setStatus(id, 'linked', new Date(services.now()));
+  if (input.devices?.length) {
+    const selected = input.devices.map((d) => d.externalId);
+    await services.devices.setSelection(id, selected);
+    await applySnapshot(services, id, input.devices, true, new Set(selected));
+  }
+  return id;
+}
+
+/** Runs `task` for 0..n-1 with at most `width` in flight. */
+export async function inParallel(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench [-- <name>…] [--profile]`: runs the benchmarks (all by default) and prints a
+ * summary table. BENCH_QUICK=1 scales every size down. Not part of `npm test`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { BENCH_DIR } from './lib/child';
+import { QUICK } from './lib/env';
+import { table, type BenchResult } from './lib/stats';
+
+type Bench = (options: { profile?: boolean }) => Promise<BenchResult | BenchResult[]>;
+
+const BENCHES: Record<string, () => Promise<Bench>> = {
+  ingest: async () => (await import('./ingest')).ingestBench,
+  e2e: async () => (await import('./e2e')).e2eBench,
+  fanout: async () => (await import('./fanout')).fanoutBench,
+  stampede: async () => (await import('./stampede')).stampedeBench,
+};
+
+const args = process.argv.slice(2);
+const profile = args.includes('--profile');
+const names = args.filter((a) => !a.startsWith('--'));
+const unknown = names.filter((n) => !(n in BENCHES));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+const selected = names.length ? names : Object.keys(BENCHES);
+
+const machine = `${cpus().length} cores, ${cpus()[0]?.model.trim() ?? 'unknown cpu'}, node ${process.version}`;
+console.log(`machine: ${machine}${QUICK ? '  (BENCH_QUICK=1: reduced sizes)' : ''}`);
+const started = Date.now();
+const results: BenchResult[] = [];
+let failed = false;
+for (const name of selected) {
+  const t0 = Date.now();
+  try {
+    const bench = await (BENCHES[name] as () => Promise<Bench>)();
+    const out = await bench({ profile });
+    results.push(...(Array.isArray(out) ? out : [out]));
+  } catch (err) {
+    failed = true;
+    console.error(`\n${name} failed: ${(err as Error).stack ?? String(err)}`);
+    results.push({ name, figures: { error: (err as Error).message.slice(0, 80) }, ratio: 'n/a' });
+  }
+  console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+console.log(`\n## Summary (${((Date.now() - started) / 1000).toFixed(0)} s; ${machine}${QUICK ? '; quick sizes' : ''})`);
+console.log(
+  table(
+    ['benchmark', 'figures', 'ratio (same run)'],
+    results.map((r) => [r.name, Object.entries(r.figures).map(([k, v]) => `${k}: ${v}`).join('; '), r.ratio]),
+  ),
+);
+await writeFile(
+  resolve(BENCH_DIR, 'results', `latest${QUICK ? '-quick' : ''}.json`),
+  `${JSON.stringify({ at: new Date().toISOString(), machine, quick: QUICK, results }, null, 2)}\n`,
+).catch(() => undefined);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,69 @@
+/**
+ * A worker process for the benchmarks: real BullMQ workers running the real job processors, as
+ * `npm start -- work` runs them. WORKER_QUEUES picks poll, webhook or both; it reports how many
+ * jobs it completed when asked (`{"type":"stats"}` on stdin).
+ */
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { POLL_QUEUE, type PollJob } from '../src/queues/poll-queue';
+import { WEBHOOK_QUEUE, type WebhookJob } from '../src/queues/webhook-queue';
+import { pollProcessor } from '../src/workers/poll';
+import { webhookProcessor } from '../src/workers/webhook';
+import { commands, emit } from './lib/child';
+import { servicesFrom } from './lib/env';
+
+/**
+ * Round trips as the client sees them: a plain command is one, a pipeline or MULTI (its commands
+ * share one write) is one. Redis's own counters cannot tell, since they also count the commands
+ * inside Lua scripts.
+ */
+const roundTrips = { count: 0 };
+const pipelines = new WeakSet<object>();
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+  const stream = args[1] as object | undefined;
+  if (stream === undefined) roundTrips.count++;
+  else if (!pipelines.has(stream)) {
+    pipelines.add(stream);
+    roundTrips.count++;
+  }
+  return sendCommand.apply(this, args);
+};
+
+const built = await servicesFrom(process.env);
+const { services } = built;
+const which = process.env['WORKER_QUEUES'] ?? 'both';
+const concurrency = Number(process.env['WORKER_CONCURRENCY'] ?? 16);
+const connection = { url: services.redisUrl, maxRetriesPerRequest: null };
+const counts = { completed: 0, failed: 0, outcomes: {} as Record<string, number>, failures: {} as Record<string, number> };
+const workers: Worker[] = [];
+
+function watch(worker: Worker) {
+  worker.on('completed', (_job, result) => {
+    counts.completed++;
+    const key = String(result);
+    counts.outcomes[key] = (counts.outcomes[key] ?? 0) + 1;
+  });
+  worker.on('failed', (_job, err) => {
+    counts.failed++;
+    const key = err.message.slice(0, 80);
+    counts.failures[key] = (counts.failures[key] ?? 0) + 1;
+  });
+  worker.on('error', () => undefined);
+  workers.push(worker);
+}
+const options = { connection, prefix: services.keys.bullPrefix, concurrency };
+if (which === 'poll' || which === 'both') watch(new Worker<PollJob>(POLL_QUEUE, pollProcessor(services), options));
+if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
+await Promise.all(workers.map((w) => w.waitUntilReady()));
+emit({ type: 'ready', pid: process.pid });
+
+process.once('SIGTERM', () => {
+  void Promise.all(workers.map((w) => w.close()))
+    .then(() => built.close())
+    .finally(() => process.exit(0));
+});
+
+for await (const command of commands()) {
+  if (command.type === 'stats') emit({ type: 'stats', ...counts, roundTrips: roundTrips.count });
+}

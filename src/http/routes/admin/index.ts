@@ -1,0 +1,90 @@
+import Router from '@koa/router';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { KoaAdapter } from '@bull-board/koa';
+import type { Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { z } from 'zod';
+import { constantTimeEqual } from '../../../secrets/crypto';
+import { serviceQueues } from '../../../metrics/queues';
+import type { Services } from '../../../services';
+import type { RequestState } from '../../context';
+import { requireOperator } from '../../middleware/require-operator';
+import { adminLoginPage } from '../../pages/admin-login';
+import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
+
+export const ADMIN_LOGIN_PATH = '/admin/login';
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+const loginForm = z.object({ token: z.string().max(1024) });
+
+/**
+ * The operator's pages: a login form that turns the admin token into a session cookie, and the
+ * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
+ * retry and clean) behind it.
+ */
+export function adminRoutes(services: Services): { router: Router<RequestState>; dashboard: Middleware<RequestState> } {
+  const key = sessionKey(services.config.secretKey, services.config.adminToken);
+  const router = new Router<RequestState>({ prefix: '/admin' });
+
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    await next();
+  });
+
+  router.get('/login', (ctx) => {
+    ctx.state.html = true;
+    ctx.type = 'html';
+    ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH });
+  });
+
+  router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), (ctx) => {
+    ctx.state.html = true;
+    const parsed = loginForm.safeParse(ctx.request.body);
+    if (!parsed.success || !constantTimeEqual(parsed.data.token, services.config.adminToken)) {
+      ctx.state.log.info({ status: 401 }, 'operator sign-in refused');
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH, error: 'That is not the admin token.' });
+      return;
+    }
+    ctx.cookies.set(ADMIN_SESSION_COOKIE, issueSession(key, services.now()), {
+      httpOnly: true,
+      sameSite: 'strict', // the dashboard's retry/clean actions are POSTs: no cross-site requests
+      secure: ctx.secure,
+      path: '/admin',
+      maxAge: ADMIN_SESSION_TTL_MS,
+      overwrite: true,
+    });
+    ctx.status = 303;
+    ctx.redirect(QUEUE_DASHBOARD_PATH);
+  });
+
+  router.post('/logout', (ctx) => {
+    ctx.cookies.set(ADMIN_SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/admin', maxAge: 0, overwrite: true });
+    ctx.status = 303;
+    ctx.redirect(ADMIN_LOGIN_PATH);
+  });
+
+  const board = new KoaAdapter();
+  board.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: serviceQueues(services).map((queue) => new BullMQAdapter(queue)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'Queues' } },
+  });
+  const guard = requireOperator({
+    adminToken: services.config.adminToken,
+    sessionKey: key,
+    loginPath: ADMIN_LOGIN_PATH,
+    now: services.now,
+  });
+  // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
+  const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;
+  const dashboard: Middleware<RequestState> = async (ctx, next) => {
+    if (ctx.path !== QUEUE_DASHBOARD_PATH && !ctx.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return next();
+    return guard(ctx, () => plugin(ctx, next));
+  };
+  return { router, dashboard };
+}

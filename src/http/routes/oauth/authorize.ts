@@ -1,0 +1,217 @@
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import { z } from 'zod';
+import { AppError } from '../../../errors';
+import type { Services } from '../../../services';
+import { checkAuthorizeRequest, type ClientView } from '../../../webservices/authorize-request';
+import { csrfMatches, stageOf, type AuthorizeSession } from '../../../webservices/authorize-session';
+import { redirectWith } from '../../../webservices/redirect-uri';
+import type { AppContext, RequestState } from '../../context';
+import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
+
+const SESSION_COOKIE = 'sm_authz';
+const COOKIE_PATH = '/oauth/authorize';
+const CONTINUE = '/oauth/authorize/continue';
+
+const loginForm = z.object({ csrf: z.unknown(), username: z.string().max(200), password: z.string().max(1000) });
+const locationForm = z.object({ csrf: z.unknown(), locationId: z.string().max(200) });
+const consentForm = z.object({
+  csrf: z.unknown(),
+  decision: z.enum(['allow', 'deny']),
+  devices: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+/**
+ * The authorization endpoint (RFC 6749 §4.1.1) as a few server-rendered pages: sign in → choose a
+ * location → choose devices → Authorize / Deny. Steps post to their own URL and redirect (303) to
+ * /continue, which renders whatever step the session is at, so reloads never resubmit.
+ * CSRF: every form carries the session's token (synchronizer pattern) and the session cookie is
+ * SameSite=Lax; the pages refuse to be framed (clickjacking of the Authorize button).
+ */
+export function authorizeRoutes(services: Services): Router<RequestState> {
+  const router = new Router<RequestState>({ prefix: '/oauth/authorize' });
+  const ws = services.webServices;
+  const form = bodyParser({ enableTypes: ['form'], formLimit: '32kb' });
+
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    await next();
+  });
+
+  const setCookie = (ctx: AppContext, id: string | null) =>
+    ctx.cookies.set(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      path: COOKIE_PATH,
+      maxAge: services.config.stateTtlS * 1000,
+      overwrite: true,
+    });
+
+  /** The session named by the cookie, checked against the form's CSRF token. */
+  async function sessionFor(ctx: AppContext, csrf?: unknown): Promise<{ id: string; session: AuthorizeSession }> {
+    const id = ctx.cookies.get(SESSION_COOKIE);
+    const session = await ws.sessions.get(id);
+    if (!id || !session) throw new AppError('authorization_expired');
+    if (csrf !== undefined || ctx.method === 'POST') {
+      if (!csrfMatches(session, csrf)) throw new AppError('csrf_failed');
+    }
+    return { id, session };
+  }
+
+  async function clientOf(session: AuthorizeSession): Promise<ClientView> {
+    const client = await ws.clients.get(session.clientId);
+    if (!client) throw new AppError('unknown_client');
+    return client;
+  }
+
+  /** Child devices of every installation at the location: the only devices the user may share. */
+  async function devicesAt(locationId: string): Promise<DeviceOption[]> {
+    const out: DeviceOption[] = [];
+    for (const inst of await services.installations.list({ locationId })) {
+      const title = services.connectors.get(inst.connector)?.definition.title ?? inst.connector;
+      for (const d of await services.devices.list(inst.id)) out.push({ id: d.id, label: d.label, type: d.type, source: title });
+    }
+    return out;
+  }
+
+  async function render(ctx: AppContext, session: AuthorizeSession, error?: string): Promise<void> {
+    const client = await clientOf(session);
+    ctx.type = 'html';
+    const stage = stageOf(session);
+    const user = session.userId ? await ws.users.get(session.userId) : undefined;
+    if (stage === 'login' || !user) {
+      ctx.body = loginPage({ clientName: client.name, csrf: session.csrf, error });
+    } else if (stage === 'location' || !session.location) {
+      ctx.body = locationPage({ clientName: client.name, csrf: session.csrf, username: user.username, locations: user.locations });
+    } else {
+      ctx.body = devicesPage({
+        clientName: client.name,
+        csrf: session.csrf,
+        location: session.location,
+        scopes: session.scopes,
+        devices: await devicesAt(session.location.id),
+        error,
+      });
+    }
+  }
+
+  router.get('/', async (ctx) => {
+    const clients = new Map<string, ClientView>();
+    const clientId = ctx.query['client_id'];
+    if (typeof clientId === 'string') {
+      const client = await ws.clients.get(clientId);
+      if (client) clients.set(clientId, client);
+    }
+    const check = checkAuthorizeRequest(ctx.query, (id) => clients.get(id));
+    if (check.kind === 'page') throw new AppError(check.code, { message: check.message });
+    if (check.kind === 'redirect') {
+      ctx.redirect(redirectWith(check.redirectUri, { error: check.error, error_description: check.description, state: check.state }));
+      return;
+    }
+    const { request } = check;
+    const { id, session } = await ws.sessions.create({
+      clientId: request.client.clientId,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      ...(request.state !== undefined ? { state: request.state } : {}),
+    });
+    setCookie(ctx, id);
+    await render(ctx, session);
+  });
+
+  router.get('/continue', async (ctx) => {
+    const { session } = await sessionFor(ctx);
+    await render(ctx, session);
+  });
+
+  router.post('/login', form, async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const { id, session } = await sessionFor(ctx, body['csrf']);
+    const parsed = loginForm.safeParse(body);
+    if (!parsed.success) throw new AppError('bad_request', { message: 'Enter a username and a password.' });
+    const { username, password } = parsed.data;
+    if (await ws.logins.blocked(username, ctx.ip)) throw new AppError('too_many_attempts');
+    const user = await ws.users.authenticate(username, password);
+    if (!user) {
+      await ws.logins.recordFailure(username, ctx.ip);
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = loginPage({ clientName: (await clientOf(session)).name, csrf: session.csrf, error: 'Wrong username or password.', username });
+      return;
+    }
+    await ws.logins.recordSuccess(username);
+    const next = await ws.sessions.rotate(id, { ...session, userId: user.id });
+    setCookie(ctx, next.id);
+    ctx.status = 303;
+    ctx.redirect(CONTINUE);
+  });
+
+  router.post('/location', form, async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const { id, session } = await sessionFor(ctx, body['csrf']);
+    const user = session.userId ? await ws.users.get(session.userId) : undefined;
+    if (!user) throw new AppError('authorization_expired');
+    const parsed = locationForm.safeParse(body);
+    const location = parsed.success ? user.locations.find((l) => l.id === parsed.data.locationId) : undefined;
+    if (!location) throw new AppError('bad_request', { message: 'Choose one of your locations.' });
+    await ws.sessions.update(id, { ...session, location });
+    ctx.status = 303;
+    ctx.redirect(CONTINUE);
+  });
+
+  router.post('/consent', form, async (ctx) => {
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    const { id, session } = await sessionFor(ctx, body['csrf']);
+    if (!session.userId || !session.location) throw new AppError('authorization_expired');
+    const parsed = consentForm.safeParse(body);
+    if (!parsed.success) throw new AppError('bad_request', { message: 'Choose Authorize or Deny.' });
+    const state = session.state;
+
+    if (parsed.data.decision === 'deny') {
+      if (!(await ws.sessions.delete(id))) throw new AppError('authorization_expired');
+      setCookie(ctx, null);
+      ctx.status = 303;
+      ctx.redirect(redirectWith(session.redirectUri, { error: 'access_denied', error_description: 'The user denied access.', state }));
+      return;
+    }
+
+    const chosen = [...new Set([parsed.data.devices ?? []].flat())];
+    if (chosen.length === 0) {
+      ctx.status = 400;
+      await render(ctx, session, 'Choose at least one device, or deny.');
+      return;
+    }
+    const available = new Map<string, string>();
+    for (const inst of await services.installations.list({ locationId: session.location.id })) {
+      for (const d of await services.devices.list(inst.id)) available.set(d.id, inst.id);
+    }
+    const devices = chosen.map((deviceId) => ({ deviceId, installationId: available.get(deviceId) }));
+    if (devices.some((d) => d.installationId === undefined)) {
+      throw new AppError('bad_request', { message: 'One of the chosen devices is not at this location.' });
+    }
+    const client = await clientOf(session);
+    // Single use: a consent form posted twice (double click, replay) yields one app installation.
+    if (!(await ws.sessions.delete(id))) throw new AppError('authorization_expired');
+    const now = services.now();
+    const app = await ws.apps.create(
+      {
+        clientId: client.clientId,
+        userId: session.userId,
+        location: session.location,
+        scopes: session.scopes,
+        devices: devices.map((d) => ({ deviceId: d.deviceId, installationId: d.installationId ?? '' })),
+      },
+      new Date(now),
+    );
+    const code = await ws.grants.createCode({ clientId: client.clientId, appId: app.id, redirectUri: session.redirectUri, scopes: session.scopes }, now);
+    setCookie(ctx, null);
+    ctx.status = 303;
+    ctx.redirect(redirectWith(session.redirectUri, { code, state }));
+  });
+
+  return router;
+}

@@ -1,0 +1,41 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Services } from '../services';
+import { refreshQueueDepth } from './queues';
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `GET /metrics` for a process that runs workers only (`work` mode): polls, refreshes, cloud calls
+ * and job outcomes are counted where the jobs run, so each worker process must be scraped itself.
+ */
+export async function startMetricsServer(services: Services, port: number, host: string): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","message":"Not found."}');
+      return;
+    }
+    refreshQueueDepth(services)
+      .then(() => services.metrics.registry.metrics())
+      .then(
+        (body) => res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(body),
+        () => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"service_unavailable","message":"Metrics are unavailable."}'),
+      );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

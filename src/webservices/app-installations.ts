@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { WebServicesKeys } from '../store/keys';
+import { SCOPES, type Scope } from './scopes';
+
+/** One child device the user shared: the connector installation it lives under, and its id. */
+export interface GrantedDevice {
+  installationId: string;
+  deviceId: string;
+}
+
+/** What the user agreed to: this client may use these devices at this location (a SmartThings "app installation"). */
+export interface AppInstallation {
+  id: string;
+  clientId: string;
+  userId: string;
+  location: { id: string; name: string };
+  scopes: Scope[];
+  devices: GrantedDevice[];
+  createdAt: string;
+}
+
+const schema = z.object({
+  id: z.string(),
+  clientId: z.string(),
+  userId: z.string(),
+  location: z.object({ id: z.string(), name: z.string() }),
+  scopes: z.array(z.enum(SCOPES)),
+  devices: z.array(z.object({ installationId: z.string(), deviceId: z.string() })),
+  createdAt: z.string(),
+});
+
+export class AppInstallationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: WebServicesKeys,
+  ) {}
+
+  async create(input: Omit<AppInstallation, 'id' | 'createdAt'>, now: Date): Promise<AppInstallation> {
+    const app: AppInstallation = { id: randomUUID(), ...input, createdAt: now.toISOString() };
+    const multi = this.redis.multi().set(this.keys.app(app.id), JSON.stringify(app)).sadd(this.keys.userApps(app.userId), app.id);
+    for (const d of app.devices) multi.sadd(this.keys.deviceApps(d.deviceId), app.id);
+    await multi.exec();
+    return app;
+  }
+
+  async get(id: string): Promise<AppInstallation | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    const raw = await this.redis.get(this.keys.app(id));
+    return raw ? schema.parse(JSON.parse(raw)) : undefined;
+  }
+
+  /** Apps that were granted this device (for routing its events). */
+  async forDevice(deviceId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.deviceApps(deviceId));
+  }
+
+  /** Drops a device from the app's grant for good (its connector removed it). */
+  async forgetDevice(appId: string, deviceId: string): Promise<void> {
+    const app = await this.get(appId);
+    if (app) {
+      const next = { ...app, devices: app.devices.filter((d) => d.deviceId !== deviceId) };
+      await this.redis.set(this.keys.app(appId), JSON.stringify(next), 'XX');
+    }
+    await this.redis.srem(this.keys.deviceApps(deviceId), appId);
+  }
+
+  /** True when this call removed it (so a second revocation is a 404). */
+  async delete(app: AppInstallation): Promise<boolean> {
+    const multi = this.redis.multi().del(this.keys.app(app.id)).srem(this.keys.userApps(app.userId), app.id);
+    for (const d of app.devices) multi.srem(this.keys.deviceApps(d.deviceId), app.id);
+    const results = await multi.exec();
+    return results?.[0]?.[1] === 1;
+  }
+}

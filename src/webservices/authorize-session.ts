@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { constantTimeEqual, hashToken, randomToken } from '../secrets/crypto';
+import type { WebServicesKeys } from '../store/keys';
+import { SCOPES } from './scopes';
+
+/**
+ * One browser's walk through the authorize pages: the validated request, who signed in, the chosen
+ * location, and the CSRF token every form must echo (synchronizer token pattern). The browser holds
+ * only a random id in an HttpOnly cookie; the session lives in Redis under that id's hash.
+ */
+const sessionSchema = z.object({
+  clientId: z.string(),
+  redirectUri: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  state: z.string().optional(),
+  csrf: z.string(),
+  userId: z.string().optional(),
+  location: z.object({ id: z.string(), name: z.string() }).optional(),
+  notice: z.string().optional(),
+});
+export type AuthorizeSession = z.infer<typeof sessionSchema>;
+
+export type SessionStage = 'login' | 'location' | 'devices';
+
+export function stageOf(session: AuthorizeSession): SessionStage {
+  if (!session.userId) return 'login';
+  if (!session.location) return 'location';
+  return 'devices';
+}
+
+export function csrfMatches(session: AuthorizeSession, presented: unknown): boolean {
+  return typeof presented === 'string' && constantTimeEqual(presented, session.csrf);
+}
+
+export class AuthorizeSessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: WebServicesKeys,
+    private readonly ttlS: number,
+  ) {}
+
+  async create(input: Omit<AuthorizeSession, 'csrf'>): Promise<{ id: string; session: AuthorizeSession }> {
+    const id = randomToken();
+    const session: AuthorizeSession = { ...input, csrf: randomToken() };
+    await this.redis.set(this.keys.authorizeSession(hashToken(id)), JSON.stringify(session), 'EX', this.ttlS);
+    return { id, session };
+  }
+
+  async get(id: string | undefined): Promise<AuthorizeSession | undefined> {
+    if (!id) return undefined;
+    const raw = await this.redis.get(this.keys.authorizeSession(hashToken(id)));
+    if (!raw) return undefined;
+    const parsed = sessionSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async update(id: string, session: AuthorizeSession): Promise<void> {
+    await this.redis.set(this.keys.authorizeSession(hashToken(id)), JSON.stringify(session), 'KEEPTTL', 'XX');
+  }
+
+  /** After sign-in the session gets a new id and CSRF token, so an id planted before login is worthless. */
+  async rotate(oldId: string, session: AuthorizeSession): Promise<{ id: string; session: AuthorizeSession }> {
+    await this.delete(oldId);
+    const { csrf: _old, ...rest } = session;
+    return this.create(rest);
+  }
+
+  /** True only for the caller that removed it: a consent form submitted twice yields one code. */
+  async delete(id: string): Promise<boolean> {
+    return (await this.redis.del(this.keys.authorizeSession(hashToken(id)))) === 1;
+  }
+}

@@ -1,0 +1,62 @@
+import type { PlatformEvent } from '../events/event-log';
+import type { Subscription } from './subscriptions';
+
+/** The lifecycle bodies POSTed to a subscription target (SmartThings' webhook lifecycles). */
+export function confirmationBody(appId: string, confirmationUrl: string): string {
+  return JSON.stringify({ lifecycle: 'CONFIRMATION', confirmationData: { appId, confirmationUrl } });
+}
+
+export function uninstallBody(appId: string): string {
+  return JSON.stringify({ lifecycle: 'UNINSTALL', uninstallData: { appId } });
+}
+
+export function eventBody(input: { appId: string; locationId: string; subscriptionId: string; event: PlatformEvent }): string {
+  const { event } = input;
+  return JSON.stringify({
+    lifecycle: 'EVENT',
+    eventData: {
+      appId: input.appId,
+      subscriptionId: input.subscriptionId,
+      events: [
+        {
+          eventId: event.cursor,
+          eventType: event.type,
+          deviceId: event.deviceId,
+          locationId: input.locationId,
+          at: event.at,
+          data: event.data,
+        },
+      ],
+    },
+  });
+}
+
+/** One event bound for one subscription, queued behind the earlier events of the same device. */
+export interface RoutedDelivery {
+  subscriptionId: string;
+  deviceId: string;
+  body: string;
+}
+
+/** Who gets a device event: confirmed subscriptions of apps granted that device, that asked for its type. */
+export function routeEvent(
+  event: PlatformEvent,
+  apps: readonly { id: string; locationId: string; grantedDeviceIds: readonly string[]; subscriptions: readonly Subscription[] }[],
+): RoutedDelivery[] {
+  const deviceId = event.deviceId;
+  if (!deviceId || !event.type.startsWith('device.')) return [];
+  const out: RoutedDelivery[] = [];
+  for (const app of apps) {
+    if (!app.grantedDeviceIds.includes(deviceId)) continue;
+    for (const sub of app.subscriptions) {
+      if (sub.status !== 'confirmed' || !sub.events.includes(event.type)) continue;
+      out.push({ subscriptionId: sub.id, deviceId, body: eventBody({ appId: app.id, locationId: app.locationId, subscriptionId: sub.id, event }) });
+    }
+  }
+  return out;
+}
+
+/** Exponential backoff for the n-th retry (1-based), as BullMQ's built-in strategy computes it. */
+export function backoffMs(baseMs: number, attemptsMade: number): number {
+  return Math.round(baseMs * 2 ** Math.max(0, attemptsMade - 1));
+}

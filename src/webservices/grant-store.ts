@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { hashToken, randomToken } from '../secrets/crypto';
+import type { WebServicesKeys } from '../store/keys';
+import type { CodeRecord, TokenRecord } from './grant-checks';
+import { SCOPES, type Scope } from './scopes';
+
+const REVOKED = 'revoked';
+
+// Issues an access + refresh pair into a grant, unless the grant was revoked meanwhile (a reused
+// code racing its first redemption) or, when rotating, the old refresh token is no longer the one
+// we read (two concurrent refreshes: exactly one wins).
+const ISSUE_SCRIPT = `
+local consumed = ARGV[1]
+if consumed ~= '' and redis.call('GET', KEYS[4]) ~= consumed then return 0 end
+if redis.call('SISMEMBER', KEYS[1], '${REVOKED}') == 1 then return 0 end
+if consumed ~= '' then
+  redis.call('DEL', KEYS[4])
+  redis.call('SREM', KEYS[1], KEYS[4])
+end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
+redis.call('SADD', KEYS[1], KEYS[2], KEYS[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+
+// Marks the grant revoked (so in-flight issuance fails) and deletes every token issued from it.
+const REVOKE_SCRIPT = `
+local members = redis.call('SMEMBERS', KEYS[1])
+for _, key in ipairs(members) do
+  if key ~= '${REVOKED}' then redis.call('DEL', key) end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SADD', KEYS[1], '${REVOKED}')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return #members
+`;
+
+const codeSchema = z.object({
+  clientId: z.string(),
+  appId: z.string(),
+  redirectUri: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  grantId: z.string(),
+  expiresAt: z.number(),
+});
+
+const tokenSchema = z.object({
+  kind: z.enum(['access', 'refresh']),
+  clientId: z.string(),
+  appId: z.string(),
+  grantId: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  expiresAt: z.number(),
+});
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  scopes: Scope[];
+}
+
+export interface GrantLifetimes {
+  codeTtlS: number;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+}
+
+/**
+ * Authorization codes and the tokens issued from them, all stored under the SHA-256 of the value
+ * (never the value itself). A "grant" is the family of tokens one code led to, so a reused code can
+ * revoke everything it produced (RFC 6749 §4.1.2), and an app revocation revokes all its grants.
+ */
+export class GrantStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: WebServicesKeys,
+    private readonly lifetimes: GrantLifetimes,
+  ) {}
+
+  async createCode(input: { clientId: string; appId: string; redirectUri: string; scopes: Scope[] }, now: number): Promise<string> {
+    const code = randomToken();
+    const grantId = randomUUID();
+    const record = { ...input, grantId, expiresAt: now + this.lifetimes.codeTtlS * 1000 };
+    // The code is kept for its lifetime after use, so a second redemption is recognised as reuse.
+    await this.redis
+      .multi()
+      .hset(this.keys.code(hashToken(code)), 'data', JSON.stringify(record))
+      .pexpire(this.keys.code(hashToken(code)), this.lifetimes.codeTtlS * 1000)
+      .sadd(this.keys.appGrants(input.appId), grantId)
+      .exec();
+    return code;
+  }
+
+  async readCode(code: string): Promise<CodeRecord | undefined> {
+    const hash = await this.redis.hgetall(this.keys.code(hashToken(code)));
+    if (!hash['data']) return undefined;
+    const usedAt = hash['usedAt'] ? Number(hash['usedAt']) : undefined;
+    return { ...codeSchema.parse(JSON.parse(hash['data'])), usedAt };
+  }
+
+  /** Marks the code used; false when another request got there first (which is reuse). */
+  async markCodeUsed(code: string, now: number): Promise<boolean> {
+    return (await this.redis.hsetnx(this.keys.code(hashToken(code)), 'usedAt', String(now))) === 1;
+  }
+
+  /** Issues a fresh pair into the grant; undefined when the grant was revoked (or the refresh token already rotated). */
+  async issue(
+    grant: { clientId: string; appId: string; grantId: string; scopes: Scope[] },
+    now: number,
+    rotating?: { refreshToken: string; storedValue: string },
+    /** A narrower scope for the access token (RFC 6749 §6); the refresh token keeps the grant's. */
+    accessScopes: Scope[] = grant.scopes,
+  ): Promise<IssuedTokens | undefined> {
+    const accessToken = randomToken();
+    const refreshToken = randomToken();
+    const { accessTokenTtlS, refreshTokenTtlS } = this.lifetimes;
+    const access: TokenRecord = { kind: 'access', ...grant, scopes: accessScopes, expiresAt: now + accessTokenTtlS * 1000 };
+    const refresh: TokenRecord = { kind: 'refresh', ...grant, expiresAt: now + refreshTokenTtlS * 1000 };
+    const grantKey = this.keys.grantTokens(grant.grantId);
+    const issued = await this.redis.eval(
+      ISSUE_SCRIPT,
+      4,
+      grantKey,
+      this.keys.accessToken(hashToken(accessToken)),
+      this.keys.refreshToken(hashToken(refreshToken)),
+      rotating ? this.keys.refreshToken(hashToken(rotating.refreshToken)) : grantKey,
+      rotating?.storedValue ?? '',
+      JSON.stringify(access),
+      accessTokenTtlS * 1000,
+      JSON.stringify(refresh),
+      refreshTokenTtlS * 1000,
+    );
+    if (issued !== 1) return undefined;
+    return { accessToken, refreshToken, expiresIn: accessTokenTtlS, scopes: accessScopes };
+  }
+
+  async readToken(kind: TokenRecord['kind'], token: string): Promise<{ record: TokenRecord; storedValue: string } | undefined> {
+    const key = kind === 'access' ? this.keys.accessToken(hashToken(token)) : this.keys.refreshToken(hashToken(token));
+    const raw = await this.redis.get(key);
+    if (!raw) return undefined;
+    const parsed = tokenSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? { record: parsed.data, storedValue: raw } : undefined;
+  }
+
+  async revokeGrant(grantId: string): Promise<void> {
+    await this.redis.eval(REVOKE_SCRIPT, 1, this.keys.grantTokens(grantId), this.lifetimes.refreshTokenTtlS * 1000);
+  }
+
+  /** Every token of every grant of the app, including grants whose code is not redeemed yet. */
+  async revokeApp(appId: string): Promise<void> {
+    const grants = await this.redis.smembers(this.keys.appGrants(appId));
+    for (const grantId of grants) await this.revokeGrant(grantId);
+    await this.redis.del(this.keys.appGrants(appId));
+  }
+}

@@ -1,0 +1,58 @@
+import type { EventType } from '../events/event-log';
+import { encrypt } from '../secrets/crypto';
+import type { Services } from '../services';
+import type { AppInstallation } from './app-installations';
+import { confirmationBody, uninstallBody } from './delivery-payloads';
+import type { Subscription } from './subscriptions';
+
+export function confirmationUrl(publicUrl: string, subscriptionId: string, token: string): string {
+  return `${publicUrl}/api/smartapps/subscriptions/${subscriptionId}/confirm?token=${encodeURIComponent(token)}`;
+}
+
+/** Creates a pending subscription and queues its CONFIRMATION; events flow only once the target confirms. */
+export async function subscribe(
+  services: Services,
+  app: AppInstallation,
+  input: { targetUrl: string; events: EventType[] },
+): Promise<{ subscription: Subscription; secret: string }> {
+  const { subscriptions, deliveries } = services.webServices;
+  const created = await subscriptions.create({ appId: app.id, ...input }, new Date(services.now()));
+  await deliveries.lifecycle({
+    kind: 'lifecycle',
+    subscriptionId: created.subscription.id,
+    targetUrl: input.targetUrl,
+    sealedSecret: created.sealedSecret,
+    body: confirmationBody(app.id, confirmationUrl(services.config.publicUrl, created.subscription.id, created.confirmationToken)),
+    requireSubscription: true,
+  });
+  return { subscription: created.subscription, secret: created.secret };
+}
+
+/**
+ * The user (or an admin) takes the access back: every token of the app stops working, every
+ * subscription is deleted (queued events with it) after an UNINSTALL is queued to its target, and
+ * the app installation is gone. Each step runs even if another fails; the record goes last so a
+ * failed revocation can be retried.
+ */
+export async function revokeApp(services: Services, app: AppInstallation): Promise<boolean> {
+  const { grants, subscriptions, deliveries, apps } = services.webServices;
+  await grants.revokeApp(app.id);
+  const failures: unknown[] = [];
+  for (const sub of await subscriptions.listForApp(app.id)) {
+    try {
+      const withSecret = await subscriptions.withSecret(sub.id);
+      // Queued before the subscription goes, so a failure here leaves it for a retried revocation.
+      // Only a target that confirmed ever agreed to hear from us.
+      if (withSecret && sub.status === 'confirmed') {
+        const sealedSecret = encrypt(services.config.secretKey, withSecret.secret, sub.id);
+        await deliveries.lifecycle({ kind: 'lifecycle', subscriptionId: sub.id, targetUrl: sub.targetUrl, sealedSecret, body: uninstallBody(app.id), requireSubscription: false });
+      }
+      await subscriptions.delete(sub);
+    } catch (err) {
+      failures.push(err);
+      services.log.warn({ appId: app.id, subscriptionId: sub.id, reason: (err as Error).message }, 'revocation step failed');
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  return apps.delete(app);
+}

@@ -1,0 +1,65 @@
+import { createHmac } from 'node:crypto';
+import type { HostCore } from './host';
+
+/** One event as the admin API returns it. */
+export interface ApiEvent {
+  cursor: string;
+  type: string;
+  installationId: string;
+  deviceId: string | null;
+  data: Record<string, unknown>;
+}
+
+/** Every event of an installation after `after` (all of them when undefined), through the admin API. */
+export async function readEvents(host: HostCore, installationId: string, after?: string): Promise<{ events: ApiEvent[]; next: string | undefined }> {
+  const events: ApiEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const q = new URLSearchParams({ limit: '1000', ...(cursor ? { after: cursor } : {}) });
+    const res = await host.admin(`/api/installations/${installationId}/events?${q.toString()}`);
+    if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`);
+    const page = (await res.json()) as { events: ApiEvent[]; next: string | null };
+    events.push(...page.events);
+    cursor = page.next ?? cursor;
+    if (page.events.length < 1000) return { events, next: cursor };
+  }
+}
+
+export interface DeviceRow {
+  id: string;
+  externalId: string;
+  attributes: Record<string, unknown>;
+}
+
+export async function listDevices(host: HostCore, installationId: string): Promise<DeviceRow[]> {
+  const res = await host.admin(`/api/installations/${installationId}/devices`);
+  if (res.status !== 200) throw new Error(`devices: ${res.status}`);
+  return (await res.json()) as DeviceRow[];
+}
+
+/** A Netatmo-style setpoint push for one room, signed with the app's client secret. */
+export function netatmoSetpoint(secret: string, homeId: string, roomId: string, temperature: number): { body: string; signature: string } {
+  const body = JSON.stringify({
+    home_id: homeId,
+    room_id: roomId,
+    event_type: 'setpoint_event',
+    push_type: 'display_change',
+    mode: 'manual',
+    temperature,
+    home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
+  });
+  return { body, signature: createHmac('sha256', secret).update(body).digest('hex') };
+}
+
+/** Runs `task` over `items` with at most `width` in flight, in order of the items. */
+export async function inParallel<T>(items: readonly T[], width: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await task(items[i] as T, i);
+      }
+    }),
+  );
+}

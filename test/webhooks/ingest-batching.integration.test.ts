@@ -1,0 +1,50 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHostCore, type HostCore } from '../helpers/host';
+import { eventually, link } from '../helpers/link';
+import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
+import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
+
+type Host = HostCore & { fake: FakeNetatmo };
+let host: Host;
+
+beforeEach(async () => {
+  const fake = await startNetatmoKitFake();
+  host = { ...(await startHostCore({ fakes: { netatmo: fake } })), fake };
+});
+afterEach(async () => {
+  await host.close();
+  await host.fake.stop();
+});
+
+const sign = (body: string) => createHmac('sha256', host.fake.clientSecret).update(body).digest('hex');
+const post = (url: string, body: string) =>
+  fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-netatmo-secret': sign(body) } });
+const waiting = () => host.services.webhooks.queue.getWaitingCount();
+
+describe('webhook ingest under concurrency (batched auth lookups and enqueues)', () => {
+  it('200 concurrent callbacks => 200 acknowledged, 200 jobs in Redis, each with its own body', async () => {
+    const inst = await link(host, undefined, 'netatmo');
+    const callback = await eventually(async () => host.fake.webhookUrl(), 'addwebhook');
+    const before = await waiting();
+    const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ push_type: 'weather', seq: i }));
+    const answers = await Promise.all(bodies.map((b) => post(callback, b)));
+    expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 200));
+    expect(await waiting()).toBe(before + 200);
+    const jobs = await host.services.webhooks.queue.getJobs(['waiting'], 0, 1000);
+    const seen = new Set(jobs.filter((j) => j.data.installationId === inst.id).map((j) => j.data.body));
+    for (const b of bodies) expect(seen.has(b)).toBe(true);
+  });
+
+  it('concurrent callbacks mixing the right token and wrong ones => only the right ones queued', async () => {
+    await link(host, undefined, 'netatmo');
+    const callback = await eventually(async () => host.fake.webhookUrl(), 'addwebhook');
+    const wrong = callback.replace(/access_token=[^&]+/, `access_token=${'w'.repeat(43)}`);
+    const before = await waiting();
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => post(i % 2 ? wrong : callback, JSON.stringify({ push_type: 'weather', seq: i }))),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map((_, i) => (i % 2 ? 401 : 200)));
+    expect(await waiting()).toBe(before + 30);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { TickBatcher } from '../../src/webhooks/tick-batcher';
+
+describe('TickBatcher', () => {
+  it('calls submitted in one turn => one batch, each caller gets its own result', async () => {
+    const batches: number[][] = [];
+    const b = new TickBatcher<number, number>(async (items) => {
+      batches.push([...items]);
+      return items.map((x) => x * 10);
+    });
+    const results = await Promise.all([b.submit(1), b.submit(2), b.submit(3)]);
+    expect(results).toEqual([10, 20, 30]);
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+
+  it('a caller is not settled before its batch has run', async () => {
+    let release: (() => void) | undefined;
+    const b = new TickBatcher<string, string>(async (items) => {
+      await new Promise<void>((r) => (release = r));
+      return items.map((x) => `${x}!`);
+    });
+    let settled = false;
+    const p = b.submit('a').then((v) => {
+      settled = true;
+      return v;
+    });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    release?.();
+    expect(await p).toBe('a!');
+  });
+
+  it('batch fails => every caller of that batch is rejected; the next batch runs normally', async () => {
+    let fail = true;
+    const b = new TickBatcher<number, number>(async (items) => {
+      if (fail) throw new Error('redis down');
+      return [...items];
+    });
+    const first = await Promise.allSettled([b.submit(1), b.submit(2)]);
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    expect(await b.submit(3)).toBe(3);
+  });
+
+  it('batch returns the wrong number of results => all its callers rejected, none given a wrong value', async () => {
+    const b = new TickBatcher<number, number>(async () => [1]);
+    const r = await Promise.allSettled([b.submit(1), b.submit(2)]);
+    expect(r.every((x) => x.status === 'rejected')).toBe(true);
+  });
+
+  it('more than maxBatch in one turn => split into batches of at most maxBatch', async () => {
+    const sizes: number[] = [];
+    const b = new TickBatcher<number, number>(async (items) => {
+      sizes.push(items.length);
+      return [...items];
+    }, 4);
+    const out = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(i)));
+    expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sizes).toEqual([4, 4, 2]);
+  });
+
+  it('run throws synchronously => callers rejected, no unhandled error', async () => {
+    const b = new TickBatcher<number, number>(() => {
+      throw new Error('sync');
+    });
+    await expect(b.submit(1)).rejects.toThrow('sync');
+  });
+});
