@@ -1,3 +1,4 @@
+import { freemem } from 'node:os';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import type { DeviceSnapshot } from '../src/devices/types';
 import { syncInstallation } from '../src/sync/sync-installation';
@@ -38,8 +39,22 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * polls completed per second per process, Redis round trips and bytes per poll; and Redis memory per
  * installation.
  */
-export async function fanoutBench(): Promise<BenchResult> {
-  const n = size('BENCH_FANOUT_N', 10_000, 1_000);
+export async function fanoutBench(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const n of fanoutSizes()) results.push(await fanoutAt(n));
+  return results;
+}
+
+/** BENCH_FANOUT_N (comma-separated) if set; quick: 1,000; else 10,000, and 100,000 when memory allows. */
+function fanoutSizes(): number[] {
+  const raw = process.env['BENCH_FANOUT_N'];
+  if (raw && /^\d+(,\d+)*$/.test(raw)) return raw.split(',').map(Number);
+  if (QUICK) return [1_000];
+  // ~12 KiB of Redis per installation plus the fake's and the queue's share: 4 GB is ample.
+  return freemem() >= 4 * 1024 ** 3 ? [10_000, 100_000] : [10_000];
+}
+
+async function fanoutAt(n: number): Promise<BenchResult> {
   const latency = size('BENCH_FANOUT_LATENCY_MS', 100, 100);
   const concurrency = size('BENCH_FANOUT_CONCURRENCY', 100, 100);
   const window = size('BENCH_FANOUT_SECONDS', 15, 4);
@@ -51,6 +66,7 @@ export async function fanoutBench(): Promise<BenchResult> {
   const { services } = host;
   const configs: Config[] = [];
   let memoryPerInstallation = NaN;
+  const breakdown: string[] = [];
   const ids: string[] = [];
   try {
     // One installation linked and polled for real gives the device snapshot and cursor to copy.
@@ -70,11 +86,19 @@ export async function fanoutBench(): Promise<BenchResult> {
       ids.push(id);
     });
     memoryPerInstallation = ((await usedMemory(redis.client)) - memoryBefore) / n;
+    // Where one installation's bytes are, by key (job scheduler records are named by a hash, not the id).
+    const sample = ids[0] ?? first;
+    for (const key of (await redis.client.keys(`${services.config.keyPrefix}:*${sample}*`)).sort()) {
+      const bytes = Number(await redis.client.memory('USAGE', key));
+      breakdown.push(`${key.replace(sample, '{id}').replace(`${services.config.keyPrefix}:`, '')} ${bytes} B`);
+    }
     console.log(`\n(seeded ${n} installations in ${fmt((performance.now() - seedStart) / 1000)} s)`);
     fake.setLatency(latency);
 
     for (const count of processCounts) {
-      await services.scheduler.queue.drain();
+      // A clean queue for each configuration (the schedules only mattered for the memory figure):
+      // only the polls queued here are counted.
+      await services.scheduler.queue.obliterate({ force: true });
       for (let i = 0; i < ids.length; i += 1000) {
         await services.scheduler.queue.addBulk(ids.slice(i, i + 1000).map((installationId) => ({ name: 'poll', data: { installationId, reason: 'manual' as const } })));
       }
@@ -136,10 +160,11 @@ export async function fanoutBench(): Promise<BenchResult> {
   );
   for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures with ${c.workers} process(es), by reason: ${JSON.stringify(c.failures)}`);
   console.log(`Redis memory per linked installation: ${fmt(memoryPerInstallation / 1024, 2)} KiB (INFO used_memory delta / ${n})`);
+  console.log(`  of which, by key (MEMORY USAGE): ${breakdown.join(', ')}; the rest is the poll schedule and index sets`);
   const one = configs.find((c) => c.workers === 1);
   const four = configs.find((c) => c.workers === 4);
   return {
-    name: 'poll fan-out',
+    name: `poll fan-out, ${n.toLocaleString('en-US')}`,
     figures: {
       N: String(n),
       'polls/s per process (1/2/4)': configs.map((c) => fmt(c.perWorker, 0)).join(' / '),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { WebhookEffect } from '../connectors/context';
 import { webhookJobSchema, type WebhookJob } from '../queues/webhook-queue';
@@ -71,8 +72,11 @@ export function webhookProcessor(services: Services) {
 
     const dedupKey = parsed.dedupKey;
     const dedupSet = services.keys.webhookDedup(installationId);
+    // The job id is the same on every retry of this delivery, so a claim it left behind (killed
+    // worker, Redis gone before release) is recognised as its own and not as a duplicate.
+    const owner = job.id ?? randomUUID();
     if (dedupKey !== undefined) {
-      const fresh = await claim(services.redis, dedupSet, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS);
+      const fresh = await claim(services.redis, dedupSet, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS, owner);
       if (!fresh) {
         log.info('duplicate webhook ignored');
         return 'duplicate';
@@ -85,7 +89,7 @@ export function webhookProcessor(services: Services) {
         for (const effect of parsed.effects) await applyEffect(services, target, effect);
       }
     } catch (err) {
-      if (dedupKey !== undefined) await release(services.redis, dedupSet, dedupKey).catch(() => undefined);
+      if (dedupKey !== undefined) await release(services.redis, dedupSet, dedupKey, owner).catch(() => undefined);
       throw err;
     }
     return 'applied';

@@ -87,8 +87,9 @@ it('Redis restarted under webhook load => 503 (never 2xx) while down, recovers b
   await redis.stop({ keepData: true });
   const downAt = Date.now();
   phase = 'down';
-  // Stay down until plenty of requests were refused, however fast they come.
-  await eventually(async () => sent.filter((s) => s.sentIn === 'down').length >= 40, 'requests during the outage', 30_000);
+  // Stay down until a good number of requests were answered, however slowly they come (a refusal
+  // waits for the Redis client's reconnect attempt, up to about 2 s).
+  await eventually(async () => sent.filter((s) => s.sentIn === 'down').length >= 16, 'requests during the outage', 120_000);
   phase = 'restarting';
   redis = await startPrivateRedis({ port: redis.port, dir: redis.dir, appendOnly: true });
   const upAt = Date.now();
@@ -101,7 +102,7 @@ it('Redis restarted under webhook load => 503 (never 2xx) while down, recovers b
   // Only 200 or 503; nothing sent and answered while Redis was down was acknowledged.
   expect([...new Set(sent.map((s) => s.status))].sort()).toEqual([200, 503]);
   const duringOutage = sent.filter((s) => s.sentIn === 'down' && s.answeredIn === 'down');
-  expect(duringOutage.length).toBeGreaterThanOrEqual(20);
+  expect(duringOutage.length).toBeGreaterThanOrEqual(8);
   expect(duringOutage.filter((s) => s.status !== 503)).toEqual([]);
   expect(readyz.filter((r) => r.phase === 'down').every((r) => r.status === 503)).toBe(true);
   expect(readyz.some((r) => r.phase === 'recovered' && r.status === 200)).toBe(true);
@@ -118,11 +119,19 @@ it('Redis restarted under webhook load => 503 (never 2xx) while down, recovers b
     return acked.filter((s) => !seen.has(`${s.externalId}=${s.temperature}`));
   };
   let left: Sent[] = [];
+  const waitFrom = Date.now();
   try {
     await eventually(async () => (left = await missing()).length === 0, 'every acknowledged webhook to be applied', 120_000);
   } catch (err) {
-    throw new Error(`${left.length} of ${acked.length} acknowledged webhooks were not applied: ${JSON.stringify(left.slice(0, 5))}`, { cause: err });
+    const failed = (await host.services.webhooks.queue.getJobs(['failed'])).map((j) => `${j?.data.body.match(/"temperature":([\d.]+)/)?.[1]}: ${j?.failedReason}`);
+    const counts = await host.services.webhooks.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    throw new Error(
+      `${left.length} of ${acked.length} acknowledged webhooks were not applied: ${JSON.stringify(left.slice(0, 5))}; queue ${JSON.stringify(counts)}; failed ${JSON.stringify(failed.slice(0, 5))}`,
+      { cause: err },
+    );
   }
+  const appliedAfterMs = Date.now() - upAt;
+  const waitedMs = Date.now() - waitFrom;
   expect((await listDevices(host, inst.id)).map((d) => d.id).sort()).toEqual(devices.map((d) => d.id).sort());
 
   const refused = sent.filter((s) => s.status === 503);
@@ -130,6 +139,6 @@ it('Redis restarted under webhook load => 503 (never 2xx) while down, recovers b
   const firstAckAfter = Math.min(...sent.filter((s) => s.sentIn === 'recovered' && s.status === 200).map((s) => s.answeredAt));
   // eslint-disable-next-line no-console
   console.info(
-    `redis restart: down ${upAt - downAt} ms; 503s for ${firstAckAfter - first503} ms (${refused.length} refused, first ack ${firstAckAfter - upAt} ms after redis was back); ${acked.length} acked, ${acked.length} applied`,
+    `redis restart: down ${upAt - downAt} ms; 503s for ${firstAckAfter - first503} ms (${refused.length} refused, first ack ${firstAckAfter - upAt} ms after redis was back); ${acked.length} acked, ${acked.length} applied, the last ${appliedAfterMs} ms after redis was back (${waitedMs} ms after the load stopped)`,
   );
 }, 300_000);

@@ -114,6 +114,17 @@ describe('subscriptions and signed event delivery', () => {
     for (const e of eventsAtHook()) expect(verifyBody(sub.secret, e.hook.raw, e.hook.signature)).toBe(true);
   });
 
+  it('an event that exhausts its attempts => set aside and counted; the device\'s next events still flow', async () => {
+    const { api, uri, appId, sub } = await setup(['device.stateChanged']);
+    await confirm(sub, appId);
+    w.sys.failures = Array.from({ length: 8 }, () => 500); // WS_DELIVERY_ATTEMPTS=8 in the harness
+    await changeTemperature('311000000001', 650);
+    await eventually(async () => ((await (await api(`${uri}/subscriptions/${sub.id}`)).json()) as { failedDeliveries: number }).failedDeliveries === 1, 'the event set aside');
+    await changeTemperature('311000000001', 655);
+    await eventually(async () => eventsAtHook().length === 1, 'the next event');
+    expect(eventsAtHook()[0]?.data.changed?.temperature).toBe(65.5);
+  });
+
   it('two worker processes => each event routed and delivered once, still in order', async () => {
     const { appId, sub } = await setup(['device.stateChanged']);
     await confirm(sub, appId);

@@ -59,7 +59,9 @@ export function addSubscriptionRoutes(router: Router<SmartAppState>, services: S
   });
 
   router.get(`${path}/:subscriptionId`, ...guards, async (ctx) => {
-    ctx.body = view(await owned(ctx));
+    const sub = await owned(ctx);
+    // Events that exhausted their delivery attempts and were set aside.
+    ctx.body = { ...view(sub), failedDeliveries: await services.webServices.drains.failedCount(sub.id) };
   });
 
   router.delete(`${path}/:subscriptionId`, ...guards, async (ctx) => {
