@@ -2,8 +2,14 @@ import { tryAcquire } from '../cloud/lock';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 
-/** Longer than any poll (a few cloud calls with their timeouts), so it only expires if the holder died. */
-export const SYNC_LOCK_TTL_MS = 120_000;
+/**
+ * Short and renewed while held: a holder that died (SIGKILL, or Redis lost before it could
+ * release) blocks the installation for at most this long, while a live holder keeps the lock for
+ * as long as its poll takes. With a fixed TTL long enough for the slowest poll (it was 120 s), a
+ * killed worker stalled every poll and webhook of that installation for two minutes.
+ */
+export const SYNC_LOCK_TTL_MS = 15_000;
+export const SYNC_LOCK_RENEW_MS = 5_000;
 
 /**
  * Runs `task` as the only writer of one installation's devices across every process: polls,
@@ -19,9 +25,13 @@ export async function withSyncLock<T>(
   for (;;) {
     const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS);
     if (lock) {
+      const renew = setInterval(() => {
+        lock.extend(SYNC_LOCK_TTL_MS).catch(() => false);
+      }, SYNC_LOCK_RENEW_MS);
       try {
         return await task();
       } finally {
+        clearInterval(renew);
         await lock.release();
       }
     }

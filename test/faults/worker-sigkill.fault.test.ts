@@ -47,7 +47,7 @@ async function linkAll(connector: 'ecobee' | 'netatmo', fake: FakeEcobee | FakeN
 }
 
 it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls => after a new worker starts, every acknowledged webhook is applied, no device duplicated or lost`, async () => {
-  const first = spawnWorkerProcess(host, RECOVERY);
+  const first = await spawnWorkerProcess(host, RECOVERY);
   workers.push(first);
   await first.ready;
 
@@ -124,7 +124,7 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
     // Let a few callbacks be acknowledged while no worker runs at all.
     const ackedAtKill = acked.length;
     await eventually(async () => acked.length >= ackedAtKill + 10, 'acks while no worker runs', 30_000);
-    current = spawnWorkerProcess(host, RECOVERY);
+    current = await spawnWorkerProcess(host, RECOVERY);
     workers.push(current);
     await current.ready;
     workerDown = false;

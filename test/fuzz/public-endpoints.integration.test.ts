@@ -18,7 +18,7 @@ import { RAW_REQUESTS, requestArbitrary, type FuzzRequest, type FuzzTargets } fr
  */
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_123);
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 3_000);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 5_000);
 const STACK = /\n\s+at .+:\d+:\d+|node_modules|\/src\/[a-z/-]+\.ts/;
 
 let ecobee: FakeEcobee;

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadConnectors } from '../../src/connectors/registry';
 import type { HostCore } from './host';
 
 const SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -21,17 +21,20 @@ export interface WorkerProcess {
  * Starts the real workers in a child process against the same Redis, key prefix, secret key and
  * fake clouds as `host`. `env` adds or overrides variables (e.g. WORKER_LOCK_MS).
  */
-export function spawnWorkerProcess(host: HostCore, env: Record<string, string> = {}): WorkerProcess {
+export async function spawnWorkerProcess(host: HostCore, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const config = host.config;
+  const definitions = await loadConnectors();
   const connectorEnv: Record<string, string> = {};
   for (const [name, c] of Object.entries(config.connectors)) {
     if (!c) continue;
-    const prefix = name.toUpperCase();
+    const prefix = definitions.get(name)?.envPrefix ?? name.toUpperCase();
     connectorEnv[`${prefix}_CLIENT_ID`] = c.clientId;
     connectorEnv[`${prefix}_API_URL`] = c.apiUrl;
     if (c.clientSecret) connectorEnv[`${prefix}_CLIENT_SECRET`] = c.clientSecret;
   }
-  const child = spawn(TSX, [SCRIPT], {
+  // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild, so a
+  // SIGKILL would hit only the wrapper and leave the real worker running.
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       PATH: process.env['PATH'] ?? '',
