@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { loadConfig, type Config } from '../../src/config/config';
-import { loadConnectors } from '../../src/connectors/registry';
-import type { Connector } from '../../src/connectors/define-connector';
-import { createLogger } from '../../src/logging/logger';
-import { buildServices, enableConnectors } from '../../src/runtime/build-services';
-import type { Services } from '../../src/services';
-import { createRedis } from '../../src/store/redis';
+// The test helpers, not copies: bench builds hosts and children exactly as the tests do.
+import { connectorVars } from '../../test/helpers/child-env';
+import { servicesFromEnv, type BuiltServices } from '../../test/helpers/services-from-env';
 
 /** BENCH_QUICK=1 scales every benchmark down (CI smoke runs, development on a busy machine). */
 export const QUICK = process.env['BENCH_QUICK'] === '1' || process.env['BENCH_QUICK'] === 'true';
@@ -19,7 +15,7 @@ export function size(envVar: string, full: number, quick: number): number {
 
 /** The environment a bench host or worker process is configured from (also passed to children). */
 export function benchEnv(input: { redisUrl: string; keyPrefix: string; connectors: Record<string, { url: string; clientId: string; clientSecret?: string }> }): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     REDIS_URL: input.redisUrl,
     KEY_PREFIX: input.keyPrefix,
     ADMIN_TOKEN: 'bench-admin-token-0123456789',
@@ -27,41 +23,11 @@ export function benchEnv(input: { redisUrl: string; keyPrefix: string; connector
     LOG_LEVEL: 'silent',
     PUBLIC_URL: 'http://127.0.0.1:3000',
     DEMO: 'false',
+    ...connectorVars(input.connectors),
   };
-  for (const [name, c] of Object.entries(input.connectors)) {
-    const prefix = name.toUpperCase();
-    env[`${prefix}_CLIENT_ID`] = c.clientId;
-    env[`${prefix}_API_URL`] = c.url;
-    if (c.clientSecret) env[`${prefix}_CLIENT_SECRET`] = c.clientSecret;
-  }
-  return env;
 }
 
-let definitions: Map<string, Connector> | undefined;
-
-/** Services exactly as main builds them, from a bench environment. */
-export async function servicesFrom(env: Record<string, string | undefined>): Promise<{ services: Services; config: Config; close(): Promise<void> }> {
-  definitions ??= await loadConnectors();
-  const config = loadConfig(
-    env,
-    [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
-  );
-  const redis = createRedis(config.redisUrl ?? '');
-  redis.on('error', () => undefined);
-  const services = buildServices({
-    config,
-    log: createLogger('silent'),
-    redis,
-    redisUrl: config.redisUrl ?? '',
-    connectors: enableConnectors(definitions, config),
-  });
-  return {
-    services,
-    config,
-    async close() {
-      services.missedDeliveries.close();
-      await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
-      redis.disconnect();
-    },
-  };
+/** Services exactly as main builds them, from a bench environment (shared with the test helpers). */
+export function servicesFrom(env: Record<string, string | undefined>): Promise<BuiltServices> {
+  return servicesFromEnv(env);
 }

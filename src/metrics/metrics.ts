@@ -22,6 +22,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookCallbacks = new Counter({
+    name: 'sm_webhook_callbacks_total',
+    help: 'Acknowledged callbacks processed by workers (several per job), by outcome',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly refreshes = new Counter({
     name: 'sm_token_refreshes_total',
     help: 'Token refresh attempts by outcome (refreshed, reused = someone else refreshed, refused, failed)',

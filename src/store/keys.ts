@@ -23,6 +23,8 @@ export interface Keys {
   webhookFailed(id: string): string;
   webhookStats(id: string): string;
   webhookDedup(id: string): string;
+  /** Which callbacks of one batched webhook job were applied, so a retry applies only the rest. */
+  webhookBatchDone(jobId: string): string;
   /** Installations linked to one cloud account (hashed), for clouds with one webhook per account. */
   accountInstallations(connector: string, accountHash: string): string;
   /** The installation whose callback URL is registered for that account. */
@@ -80,6 +82,7 @@ export function createKeys(prefix: string): Keys {
     webhookFailed: (id) => `${p}:inst:${id}:webhooks:failed`,
     webhookStats: (id) => `${p}:inst:${id}:webhooks:stats`,
     webhookDedup: (id) => `${p}:inst:${id}:webhooks:dedup`,
+    webhookBatchDone: (jobId) => `${p}:webhooks:batch:${jobId}:done`,
     accountInstallations: (connector, hash) => `${p}:account:${connector}:${hash}:installations`,
     accountSubscriber: (connector, hash) => `${p}:account:${connector}:${hash}:subscriber`,
     globalEvents: () => `${p}:events`,

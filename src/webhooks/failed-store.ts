@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../store/keys';
 
 export interface FailedWebhook {
@@ -19,13 +19,17 @@ export class FailedWebhooks {
     private readonly keys: Keys,
   ) {}
 
-  async record(installationId: string, entry: FailedWebhook): Promise<void> {
+  /** `alongside` adds commands to the same MULTI (e.g. marking the callback handled), so both or neither happen. */
+  async record(installationId: string, entry: FailedWebhook, alongside?: (tx: ChainableCommander) => void): Promise<void> {
     const key = this.keys.webhookFailed(installationId);
-    await this.redis
+    const tx = this.redis
       .multi()
       .lpush(key, JSON.stringify({ ...entry, body: entry.body.slice(0, MAX_BODY) }))
-      .ltrim(key, 0, KEEP - 1)
-      .exec();
+      .ltrim(key, 0, KEEP - 1);
+    alongside?.(tx);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
   }
 
   async list(installationId: string): Promise<FailedWebhook[]> {

@@ -2,13 +2,16 @@ import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 import { isRedisUnavailable } from '../store/redis';
-import type { WebhookJob } from '../queues/webhook-queue';
+import type { WebhookCallback } from '../queues/webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
 import { TokenRecordCache } from './token-record-cache';
 
 export const DEFAULT_WEBHOOK_LIMIT = 256 * 1024;
 const DEFAULT_ACK = 202;
+/** At most this many callbacks, or about this many bytes of bodies, in one job. */
+const MAX_CALLBACKS_PER_JOB = 256;
+const MAX_JOB_BYTES = 1024 * 1024;
 const INSTALLATION_ID = /^[0-9a-f-]{36}$/;
 const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
 
@@ -34,12 +37,13 @@ const LOOKUP_FIELDS = ['connector', ...CALLBACK_FIELDS] as const;
  * after the job is in Redis; processing happens later in a worker. Nothing that fails a check is
  * enqueued. On the happy path one Redis round trip (the enqueue) and, unless the token was accepted
  * in the last two seconds, one HMGET before it; each is shared with the other callbacks that
- * arrived in the same event-loop turn. Under load that is what keeps the cost per callback near a
+ * arrived in the same event-loop turn, and the callbacks of one turn are queued as one job (the
+ * worker applies each separately). Under load that is what keeps the cost per callback near a
  * bare endpoint's.
  */
 export class WebhookIngester {
   private readonly lookups: TickBatcher<string, Lookup>;
-  private readonly jobs: TickBatcher<WebhookJob, true>;
+  private readonly jobs: TickBatcher<WebhookCallback, true>;
   // Real time, not services.now: tests freeze that clock, and a frozen cache would never expire.
   private readonly records = new TokenRecordCache(() => performance.now());
 
@@ -53,11 +57,15 @@ export class WebhookIngester {
         return error ? { error } : { fields: fields as (string | null)[] };
       });
     });
-    // One pipeline of BullMQ's own add script per job: the same jobs as queue.add, one write.
-    this.jobs = new TickBatcher(async (jobs) => {
-      await services.webhooks.queue.addBulk(jobs.map((data) => ({ name: 'webhook', data })));
-      return jobs.map(() => true as const);
-    });
+    // One job for the whole turn: either all of them are in Redis (and acknowledged) or none.
+    this.jobs = new TickBatcher(
+      async (callbacks) => {
+        await services.webhooks.enqueue(callbacks);
+        return callbacks.map(() => true as const);
+      },
+      MAX_CALLBACKS_PER_JOB,
+      { max: MAX_JOB_BYTES, weigh: (c) => c.body.length },
+    );
   }
 
   async ingest(input: IngestInput): Promise<IngestOutcome> {

@@ -7,18 +7,22 @@
  */
 export class TickBatcher<I, O> {
   private pending: Array<{ item: I; resolve: (value: O) => void; reject: (err: unknown) => void }> = [];
+  private pendingWeight = 0;
   private scheduled = false;
 
   constructor(
     /** Runs one batch; returns one result per item, in order. A throw fails the whole batch. */
     private readonly run: (items: readonly I[]) => Promise<readonly O[]>,
     private readonly maxBatch = 256,
+    /** Also closes a batch once its items weigh this much (e.g. bytes, so one job stays small). */
+    private readonly byWeight?: { max: number; weigh: (item: I) => number },
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
+      if (this.byWeight) this.pendingWeight += this.byWeight.weigh(item);
+      if (this.pending.length >= this.maxBatch || (this.byWeight && this.pendingWeight >= this.byWeight.max)) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -33,6 +37,7 @@ export class TickBatcher<I, O> {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    this.pendingWeight = 0;
     let running: Promise<readonly O[]>;
     try {
       running = this.run(batch.map((b) => b.item));

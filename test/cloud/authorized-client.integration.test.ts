@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { link, type LinkedInstallation } from '../helpers/link';
+import { runRefreshCallers } from '../helpers/refresh-callers';
 import type { CloudHttp } from '../../src/cloud/types';
 import { AppError } from '../../src/errors';
 
@@ -185,25 +183,14 @@ describe('authorized client', () => {
 describe('refresh across processes', () => {
   it('50 calls from two separate Node processes on an expired token => the cloud counts exactly 1 refresh', async () => {
     host.fake.expireAccessTokens();
-    const script = resolve(import.meta.dirname, '../helpers/refresh-caller.ts');
-    const env = {
-      ...process.env,
-      REDIS_URL: host.config.redisUrl,
-      KEY_PREFIX: host.config.keyPrefix,
-      ADMIN_TOKEN: host.config.adminToken,
-      SECRET_KEY: host.config.secretKey.toString('hex'),
-      ECOBEE_CLIENT_ID: host.fake.clientId,
-      ECOBEE_API_URL: host.fake.url,
-      PUBLIC_URL: host.url,
-      LOG_LEVEL: 'silent',
-      INSTALLATION_ID: inst.id,
-      CALLS: '25',
-    };
-    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['pipe', 'pipe', 'inherit'] }));
-    const lines = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
-    for (const it of lines) expect((await it.next()).value).toBe('ready');
-    for (const child of children) child.stdin.write('go\n');
-    const results = await Promise.all(lines.map(async (it) => JSON.parse((await it.next()).value as string) as { ok: number; failed: number }));
+    const body = JSON.stringify({ selection: { selectionType: 'registered', selectionMatch: '' } });
+    const results = await runRefreshCallers(host, {
+      connector: 'ecobee',
+      installationId: inst.id,
+      request: { path: '/1/thermostat', query: { format: 'json', body } },
+      processes: 2,
+      calls: 25,
+    });
     expect(results.map((r) => r.ok)).toEqual([25, 25]);
     expect(host.fake.refreshCount()).toBe(1);
     expect(host.fake.staleRefreshAttempts()).toBe(0);

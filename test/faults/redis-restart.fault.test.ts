@@ -3,6 +3,7 @@ import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
+import { callbacksOf } from '../../src/queues/webhook-queue';
 import { listDevices, netatmoSetpoint, readEvents } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
@@ -123,7 +124,7 @@ it('Redis restarted under webhook load => 503 (never 2xx) while down, recovers b
   try {
     await eventually(async () => (left = await missing()).length === 0, 'every acknowledged webhook to be applied', 120_000);
   } catch (err) {
-    const failed = (await host.services.webhooks.queue.getJobs(['failed'])).map((j) => `${j?.data.body.match(/"temperature":([\d.]+)/)?.[1]}: ${j?.failedReason}`);
+    const failed = (await host.services.webhooks.queue.getJobs(['failed'])).map((j) => `${j && callbacksOf(j.data).map((c) => c.body.match(/"temperature":([\d.]+)/)?.[1]).join(',')}: ${j?.failedReason}`);
     const counts = await host.services.webhooks.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
     throw new Error(
       `${left.length} of ${acked.length} acknowledged webhooks were not applied: ${JSON.stringify(left.slice(0, 5))}; queue ${JSON.stringify(counts)}; failed ${JSON.stringify(failed.slice(0, 5))}`,

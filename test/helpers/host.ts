@@ -4,13 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { FakeEcobee, type FakeEcobeeOptions } from '../../connectors/ecobee/fake/server';
-import { loadConfig, type Config } from '../../src/config/config';
-import { loadConnectors } from '../../src/connectors/registry';
+import type { Config } from '../../src/config/config';
 import { createApp } from '../../src/http/app';
-import { createLogger } from '../../src/logging/logger';
-import { buildServices, enableConnectors } from '../../src/runtime/build-services';
 import type { Services } from '../../src/services';
-import { createRedis } from '../../src/store/redis';
+import { connectorEnv, type FakeEndpoint } from './child-env';
+import { servicesFromEnv } from './services-from-env';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -29,12 +27,7 @@ export interface TestHost extends HostCore {
   fake: FakeEcobee;
 }
 
-/** What a fake cloud must tell the host: where it is and the credentials it accepts. */
-export interface FakeEndpoint {
-  url: string;
-  clientId: string;
-  clientSecret?: string | undefined;
-}
+export type { FakeEndpoint } from './child-env';
 
 export async function startHostCore(options: {
   /** Connector name → its fake; becomes <NAME>_CLIENT_ID / _CLIENT_SECRET / _API_URL. */
@@ -45,15 +38,7 @@ export async function startHostCore(options: {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const definitions = await loadConnectors();
-  const connectorEnv: Record<string, string> = {};
-  for (const [name, fake] of Object.entries(options.fakes)) {
-    const prefix = definitions.get(name)?.envPrefix ?? name.toUpperCase();
-    connectorEnv[`${prefix}_CLIENT_ID`] = fake.clientId;
-    connectorEnv[`${prefix}_API_URL`] = fake.url;
-    if (fake.clientSecret) connectorEnv[`${prefix}_CLIENT_SECRET`] = fake.clientSecret;
-  }
-  const config = loadConfig(
+  const { services, config, close } = await servicesFromEnv(
     {
       PUBLIC_URL: url,
       REDIS_URL: inject('redisUrl'),
@@ -62,23 +47,13 @@ export async function startHostCore(options: {
       SECRET_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'silent',
       HTTP_TIMEOUT_MS: '2000',
-      ...connectorEnv,
+      ...(await connectorEnv(options.fakes)),
       ...options.env,
     },
-    [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
+    options.now ? { now: options.now } : {},
   );
-  const redis = createRedis(config.redisUrl ?? '');
   const inspect = new Redis(config.redisUrl ?? '', { maxRetriesPerRequest: 1 });
   inspect.on('error', () => undefined);
-  redis.on('error', () => undefined);
-  const services = buildServices({
-    config,
-    log: createLogger('silent'),
-    redis,
-    redisUrl: config.redisUrl ?? '',
-    connectors: enableConnectors(definitions, config),
-    ...(options.now ? { now: options.now } : {}),
-  });
   const app = createApp(services);
   server.on('request', app.callback());
   return {
@@ -94,13 +69,11 @@ export async function startHostCore(options: {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      services.missedDeliveries.close();
-      await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
+      await close();
       if (inspect.status === 'ready') {
         const keys = await inspect.keys(`${config.keyPrefix}:*`);
         if (keys.length) await inspect.del(...keys);
       }
-      redis.disconnect();
       inspect.disconnect();
     },
   };

@@ -1,47 +1,32 @@
 /**
- * A separate Node process that makes N concurrent cloud calls for one installation through the
- * real authorized client. Used to prove refresh single-flight across processes. Protocol: prints
- * "ready", waits for a line on stdin, fires, prints one JSON line with the results.
+ * A separate Node process that makes CALLS concurrent cloud calls (REQUEST, a JSON CloudRequest)
+ * for one installation of CONNECTOR through the real authorized client. Used to prove refresh
+ * single-flight across processes. Protocol: prints "ready", waits for a line on stdin, fires,
+ * prints one JSON line with the results. Start it with startRefreshCallers().
  */
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../src/config/config';
-import { loadConnectors } from '../../src/connectors/registry';
-import { createLogger } from '../../src/logging/logger';
-import { buildServices, enableConnectors } from '../../src/runtime/build-services';
-import { createRedis } from '../../src/store/redis';
+import type { CloudRequest } from '../../src/cloud/types';
+import { servicesFromEnv } from './services-from-env';
 
-const definitions = await loadConnectors();
-const config = loadConfig(
-  process.env,
-  [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
-);
-const redis = createRedis(config.redisUrl ?? '');
-const services = buildServices({
-  config,
-  log: createLogger('silent'),
-  redis,
-  redisUrl: config.redisUrl ?? '',
-  connectors: enableConnectors(definitions, config),
-});
+const built = await servicesFromEnv(process.env);
+const { services } = built;
 const installationId = process.env['INSTALLATION_ID'] ?? '';
 const n = Number(process.env['CALLS'] ?? '25');
-const connector = services.connectors.get('ecobee');
-if (!connector) throw new Error('ecobee not enabled');
+const request = JSON.parse(process.env['REQUEST'] ?? '{}') as CloudRequest;
+const name = process.env['CONNECTOR'] ?? '';
+const connector = services.connectors.get(name);
+if (!connector) throw new Error(`${name} not enabled`);
 const http = services.clients.for(installationId, connector);
 
-await redis.ping();
+await built.redis.ping();
 process.stdout.write('ready\n');
 const rl = createInterface({ input: process.stdin });
 await new Promise<void>((resolve) => rl.once('line', () => resolve()));
 
-const body = JSON.stringify({ selection: { selectionType: 'registered', selectionMatch: '' } });
-const results = await Promise.allSettled(
-  Array.from({ length: n }, () => http.request({ path: '/1/thermostat', query: { format: 'json', body } })),
-);
+const results = await Promise.allSettled(Array.from({ length: n }, () => http.request(request)));
 const ok = results.filter((r) => r.status === 'fulfilled' && r.value.status === 200).length;
 const errors = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
 process.stdout.write(`${JSON.stringify({ ok, failed: n - ok, errors: errors.slice(0, 3) })}\n`);
 rl.close();
-await services.scheduler.close();
-redis.disconnect();
+await built.close();
 process.exit(0);

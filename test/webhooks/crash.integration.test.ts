@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
+import { childEnv } from '../helpers/child-env';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { spawnTsx, type TsxChild } from '../helpers/spawn-tsx';
 
 /**
  * Nothing acknowledged may be lost: a host process that answered 200 to a callback and was then
@@ -17,36 +17,22 @@ import { eventually, link } from '../helpers/link';
 
 let host: HostCore & { fake: FakeNetatmo };
 let workers: RunningWorkers | undefined;
-let child: ChildProcess | undefined;
+let child: TsxChild | undefined;
 
 beforeEach(async () => {
   const fake = await startNetatmoKitFake();
   host = { ...(await startHostCore({ fakes: { netatmo: fake } })), fake };
 });
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await child?.kill();
   await workers?.close();
   await host.close();
   await host.fake.stop();
 });
 
-async function startServeOnlyHost(): Promise<{ url: string; process: ChildProcess }> {
+async function startServeOnlyHost(): Promise<TsxChild> {
   const script = resolve(import.meta.dirname, 'serve-child.ts');
-  const env = {
-    ...process.env,
-    REDIS_URL: host.config.redisUrl,
-    KEY_PREFIX: host.config.keyPrefix,
-    ADMIN_TOKEN: host.config.adminToken,
-    SECRET_KEY: host.config.secretKey.toString('hex'),
-    NETATMO_CLIENT_ID: host.fake.clientId,
-    NETATMO_CLIENT_SECRET: host.fake.clientSecret,
-    NETATMO_API_URL: host.fake.url,
-    PUBLIC_URL: host.url,
-    LOG_LEVEL: 'silent',
-  };
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await createInterface({ input: proc.stdout })[Symbol.asyncIterator]().next();
-  return { url: String(first.value), process: proc };
+  return spawnTsx(script, { env: await childEnv(host.config), isReady: (line) => line.startsWith('http://') });
 }
 
 it('callback acknowledged by a host process that is then SIGKILLed before any worker ran => applied by a fresh worker', async () => {
@@ -58,9 +44,8 @@ it('callback acknowledged by a host process that is then SIGKILLed before any wo
   expect((await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: [externalId] }) })).status).toBe(200);
   const registered = new URL(await eventually(async () => host.fake.webhookUrl(), 'addwebhook'));
 
-  const serving = await startServeOnlyHost();
-  child = serving.process;
-  const callback = `${serving.url}${registered.pathname}${registered.search}`;
+  child = await startServeOnlyHost();
+  const callback = `${await child.ready}${registered.pathname}${registered.search}`;
   const body = JSON.stringify({
     user_id: host.fake.userId, home_id: home.id, room_id: room.id, event_type: 'setpoint_event', push_type: 'display_change', mode: 'manual', temperature: 28,
   });
@@ -72,9 +57,7 @@ it('callback acknowledged by a host process that is then SIGKILLed before any wo
     headers: { 'content-type': 'application/json', 'x-netatmo-secret': createHmac('sha256', host.fake.clientSecret).update(body).digest('hex') },
   });
   expect(res.status).toBe(200);
-  const exited = new Promise((r) => serving.process.once('exit', r));
-  serving.process.kill('SIGKILL');
-  await exited;
+  await child.kill();
 
   const device = async () =>
     ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ attributes: Record<string, unknown> }>)[0];

@@ -60,6 +60,21 @@ describe('TickBatcher', () => {
     expect(sizes).toEqual([4, 4, 2]);
   });
 
+  it('items weighing more than the limit in one turn => the batch closes once the limit is reached', async () => {
+    const batches: string[][] = [];
+    const b = new TickBatcher<string, string>(
+      async (items) => {
+        batches.push([...items]);
+        return [...items];
+      },
+      100,
+      { max: 10, weigh: (s) => s.length },
+    );
+    const out = await Promise.all(['aaaa', 'bbbb', 'cccc', 'dd', 'eeeeeeeeeeee', 'f'].map((x) => b.submit(x)));
+    expect(out).toEqual(['aaaa', 'bbbb', 'cccc', 'dd', 'eeeeeeeeeeee', 'f']);
+    expect(batches).toEqual([['aaaa', 'bbbb', 'cccc'], ['dd', 'eeeeeeeeeeee'], ['f']]);
+  });
+
   it('run throws synchronously => callers rejected, no unhandled error', async () => {
     const b = new TickBatcher<number, number>(() => {
       throw new Error('sync');

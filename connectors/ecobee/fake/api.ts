@@ -1,4 +1,4 @@
-import { json, type Reply } from './reply';
+import { json, type Reply } from '../../../src/connectors/fake-cloud';
 import { HVAC_MODES, type FakeThermostat, type FanMode, type HvacMode, type ThermostatStore, type TokenStore } from './state';
 
 /** The fake's /1/thermostat and /1/thermostatSummary (ecobee-api.md §3-§6). */

@@ -1,5 +1,5 @@
-import { errorPage, loginPage } from './pages';
-import { html, json, redirect, type Reply } from './reply';
+import { json, type AuthorizeFlow, type Reply } from '../../../src/connectors/fake-cloud';
+import { signInPages } from './pages';
 import type { TokenStore } from './state';
 
 /** The fake's /authorize and /token (ecobee-api.md §1). */
@@ -10,90 +10,18 @@ export interface OAuthConfig {
   password: string;
 }
 
-/** §1.4's example scope, used when the authorize request names none. */
-const DEFAULT_SCOPE = 'smartWrite';
-
-// ---------------------------------------------------------------------------------------------
-// /authorize (§1.2, §9.1)
-
-interface AuthorizeRequest {
-  redirectUri: string;
-  scope: string;
-  state?: string;
-}
-
-const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state'] as const;
-
-/**
- * A bad authorize request gets an error page, never a redirect: redirecting to an unchecked
- * redirect_uri would make the fake an open redirector, which the real service is not either.
- */
-function parseAuthorizeRequest(params: URLSearchParams, clientId: string): AuthorizeRequest | string {
-  if (params.get('client_id') !== clientId) return 'Unknown application (client_id).';
-  if (params.get('response_type') !== 'code') return 'Unsupported response_type: this server only supports "code".';
-  const redirectUri = params.get('redirect_uri');
-  // Ports are allowed, unlike the real service (§1.2), so local callbacks work.
-  if (!redirectUri || !isAbsoluteHttpUrl(redirectUri)) return 'redirect_uri must be an absolute http(s) URL.';
-  const request: AuthorizeRequest = { redirectUri, scope: params.get('scope') || DEFAULT_SCOPE };
-  const state = params.get('state');
-  if (state) request.state = state;
-  return request;
-}
-
-/** RFC 6749 §3.1.2: an absolute URI without a fragment. */
-function isAbsoluteHttpUrl(raw: string): boolean {
-  if (!URL.canParse(raw) || raw.includes('#')) return false;
-  const { protocol } = new URL(raw);
-  return protocol === 'http:' || protocol === 'https:';
-}
-
-/** The authorize parameters, carried through the sign-in form unchanged. */
-function hiddenFields(params: URLSearchParams): Record<string, string> {
-  const hidden: Record<string, string> = {};
-  for (const name of AUTHORIZE_PARAMS) {
-    const value = params.get(name);
-    if (value !== null) hidden[name] = value;
-  }
-  return hidden;
-}
-
-/** §1.2: the callback carries code (or error) and echoes state when one was sent. */
-function callback(request: AuthorizeRequest, params: Record<string, string>): string {
-  const url = new URL(request.redirectUri);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  if (request.state !== undefined) url.searchParams.set('state', request.state);
-  return url.toString();
-}
-
-export function authorizePage(cfg: OAuthConfig, query: URLSearchParams): Reply {
-  const request = parseAuthorizeRequest(query, cfg.tokens.clientId);
-  if (typeof request === 'string') return html(400, errorPage(request));
-  return html(200, loginPage({ hidden: hiddenFields(query), clientId: cfg.tokens.clientId, scope: request.scope }));
-}
-
-export function authorizeSubmit(cfg: OAuthConfig, form: URLSearchParams): Reply {
-  const request = parseAuthorizeRequest(form, cfg.tokens.clientId);
-  if (typeof request === 'string') return html(400, errorPage(request));
-  // Declining needs no sign-in: it is the page's "cancel".
-  if (form.get('decision') === 'decline') {
-    return redirect(
-      callback(request, { error: 'access_denied', error_description: 'The user denied the authorization request.' }),
-    );
-  }
-  const username = form.get('username') ?? '';
-  if (username !== cfg.username || form.get('password') !== cfg.password) {
-    return html(
-      401,
-      loginPage({
-        hidden: hiddenFields(form),
-        clientId: cfg.tokens.clientId,
-        scope: request.scope,
-        username,
-        error: 'Incorrect email or password.',
-      }),
-    );
-  }
-  return redirect(callback(request, { code: cfg.tokens.createCode(request.redirectUri, request.scope) }));
+/** /authorize (§1.2, §9.1): the toolkit's sign-in flow with ecobee's rules. */
+export function authorizeFlow(cfg: OAuthConfig): AuthorizeFlow {
+  return {
+    clientId: cfg.tokens.clientId,
+    pages: signInPages,
+    // §1.4's example scope, used when the authorize request names none.
+    defaultScope: 'smartWrite',
+    responseType: 'required',
+    signIn: (username, password) => username === cfg.username && password === cfg.password,
+    issueCode: (request) => cfg.tokens.createCode(request.redirectUri, request.scope),
+    declined: { error: 'access_denied', error_description: 'The user denied the authorization request.' },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import type { FakeCall } from '../../../src/connectors/fake-cloud';
 
 /**
  * In-memory state of the fake ecobee cloud: thermostats and their revisions, OAuth codes and
@@ -106,13 +107,7 @@ export interface RuntimePatch {
   connected?: boolean;
 }
 
-export interface FakeCall {
-  method: string;
-  path: string;
-  grantType?: string;
-  at: number;
-  authorization?: 'present' | 'absent';
-}
+export type { FakeCall } from '../../../src/connectors/fake-cloud';
 
 // ---------------------------------------------------------------------------------------------
 // Time formats

@@ -1,5 +1,5 @@
 import { activationPush, setpointPushes, thermModePush } from './push';
-import { json, type Reply } from './reply';
+import { json, type Reply } from '../../../src/connectors/fake-cloud';
 import {
   HOME_MODES,
   MAX_TEMP,

@@ -1,99 +1,20 @@
-/**
- * The HTML the fake's /oauth2/authorize shows: a sign-in form with the consent buttons, and an
- * error page. Everything rendered is escaped, since every value comes from the query string.
- * readLoginForm() is the inverse that FakeNetatmo.approve() uses instead of a browser.
- */
+import { createSignInPages } from '../../../src/connectors/fake-cloud';
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ENTITIES[ch] ?? ch);
-}
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => {
-    const found = Object.entries(ENTITIES).find(([, escaped]) => escaped === entity);
-    return found ? found[0] : entity;
-  });
-}
-
-const SCOPE_LABELS: Record<string, string> = {
-  read_thermostat: 'See your thermostats, valves and their readings',
-  write_thermostat: 'Change your heating setpoints and modes',
-  read_station: 'See your weather station data',
-};
-
-const STYLE = `
-  *{box-sizing:border-box}
-  body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
-       font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#eef1f6;color:#1b2330}
-  main{width:min(380px,92vw);background:#fff;border-radius:14px;padding:28px 28px 22px;
-       box-shadow:0 8px 30px rgba(0,0,0,.08)}
-  .brand{font-weight:800;font-size:26px;letter-spacing:-.5px;margin:0 0 4px;color:#1b2330}
-  .brand span{color:#ff6b00}
-  h1{font-size:18px;font-weight:600;margin:0 0 16px}
-  .request{background:#f5f7fa;border-radius:8px;padding:10px 12px;margin:0 0 16px;font-size:13px}
-  .request ul{margin:6px 0 0;padding-left:18px}
-  code{font-size:12px;word-break:break-all}
-  label{display:block;font-size:13px;font-weight:600;margin:0 0 12px}
-  input[type=text],input[type=password]{display:block;width:100%;margin-top:4px;padding:9px 10px;
-       font:inherit;border:1px solid #c7cfdb;border-radius:8px}
-  .actions{display:flex;gap:10px;margin-top:18px}
-  button{flex:1;padding:10px;font:inherit;font-weight:600;border-radius:8px;border:1px solid #1b2330;cursor:pointer}
-  button[value=accept]{background:#1b2330;color:#fff}
-  button[value=decline]{background:#fff;color:#1b2330}
-  .error{color:#b3261e;background:#fdecea;border-radius:8px;padding:8px 12px;margin:0 0 14px}
-  footer{margin-top:16px;font-size:11px;color:#7a8390;text-align:center}`;
-
-function layout(body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Netatmo — Sign in</title><style>${STYLE}</style></head>
-<body><main><p class="brand">net<span>atmo</span></p>${body}
-<footer>Fake Netatmo cloud for local development</footer></main></body></html>`;
-}
-
-export interface LoginPageInput {
-  /** The authorize request, carried through the form as hidden fields. */
-  hidden: Record<string, string>;
-  clientId: string;
-  /** Space-separated, as Netatmo takes it (netatmo-api.md §1.2). */
-  scope: string;
-  username?: string;
-  error?: string;
-}
-
-export function loginPage(input: LoginPageInput): string {
-  const scopes = input.scope
-    .split(' ')
-    .filter((s) => s !== '')
-    .map((s) => `<li>${escapeHtml(SCOPE_LABELS[s] ?? s)} <code>${escapeHtml(s)}</code></li>`)
-    .join('');
-  const hidden = Object.entries(input.hidden)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('\n');
-  const error = input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : '';
-  return layout(`<h1>Sign in to allow access</h1>
-<div class="request">The application <code>${escapeHtml(input.clientId)}</code> asks to:<ul>${scopes}</ul></div>
-${error}<form method="post" action="/oauth2/authorize">
-${hidden}
-<label>Email<input type="text" inputmode="email" name="username" autocomplete="username" value="${escapeHtml(input.username ?? '')}"></label>
-<label>Password<input type="password" name="password" autocomplete="current-password"></label>
-<div class="actions"><button type="submit" name="decision" value="accept">Accept</button><button type="submit" name="decision" value="decline">Refuse</button></div>
-</form>`);
-}
-
-export function errorPage(message: string): string {
-  return layout(`<h1>Something went wrong</h1><p class="error" role="alert">${escapeHtml(message)}</p>`);
-}
-
-/** Reads back what loginPage() rendered: the form's action and its hidden fields. */
-export function readLoginForm(page: string): { action: string; fields: URLSearchParams } | undefined {
-  const action = /<form method="post" action="([^"]*)">/.exec(page)?.[1];
-  if (action === undefined) return undefined;
-  const fields = new URLSearchParams();
-  for (const match of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields.set(unescapeHtml(match[1] ?? ''), unescapeHtml(match[2] ?? ''));
-  }
-  return { action: unescapeHtml(action), fields };
-}
+/** Netatmo's sign-in page: its wordmark, colours and scope wording (netatmo-api.md §1.2). */
+export const signInPages = createSignInPages({
+  brand: {
+    name: 'Netatmo',
+    wordmark: ['net', 'atmo'],
+    colors: { page: '#eef1f6', ink: '#1b2330', accent: '#ff6b00', panel: '#f5f7fa', chip: '#e6eaf0', line: '#c7cfdb', muted: '#7a8390' },
+  },
+  heading: 'Sign in to allow access',
+  action: '/oauth2/authorize',
+  // Space-separated, as Netatmo takes it (§1.2).
+  scopeSeparator: ' ',
+  scopeLabels: {
+    read_thermostat: 'See your thermostats, valves and their readings',
+    write_thermostat: 'Change your heating setpoints and modes',
+    read_station: 'See your weather station data',
+  },
+  declineLabel: 'Refuse',
+});

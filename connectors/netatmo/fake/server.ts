@@ -1,15 +1,22 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  approveInBrowser,
+  authorizePage,
+  authorizeSubmit,
+  FakeCloudBase,
+  FakeHttpServer,
+  json,
+  mergeParams,
+  type AuthorizeFlow,
+  type FakeRequest,
+  type Reply,
+} from '../../../src/connectors/fake-cloud';
 import { API_ROUTES, apiError, authenticate, handleApi, roomPushes, type ApiResult, type ApiRoute } from './api';
-import { authorizePage, authorizeSubmit, token, type OAuthConfig } from './oauth';
-import { readLoginForm } from './pages';
+import { authorizeFlow, token, type OAuthConfig } from './oauth';
 import { thermModePush, WebhookDeliverer, type DeliverOptions, type FakeDelivery } from './push';
-import { json, type Reply } from './reply';
 import {
   FakeState,
   newHexId,
-  type FakeCall,
   type FakeHome,
   type FakeHomeSeed,
   type FakeRoom,
@@ -70,11 +77,7 @@ export interface FakeNetatmoOptions {
 
 export type FakeRoute = 'authorize' | 'token' | ApiRoute;
 
-export type FakeFault =
-  | { kind: 'status'; status: number; body?: unknown }
-  | { kind: 'hang' }
-  | { kind: 'malformed' }
-  | { kind: 'reset' };
+export type { FakeFault } from '../../../src/connectors/fake-cloud';
 
 /** The demo home: a relay, a thermostat room and valve rooms (§2.3 shapes). */
 export const DEFAULT_HOMES: readonly FakeHomeSeed[] = [
@@ -114,40 +117,30 @@ export const DEFAULT_HOMES: readonly FakeHomeSeed[] = [
   },
 ];
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-const MAX_BODY_BYTES = 1024 * 1024;
 /** Below the host's HTTP timeout, so addwebhook answers even when the receiver hangs. */
 const ACTIVATION_WAIT_MS = 1000;
 
-interface QueuedFault {
-  fault: FakeFault;
-  remaining: number;
-}
-
-export class FakeNetatmo {
+export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly userId: string;
   private readonly state: FakeState;
   private readonly oauth: OAuthConfig;
+  private readonly authorize: AuthorizeFlow;
   private readonly push: WebhookDeliverer;
   private readonly now: () => number;
   private readonly enforceWebhookPorts: boolean;
-  private readonly server: Server;
-  private readonly faults = new Map<FakeRoute, QueuedFault[]>();
-  /** Aborted by stop(): wakes sleeping requests and cancels deliveries under way. */
-  private readonly stopping = new AbortController();
-  private latencyMs = 0;
-  private baseUrl = '';
-  private stopped: Promise<void> | undefined;
+  /** Its signal, aborted by stop(), also wakes waits and cancels deliveries under way. */
+  protected readonly http: FakeHttpServer<FakeRoute>;
 
   static async start(opts: FakeNetatmoOptions = {}): Promise<FakeNetatmo> {
     const fake = new FakeNetatmo(opts);
-    await fake.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
+    await fake.http.listen(opts.host, opts.port);
     return fake;
   }
 
   private constructor(opts: FakeNetatmoOptions) {
+    super();
     this.clientId = opts.clientId ?? '5f0a1b2c3d4e5f6a7b8c9d0e';
     this.clientSecret = opts.clientSecret ?? 'fake-netatmo-client-secret-0123456789';
     this.userId = opts.userId ?? newHexId();
@@ -160,37 +153,28 @@ export class FakeNetatmo {
       homes: opts.homes ?? DEFAULT_HOMES,
     });
     this.oauth = { tokens: this.state.tokens, clientId: this.clientId, clientSecret: this.clientSecret, user: this.state.user };
+    this.authorize = authorizeFlow(this.oauth);
+    this.http = new FakeHttpServer<FakeRoute>({
+      route: routeOf,
+      handle: (request) => this.handle(request),
+      notFound: (method, path) => json(404, { error: { code: 404, message: `No route for ${method} ${path}` } }),
+      faultBody,
+      malformedJson: '{"body":{"homes":[{"id":"5c4f',
+      internalErrorBody: (message) => ({ error: { code: 11, message: `fake internal error: ${message}` } }),
+      jsonType: 'application/json; charset=utf-8',
+      unthrottled: ['authorize'],
+      grantType: (request) => (request.route === 'token' ? request.form.get('grant_type') ?? undefined : undefined),
+      calls: this.state.calls,
+      now: this.now,
+    });
     this.push = new WebhookDeliverer({
       clientSecret: this.clientSecret,
       now: this.now,
       timeoutMs: opts.deliveryTimeoutMs ?? 10_000,
       banAfterFailures: opts.banAfterFailures ?? 5,
       banMs: opts.banMs ?? 24 * 60 * 60 * 1000,
-      signal: this.stopping.signal,
+      signal: this.http.signal,
     });
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => internalError(res, error));
-    });
-  }
-
-  /** e.g. http://127.0.0.1:54321, no trailing slash. */
-  get url(): string {
-    return this.baseUrl;
-  }
-
-  /** Every request in arrival order; token and code values are never recorded. */
-  get calls(): FakeCall[] {
-    return this.state.calls;
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= new Promise<void>((resolve) => {
-      this.stopping.abort();
-      this.server.close(() => resolve());
-      // Hung and keep-alive connections would keep close() waiting forever.
-      this.server.closeAllConnections();
-    });
-    return this.stopped;
   }
 
   // -- counters -------------------------------------------------------------------------------
@@ -206,18 +190,6 @@ export class FakeNetatmo {
   }
 
   // -- fault hooks ----------------------------------------------------------------------------
-
-  /** Queued faults on a route are served in the order they were added. */
-  failNext(route: FakeRoute, fault: FakeFault, times = 1): void {
-    if (times < 1) return;
-    const queue = this.faults.get(route) ?? [];
-    queue.push({ fault, remaining: times });
-    this.faults.set(route, queue);
-  }
-
-  setLatency(ms: number): void {
-    this.latencyMs = Math.max(0, ms);
-  }
 
   /** Every issued access token now answers 403 {"error":{"code":3,"message":"Access token expired"}}. */
   expireAccessTokens(): void {
@@ -320,65 +292,23 @@ export class FakeNetatmo {
    * credentials and presses Accept or Refuse. Returns the redirect's Location without following it.
    */
   async approve(authorizeUrl: string, decision: 'accept' | 'decline' = 'accept'): Promise<string> {
-    const page = await fetch(authorizeUrl);
-    const text = await page.text();
-    const form = page.status === 200 ? readLoginForm(text) : undefined;
-    if (!form) throw new Error(`fake netatmo: authorize page answered ${page.status}: ${pageError(text)}`);
-    form.fields.set('username', this.state.user.email);
-    form.fields.set('password', this.state.user.password);
-    form.fields.set('decision', decision);
-    const answer = await fetch(new URL(form.action, authorizeUrl), { method: 'POST', body: form.fields, redirect: 'manual' });
-    const answerText = await answer.text();
-    const location = answer.headers.get('location');
-    if (answer.status !== 302 || !location) throw new Error(`fake netatmo: sign-in answered ${answer.status}: ${pageError(answerText)}`);
-    return location;
+    const { email: username, password } = this.state.user;
+    return approveInBrowser({ authorizeUrl, username, password, decision, who: 'fake netatmo' });
   }
 
   // -- HTTP -----------------------------------------------------------------------------------
 
-  private listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const { port: bound } = this.server.address() as AddressInfo;
-        this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-        resolve();
-      });
-    });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://fake-netatmo.invalid');
-    const route = routeOf(method, url.pathname);
-    const call = this.record(method, url.pathname, req);
-
-    const body = await readBody(req);
-    const form = formParams(req, body);
-    if (route === 'token') {
-      const grantType = form.get('grant_type');
-      if (grantType) call.grantType = grantType;
-    }
-
-    if (route !== undefined && route !== 'authorize' && this.latencyMs > 0) {
-      const slept = await sleep(this.latencyMs, true, { signal: this.stopping.signal }).catch(() => false);
-      if (!slept) return; // stopping: the socket is being destroyed anyway
-    }
-    const fault = route && this.takeFault(route);
-    if (fault) return injectFault(fault, route, req, res);
-
+  private async handle(request: FakeRequest<FakeRoute>): Promise<Reply> {
+    const { method, url, form, route } = request;
     switch (route) {
       case 'authorize':
-        return send(res, method === 'GET' ? authorizePage(this.oauth, url.searchParams) : authorizeSubmit(this.oauth, form));
+        return method === 'GET' ? authorizePage(this.authorize, url.searchParams) : authorizeSubmit(this.authorize, form);
       case 'token':
         // §1.3: a form body; parameters in the query string are not part of Netatmo's contract.
-        return send(res, token(this.oauth, form));
-      case undefined:
-        return send(res, json(404, { error: { code: 404, message: `No route for ${method} ${url.pathname}` } }));
+        return token(this.oauth, form);
       default: {
-        const access = authenticate(this.state, req.headers.authorization);
-        if (!access.ok) return send(res, apiError(access.code));
+        const access = authenticate(this.state, request.headers.authorization);
+        if (!access.ok) return apiError(access.code);
         const result = handleApi(route, {
           state: this.state,
           params: mergeParams(url.searchParams, form),
@@ -386,7 +316,7 @@ export class FakeNetatmo {
           now: this.now(),
           enforceWebhookPorts: this.enforceWebhookPorts,
         });
-        return this.answer(res, result);
+        return this.answer(request, result);
       }
     }
   }
@@ -396,15 +326,15 @@ export class FakeNetatmo {
    * exception: the fake lets it land first (so a client that saw 200 has been activated, which keeps
    * tests deterministic), but a slow receiver holds the answer back at most ACTIVATION_WAIT_MS.
    */
-  private async answer(res: ServerResponse, result: ApiResult): Promise<void> {
+  private async answer(request: FakeRequest<FakeRoute>, result: ApiResult): Promise<Reply> {
     const pushes = result.pushes ?? [];
     if (result.pushBeforeReply) {
-      const waited = sleep(ACTIVATION_WAIT_MS, undefined, { signal: this.stopping.signal, ref: false }).catch(() => undefined);
+      const waited = sleep(ACTIVATION_WAIT_MS, undefined, { signal: this.http.signal, ref: false }).catch(() => undefined);
       await Promise.race([this.deliverToUser(pushes), waited]);
-      return send(res, result.reply);
+    } else if (pushes.length > 0) {
+      request.afterReply(() => void this.deliverToUser(pushes));
     }
-    send(res, result.reply);
-    if (pushes.length > 0) void this.deliverToUser(pushes);
+    return result.reply;
   }
 
   /** In order, one at a time, as the real capture shows them (§3.4: two POSTs per change). */
@@ -418,24 +348,10 @@ export class FakeNetatmo {
     }
     return done;
   }
-
-  private record(method: string, path: string, req: IncomingMessage): FakeCall {
-    const call: FakeCall = { method, path, at: this.now(), authorization: req.headers.authorization ? 'present' : 'absent' };
-    this.state.calls.push(call);
-    return call;
-  }
-
-  private takeFault(route: FakeRoute): FakeFault | undefined {
-    const queue = this.faults.get(route);
-    const next = queue?.[0];
-    if (!queue || !next) return undefined;
-    if (--next.remaining <= 0) queue.shift();
-    return next.fault;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plumbing
+// Routes and error shapes
 
 function routeOf(method: string, path: string): FakeRoute | undefined {
   const getOrPost = method === 'GET' || method === 'POST';
@@ -447,83 +363,7 @@ function routeOf(method: string, path: string): FakeRoute | undefined {
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function formParams(req: IncomingMessage, body: string): URLSearchParams {
-  const type = req.headers['content-type'] ?? '';
-  return type.toLowerCase().startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : new URLSearchParams();
-}
-
-/** The form body wins over the query string. */
-function mergeParams(query: URLSearchParams, form: URLSearchParams): URLSearchParams {
-  const merged = new URLSearchParams(query);
-  for (const [name, value] of form) merged.set(name, value);
-  return merged;
-}
-
-function defaultFaultBody(route: FakeRoute): unknown {
+function faultBody(route: FakeRoute): unknown {
   // API errors use the nested shape (§2.1); code 11 is Netatmo's internal error.
   return route === 'authorize' || route === 'token' ? { error: 'server_error' } : { error: { code: 11, message: 'Internal error' } };
-}
-
-function injectFault(fault: FakeFault, route: FakeRoute, req: IncomingMessage, res: ServerResponse): void {
-  switch (fault.kind) {
-    case 'status':
-      return send(res, json(fault.status, 'body' in fault ? fault.body : defaultFaultBody(route)));
-    case 'hang':
-      return; // never answered; stop() destroys the socket
-    case 'malformed':
-      res.writeHead(200, { 'content-type': JSON_TYPE });
-      res.end('{"body":{"homes":[{"id":"5c4f');
-      return;
-    case 'reset':
-      req.socket.destroy();
-      return;
-  }
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  if (res.destroyed || res.headersSent) return;
-  switch (reply.kind) {
-    case 'json':
-      res.writeHead(reply.status, { 'content-type': JSON_TYPE, ...reply.headers });
-      res.end(JSON.stringify(reply.body) ?? '');
-      return;
-    case 'html':
-      res.writeHead(reply.status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(reply.html);
-      return;
-    case 'redirect':
-      res.writeHead(302, { location: reply.location, 'cache-control': 'no-store' });
-      res.end();
-      return;
-  }
-}
-
-function internalError(res: ServerResponse, error: unknown): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  send(res, json(500, { error: { code: 11, message: `fake internal error: ${message}` } }));
-}
-
-/** The message of an error page, for approve()'s exceptions. */
-function pageError(page: string): string {
-  return /<p class="error" role="alert">([^<]*)<\/p>/.exec(page)?.[1] ?? page.slice(0, 200);
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FakeCall } from '../../../src/connectors/fake-cloud';
 
 /**
  * In-memory state of the fake Netatmo cloud: homes (rooms, modules, setpoints), OAuth codes and
@@ -93,13 +94,7 @@ export interface FakeHome {
   modules: FakeModule[];
 }
 
-export interface FakeCall {
-  method: string;
-  path: string;
-  grantType?: string;
-  at: number;
-  authorization?: 'present' | 'absent';
-}
+export type { FakeCall } from '../../../src/connectors/fake-cloud';
 
 export interface RoomStatePatch {
   measuredTemperature?: number;
@@ -151,15 +146,8 @@ interface RoomRecord {
   override?: Override;
 }
 
-interface ModuleRecord {
-  id: string;
-  type: HeatingModuleType | 'NAPlug';
-  name: string;
-  roomId?: string;
-  bridge?: string;
-  reachable: boolean;
-  batteryLevel?: number;
-}
+/** What the store keeps of a module; the rest of FakeModule is derived when it is read. */
+type ModuleRecord = Omit<FakeModule, 'batteryState' | 'firmwareRevision' | 'rfStrength'>;
 
 interface HomeRecord {
   id: string;

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CloudHttp } from '../../../src/cloud/types';
 import { startHostCore, type HostCore } from '../../../test/helpers/host';
 import { eventually, link, type LinkedInstallation } from '../../../test/helpers/link';
+import { runRefreshCallers } from '../../../test/helpers/refresh-callers';
 import { FakeNetatmo } from '../fake/server';
 
 /**
@@ -76,26 +74,13 @@ describe('netatmo token rotation', () => {
 
   it('50 calls from two separate Node processes on an expired token => exactly 1 refresh, no stale refresh token', async () => {
     host.fake.expireAccessTokens();
-    const script = resolve(import.meta.dirname, 'refresh-caller.ts');
-    const env = {
-      ...process.env,
-      REDIS_URL: host.config.redisUrl,
-      KEY_PREFIX: host.config.keyPrefix,
-      ADMIN_TOKEN: host.config.adminToken,
-      SECRET_KEY: host.config.secretKey.toString('hex'),
-      NETATMO_CLIENT_ID: host.fake.clientId,
-      NETATMO_CLIENT_SECRET: host.fake.clientSecret,
-      NETATMO_API_URL: host.fake.url,
-      PUBLIC_URL: host.url,
-      LOG_LEVEL: 'silent',
-      INSTALLATION_ID: inst.id,
-      CALLS: '25',
-    };
-    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['pipe', 'pipe', 'inherit'] }));
-    const lines = children.map((child) => createInterface({ input: child.stdout })[Symbol.asyncIterator]());
-    for (const it of lines) expect((await it.next()).value).toBe('ready');
-    for (const child of children) child.stdin.write('go\n');
-    const results = await Promise.all(lines.map(async (it) => JSON.parse((await it.next()).value as string) as { ok: number; errors: string[] }));
+    const results = await runRefreshCallers(host, {
+      connector: 'netatmo',
+      installationId: inst.id,
+      request: { method: 'GET', path: '/api/homesdata' },
+      processes: 2,
+      calls: 25,
+    });
     expect(results.map((r) => r.ok)).toEqual([25, 25]);
     expect(host.fake.refreshCount()).toBe(1);
     expect(host.fake.staleRefreshAttempts()).toBe(0);

@@ -1,0 +1,13 @@
+/**
+ * A toolkit for writing a connector's fake cloud (connectors/<name>/fake): the HTTP server with
+ * fault hooks and a calls log, the OAuth sign-in/consent pages and the authorize endpoint. What is
+ * left for the fake is its cloud: API routes, state, token rules, error shapes and branding.
+ */
+export { approveInBrowser, type ApproveInput } from './approve-in-browser';
+export { authorizePage, authorizeSubmit, parseAuthorizeRequest, type AuthorizeFlow, type AuthorizeRequest } from './authorize-flow';
+export { FakeCloudBase } from './fake-cloud-base';
+export type { FakeFault } from './fault-queue';
+export { FakeHttpServer, type FakeCall, type FakeCloudSpec, type FakeRequest } from './http-server';
+export { html, json, redirect, type Reply } from './reply';
+export { mergeParams } from './request-body';
+export { createSignInPages, escapeHtml, type LoginPageInput, type SignInBrand, type SignInPages } from './sign-in-page';
