@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Worker, type Processor } from 'bullmq';
 import { POLL_QUEUE, type PollJob } from '../queues/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../queues/webhook-queue';
 import type { Services } from '../services';
@@ -30,33 +30,28 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
     ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
   };
-  const poll = new Worker<PollJob>(POLL_QUEUE, pollProcessor(services), {
-    connection,
-    ...recovery,
-    prefix: services.keys.bullPrefix,
-    concurrency: options.concurrency ?? 16,
-  });
-  poll.on('error', (err) => services.log.warn({ reason: err.message }, 'poll worker error'));
-  const webhook = new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), {
-    connection,
-    ...recovery,
-    prefix: services.keys.bullPrefix,
-    concurrency: options.concurrency ?? 16,
-  });
-  webhook.on('error', (err) => services.log.warn({ reason: err.message }, 'webhook worker error'));
-  const delivery = new Worker<DeliveryJob>(DELIVERY_QUEUE, deliveryProcessor(services), {
-    connection,
-    ...recovery,
-    prefix: services.keys.bullPrefix,
-    concurrency: options.concurrency ?? 16,
-  });
-  delivery.on('error', (err) => services.log.warn({ reason: err.message }, 'delivery worker error'));
-  const fanout = new EventFanout(services);
-  fanout.start();
-  for (const worker of [poll, webhook, delivery]) {
+  // Every queue's worker is made alike; only the queue, its processor and its log line differ.
+  const start = <T>(queue: string, processor: Processor<T>, errorMessage: string, extra: { maxStalledCount?: number } = {}): Worker<T> => {
+    const worker = new Worker<T>(queue, processor, {
+      connection,
+      ...recovery,
+      ...extra,
+      prefix: services.keys.bullPrefix,
+      concurrency: options.concurrency ?? 16,
+    });
+    worker.on('error', (err) => services.log.warn({ reason: err.message }, errorMessage));
     worker.on('completed', () => services.metrics.jobs.inc({ queue: worker.name, outcome: 'completed' }));
     worker.on('failed', () => services.metrics.jobs.inc({ queue: worker.name, outcome: 'failed' }));
-  }
+    return worker;
+  };
+  const poll = start<PollJob>(POLL_QUEUE, pollProcessor(services), 'poll worker error');
+  // A webhook job holds a batch of acknowledged callbacks and records each one it applies, so
+  // re-running it after a crash is safe; failing it after BullMQ's default single stall would park
+  // up to a whole batch in the failed set because two workers died in a row.
+  const webhook = start<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), 'webhook worker error', { maxStalledCount: 10 });
+  const delivery = start<DeliveryJob>(DELIVERY_QUEUE, deliveryProcessor(services), 'delivery worker error');
+  const fanout = new EventFanout(services);
+  fanout.start();
   return {
     close: async () => {
       await fanout.stop();

@@ -6,16 +6,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import { FakeNetatmo } from '../../connectors/netatmo/fake/server';
-import { loadConfig } from '../../src/config/config';
-import { loadConnectors } from '../../src/connectors/registry';
 import { createApp } from '../../src/http/app';
 import { createLogger } from '../../src/logging/logger';
-import { buildServices, enableConnectors } from '../../src/runtime/build-services';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import type { Services } from '../../src/services';
-import { createRedis } from '../../src/store/redis';
 import { CookieBrowser } from '../helpers/browser';
+import { connectorEnv } from '../helpers/child-env';
 import { eventually } from '../helpers/link';
+import { servicesFromEnv } from '../helpers/services-from-env';
 
 const ADMIN_TOKEN = 'log-test-admin-token-0123456789';
 
@@ -45,8 +43,7 @@ beforeAll(async () => {
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const definitions = await loadConnectors();
-  const config = loadConfig(
+  ({ services } = await servicesFromEnv(
     {
       PUBLIC_URL: url,
       REDIS_URL: inject('redisUrl'),
@@ -54,23 +51,10 @@ beforeAll(async () => {
       ADMIN_TOKEN,
       SECRET_KEY: randomBytes(32).toString('hex'),
       HTTP_TIMEOUT_MS: '2000',
-      ECOBEE_CLIENT_ID: ecobee.clientId,
-      ECOBEE_API_URL: ecobee.url,
-      NETATMO_CLIENT_ID: netatmo.clientId,
-      NETATMO_CLIENT_SECRET: netatmo.clientSecret,
-      NETATMO_API_URL: netatmo.url,
+      ...(await connectorEnv({ ecobee, netatmo })),
     },
-    [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
-  );
-  const redis = createRedis(config.redisUrl ?? '');
-  redis.on('error', () => undefined);
-  services = buildServices({
-    config,
-    log: createLogger('debug', sink),
-    redis,
-    redisUrl: config.redisUrl ?? '',
-    connectors: enableConnectors(definitions, config),
-  });
+    { log: createLogger('debug', sink) },
+  ));
   server.on('request', createApp(services).callback());
   workers = startWorkers(services, { concurrency: 2 });
 });

@@ -15,6 +15,19 @@ const LIVING = () => w.devices.get('311000000001') ?? '';
 const UPSTAIRS = () => w.devices.get('311000000002') ?? '';
 const BASEMENT = () => w.devices.get('311000000003') ?? '';
 
+/** Opens the authorize page, signs in as the world's user and follows to the location page; its HTML. */
+async function signIn(browser: FormBrowser): Promise<string> {
+  const login = await browser.get(authorizeUrl(w));
+  const after = await browser.post(`${w.host.url}/oauth/authorize/login`, { csrf: csrfOf(await login.text()), username: w.user.username, password: w.user.password });
+  return (await browser.get(`${w.host.url}${after.headers.get('location') ?? ''}`)).text();
+}
+
+/** Picks the world's location on the location page and follows to the device page; its HTML. */
+async function chooseLocation(browser: FormBrowser, locHtml: string): Promise<string> {
+  const loc = await browser.post(`${w.host.url}/oauth/authorize/location`, { csrf: csrfOf(locHtml), locationId: w.locationId });
+  return (await browser.get(`${w.host.url}${loc.headers.get('location') ?? ''}`)).text();
+}
+
 describe('the whole flow, as the external system', () => {
   it('authorize => code => token => endpoints => only the chosen devices, commands, refresh rotation', async () => {
     const { location } = await consent(w, { devices: [LIVING(), UPSTAIRS()] });
@@ -105,8 +118,7 @@ describe('the whole flow, as the external system', () => {
     const locHtml = await (await browser.get(`${w.host.url}${after.headers.get('location') ?? ''}`)).text();
     expect(locHtml).toContain('Home &lt;sweet&gt; home');
     expect(locHtml).toContain('Cabin');
-    const loc = await browser.post(`${w.host.url}/oauth/authorize/location`, { csrf: csrfOf(locHtml), locationId: w.locationId });
-    const devHtml = await (await browser.get(`${w.host.url}${loc.headers.get('location') ?? ''}`)).text();
+    const devHtml = await chooseLocation(browser, locHtml);
     expect(deviceIdsOn(devHtml).sort()).toEqual([LIVING(), UPSTAIRS(), BASEMENT()].sort());
     expect(devHtml).not.toContain('checked');
     expect(devHtml).toContain('value="allow"');
@@ -115,11 +127,7 @@ describe('the whole flow, as the external system', () => {
 
   it('Authorize with no device ticked => the page again with a notice, no code', async () => {
     const browser = new FormBrowser();
-    const login = await browser.get(authorizeUrl(w));
-    const after = await browser.post(`${w.host.url}/oauth/authorize/login`, { csrf: csrfOf(await login.text()), username: w.user.username, password: w.user.password });
-    const locHtml = await (await browser.get(`${w.host.url}${after.headers.get('location') ?? ''}`)).text();
-    const loc = await browser.post(`${w.host.url}/oauth/authorize/location`, { csrf: csrfOf(locHtml), locationId: w.locationId });
-    const devHtml = await (await browser.get(`${w.host.url}${loc.headers.get('location') ?? ''}`)).text();
+    const devHtml = await chooseLocation(browser, await signIn(browser));
     const none = await browser.post(`${w.host.url}/oauth/authorize/consent`, { csrf: csrfOf(devHtml), decision: 'allow' });
     expect(none.status).toBe(400);
     expect(await none.text()).toContain('Choose at least one device');
@@ -139,11 +147,7 @@ describe('the whole flow, as the external system', () => {
 
   it('consent form posted twice => one code; the second post finds no session', async () => {
     const browser = new FormBrowser();
-    const login = await browser.get(authorizeUrl(w));
-    const after = await browser.post(`${w.host.url}/oauth/authorize/login`, { csrf: csrfOf(await login.text()), username: w.user.username, password: w.user.password });
-    const locHtml = await (await browser.get(`${w.host.url}${after.headers.get('location') ?? ''}`)).text();
-    const loc = await browser.post(`${w.host.url}/oauth/authorize/location`, { csrf: csrfOf(locHtml), locationId: w.locationId });
-    const devHtml = await (await browser.get(`${w.host.url}${loc.headers.get('location') ?? ''}`)).text();
+    const devHtml = await chooseLocation(browser, await signIn(browser));
     const cookie = (await fetch(`${w.host.url}/oauth/authorize/continue`, { redirect: 'manual' })).status;
     expect(cookie).toBe(400); // no cookie => no session
     const form = { csrf: csrfOf(devHtml), decision: 'allow', devices: [LIVING()] };
@@ -248,9 +252,7 @@ describe('authorize errors', () => {
 
   it('a location that is not the user\'s => 400', async () => {
     const browser = new FormBrowser();
-    const login = await browser.get(authorizeUrl(w));
-    const after = await browser.post(`${w.host.url}/oauth/authorize/login`, { csrf: csrfOf(await login.text()), username: w.user.username, password: w.user.password });
-    const locHtml = await (await browser.get(`${w.host.url}${after.headers.get('location') ?? ''}`)).text();
+    const locHtml = await signIn(browser);
     const res = await browser.post(`${w.host.url}/oauth/authorize/location`, { csrf: csrfOf(locHtml), locationId: 'someone-elses' });
     expect(res.status).toBe(400);
   });

@@ -1,9 +1,8 @@
 import {
   approveInBrowser,
-  authorizePage,
-  authorizeSubmit,
   FakeCloudBase,
   FakeHttpServer,
+  handleAuthorize,
   json,
   mergeParams,
   type AuthorizeFlow,
@@ -187,10 +186,10 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
   // -- HTTP -----------------------------------------------------------------------------------
 
   private handle(request: FakeRequest<FakeRoute>): Reply {
-    const { method, url, form, headers } = request;
+    const { method, url, headers } = request;
     switch (request.route) {
       case 'authorize':
-        return method === 'GET' ? authorizePage(this.authorize, url.searchParams) : authorizeSubmit(this.authorize, form);
+        return handleAuthorize(this.authorize, request);
       case 'token':
         return token(this.state.tokens, tokenParams(request), basicClientId(headers.authorization));
       case 'thermostat':

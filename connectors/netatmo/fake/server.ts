@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   approveInBrowser,
-  authorizePage,
-  authorizeSubmit,
   FakeCloudBase,
   FakeHttpServer,
+  handleAuthorize,
   json,
   mergeParams,
   type AuthorizeFlow,
@@ -299,10 +298,10 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
   // -- HTTP -----------------------------------------------------------------------------------
 
   private async handle(request: FakeRequest<FakeRoute>): Promise<Reply> {
-    const { method, url, form, route } = request;
+    const { url, form, route } = request;
     switch (route) {
       case 'authorize':
-        return method === 'GET' ? authorizePage(this.authorize, url.searchParams) : authorizeSubmit(this.authorize, form);
+        return handleAuthorize(this.authorize, request);
       case 'token':
         // §1.3: a form body; parameters in the query string are not part of Netatmo's contract.
         return token(this.oauth, form);

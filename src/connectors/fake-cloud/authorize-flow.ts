@@ -99,3 +99,8 @@ export function authorizeSubmit(flow: AuthorizeFlow, form: URLSearchParams): Rep
   }
   return redirect(callback(request, { code: flow.issueCode(request) }));
 }
+
+/** The authorize endpoint: GET shows the sign-in page, POST takes the form. */
+export function handleAuthorize(flow: AuthorizeFlow, request: { method: string; url: URL; form: URLSearchParams }): Reply {
+  return request.method === 'GET' ? authorizePage(flow, request.url.searchParams) : authorizeSubmit(flow, request.form);
+}

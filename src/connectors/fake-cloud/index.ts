@@ -4,7 +4,7 @@
  * left for the fake is its cloud: API routes, state, token rules, error shapes and branding.
  */
 export { approveInBrowser, type ApproveInput } from './approve-in-browser';
-export { authorizePage, authorizeSubmit, parseAuthorizeRequest, type AuthorizeFlow, type AuthorizeRequest } from './authorize-flow';
+export { authorizePage, authorizeSubmit, handleAuthorize, parseAuthorizeRequest, type AuthorizeFlow, type AuthorizeRequest } from './authorize-flow';
 export { FakeCloudBase } from './fake-cloud-base';
 export type { FakeFault } from './fault-queue';
 export { FakeHttpServer, type FakeCall, type FakeCloudSpec, type FakeRequest } from './http-server';
