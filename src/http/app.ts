@@ -2,11 +2,11 @@ import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Services } from '../services';
 import type { RequestState } from './context';
-import { accessLog } from './middleware/access-log';
 import { errorHandler } from './middleware/error-handler';
-import { httpMetrics } from './middleware/http-metrics';
+import { observeRequests } from './middleware/observe-requests';
 import { requestId } from './middleware/request-id';
 import { requireAdmin } from './middleware/require-admin';
+import { routed } from './middleware/routed';
 import { deviceRoutes } from './routes/api/devices';
 import { eventRoutes } from './routes/api/events';
 import { installationRoutes } from './routes/api/installations';
@@ -35,30 +35,29 @@ export function createApp(services: Services): Koa<RequestState> {
   app.silent = true; // errors are logged by errorHandler, once
 
   app.use(requestId(services.log));
-  app.use(accessLog(services.log));
-  app.use(httpMetrics(services.metrics));
+  app.use(observeRequests(services.log, services.metrics));
   app.use(errorHandler(services.log));
 
-  const health = healthRoutes(services);
-  app.use(health.routes());
-  app.use(metricsRoutes(services).routes());
-
-  // Before any body parser: callbacks are read raw, for signature checks on the exact bytes.
+  // First, and before any body parser: callbacks are the hot path, and are read raw, for
+  // signature checks on the exact bytes. Routers below are entered only where they match (routed).
   const webhooks = webhookRoutes(services);
-  app.use(webhooks.routes()).use(webhooks.allowedMethods({ throw: true }));
+  app.use(webhooks.fastPath);
 
-  const linking = linkingRoutes(services);
-  app.use(linking.routes()).use(linking.allowedMethods({ throw: true }));
+  app.use(routed(healthRoutes(services)));
+  app.use(routed(metricsRoutes(services)));
+
+  // Never skipped: it records the (possibly empty) match the 405/501 handling starts from.
+  app.use(webhooks.router.routes()).use(webhooks.router.allowedMethods({ throw: true }));
+
+  app.use(routed(linkingRoutes(services)));
 
   // Operator pages (login, queue dashboard): their own auth, admin token or session cookie.
   const operator = adminRoutes(services);
   app.use(operator.dashboard);
-  app.use(operator.router.routes()).use(operator.router.allowedMethods({ throw: true }));
+  app.use(routed(operator.router));
 
   // The platform as OAuth2 authorization server for external systems (Web Services API).
-  for (const router of [authorizeRoutes(services), tokenRoutes(services)]) {
-    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  }
+  for (const router of [authorizeRoutes(services), tokenRoutes(services)]) app.use(routed(router));
 
   const admin = requireAdmin(services.config.adminToken);
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true });
@@ -69,11 +68,9 @@ export function createApp(services: Services): Koa<RequestState> {
     return admin(ctx, () => json(ctx, next));
   });
   const smartApps = [confirmRoutes(services), smartAppRoutes(services), appInstallationRoutes(services)];
-  for (const router of [...smartApps, userRoutes(services), clientRoutes(services)]) {
-    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
-  }
+  for (const router of [...smartApps, userRoutes(services), clientRoutes(services)]) app.use(routed(router));
   for (const router of [installations, deviceRoutes(services), eventRoutes(services), webhookAdminRoutes(services)]) {
-    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+    app.use(routed(router));
   }
 
   return app;

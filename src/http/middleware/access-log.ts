@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { ParameterizedContext } from 'koa';
 import type { Logger } from '../../logging/logger';
 import type { RequestState } from '../context';
 
@@ -10,27 +10,19 @@ const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
  * path is logged without its query string (callback tokens, OAuth codes and states travel there)
  * and with the route pattern beside it for grouping.
  */
-export function accessLog(root: Logger): Middleware<RequestState> {
-  return async (ctx, next) => {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      const level = QUIET.has(ctx.path) && ctx.status < 400 ? 'debug' : 'info';
-      // Checked first: building the request's child logger is the cost when nothing is written.
-      if (root.isLevelEnabled(level)) {
-        const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute;
-        ctx.state.log[level](
-          {
-            method: ctx.method,
-            path: ctx.path,
-            ...(route ? { route: String(route) } : {}),
-            status: ctx.status,
-            ms: Math.round((performance.now() - started) * 10) / 10,
-          },
-          'request completed',
-        );
-      }
-    }
-  };
+export function logAccess(root: Logger, ctx: ParameterizedContext<RequestState>, route: string | undefined, ms: number): void {
+  // Checked before anything is built: with info off, debug (below it) is off too.
+  if (!root.isLevelEnabled('info')) return;
+  const level = QUIET.has(ctx.path) && ctx.status < 400 ? 'debug' : 'info';
+  if (!root.isLevelEnabled(level)) return;
+  ctx.state.log[level](
+    {
+      method: ctx.method,
+      path: ctx.path,
+      ...(route ? { route } : {}),
+      status: ctx.status,
+      ms: Math.round(ms * 10) / 10,
+    },
+    'request completed',
+  );
 }
