@@ -2,9 +2,7 @@ import Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Services } from '../services';
 import type { RequestState } from './context';
-import { errorHandler } from './middleware/error-handler';
-import { observeRequests } from './middleware/observe-requests';
-import { requestId } from './middleware/request-id';
+import { requestFrame } from './middleware/request-frame';
 import { requireAdmin } from './middleware/require-admin';
 import { routed } from './middleware/routed';
 import { deviceRoutes } from './routes/api/devices';
@@ -32,11 +30,9 @@ export function createApp(services: Services): Koa<RequestState> {
   const app = new Koa<RequestState>();
   // Behind a TLS-terminating proxy the public URL is https; trust its X-Forwarded-* then.
   app.proxy = services.config.publicUrl.startsWith('https://');
-  app.silent = true; // errors are logged by errorHandler, once
+  app.silent = true; // errors are rendered and logged by requestFrame, once
 
-  app.use(requestId(services.log));
-  app.use(observeRequests(services.log, services.metrics));
-  app.use(errorHandler(services.log));
+  app.use(requestFrame(services.log, services.metrics));
 
   // First, and before any body parser: callbacks are the hot path, and are read raw, for
   // signature checks on the exact bytes. Routers below are entered only where they match (routed).

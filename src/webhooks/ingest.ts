@@ -12,6 +12,8 @@ const DEFAULT_ACK = 202;
 /** At most this many callbacks, or about this many bytes of bodies, in one job. */
 const MAX_CALLBACKS_PER_JOB = 256;
 const MAX_JOB_BYTES = 1024 * 1024;
+/** Beyond this many job adds awaiting Redis, callbacks gather for the next one (group commit). */
+const MAX_ADDS_IN_FLIGHT = 1;
 const INSTALLATION_ID = /^[0-9a-f-]{36}$/;
 const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
 
@@ -65,6 +67,7 @@ export class WebhookIngester {
       },
       MAX_CALLBACKS_PER_JOB,
       { max: MAX_JOB_BYTES, weigh: (c) => c.body.length },
+      MAX_ADDS_IN_FLIGHT,
     );
   }
 

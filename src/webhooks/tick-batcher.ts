@@ -4,11 +4,17 @@
  * no request waits for a clock: under load a batch holds every request whose bytes arrived in the
  * same I/O phase; when idle a batch is a single call. A caller's promise settles only after its
  * batch has run, so "resolved" keeps meaning "done".
+ *
+ * With `maxInFlight`, a turn's batch also waits while that many batches are still running, and
+ * goes out as soon as one of them settles (group commit): under load batches grow to what arrives
+ * during one round trip instead of one turn, with no clock involved, and a full batch (count or
+ * weight) goes out at once regardless.
  */
 export class TickBatcher<I, O> {
   private pending: Array<{ item: I; resolve: (value: O) => void; reject: (err: unknown) => void }> = [];
   private pendingWeight = 0;
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     /** Runs one batch; returns one result per item, in order. A throw fails the whole batch. */
@@ -16,6 +22,7 @@ export class TickBatcher<I, O> {
     private readonly maxBatch = 256,
     /** Also closes a batch once its items weigh this much (e.g. bytes, so one job stays small). */
     private readonly byWeight?: { max: number; weigh: (item: I) => number },
+    private readonly maxInFlight = Infinity,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -27,7 +34,7 @@ export class TickBatcher<I, O> {
         this.scheduled = true;
         setImmediate(() => {
           this.scheduled = false;
-          this.flush();
+          if (this.inFlight < this.maxInFlight) this.flush();
         });
       }
     });
@@ -44,6 +51,13 @@ export class TickBatcher<I, O> {
     } catch (err) {
       running = Promise.reject(err);
     }
+    this.inFlight++;
+    const settled = () => {
+      this.inFlight--;
+      // What gathered meanwhile goes out now (unless a turn's flush is already on its way).
+      if (!this.scheduled && this.inFlight < this.maxInFlight) this.flush();
+    };
+    running.finally(settled).catch(() => undefined);
     running.then(
       (results) => {
         if (results.length !== batch.length) {

@@ -81,4 +81,77 @@ describe('TickBatcher', () => {
     });
     await expect(b.submit(1)).rejects.toThrow('sync');
   });
+
+  it('maxInFlight 1: calls made while a batch runs gather into the next, sent when it settles', async () => {
+    const batches: number[][] = [];
+    const releases: Array<() => void> = [];
+    const b = new TickBatcher<number, number>(
+      async (items) => {
+        batches.push([...items]);
+        await new Promise<void>((r) => releases.push(r));
+        return [...items];
+      },
+      256,
+      undefined,
+      1,
+    );
+    const first = b.submit(1);
+    await new Promise((r) => setImmediate(r));
+    // Three more turns while the first batch is in flight: held back, not sent one per turn.
+    const later = [b.submit(2)];
+    await new Promise((r) => setImmediate(r));
+    later.push(b.submit(3));
+    await new Promise((r) => setImmediate(r));
+    later.push(b.submit(4));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    releases.shift()?.();
+    expect(await first).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    releases.shift()?.();
+    expect(await Promise.all(later)).toEqual([2, 3, 4]);
+  });
+
+  it('maxInFlight 1: a failed batch still lets the gathered calls go out', async () => {
+    const batches: number[][] = [];
+    let rejectFirst: ((err: Error) => void) | undefined;
+    const b = new TickBatcher<number, number>(
+      async (items) => {
+        batches.push([...items]);
+        if (batches.length === 1) await new Promise<void>((_, reject) => (rejectFirst = reject));
+        return [...items];
+      },
+      256,
+      undefined,
+      1,
+    );
+    const first = b.submit(1);
+    await new Promise((r) => setImmediate(r));
+    const second = b.submit(2);
+    await new Promise((r) => setImmediate(r));
+    rejectFirst?.(new Error('redis down'));
+    await expect(first).rejects.toThrow('redis down');
+    expect(await second).toBe(2);
+    expect(batches).toEqual([[1], [2]]);
+  });
+
+  it('maxInFlight 1: a full batch goes out at once, even with one in flight', async () => {
+    const batches: number[][] = [];
+    const b = new TickBatcher<number, number>(
+      async (items) => {
+        batches.push([...items]);
+        await new Promise((r) => setTimeout(r, 5));
+        return [...items];
+      },
+      2,
+      undefined,
+      1,
+    );
+    const all = [b.submit(1)];
+    await new Promise((r) => setImmediate(r));
+    all.push(b.submit(2), b.submit(3));
+    expect(batches).toEqual([[1], [2, 3]]);
+    expect(await Promise.all(all)).toEqual([1, 2, 3]);
+  });
 });

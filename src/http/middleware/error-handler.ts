@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { ParameterizedContext } from 'koa';
 import { AppError, isAppError } from '../../errors';
 import type { ErrorCode } from '../../errors';
 import type { Logger } from '../../logging/logger';
@@ -35,33 +35,26 @@ function toAppError(err: unknown): AppError {
 }
 
 /**
- * The first middleware: renders every error in one place. JSON `{error, message}` for API callers,
- * an escaped page for browsers. A 5xx never shows its original message or stack; it is logged here
- * (and only here) with its stack, a 4xx at info without one.
+ * Renders every error in one place. JSON `{error, message}` for API callers, an escaped page for
+ * browsers. A 5xx never shows its original message or stack; it is logged here (and only here)
+ * with its stack, a 4xx at info without one.
  */
-export function errorHandler(root: Logger): Middleware<RequestState> {
-  return async (ctx, next) => {
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found');
-    } catch (thrown) {
-      const err = toAppError(thrown);
-      const log = ctx.state.log ?? root;
-      if (err.status >= 500) {
-        const cause = err.cause instanceof Error ? err.cause : err;
-        log.error({ err: cause, error: err.code, method: ctx.method, path: ctx.path }, 'request failed');
-      } else {
-        log.info({ error: err.code, status: err.status, method: ctx.method, path: ctx.path }, 'request rejected');
-      }
-      const message = err.status >= 500 ? `${err.message} (request id ${ctx.state.requestId ?? 'unknown'})` : err.message;
-      ctx.status = err.status;
-      if (err.status === 401 && !ctx.state.html) ctx.set('WWW-Authenticate', 'Bearer');
-      if (ctx.state.html || ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'html';
-        ctx.body = failurePage({ reason: message, requestId: ctx.state.requestId, linking: ctx.state.html === true });
-      } else {
-        ctx.body = { error: err.code, message, ...err.details };
-      }
-    }
-  };
+export function renderError(ctx: ParameterizedContext<RequestState>, thrown: unknown, root: Logger): void {
+  const err = toAppError(thrown);
+  const log = ctx.state.log ?? root;
+  if (err.status >= 500) {
+    const cause = err.cause instanceof Error ? err.cause : err;
+    log.error({ err: cause, error: err.code, method: ctx.method, path: ctx.path }, 'request failed');
+  } else {
+    log.info({ error: err.code, status: err.status, method: ctx.method, path: ctx.path }, 'request rejected');
+  }
+  const message = err.status >= 500 ? `${err.message} (request id ${ctx.state.requestId ?? 'unknown'})` : err.message;
+  ctx.status = err.status;
+  if (err.status === 401 && !ctx.state.html) ctx.set('WWW-Authenticate', 'Bearer');
+  if (ctx.state.html || ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = failurePage({ reason: message, requestId: ctx.state.requestId, linking: ctx.state.html === true });
+  } else {
+    ctx.body = { error: err.code, message, ...err.details };
+  }
 }
