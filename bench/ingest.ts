@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { hashToken, randomToken } from '../src/secrets/crypto';
 import { callbacksOf } from '../src/queues/webhook-queue';
@@ -51,7 +51,8 @@ interface Run {
  * Redis on core 1.
  */
 export async function ingestBench(options: { profile?: boolean } = {}): Promise<BenchResult> {
-  const seconds = size('BENCH_INGEST_SECONDS', 10, 4);
+  const seconds = size('BENCH_INGEST_SECONDS', 6, 4);
+  const pairs = size('BENCH_INGEST_PAIRS', 4, 1);
   const warmup = QUICK ? 1 : 3;
   const redis = await benchRedis();
   const pinned = pin(redis.process.pid ?? 0, '1') && pin(process.pid, '1');
@@ -63,8 +64,10 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
   const host = await servicesFrom(env);
   const { services } = host;
   const runs: Run[] = [];
+  const profiles: string[] = [];
   // Alternate, so that drift on a shared machine does not favour whichever ran last.
-  const order: Array<'bare' | 'real'> = QUICK ? ['bare', 'real'] : ['bare', 'real', 'bare', 'real'];
+  // Pairs of runs, the order flipped every other pair (bare real, real bare, …).
+  const order: Array<'bare' | 'real'> = Array.from({ length: pairs }, (_, i): Array<'bare' | 'real'> => (i % 2 ? ['real', 'bare'] : ['bare', 'real'])).flat();
   try {
     if (!services.connectors.get('netatmo')?.definition.webhook) throw new Error('the netatmo connector (webhooks) is not enabled');
     const created = await services.installations.create({
@@ -83,9 +86,14 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
 
     const profileDir = resolve(BENCH_DIR, 'profiles');
     if (options.profile) await mkdir(profileDir, { recursive: true });
-    for (const mode of order) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    for (const [i, mode] of order.entries()) {
       await services.webhooks.queue.obliterate({ force: true });
-      const nodeArgs = options.profile && mode === 'real' ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      // Both sides, so that what the real endpoint adds can be read off the difference.
+      // One folder per run: --cpu-prof writes a file per thread (tsx's loader has one).
+      const runDir = resolve(profileDir, `ingest-${stamp}-${i + 1}-${mode}`);
+      const nodeArgs = options.profile ? ['--cpu-prof', '--cpu-prof-dir', runDir] : [];
+      if (options.profile) profiles.push(runDir);
       const server = startChild('ingest-server.ts', { env: { ...env, INGEST_MODE: mode }, cores: '0', nodeArgs });
       try {
         const { port } = await server.next<{ type: 'ready'; port: number }>('ready');
@@ -148,15 +156,26 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
       ]),
     ),
   );
-  const ratioText = bare && real ? ratio(real.rps, bare.rps) : 'n/a';
+  // The headline: the median over pairs of adjacent runs. On a VM whose speed drifts by tens of
+  // per cent from one run to the next, a pair shares its conditions; best-of-each does not.
+  const pairRatios = Array.from({ length: pairs }, (_, i) => {
+    const [a, b] = runs.slice(2 * i, 2 * i + 2);
+    const pairBare = a?.mode === 'bare' ? a : b;
+    const pairReal = a?.mode === 'real' ? a : b;
+    return pairBare && pairReal && pairBare !== pairReal ? pairReal.rps / pairBare.rps : NaN;
+  }).filter((x) => Number.isFinite(x));
+  const sorted = [...pairRatios].sort((x, y) => x - y);
+  const mid = sorted.length / 2;
+  const median = sorted.length === 0 ? NaN : sorted.length % 2 ? (sorted[Math.floor(mid)] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+  const ratioText = Number.isFinite(median) ? ratio(median, 1) : 'n/a';
+  const bestText = bare && real ? ratio(real.rps, bare.rps) : 'n/a';
   const cpuRatio = bare && real ? ratio(bare.usPerRequest, real.usPerRequest) : 'n/a';
-  console.log(`ratio (best real / best bare): ${ratioText} by req/s; ${cpuRatio} by server CPU per request`);
-  if (options.profile) {
-    // --cpu-prof writes one file per thread; the main thread's is the one with ".0." in its name.
-    const files = (await readdir(resolve(BENCH_DIR, 'profiles'))).filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).sort();
-    for (const f of files.slice(-(order.filter((m) => m === 'real').length))) {
-      console.log(`profile: npx tsx bench/profile-top.ts bench/profiles/${f}`);
-    }
+  console.log(`ratio by req/s, per pair of adjacent runs: ${pairRatios.map((x) => ratio(x, 1)).join(', ')}; median ${ratioText}`);
+  console.log(`best real / best bare: ${bestText} by req/s; ${cpuRatio} by server CPU per request`);
+  for (const dir of profiles) {
+    // The main thread's profile is the one with ".0." in its name.
+    const main = (await readdir(dir).catch(() => [])).find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
+    if (main) console.log(`profile: npx tsx bench/profile-top.ts ${relative(process.cwd(), resolve(dir, main))}`);
   }
   return {
     name: 'webhook ingest',
@@ -165,7 +184,8 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
       'p50/p99 ms': real ? `${fmt(real.p50)} / ${fmt(real.p99)}` : 'n/a',
       'bare Koa req/s': bare ? fmt(bare.rps, 0) : 'n/a',
       'server CPU µs/req (real/bare)': real && bare ? `${fmt(real.usPerRequest, 0)} / ${fmt(bare.usPerRequest, 0)}` : 'n/a',
+      'ratio per pair': pairRatios.map((x) => ratio(x, 1)).join(', '),
     },
-    ratio: `${ratioText} of bare Koa`,
+    ratio: `${ratioText} of bare Koa (median of pairs)`,
   };
 }

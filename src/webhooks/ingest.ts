@@ -1,5 +1,6 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
+import { constantTimeEqual, hashToken } from '../secrets/crypto';
 import type { Services } from '../services';
 import { isRedisUnavailable } from '../store/redis';
 import type { WebhookCallback } from '../queues/webhook-queue';
@@ -83,7 +84,10 @@ export class WebhookIngester {
     // A cached record may only say yes; a no is re-read from Redis (a rotation may just have happened).
     const now = services.now();
     const cached = this.records.get(input.installationId);
-    const cachedOk = cached !== undefined && cached.connector === input.connector && acceptsCallbackToken(cached.record, input.accessToken, now);
+    const cachedOk =
+      cached !== undefined &&
+      cached.connector === input.connector &&
+      (sameToken(cached.accepted, input.accessToken) || acceptsCallbackToken(cached.record, input.accessToken, now));
     if (!cachedOk) {
       const lookup = await this.lookups.submit(input.installationId).catch((error: unknown): Lookup => ({ error }));
       if ('error' in lookup) {
@@ -97,7 +101,9 @@ export class WebhookIngester {
         this.records.delete(input.installationId);
         throw unauthorized();
       }
-      this.records.set(input.installationId, fresh);
+      // Only the current token is remembered as such: a previous one must keep meeting its overlap's end.
+      const current = constantTimeEqual(hashToken(input.accessToken), fresh.record.currentHash ?? '');
+      this.records.set(input.installationId, current ? { ...fresh, accepted: Buffer.from(input.accessToken, 'latin1') } : fresh);
     }
 
     let payloadText: string;
@@ -132,6 +138,12 @@ export class WebhookIngester {
     if (services.missedDeliveries.size > 0) void services.missedDeliveries.flush();
     return { kind: 'accepted', status: ack };
   }
+}
+
+/** Constant time for tokens of the same length (the length of a token is not its secret). */
+function sameToken(accepted: Buffer | undefined, presented: string): boolean {
+  if (!accepted || accepted.length !== presented.length) return false;
+  return timingSafeEqual(accepted, Buffer.from(presented, 'latin1'));
 }
 
 const hmacKeys = new Map<string, KeyObject>();

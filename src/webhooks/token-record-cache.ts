@@ -4,6 +4,12 @@ import type { CallbackTokenRecord } from './callback-token';
 export interface CachedLookup {
   connector: string | null;
   record: CallbackTokenRecord;
+  /**
+   * The token this record was last seen to accept, so that a busy installation's next callbacks are
+   * checked by one constant-time comparison instead of a SHA-256 each. Process memory only, for at
+   * most the cache's ttl: never written anywhere, like the request that carried it.
+   */
+  accepted?: Buffer;
 }
 
 /**

@@ -88,6 +88,22 @@ describe('POST /connectors/:connector/webhooks/:installationId — hostile input
     expect(await queued()).toBe(before);
   });
 
+  it('right after an accepted callback (token remembered), a wrong token of the same length => 401, nothing queued', async () => {
+    const { callback } = await linkAndSelect();
+    await workers?.close();
+    workers = undefined;
+    expect((await post(callback, setpointBody(20))).status).toBe(200);
+    const before = await queued();
+    const url = new URL(callback);
+    const token = url.searchParams.get('access_token') ?? '';
+    // Differs in the last character only: the comparison must look at every byte.
+    const wrong = `${url.origin}${url.pathname}?access_token=${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    const res = await post(wrong, setpointBody(21));
+    expect(res.status).toBe(401);
+    expect(await queued()).toBe(before);
+    expect((await post(callback, setpointBody(22))).status).toBe(200);
+  });
+
   it('webhook over 256 KiB => 413; not JSON => 415; malformed JSON => 400; nothing queued', async () => {
     const { callback } = await linkAndSelect();
     await workers?.close();
