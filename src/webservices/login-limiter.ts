@@ -10,6 +10,12 @@ export interface LoginLimits {
 /** Failed sign-ins per username and per client address in a fixed window (credential stuffing and guessing). */
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUsername: 5, perAddress: 50, windowS: 15 * 60 };
 
+/**
+ * The operator's login (one shared admin token, so no username to count): per address only. A
+ * count on the token itself would let anyone lock every operator out.
+ */
+export const OPERATOR_LOGIN_LIMITS: LoginLimits = { perUsername: Infinity, perAddress: 20, windowS: 15 * 60 };
+
 export function isLimited(counts: { username: number; address: number }, limits: LoginLimits): boolean {
   return counts.username >= limits.perUsername || counts.address >= limits.perAddress;
 }
@@ -19,10 +25,15 @@ export class LoginLimiter {
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
     private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+    /** Keeps the counts of different sign-in forms apart (end users: none; operators: 'operator-'). */
+    private readonly scope = '',
   ) {}
 
   private subjects(username: string, address: string): [string, string] {
-    return [this.keys.loginFailures('user', username.normalize('NFC').toLowerCase()), this.keys.loginFailures('addr', address)];
+    return [
+      this.keys.loginFailures(`${this.scope}user`, username.normalize('NFC').toLowerCase()),
+      this.keys.loginFailures(`${this.scope}addr`, address),
+    ];
   }
 
   /** Checked before the password, so a locked-out account costs no scrypt and reveals nothing. */
@@ -39,6 +50,6 @@ export class LoginLimiter {
 
   /** A success clears the username's count (not the address's: one good account must not unlock guessing others). */
   async recordSuccess(username: string): Promise<void> {
-    await this.redis.del(this.keys.loginFailures('user', username.normalize('NFC').toLowerCase()));
+    await this.redis.del(this.keys.loginFailures(`${this.scope}user`, username.normalize('NFC').toLowerCase()));
   }
 }

@@ -11,12 +11,15 @@ import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
 import { requireOperator } from '../../middleware/require-operator';
 import { adminLoginPage } from '../../pages/admin-login';
+import { LoginLimiter, OPERATOR_LOGIN_LIMITS } from '../../../webservices/login-limiter';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
 
 export const ADMIN_LOGIN_PATH = '/admin/login';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 const loginForm = z.object({ token: z.string().max(1024) });
+/** The limiter's username for the operator form: there is one shared token, not accounts. */
+const OPERATOR = 'operator';
 
 /**
  * The operator's pages: a login form that turns the admin token into a session cookie, and the
@@ -26,6 +29,7 @@ const loginForm = z.object({ token: z.string().max(1024) });
 export function adminRoutes(services: Services): { router: Router<RequestState>; dashboard: Middleware<RequestState> } {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
   const router = new Router<RequestState>({ prefix: '/admin' });
+  const logins = new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
 
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
@@ -39,10 +43,20 @@ export function adminRoutes(services: Services): { router: Router<RequestState>;
     ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH });
   });
 
-  router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), (ctx) => {
+  router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), async (ctx) => {
     ctx.state.html = true;
+    // Checked before the token, so a blocked address learns nothing from its guesses.
+    if (await logins.blocked(OPERATOR, ctx.ip)) {
+      ctx.state.log.warn({ status: 429 }, 'operator sign-in blocked: too many failures from this address');
+      ctx.status = 429;
+      ctx.set('Retry-After', String(OPERATOR_LOGIN_LIMITS.windowS));
+      ctx.type = 'html';
+      ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH, error: 'Too many failed sign-ins from this address. Try again later.' });
+      return;
+    }
     const parsed = loginForm.safeParse(ctx.request.body);
     if (!parsed.success || !constantTimeEqual(parsed.data.token, services.config.adminToken)) {
+      await logins.recordFailure(OPERATOR, ctx.ip);
       ctx.state.log.info({ status: 401 }, 'operator sign-in refused');
       ctx.status = 401;
       ctx.type = 'html';
