@@ -50,6 +50,8 @@ export interface WebServicesConfig {
   /** Attempts per event delivery to a subscription target, with exponential backoff from deliveryBackoffMs. */
   deliveryAttempts: number;
   deliveryBackoffMs: number;
+  /** Whether subscription targets may be loopback, private or link-local addresses (off: SSRF). */
+  allowPrivateTargets: boolean;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +96,7 @@ const baseSchema = z.object({
   WS_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86_400).default(30 * 86_400),
   WS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   WS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  WS_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -179,6 +182,7 @@ export function loadConfig(
       refreshTokenTtlS: v.WS_REFRESH_TOKEN_TTL_S,
       deliveryAttempts: v.WS_DELIVERY_ATTEMPTS,
       deliveryBackoffMs: v.WS_DELIVERY_BACKOFF_MS,
+      allowPrivateTargets: v.WS_ALLOW_PRIVATE_TARGETS === 'true' || v.WS_ALLOW_PRIVATE_TARGETS === '1',
     },
   };
 }

@@ -1,25 +1,69 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Services } from '../services';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
 import { SIGNATURE_HEADER, signBody } from './signature';
+import { isPublicAddress, publicOnlyLookup, targetHost } from './target-guard';
 
 export type DeliveryOutcome = 'delivered' | 'drained' | 'handed_off' | 'dropped' | 'stale';
 
-/** One signed POST. Only a 2xx counts; redirects are not followed (a target must answer itself). */
-export async function postSigned(targetUrl: string, body: string, secret: string, timeoutMs: number): Promise<{ ok: boolean; status: number }> {
+/**
+ * One signed POST. Only a 2xx counts; redirects are not followed (a target must answer itself).
+ * Unless private targets are allowed, the connection is only made to a public address, checked on
+ * the address actually connected to (node:http with a filtering lookup; an IP literal is checked
+ * first, as no lookup happens for one).
+ */
+export function postSigned(
+  targetUrl: string,
+  body: string,
+  secret: string,
+  timeoutMs: number,
+  allowPrivate = false,
+): Promise<{ ok: boolean; status: number }> {
+  const failed = { ok: false, status: 0 };
+  let url: URL;
   try {
-    const res = await fetch(targetUrl, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(secret, body), 'user-agent': 'service-manager/0.1' },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body?.cancel().catch(() => undefined);
-    return { ok: res.status >= 200 && res.status < 300, status: res.status };
+    url = new URL(targetUrl);
   } catch {
-    return { ok: false, status: 0 };
+    return Promise.resolve(failed);
   }
+  const host = targetHost(url);
+  if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return Promise.resolve(failed);
+  const payload = Buffer.from(body, 'utf8');
+  const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
+  if (!send) return Promise.resolve(failed);
+  return new Promise((resolve) => {
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(payload.length),
+          [SIGNATURE_HEADER]: signBody(secret, body),
+          'user-agent': 'service-manager/0.1',
+        },
+        timeout: timeoutMs,
+        ...(allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume(); // the answer's body is not read, only drained
+        resolve({ ok: status >= 200 && status < 300, status });
+      },
+    );
+    // One overall deadline, as AbortSignal.timeout gave: idle sockets and slow answers alike.
+    const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs).unref();
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(failed));
+    req.on('close', () => {
+      clearTimeout(deadline);
+      resolve(failed); // no-op when already answered
+    });
+    req.end(payload);
+  });
 }
 
 class TargetFailed extends Error {
@@ -38,6 +82,7 @@ class TargetFailed extends Error {
 export function deliveryProcessor(services: Services) {
   const { subscriptions, drains, deliveries } = services.webServices;
   const timeoutMs = services.config.httpTimeoutMs;
+  const allowPrivate = services.config.webServices.allowPrivateTargets;
 
   return async (job: Job<DeliveryJob>): Promise<DeliveryOutcome> => {
     const parsed = deliveryJobSchema.safeParse(job.data);
@@ -48,7 +93,7 @@ export function deliveryProcessor(services: Services) {
     if (data.kind === 'lifecycle') {
       if (data.requireSubscription && !(await subscriptions.get(data.subscriptionId))) return 'dropped';
       const secret = subscriptions.unseal(data.subscriptionId, data.sealedSecret);
-      const result = await postSigned(data.targetUrl, data.body, secret, timeoutMs);
+      const result = await postSigned(data.targetUrl, data.body, secret, timeoutMs, allowPrivate);
       if (!result.ok) throw new TargetFailed(result.status);
       return 'delivered';
     }
@@ -66,7 +111,7 @@ export function deliveryProcessor(services: Services) {
         if (await drains.releaseIfEmpty(subscriptionId, deviceId, generation)) return 'drained';
         continue;
       }
-      const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs);
+      const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs, allowPrivate);
       if (result.ok) {
         await drains.pop(subscriptionId, deviceId);
         // A retried job has spent attempts on an earlier event; the rest get a fresh budget.

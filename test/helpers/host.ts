@@ -47,6 +47,8 @@ export async function startHostCore(options: {
       SECRET_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'silent',
       HTTP_TIMEOUT_MS: '2000',
+      // Subscription targets in tests are local servers; the guard itself is tested with this off.
+      WS_ALLOW_PRIVATE_TARGETS: 'true',
       ...(await connectorEnv(options.fakes)),
       ...options.env,
     },

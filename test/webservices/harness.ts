@@ -132,9 +132,11 @@ export interface World {
 export const PASSWORD = 'correct horse battery';
 
 /** A host (with workers unless told otherwise) and a linked ecobee installation with all three thermostats as child devices. */
-export async function startWorld(options: { workers?: boolean; now?: () => number; clientScopes?: string[]; clientName?: string } = {}): Promise<World> {
+export async function startWorld(
+  options: { workers?: boolean; now?: () => number; clientScopes?: string[]; clientName?: string; env?: Record<string, string> } = {},
+): Promise<World> {
   const host = await startTestHost({
-    env: { WS_DELIVERY_BACKOFF_MS: '20', WS_DELIVERY_ATTEMPTS: '8' },
+    env: { WS_DELIVERY_BACKOFF_MS: '20', WS_DELIVERY_ATTEMPTS: '8', ...options.env },
     ...(options.now ? { now: options.now } : {}),
   });
   const workers = options.workers === false ? undefined : startWorkers(host.services, { concurrency: 4 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
 import { subscribe } from '../../../webservices/lifecycle';
+import { assertPublicTarget, TargetRefused } from '../../../webservices/target-guard';
 import { SUBSCRIBABLE_EVENTS, type Subscription } from '../../../webservices/subscriptions';
 import { parseBody } from '../../validate';
 import { grantOf, type SmartAppState } from './bearer';
@@ -46,6 +47,16 @@ export function addSubscriptionRoutes(router: Router<SmartAppState>, services: S
     const app = grantOf(ctx).app;
     if ((await subs.listForApp(app.id)).length >= MAX_SUBSCRIPTIONS) {
       throw new AppError('conflict', { message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per app installation.` });
+    }
+    if (!services.config.webServices.allowPrivateTargets) {
+      await assertPublicTarget(body.targetUrl).catch((err: unknown) => {
+        throw new AppError('bad_request', {
+          message:
+            err instanceof TargetRefused
+              ? 'targetUrl must resolve to public addresses only (not loopback, private or link-local).'
+              : 'targetUrl does not resolve.',
+        });
+      });
     }
     const events = [...new Set(body.events)] as typeof SUBSCRIBABLE_EVENTS;
     const { subscription, secret } = await subscribe(services, app, { targetUrl: body.targetUrl, events });
