@@ -57,6 +57,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly subscriptionPosts = new Counter({
+    name: 'sm_subscription_posts_total',
+    help: 'Signed POSTs to Web Services subscription targets, by kind and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'sm_queue_jobs',
     help: 'Jobs per queue and state, read at scrape time',

@@ -66,6 +66,13 @@ export function postSigned(
   });
 }
 
+/** Pure: a POST's result as a bounded metric label. */
+export function postOutcome(result: { ok: boolean; status: number }): string {
+  if (result.ok) return 'delivered';
+  if (result.status === 0) return 'unreachable';
+  return result.status >= 500 ? 'http_5xx' : result.status >= 400 ? 'http_4xx' : 'http_other';
+}
+
 class TargetFailed extends Error {
   constructor(status: number) {
     super(status === 0 ? 'target unreachable' : `target answered ${status}`);
@@ -83,6 +90,8 @@ export function deliveryProcessor(services: Services) {
   const { subscriptions, drains, deliveries } = services.webServices;
   const timeoutMs = services.config.httpTimeoutMs;
   const allowPrivate = services.config.webServices.allowPrivateTargets;
+  const posted = (kind: 'lifecycle' | 'event', result: { ok: boolean; status: number }) =>
+    services.metrics.subscriptionPosts.inc({ kind, outcome: postOutcome(result) });
 
   return async (job: Job<DeliveryJob>): Promise<DeliveryOutcome> => {
     const parsed = deliveryJobSchema.safeParse(job.data);
@@ -94,6 +103,7 @@ export function deliveryProcessor(services: Services) {
       if (data.requireSubscription && !(await subscriptions.get(data.subscriptionId))) return 'dropped';
       const secret = subscriptions.unseal(data.subscriptionId, data.sealedSecret);
       const result = await postSigned(data.targetUrl, data.body, secret, timeoutMs, allowPrivate);
+      posted('lifecycle', result);
       if (!result.ok) throw new TargetFailed(result.status);
       return 'delivered';
     }
@@ -112,6 +122,7 @@ export function deliveryProcessor(services: Services) {
         continue;
       }
       const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs, allowPrivate);
+      posted('event', result);
       if (result.ok) {
         await drains.pop(subscriptionId, deviceId);
         // A retried job has spent attempts on an earlier event; the rest get a fresh budget.
@@ -120,6 +131,7 @@ export function deliveryProcessor(services: Services) {
       }
       if (!lastAttempt) throw new TargetFailed(result.status);
       services.log.warn({ subscriptionId, deviceId, status: result.status }, 'event delivery gave up after its attempts');
+      services.metrics.subscriptionPosts.inc({ kind: 'event', outcome: 'gave_up' });
       await drains.moveHeadToFailed(subscriptionId, deviceId);
       return handOff();
     }

@@ -58,6 +58,10 @@ async function confirm(sub: Sub, appId: string): Promise<void> {
   expect(await res.json()).toMatchObject({ id: sub.id, status: 'confirmed' });
 }
 
+/** sm_subscription_posts_total of this world's process, as "kind outcome" => count. */
+const posts = async () =>
+  Object.fromEntries((await w.host.services.metrics.subscriptionPosts.get()).values.map((v) => [`${v.labels.kind} ${v.labels.outcome}`, v.value]));
+
 const eventsAtHook = () =>
   w.sys.hooks().flatMap((h) =>
     h.lifecycle === 'EVENT'
@@ -112,6 +116,7 @@ describe('subscriptions and signed event delivery', () => {
     const attempts = w.sys.received.filter((r) => r.path === '/hook' && r.body.includes('"EVENT"')).length;
     expect(attempts).toBe(3 + 4);
     for (const e of eventsAtHook()) expect(verifyBody(sub.secret, e.hook.raw, e.hook.signature)).toBe(true);
+    expect(await posts()).toEqual({ 'lifecycle delivered': 1, 'event http_5xx': 4, 'event delivered': 3 });
   });
 
   it('an event that exhausts its attempts => set aside and counted; the device\'s next events still flow', async () => {
@@ -123,6 +128,7 @@ describe('subscriptions and signed event delivery', () => {
     await changeTemperature('311000000001', 655);
     await eventually(async () => eventsAtHook().length === 1, 'the next event');
     expect(eventsAtHook()[0]?.data.changed?.temperature).toBe(65.5);
+    expect(await posts()).toEqual({ 'lifecycle delivered': 1, 'event http_5xx': 8, 'event gave_up': 1, 'event delivered': 1 });
   });
 
   it('two worker processes => each event routed and delivered once, still in order', async () => {

@@ -79,3 +79,14 @@ describe('postSigned checks the address it connects to', () => {
     await new Promise((r) => silent.close(r));
   });
 });
+
+describe('postOutcome (pure)', () => {
+  it('labels a POST result with a bounded vocabulary', async () => {
+    const { postOutcome } = await import('../../src/webservices/delivery-worker');
+    expect(postOutcome({ ok: true, status: 204 })).toBe('delivered');
+    expect(postOutcome({ ok: false, status: 0 })).toBe('unreachable');
+    expect(postOutcome({ ok: false, status: 302 })).toBe('http_other');
+    expect(postOutcome({ ok: false, status: 410 })).toBe('http_4xx');
+    expect(postOutcome({ ok: false, status: 503 })).toBe('http_5xx');
+  });
+});
