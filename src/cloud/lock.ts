@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 // Only the owner may release: compare-and-delete (BullMQ's extendLock checks its token the same way).
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -14,13 +14,37 @@ export interface HeldLock {
   extend(ttlMs: number): Promise<boolean>;
 }
 
-/** A Redis lock with a TTL, so a crashed holder blocks others for at most `ttlMs`. */
-export async function tryAcquire(redis: Redis, key: string, ttlMs: number): Promise<HeldLock | undefined> {
+/** Replies of commands queued behind the acquire, in order: [error, reply] each. */
+export type PipelineReplies = ReadonlyArray<[Error | null, unknown]>;
+
+/**
+ * A Redis lock with a TTL, so a crashed holder blocks others for at most `ttlMs`. `reads` may
+ * queue commands behind the SET in the same pipeline: run right after the lock is taken, in the
+ * same round trip (when the lock is not taken their replies are thrown away).
+ */
+export async function tryAcquire(
+  redis: Redis,
+  key: string,
+  ttlMs: number,
+  reads?: (pipeline: ChainableCommander) => void,
+): Promise<(HeldLock & { replies: PipelineReplies }) | undefined> {
   const owner = randomUUID();
-  const ok = await redis.set(key, owner, 'PX', ttlMs, 'NX');
-  if (ok !== 'OK') return undefined;
+  let replies: PipelineReplies = [];
+  if (reads) {
+    const pipeline = redis.pipeline().set(key, owner, 'PX', ttlMs, 'NX');
+    reads(pipeline);
+    const [acquired, ...rest] = (await pipeline.exec()) ?? [];
+    if (!acquired) throw new Error('lock pipeline returned no replies');
+    if (acquired[0]) throw acquired[0];
+    if (acquired[1] !== 'OK') return undefined;
+    replies = rest;
+  } else {
+    const ok = await redis.set(key, owner, 'PX', ttlMs, 'NX');
+    if (ok !== 'OK') return undefined;
+  }
   return {
     owner,
+    replies,
     release: async () => {
       await redis.eval(RELEASE, 1, key, owner);
     },

@@ -66,6 +66,12 @@ function publicView(stored: StoredInstallation): Installation {
   return rest;
 }
 
+/** An installation from its hash as HGETALL returns it (for callers that read it in a pipeline). */
+export function installationFromHash(hash: Record<string, string>): Installation | undefined {
+  const stored = fromHash(hash);
+  return stored && publicView(stored);
+}
+
 export class InstallationStore {
   constructor(
     private readonly redis: Redis,

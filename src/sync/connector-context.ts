@@ -15,11 +15,13 @@ export async function contextFor(
   services: Services,
   installation: Installation,
   connector: EnabledConnector,
+  /** The selection, when the caller already read it (a poll reads it with the lock). */
+  selected?: ReadonlySet<string>,
 ): Promise<ConnectorContext> {
   return {
     http: services.clients.for(installation.id, connector),
     log: services.log.child({ connector: connector.definition.name, installationId: installation.id }),
     installationId: installation.id,
-    selected: await services.devices.selected(installation.id),
+    selected: selected ?? (await services.devices.selected(installation.id)),
   };
 }

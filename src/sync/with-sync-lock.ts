@@ -1,4 +1,5 @@
-import { tryAcquire } from '../cloud/lock';
+import type { ChainableCommander } from 'ioredis';
+import { tryAcquire, type PipelineReplies } from '../cloud/lock';
 import { AppError } from '../errors';
 import type { Services } from '../services';
 
@@ -14,22 +15,23 @@ export const SYNC_LOCK_RENEW_MS = 5_000;
 /**
  * Runs `task` as the only writer of one installation's devices across every process: polls,
  * selection changes, explicit deletes and uninstall all take this lock, so they never interleave.
+ * `reads` are queued behind the acquire (one round trip) and their replies handed to `task`.
  */
 export async function withSyncLock<T>(
   services: Services,
   installationId: string,
-  task: () => Promise<T>,
-  waitMs = 30_000,
+  task: (replies: PipelineReplies) => Promise<T>,
+  options: { waitMs?: number; reads?: (pipeline: ChainableCommander) => void } = {},
 ): Promise<T> {
-  const deadline = Date.now() + waitMs;
+  const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
-    const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS);
+    const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
     if (lock) {
       const renew = setInterval(() => {
         lock.extend(SYNC_LOCK_TTL_MS).catch(() => false);
       }, SYNC_LOCK_RENEW_MS);
       try {
-        return await task();
+        return await task(lock.replies);
       } finally {
         clearInterval(renew);
         await lock.release();

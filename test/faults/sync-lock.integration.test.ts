@@ -39,7 +39,7 @@ describe('sync lock', () => {
       last = ttl;
       return renewed;
     }, 'a renewal', SYNC_LOCK_RENEW_MS * 3);
-    await expect(withSyncLock(host.services, id, async () => 'stolen', 50)).rejects.toMatchObject({ code: 'service_unavailable' });
+    await expect(withSyncLock(host.services, id, async () => 'stolen', { waitMs: 50 })).rejects.toMatchObject({ code: 'service_unavailable' });
     finish();
     await held;
     expect(await host.inspect.exists(key)).toBe(0);
@@ -50,7 +50,26 @@ describe('sync lock', () => {
     // What a SIGKILLed holder leaves behind: the lock as taken, and no one to renew or release it.
     expect(await tryAcquire(host.services.redis, host.services.keys.syncLock(id), SYNC_LOCK_TTL_MS)).toBeDefined();
     const started = Date.now();
-    expect(await withSyncLock(host.services, id, async () => 'ran', SYNC_LOCK_TTL_MS + 10_000)).toBe('ran');
+    expect(await withSyncLock(host.services, id, async () => 'ran', { waitMs: SYNC_LOCK_TTL_MS + 10_000 })).toBe('ran');
     expect(Date.now() - started).toBeLessThanOrEqual(SYNC_LOCK_TTL_MS + 5_000);
   }, SYNC_LOCK_TTL_MS + 20_000);
+
+  it('tryAcquire with reads => replies of the reads when taken, in the same pipeline; nothing when the lock is held', async () => {
+    const id = randomUUID();
+    const key = host.services.keys.syncLock(id);
+    const probe = `${host.config.keyPrefix}:probe:${id}`;
+    await host.inspect.set(probe, 'seen');
+    const first = await tryAcquire(host.services.redis, key, SYNC_LOCK_TTL_MS, (p) => {
+      p.get(probe);
+      p.pttl(key); // runs after the SET: the lock is already there
+    });
+    expect(first?.replies.map(([err, reply]) => [err, typeof reply === 'number' ? reply > 0 : reply])).toEqual([
+      [null, 'seen'],
+      [null, true],
+    ]);
+    expect(await tryAcquire(host.services.redis, key, SYNC_LOCK_TTL_MS, (p) => p.get(probe))).toBeUndefined();
+    await first?.release();
+    expect(await host.inspect.exists(key)).toBe(0);
+    await host.inspect.del(probe);
+  });
 });
