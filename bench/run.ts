@@ -3,7 +3,7 @@
  * summary table. BENCH_QUICK=1 scales every size down. Not part of `npm test`.
  */
 import { EventEmitter } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { BENCH_DIR } from './lib/child';
@@ -52,6 +52,7 @@ for (const name of selected) {
   console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 
+const resultsFile = resolve(BENCH_DIR, 'results', `latest${QUICK ? '-quick' : ''}.json`);
 console.log(`\n## Summary (${((Date.now() - started) / 1000).toFixed(0)} s; ${machine}${QUICK ? '; quick sizes' : ''})`);
 console.log(
   table(
@@ -59,8 +60,27 @@ console.log(
     results.map((r) => [r.name, Object.entries(r.figures).map(([k, v]) => `${k}: ${v}`).join('; '), r.ratio]),
   ),
 );
-await writeFile(
-  resolve(BENCH_DIR, 'results', `latest${QUICK ? '-quick' : ''}.json`),
-  `${JSON.stringify({ at: new Date().toISOString(), machine, quick: QUICK, results }, null, 2)}\n`,
-).catch(() => undefined);
+await writeFile(resultsFile, `${JSON.stringify(mergeResults(await readFile(resultsFile, 'utf8').catch(() => ''), results), null, 2)}\n`).catch(
+  () => undefined,
+);
+
+/**
+ * Each benchmark's latest result, with when and where it ran: a run of some benchmarks replaces
+ * theirs and keeps the others' (a file from before results carried their own time and machine
+ * lends them its top-level ones).
+ */
+function mergeResults(previous: string, fresh: readonly BenchResult[]) {
+  type Stored = BenchResult & { at: string; machine: string };
+  let kept: Stored[] = [];
+  try {
+    const old = JSON.parse(previous) as { at?: string; machine?: string; results?: Array<Partial<Stored>> };
+    kept = (old.results ?? []).map((r) => ({ ...(r as BenchResult), at: r.at ?? old.at ?? '', machine: r.machine ?? old.machine ?? '' }));
+  } catch {
+    // no previous results, or unreadable: start afresh
+  }
+  const at = new Date().toISOString();
+  const byName = new Map<string, Stored>(kept.map((r) => [r.name, r]));
+  for (const r of fresh) byName.set(r.name, { ...r, at, machine });
+  return { updated: at, quick: QUICK, results: [...byName.values()] };
+}
 process.exit(failed ? 1 : 0);
