@@ -64,6 +64,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventDeliveryLag = new Histogram({
+    name: 'sm_event_delivery_lag_seconds',
+    help: 'From a device event to its 2xx at a subscription target (includes retries)',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200],
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'sm_queue_jobs',
     help: 'Jobs per queue and state, read at scrape time',

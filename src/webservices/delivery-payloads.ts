@@ -60,3 +60,15 @@ export function routeEvent(
 export function backoffMs(baseMs: number, attemptsMade: number): number {
   return Math.round(baseMs * 2 ** Math.max(0, attemptsMade - 1));
 }
+
+/** Pure: when the (first) event of an EVENT body happened, in epoch ms; undefined if it has none. */
+export function eventTimeOf(body: string): number | undefined {
+  try {
+    const parsed = JSON.parse(body) as { eventData?: { events?: Array<{ at?: unknown }> } };
+    const at = parsed.eventData?.events?.[0]?.at;
+    const ms = typeof at === 'string' ? Date.parse(at) : NaN;
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Services } from '../services';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
+import { eventTimeOf } from './delivery-payloads';
 import { SIGNATURE_HEADER, signBody } from './signature';
 import { isPublicAddress, publicOnlyLookup, targetHost } from './target-guard';
 
@@ -124,6 +125,8 @@ export function deliveryProcessor(services: Services) {
       const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs, allowPrivate);
       posted('event', result);
       if (result.ok) {
+        const at = eventTimeOf(body);
+        if (at !== undefined) services.metrics.eventDeliveryLag.observe(Math.max(0, services.now() - at) / 1000);
         await drains.pop(subscriptionId, deviceId);
         // A retried job has spent attempts on an earlier event; the rest get a fresh budget.
         if (job.attemptsMade > 0) return handOff();

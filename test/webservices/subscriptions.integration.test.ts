@@ -117,6 +117,8 @@ describe('subscriptions and signed event delivery', () => {
     expect(attempts).toBe(3 + 4);
     for (const e of eventsAtHook()) expect(verifyBody(sub.secret, e.hook.raw, e.hook.signature)).toBe(true);
     expect(await posts()).toEqual({ 'lifecycle delivered': 1, 'event http_5xx': 4, 'event delivered': 3 });
+    const lag = (await w.host.services.metrics.eventDeliveryLag.get()).values.find((v) => v.metricName === 'sm_event_delivery_lag_seconds_count');
+    expect(lag?.value).toBe(3);
   });
 
   it('an event that exhausts its attempts => set aside and counted; the device\'s next events still flow', async () => {

@@ -90,3 +90,14 @@ describe('postOutcome (pure)', () => {
     expect(postOutcome({ ok: false, status: 503 })).toBe('http_5xx');
   });
 });
+
+describe('eventTimeOf (pure)', () => {
+  it('the event time of an EVENT body; undefined for a lifecycle body or garbage', async () => {
+    const { eventTimeOf } = await import('../../src/webservices/delivery-payloads');
+    const at = '2026-11-23T12:00:00.000Z';
+    expect(eventTimeOf(JSON.stringify({ lifecycle: 'EVENT', eventData: { events: [{ at }] } }))).toBe(Date.parse(at));
+    expect(eventTimeOf(JSON.stringify({ lifecycle: 'CONFIRMATION', confirmationData: {} }))).toBeUndefined();
+    expect(eventTimeOf(JSON.stringify({ eventData: { events: [{ at: 'yesterday' }] } }))).toBeUndefined();
+    expect(eventTimeOf('{not json')).toBeUndefined();
+  });
+});
