@@ -116,3 +116,13 @@ export async function dumpKeys(host: HostCore): Promise<Map<string, string>> {
   }
   return out;
 }
+
+/** The operator's sign-in form, as a browser posts it (redirects not followed). */
+export function operatorLogin(baseUrl: string, token: string): Promise<Response> {
+  return fetch(`${baseUrl}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/http/routes/admin/session';
-import { ADMIN_TOKEN, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
 
 let host: TestHost;
 beforeAll(async () => {
@@ -13,13 +13,7 @@ afterAll(async () => {
 const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${host.url}${path}`, { redirect: 'manual', headers });
 
-const login = (token: string) =>
-  fetch(`${host.url}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ token }).toString(),
-  });
+const login = (token: string) => operatorLogin(host.url, token);
 
 type QueuesApi = { queues: Array<{ name: string; counts: Record<string, number> }> };
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/http/routes/admin/session';
 import { OPERATOR_LOGIN_LIMITS } from '../../src/webservices/login-limiter';
-import { ADMIN_TOKEN, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
 
 // Its own host: the test blocks 127.0.0.1 from the operator form, which would upset other tests.
 let host: TestHost;
@@ -12,13 +12,7 @@ afterAll(async () => {
   await host.close();
 });
 
-const login = (token: string) =>
-  fetch(`${host.url}/admin/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ token }).toString(),
-  });
+const login = (token: string) => operatorLogin(host.url, token);
 
 it('operator login: after the allowed failures from one address => 429 page, even for the right token; no session issued', async () => {
   const allowed = OPERATOR_LOGIN_LIMITS.perAddress;
