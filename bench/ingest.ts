@@ -1,7 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { manualSetpointPush, signature } from '../connectors/netatmo/fake/push';
 import { hashToken, randomToken } from '../src/secrets/crypto';
 import { callbacksOf } from '../src/queues/webhook-queue';
 import { issueCallbackToken } from '../src/webhooks/subscriptions';
@@ -14,20 +15,10 @@ const CLIENT_SECRET = 'bench-netatmo-client-secret';
 const CONNECTIONS = 50;
 
 /** A Netatmo setpoint push of about 300 bytes, as the cloud sends it. */
-export function setpointBody(homeId: string, roomId: string, temperature: number, userId = '5c810xxxxxxxxxxxxxxxxxxx'): string {
-  return JSON.stringify({
-    user_id: userId,
-    home_id: homeId,
-    room_id: roomId,
-    event_type: 'setpoint_event',
-    push_type: 'display_change',
-    mode: 'manual',
-    temperature,
-    home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
-  });
-}
+export const setpointBody = (homeId: string, roomId: string, temperature: number, userId = '5c810xxxxxxxxxxxxxxxxxxx'): string =>
+  manualSetpointPush({ userId, homeId, roomId, temperature });
 
-export const sign = (body: string, secret = CLIENT_SECRET) => createHmac('sha256', secret).update(body).digest('hex');
+export const sign = (body: string, secret = CLIENT_SECRET): string => signature(secret, body);
 
 interface Run {
   mode: 'bare' | 'real';

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { manualSetpointPush, signature } from '../../connectors/netatmo/fake/push';
 import type { HostCore } from './host';
 
 /** One event as the admin API returns it. */
@@ -39,16 +39,8 @@ export async function listDevices(host: HostCore, installationId: string): Promi
 
 /** A Netatmo-style setpoint push for one room, signed with the app's client secret. */
 export function netatmoSetpoint(secret: string, homeId: string, roomId: string, temperature: number): { body: string; signature: string } {
-  const body = JSON.stringify({
-    home_id: homeId,
-    room_id: roomId,
-    event_type: 'setpoint_event',
-    push_type: 'display_change',
-    mode: 'manual',
-    temperature,
-    home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
-  });
-  return { body, signature: createHmac('sha256', secret).update(body).digest('hex') };
+  const body = manualSetpointPush({ homeId, roomId, temperature });
+  return { body, signature: signature(secret, body) };
 }
 
 /** Runs `task` over `items` with at most `width` in flight, in order of the items. */

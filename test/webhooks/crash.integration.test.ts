@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
@@ -8,6 +7,7 @@ import { childEnv } from '../helpers/child-env';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { spawnTsx, type TsxChild } from '../helpers/spawn-tsx';
+import { signature } from '../../connectors/netatmo/fake/push';
 
 /**
  * Nothing acknowledged may be lost: a host process that answered 200 to a callback and was then
@@ -54,7 +54,7 @@ it('callback acknowledged by a host process that is then SIGKILLed before any wo
   const res = await fetch(callback, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'x-netatmo-secret': createHmac('sha256', host.fake.clientSecret).update(body).digest('hex') },
+    headers: { 'content-type': 'application/json', 'x-netatmo-secret': signature(host.fake.clientSecret, body) },
   });
   expect(res.status).toBe(200);
   await child.kill();

@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { callbacksOf } from '../../src/queues/webhook-queue';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
+import { signature } from '../../connectors/netatmo/fake/push';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 
 type Host = HostCore & { fake: FakeNetatmo };
@@ -18,7 +18,7 @@ afterEach(async () => {
   await host.fake.stop();
 });
 
-const sign = (body: string) => createHmac('sha256', host.fake.clientSecret).update(body).digest('hex');
+const sign = (body: string) => signature(host.fake.clientSecret, body);
 const post = (url: string, body: string) =>
   fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-netatmo-secret': sign(body) } });
 const waiting = () => host.services.webhooks.queue.getWaitingCount();

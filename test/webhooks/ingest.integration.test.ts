@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { createInstallation, eventually, link, type LinkedInstallation } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
+import { manualSetpointPush, signature } from '../../connectors/netatmo/fake/push';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 
 type Host = HostCore & { fake: FakeNetatmo };
@@ -43,15 +43,12 @@ async function linkAndSelect(): Promise<{ inst: LinkedInstallation; callback: st
   return { inst, callback };
 }
 
-const sign = (body: string, secret = host.fake.clientSecret) => createHmac('sha256', secret).update(body).digest('hex');
+const sign = (body: string, secret = host.fake.clientSecret) => signature(secret, body);
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-netatmo-secret': sign(body), ...headers } });
 const setpointBody = (temperature: number) => {
   const { homeId, roomId } = firstRoom();
-  return JSON.stringify({
-    user_id: host.fake.userId, home_id: homeId, room_id: roomId, event_type: 'setpoint_event', push_type: 'display_change',
-    mode: 'manual', temperature, home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
-  });
+  return manualSetpointPush({ userId: host.fake.userId, homeId, roomId, temperature });
 };
 /** The device_event message Netatmo sends next to each display_change (netatmo-api.md §3.4). */
 const twinBody = (temperature: number) => {

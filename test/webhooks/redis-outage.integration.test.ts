@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
+import { signature } from '../../connectors/netatmo/fake/push';
 
 let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
 let host: HostCore & { fake: FakeNetatmo };
@@ -29,7 +29,7 @@ it('webhook while Redis is down => 503, never 2xx; once Redis is back => accepte
     fetch(callback, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-netatmo-secret': createHmac('sha256', host.fake.clientSecret).update(body).digest('hex') },
+      headers: { 'content-type': 'application/json', 'x-netatmo-secret': signature(host.fake.clientSecret, body) },
     });
   expect((await post()).status).toBe(200);
 

@@ -88,6 +88,24 @@ export function setpointPushes(user: FakeUser, home: FakeHome, room: FakeRoom, r
   return [displayChange, deviceEvent];
 }
 
+/**
+ * The smallest signed-able manual setpoint `display_change` (§3.4): what tests and benchmarks
+ * send to a webhook endpoint when they play the cloud themselves.
+ */
+export function manualSetpointPush(input: { userId?: string; homeId: string; roomId: string; temperature: number }): string {
+  const { homeId, roomId, temperature } = input;
+  return JSON.stringify({
+    ...(input.userId !== undefined ? { user_id: input.userId } : {}),
+    home_id: homeId,
+    room_id: roomId,
+    event_type: 'setpoint_event',
+    push_type: 'display_change',
+    mode: 'manual',
+    temperature,
+    home: { id: homeId, rooms: [{ id: roomId, therm_setpoint_mode: 'manual', therm_setpoint_temperature: temperature }] },
+  });
+}
+
 export function thermModePush(user: FakeUser, homeId: string, mode: HomeMode, previousMode: HomeMode): Record<string, unknown> {
   return {
     user_id: user.id,
