@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WebServicesKeys } from '../store/keys';
+import { normaliseUsername } from './users';
 
 export interface LoginLimits {
   perUsername: number;
@@ -31,7 +32,7 @@ export class LoginLimiter {
 
   private subjects(username: string, address: string): [string, string] {
     return [
-      this.keys.loginFailures(`${this.scope}user`, username.normalize('NFC').toLowerCase()),
+      this.keys.loginFailures(`${this.scope}user`, normaliseUsername(username)),
       this.keys.loginFailures(`${this.scope}addr`, address),
     ];
   }
@@ -50,6 +51,6 @@ export class LoginLimiter {
 
   /** A success clears the username's count (not the address's: one good account must not unlock guessing others). */
   async recordSuccess(username: string): Promise<void> {
-    await this.redis.del(this.keys.loginFailures(`${this.scope}user`, username.normalize('NFC').toLowerCase()));
+    await this.redis.del(this.keys.loginFailures(`${this.scope}user`, normaliseUsername(username)));
   }
 }

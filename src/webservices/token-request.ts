@@ -1,3 +1,4 @@
+import { basicCredentials } from '../secrets/authorization-header';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors';
 import type { GrantType } from './authorize-request';
 
@@ -44,14 +45,11 @@ function field(form: Form, name: string): string | undefined {
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
 function decodeBasic(header: string): { id: string; secret: string } | undefined {
-  const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-  if (!m?.[1]) return undefined;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
+  const basic = basicCredentials(header);
+  if (!basic) return undefined;
   try {
     const plus = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { id: plus(decoded.slice(0, colon)), secret: plus(decoded.slice(colon + 1)) };
+    return { id: plus(basic.user), secret: plus(basic.password) };
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../errors';
-import { constantTimeEqual } from '../../secrets/crypto';
+import { isAdminBearer } from '../../secrets/authorization-header';
 import type { RequestState } from '../context';
 import { ADMIN_SESSION_COOKIE, verifySession } from '../routes/admin/session';
 
@@ -21,8 +21,7 @@ export function requireOperator(auth: OperatorAuth): Middleware<RequestState> {
   return async (ctx, next) => {
     const header = ctx.get('authorization');
     if (header) {
-      const match = /^Bearer (\S+)$/i.exec(header);
-      if (!match?.[1] || !constantTimeEqual(match[1], auth.adminToken)) throw new AppError('unauthorized');
+      if (!isAdminBearer(header, auth.adminToken)) throw new AppError('unauthorized');
       return next();
     }
     if (verifySession(auth.sessionKey, ctx.cookies.get(ADMIN_SESSION_COOKIE), auth.now())) return next();

@@ -1,17 +1,9 @@
 import Router from '@koa/router';
 import { AppError } from '../../../errors';
-import { constantTimeEqual } from '../../../secrets/crypto';
 import type { Services } from '../../../services';
 import { revokeApp } from '../../../webservices/lifecycle';
+import { basicCredentials, isAdminBearer } from '../../../secrets/authorization-header';
 import type { AppContext, RequestState } from '../../context';
-
-function basic(header: string): { username: string; password: string } | undefined {
-  const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
-  if (!m?.[1]) return undefined;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
 
 /**
  * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic
@@ -20,21 +12,20 @@ function basic(header: string): { username: string; password: string } | undefin
  */
 async function caller(services: Services, ctx: AppContext): Promise<{ admin: true } | { admin: false; userId: string }> {
   const header = ctx.get('authorization');
-  const bearer = /^Bearer (\S+)$/i.exec(header);
-  if (bearer?.[1]) {
-    if (constantTimeEqual(bearer[1], services.config.adminToken)) return { admin: true };
+  if (/^Bearer /i.test(header)) {
+    if (isAdminBearer(header, services.config.adminToken)) return { admin: true };
     throw new AppError('unauthorized');
   }
-  const creds = basic(header);
+  const creds = basicCredentials(header);
   if (!creds) throw new AppError('unauthorized');
   const { logins, users } = services.webServices;
-  if (await logins.blocked(creds.username, ctx.ip)) throw new AppError('too_many_attempts');
-  const user = await users.authenticate(creds.username, creds.password);
+  if (await logins.blocked(creds.user, ctx.ip)) throw new AppError('too_many_attempts');
+  const user = await users.authenticate(creds.user, creds.password);
   if (!user) {
-    await logins.recordFailure(creds.username, ctx.ip);
+    await logins.recordFailure(creds.user, ctx.ip);
     throw new AppError('unauthorized');
   }
-  await logins.recordSuccess(creds.username);
+  await logins.recordSuccess(creds.user);
   return { admin: false, userId: user.id };
 }
 
