@@ -3,11 +3,11 @@
  * fault hooks and a calls log, the OAuth sign-in/consent pages and the authorize endpoint. What is
  * left for the fake is its cloud: API routes, state, token rules, error shapes and branding.
  */
-export { approveInBrowser, type ApproveInput } from './approve-in-browser';
-export { authorizePage, authorizeSubmit, handleAuthorize, parseAuthorizeRequest, type AuthorizeFlow, type AuthorizeRequest } from './authorize-flow';
+export { approveInBrowser } from './approve-in-browser';
+export { handleAuthorize, type AuthorizeFlow } from './authorize-flow';
 export { FakeCloudBase } from './fake-cloud-base';
 export type { FakeFault } from './fault-queue';
 export { FakeHttpServer, type FakeCall, type FakeCloudSpec, type FakeRequest } from './http-server';
-export { html, json, redirect, type Reply } from './reply';
+export { json, type Reply } from './reply';
 export { mergeParams } from './request-body';
-export { createSignInPages, escapeHtml, type LoginPageInput, type SignInBrand, type SignInPages } from './sign-in-page';
+export { createSignInPages, type SignInPages } from './sign-in-page';

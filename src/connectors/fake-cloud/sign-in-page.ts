@@ -3,6 +3,7 @@
  * an error page, in the cloud's colours. Everything rendered is escaped, since every value comes
  * from the query string. readLoginForm() is the inverse that approveInBrowser() uses.
  */
+import escapeHtml from 'escape-html';
 
 export interface SignInBrand {
   /** The cloud's name as it writes it, for the title and footer: 'ecobee', 'Netatmo'. */
@@ -50,17 +51,11 @@ export interface SignInPages {
   error(message: string): string;
 }
 
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ENTITIES[ch] ?? ch);
-}
+/** The entities escape-html writes, for reading our own pages back. */
+const UNESCAPED: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 
 function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => {
-    const found = Object.entries(ENTITIES).find(([, escaped]) => escaped === entity);
-    return found ? found[0] : entity;
-  });
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => UNESCAPED[entity] ?? entity);
 }
 
 function style({ colors: c }: SignInBrand): string {
