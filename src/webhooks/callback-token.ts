@@ -38,13 +38,21 @@ function digestsEqual(presented: Buffer, stored: string | undefined): boolean {
 }
 
 /**
- * Pure: does the presented token open this installation's webhook? The current token always does;
- * the previous one only during the overlap. Both comparisons always run (constant time overall).
+ * Pure: which of this installation's tokens the presented one is, if it opens the webhook: the
+ * current token always does; the previous one only during the overlap. Both comparisons always
+ * run (constant time overall).
  */
-export function acceptsCallbackToken(record: CallbackTokenRecord, presented: string, now: number): boolean {
+export function matchCallbackToken(record: CallbackTokenRecord, presented: string, now: number): 'current' | 'previous' | undefined {
   const presentedHash = Buffer.from(hashToken(presented), 'latin1');
   const current = digestsEqual(presentedHash, record.currentHash);
   const previous = digestsEqual(presentedHash, record.previousHash);
   const overlapOpen = record.previousUntil !== undefined && now < record.previousUntil;
-  return (record.currentHash !== undefined && current) || (record.previousHash !== undefined && previous && overlapOpen);
+  if (record.currentHash !== undefined && current) return 'current';
+  if (record.previousHash !== undefined && previous && overlapOpen) return 'previous';
+  return undefined;
+}
+
+/** Pure: does the presented token open this installation's webhook? */
+export function acceptsCallbackToken(record: CallbackTokenRecord, presented: string, now: number): boolean {
+  return matchCallbackToken(record, presented, now) !== undefined;
 }

@@ -1,10 +1,9 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
-import { constantTimeEqual, hashToken } from '../secrets/crypto';
 import type { Services } from '../services';
 import { isRedisUnavailable } from '../store/redis';
 import type { WebhookCallback } from '../queues/webhook-queue';
-import { acceptsCallbackToken, CALLBACK_FIELDS, recordFromFields } from './callback-token';
+import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
 import { TokenRecordCache } from './token-record-cache';
 
@@ -97,13 +96,15 @@ export class WebhookIngester {
       }
       const [owner = null, ...tokenFields] = lookup.fields;
       const fresh = { connector: owner, record: recordFromFields(tokenFields) };
-      if (owner !== input.connector || !acceptsCallbackToken(fresh.record, input.accessToken, services.now())) {
-        this.records.delete(input.installationId);
+      const matched = owner === input.connector ? matchCallbackToken(fresh.record, input.accessToken, services.now()) : undefined;
+      if (!matched) {
+        // The record just read is kept for this installation's real callbacks; an unknown id is not.
+        if (owner === input.connector) this.records.set(input.installationId, fresh);
+        else this.records.delete(input.installationId);
         throw unauthorized();
       }
       // Only the current token is remembered as such: a previous one must keep meeting its overlap's end.
-      const current = constantTimeEqual(hashToken(input.accessToken), fresh.record.currentHash ?? '');
-      this.records.set(input.installationId, current ? { ...fresh, accepted: Buffer.from(input.accessToken, 'latin1') } : fresh);
+      this.records.set(input.installationId, matched === 'current' ? { ...fresh, accepted: Buffer.from(input.accessToken, 'latin1') } : fresh);
     }
 
     let payloadText: string;

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { AppError } from '../../../errors';
+import { labelledChildren } from '../../../metrics/labelled-children';
 import type { Services } from '../../../services';
 import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from '../../../webhooks/ingest';
 import { readRawBody } from '../../../webhooks/read-body';
@@ -29,17 +30,9 @@ type Ctx = ParameterizedContext<RequestState>;
  */
 export function webhookRoutes(services: Services): WebhookEndpoint {
   const ingester = new WebhookIngester(services);
-  // Label values are bounded (known connector or "unknown", fixed outcomes), so is this map.
-  const counters = new Map<string, { inc(): void }>();
-  function count(connector: string, outcome: string): void {
-    const key = `${connector}\n${outcome}`;
-    let counter = counters.get(key);
-    if (!counter) {
-      counter = services.metrics.webhookRequests.labels(connector, outcome);
-      counters.set(key, counter);
-    }
-    counter.inc();
-  }
+  // Label values are bounded: a known connector or "unknown", fixed outcomes.
+  const counter = labelledChildren((...values) => services.metrics.webhookRequests.labels(...values));
+  const count = (connector: string, outcome: string): void => counter(connector, outcome).inc();
 
   async function handle(ctx: Ctx, connector: string, installationId: string): Promise<void> {
     const webhook = services.connectors.get(connector)?.definition.webhook;
