@@ -44,10 +44,6 @@ export class DeliveryQueue {
     this.queue.on('error', onError);
   }
 
-  get attempts(): number {
-    return this.options.attempts ?? 1;
-  }
-
   async lifecycle(job: Extract<DeliveryJob, { kind: 'lifecycle' }>): Promise<void> {
     await this.queue.add('lifecycle', job);
   }

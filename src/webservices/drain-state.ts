@@ -110,12 +110,6 @@ export class DrainState {
     return this.redis.llen(this.keys.deliveryFailed(subscriptionId));
   }
 
-  async pendingCount(subscriptionId: string, deviceIds: readonly string[]): Promise<number> {
-    let n = 0;
-    for (const d of deviceIds) n += await this.redis.llen(this.keys.deliveryList(subscriptionId, d));
-    return n;
-  }
-
   /** True when the list is empty and this generation's marker is gone: the drain may end. */
   async releaseIfEmpty(subscriptionId: string, deviceId: string, generation: number): Promise<boolean> {
     const result = await this.redis.eval(

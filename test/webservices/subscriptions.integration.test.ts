@@ -116,6 +116,8 @@ describe('subscriptions and signed event delivery', () => {
     const attempts = w.sys.received.filter((r) => r.path === '/hook' && r.body.includes('"EVENT"')).length;
     expect(attempts).toBe(3 + 4);
     for (const e of eventsAtHook()) expect(verifyBody(sub.secret, e.hook.raw, e.hook.signature)).toBe(true);
+    // The target logs a POST before the worker has read its answer: counted once the drain is over.
+    await deliveriesSettled(w);
     expect(await posts()).toEqual({ 'lifecycle delivered': 1, 'event http_5xx': 4, 'event delivered': 3 });
     const lag = (await w.host.services.metrics.eventDeliveryLag.get()).values.find((v) => v.metricName === 'sm_event_delivery_lag_seconds_count');
     expect(lag?.value).toBe(3);
@@ -130,6 +132,7 @@ describe('subscriptions and signed event delivery', () => {
     await changeTemperature('311000000001', 655);
     await eventually(async () => eventsAtHook().length === 1, 'the next event');
     expect(eventsAtHook()[0]?.data.changed?.temperature).toBe(65.5);
+    await deliveriesSettled(w);
     expect(await posts()).toEqual({ 'lifecycle delivered': 1, 'event http_5xx': 8, 'event gave_up': 1, 'event delivered': 1 });
   });
 
@@ -194,6 +197,19 @@ describe('subscriptions and signed event delivery', () => {
     await changeTemperature('311000000001', 745);
     await deliveriesSettled(w);
     expect(eventsAtHook()).toEqual([]);
+  });
+
+  it("another app installation's subscription, addressed under your own uri => 404 for GET and DELETE; it stays", async () => {
+    const { api, uri, sub } = await setup();
+    const other = await authorizeAndExchange(w, [UPSTAIRS()]);
+    const otherApi = bearer(w, other.tokens.access_token);
+    const [otherEp] = (await (await otherApi('/api/smartapps/endpoints')).json()) as { uri: string }[];
+    const otherUri = otherEp?.uri ?? '';
+    expect(otherUri).not.toBe(uri);
+    expect((await otherApi(`${otherUri}/subscriptions/${sub.id}`)).status).toBe(404);
+    expect((await otherApi(`${otherUri}/subscriptions/${sub.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect(await (await otherApi(`${otherUri}/subscriptions`)).json()).toEqual([]);
+    expect((await api(`${uri}/subscriptions/${sub.id}`)).status).toBe(200);
   });
 
   it('POST subscriptions => 400 for a bad target or event type; never returns the secret again', async () => {

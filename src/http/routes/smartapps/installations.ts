@@ -53,9 +53,11 @@ export function smartAppRoutes(services: Services): Router<SmartAppState> {
 
   async function device(ctx: { state: SmartAppState; params: Record<string, string> }) {
     const id = ctx.params['deviceId'] ?? '';
-    const found = (await grantedDevices(services, grantOf(ctx).app)).find((g) => g.device.id === id);
-    if (!found) throw new AppError('not_found', { message: 'No such device.' });
-    return found;
+    // One read: the grant names the device, so only that one is fetched.
+    const grant = grantOf(ctx).app.devices.find((g) => g.deviceId === id);
+    const found = grant && (await services.devices.get(grant.installationId, grant.deviceId));
+    if (!grant || !found) throw new AppError('not_found', { message: 'No such device.' });
+    return { installationId: grant.installationId, device: found };
   }
 
   router.get(`${base}/devices`, sameApp, requireScope(READ_DEVICES), async (ctx) => {
