@@ -38,6 +38,19 @@ export interface Config {
   pollIntervalS: number | undefined;
   /** Where a `work`-mode process serves /metrics (hosts serve it on PORT). */
   metricsPort: number;
+  /**
+   * Proxy hops in front of the host whose X-Forwarded-* headers are believed (0: none, so a client
+   * cannot choose its own address for the per-address limiters, nor claim https).
+   */
+  trustProxy: number;
+  /** When set, /metrics (host and workers) answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken: string | undefined;
+  /** Longest a Redis command on a request path may take before the request gives up (503). */
+  redisCommandTimeoutMs: number;
+  /** A webhook not durable in Redis within this is answered 503 + Retry-After, never 2xx. */
+  webhookEnqueueTimeoutMs: number;
+  /** After SIGTERM, how long in-flight work may drain before the process exits anyway. */
+  shutdownTimeoutMs: number;
   connectors: Record<string, ConnectorCredentials>;
   /** The Web Services API (the platform as OAuth2 authorization server). */
   webServices: WebServicesConfig;
@@ -72,7 +85,7 @@ const absoluteHttpUrl = z
 
 const baseSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1).optional(),
   PUBLIC_URL: absoluteHttpUrl.optional(),
   REDIS_URL: z
     .string()
@@ -91,6 +104,11 @@ const baseSchema = z.object({
   REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   POLL_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).optional(),
   METRICS_PORT: port.default(9464),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  WEBHOOK_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   WS_CODE_TTL_S: z.coerce.number().int().min(10).max(600).default(600),
   WS_ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
   WS_REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(60).max(365 * 86_400).default(30 * 86_400),
@@ -160,7 +178,8 @@ export function loadConfig(
   return {
     mode: mode ?? 'all',
     port: v.PORT,
-    host: v.HOST,
+    // The demo has generated secrets and open sign-in pages: reachable from this machine only.
+    host: v.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     redisUrl: v.REDIS_URL,
     keyPrefix: v.KEY_PREFIX,
@@ -175,6 +194,11 @@ export function loadConfig(
     refreshLockTtlMs: v.REFRESH_LOCK_TTL_MS ?? 3 * v.HTTP_TIMEOUT_MS + 10_000,
     pollIntervalS: v.POLL_INTERVAL_S,
     metricsPort: v.METRICS_PORT,
+    trustProxy: v.TRUST_PROXY,
+    metricsToken: v.METRICS_TOKEN,
+    redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+    webhookEnqueueTimeoutMs: v.WEBHOOK_ENQUEUE_TIMEOUT_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     connectors: credentials,
     webServices: {
       codeTtlS: v.WS_CODE_TTL_S,
