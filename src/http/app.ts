@@ -1,10 +1,12 @@
-import Koa from 'koa';
+import type Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { Services } from '../services';
 import type { RequestState } from './context';
+import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
-import { requireAdmin } from './middleware/require-admin';
 import { routed } from './middleware/routed';
+import { securityHeaders } from './middleware/security-headers';
 import { deviceRoutes } from './routes/api/devices';
 import { eventRoutes } from './routes/api/events';
 import { installationRoutes } from './routes/api/installations';
@@ -21,53 +23,78 @@ import { authorizeRoutes } from './routes/oauth/authorize';
 import { tokenRoutes } from './routes/oauth/token';
 import { confirmRoutes } from './routes/smartapps/confirm';
 import { smartAppRoutes } from './routes/smartapps/installations';
-import { authenticatesItself } from './routes/smartapps/paths';
 
 export const JSON_LIMIT = '256kb';
 
-/** The middleware order, read top to bottom, is the request pipeline. */
+export interface ComposedApp {
+  app: Koa<RequestState>;
+  /** Every router the app mounts: the route table, each route with its declared guard. */
+  routers: Router<RequestState>[];
+}
+
 export function createApp(services: Services): Koa<RequestState> {
+  return composeApp(services).app;
+}
+
+/** The middleware order, read top to bottom, is the request pipeline. */
+export function composeApp(services: Services): ComposedApp {
   const app = new Koa<RequestState>();
-  // Behind a TLS-terminating proxy the public URL is https; trust its X-Forwarded-* then.
-  app.proxy = services.config.publicUrl.startsWith('https://');
+  // X-Forwarded-* are believed only from the configured number of proxy hops: otherwise any
+  // caller could pick its own address (and dodge the per-address limiters) or claim https.
+  const hops = services.config.trustProxy;
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   app.silent = true; // errors are rendered and logged by requestFrame, once
 
   app.use(requestFrame(services.log, services.metrics));
+  app.use(securityHeaders(services.config.publicUrl));
 
   // First, and before any body parser: callbacks are the hot path, and are read raw, for
   // signature checks on the exact bytes. Routers below are entered only where they match (routed).
   const webhooks = webhookRoutes(services);
   app.use(webhooks.fastPath);
 
-  app.use(routed(healthRoutes(services)));
-  app.use(routed(metricsRoutes(services)));
+  const health = healthRoutes(services);
+  const metrics = metricsRoutes(services);
+  app.use(routed(health));
+  app.use(routed(metrics));
 
   // Never skipped: it records the (possibly empty) match the 405/501 handling starts from.
-  app.use(webhooks.router.routes()).use(webhooks.router.allowedMethods({ throw: true }));
+  app.use(routed(webhooks.router, { always: true }));
 
-  app.use(routed(linkingRoutes(services)));
+  const linking = linkingRoutes(services);
+  app.use(routed(linking));
 
-  // Operator pages (login, queue dashboard): their own auth, admin token or session cookie.
+  // Operator pages: login form, and the queue dashboard behind the operator session.
   const operator = adminRoutes(services);
-  app.use(operator.dashboard);
-  app.use(routed(operator.router));
+  app.use(routed(operator));
 
   // The platform as OAuth2 authorization server for external systems (Web Services API).
-  for (const router of [authorizeRoutes(services), tokenRoutes(services)]) app.use(routed(router));
+  const oauth = [authorizeRoutes(services), tokenRoutes(services)];
+  for (const router of oauth) app.use(routed(router));
 
-  const admin = requireAdmin(services.config.adminToken);
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true });
-  const installations = installationRoutes(services);
-  app.use(async (ctx, next) => {
-    if (!ctx.path.startsWith('/api/')) return next();
-    if (authenticatesItself(ctx.method, ctx.path)) return json(ctx, next);
-    return admin(ctx, () => json(ctx, next));
-  });
-  const smartApps = [confirmRoutes(services), smartAppRoutes(services), appInstallationRoutes(services)];
-  for (const router of [...smartApps, userRoutes(services), clientRoutes(services)]) app.use(routed(router));
-  for (const router of [installations, deviceRoutes(services), eventRoutes(services), webhookAdminRoutes(services)]) {
-    app.use(routed(router));
-  }
+  // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
+  const admin = adminToken<RequestState>(services.config.adminToken);
+  const confirm = guarded(
+    confirmRoutes(services),
+    presentedIn('confirmation-token', (ctx) => typeof ctx.query['token'] === 'string'),
+  );
+  const smartApps = smartAppRoutes(services, json);
+  const appInstallations = guarded(
+    appInstallationRoutes(services),
+    presentedIn('admin-or-user', (ctx) => /^(Bearer|Basic) \S/i.test(ctx.get('authorization'))),
+  );
+  const adminApi = [
+    userRoutes(services),
+    clientRoutes(services),
+    installationRoutes(services),
+    deviceRoutes(services),
+    eventRoutes(services),
+    webhookAdminRoutes(services),
+  ].map((router) => guarded(router, admin, json));
+  const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
+  for (const router of api) app.use(routed(router));
 
-  return app;
+  return { app, routers: [webhooks.router, health, metrics, linking, operator, ...oauth, ...api] };
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constantTimeEqual } from '../secrets/crypto';
 import type { Services } from '../services';
 import { refreshQueueDepth } from './queues';
 
@@ -16,6 +17,15 @@ export async function startMetricsServer(services: Services, port: number, host:
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","message":"Not found."}');
+      return;
+    }
+    // The host's rule (METRICS_TOKEN, when set, as a bearer token), on the worker's own port.
+    const token = services.config.metricsToken;
+    const presented = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token !== undefined && (presented === undefined || !constantTimeEqual(presented, token))) {
+      res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer', 'x-content-type-options': 'nosniff' })
+        .end('{"error":"unauthorized","message":"Missing or invalid credentials."}');
       return;
     }
     refreshQueueDepth(services)

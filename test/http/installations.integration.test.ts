@@ -24,8 +24,8 @@ describe('admin API authentication', () => {
     expect(res.status).toBe(401);
   });
 
-  it('GET /api/unknown => 401 before 404, so the API surface is not probed without a token', async () => {
-    expect((await fetch(`${host.url}/api/unknown`)).status).toBe(401);
+  it('GET /api/unknown => 404 with or without a token (guards belong to routes, not to a path prefix)', async () => {
+    expect((await fetch(`${host.url}/api/unknown`)).status).toBe(404);
     expect((await host.admin('/api/unknown')).status).toBe(404);
   });
 });

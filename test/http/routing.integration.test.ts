@@ -21,7 +21,9 @@ const send = (method: string, path: string, body?: string) =>
   });
 
 it.each([
-  ['GET', `/connectors/ecobee/webhooks/${ID}`, 405, 'method_not_allowed'],
+  ['GET', `/connectors/ecobee/webhooks/${ID}?access_token=x`, 405, 'method_not_allowed'],
+  // Without its credential a route tells nothing, not even which methods it has.
+  ['GET', `/connectors/ecobee/webhooks/${ID}`, 401, 'unauthorized'],
   ['POST', `/connectors/ecobee/webhooks/${ID}?access_token=x`, 404, 'not_found'],
   // Same case and trailing-slash rules as the router's own matching.
   ['POST', `/CONNECTORS/ecobee/Webhooks/${ID}/?access_token=x`, 404, 'not_found'],
@@ -38,7 +40,7 @@ it.each([
 });
 
 it.each([
-  [`/connectors/ecobee/webhooks/${ID}`, ['POST']],
+  [`/connectors/ecobee/webhooks/${ID}?access_token=x`, ['POST']],
   ['/healthz', ['GET', 'HEAD']],
   ['/api/installations', ['GET', 'HEAD', 'POST']],
 ])('OPTIONS %s => 200 with the allowed methods', async (path, methods) => {
@@ -47,8 +49,12 @@ it.each([
   expect((res.headers.get('allow') ?? '').split(', ').sort()).toEqual(methods);
 });
 
-it('GET /HEALTHZ/ => the health route; the histogram is labelled by route pattern, unmatched otherwise', async () => {
-  expect((await send('GET', '/HEALTHZ/')).status).toBe(200);
+it('GET /HEALTHZ => 404: routes match in one spelling only', async () => {
+  expect((await send('GET', '/HEALTHZ')).status).toBe(404);
+});
+
+it('GET /healthz/ => the health route; the histogram is labelled by route pattern, unmatched otherwise', async () => {
+  expect((await send('GET', '/healthz/')).status).toBe(200);
   const text = await (await fetch(`${host.url}/metrics`)).text();
   expect(text).toMatch(/sm_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
   expect(text).toMatch(/sm_http_request_duration_seconds_count\{method="POST",route="\/connectors\/:connector\/webhooks\/:installationId",status="404"\} [1-9]/);

@@ -13,16 +13,26 @@ export const html = (status: number, page: string): Reply => ({ kind: 'html', st
 
 export const redirect = (location: string): Reply => ({ kind: 'redirect', location });
 
+/** The fakes' pages run no script and are never framed: the same policy as the host's pages. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
 /** `jsonType` is the cloud's own content-type spelling: clients have been known to trip on it. */
 export function writeReply(res: ServerResponse, reply: Reply, jsonType: string): void {
   if (res.destroyed || res.headersSent) return;
   switch (reply.kind) {
     case 'json':
-      res.writeHead(reply.status, { 'content-type': jsonType, ...reply.headers });
+      res.writeHead(reply.status, { 'content-type': jsonType, 'x-content-type-options': 'nosniff', ...reply.headers });
       res.end(JSON.stringify(reply.body) ?? '');
       return;
     case 'html':
-      res.writeHead(reply.status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(reply.status, PAGE_HEADERS);
       res.end(reply.html);
       return;
     case 'redirect':

@@ -1,10 +1,11 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter, guarded, publicRoute } from '../guards';
 import { isRedisReady } from '../../store/redis';
 import type { Services } from '../../services';
 import type { RequestState } from '../context';
 
 export function healthRoutes(services: Pick<Services, 'redis'>): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -13,5 +14,5 @@ export function healthRoutes(services: Pick<Services, 'redis'>): Router<RequestS
     ctx.status = redis ? 200 : 503;
     ctx.body = { status: redis ? 'ready' : 'unavailable', redis: redis ? 'up' : 'down' };
   });
-  return router;
+  return guarded(router, publicRoute());
 }

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
@@ -9,6 +9,7 @@ import { constantTimeEqual } from '../../../secrets/crypto';
 import { serviceQueues } from '../../../metrics/queues';
 import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
+import { createRouter, guard, guarded, publicRoute } from '../../guards';
 import { requireOperator } from '../../middleware/require-operator';
 import { adminLoginPage } from '../../pages/admin-login';
 import { LoginLimiter, OPERATOR_LOGIN_LIMITS } from '../../../webservices/login-limiter';
@@ -26,9 +27,9 @@ const OPERATOR = 'operator';
  * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
  * retry and clean) behind it.
  */
-export function adminRoutes(services: Services): { router: Router<RequestState>; dashboard: Middleware<RequestState> } {
+export function adminRoutes(services: Services): Router<RequestState> {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
-  const router = new Router<RequestState>({ prefix: '/admin' });
+  const router = createRouter<RequestState>({ prefix: '/admin' });
   const logins = new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
 
   router.use(async (ctx, next) => {
@@ -66,7 +67,7 @@ export function adminRoutes(services: Services): { router: Router<RequestState>;
     ctx.cookies.set(ADMIN_SESSION_COOKIE, issueSession(key, services.now()), {
       httpOnly: true,
       sameSite: 'strict', // the dashboard's retry/clean actions are POSTs: no cross-site requests
-      secure: ctx.secure,
+      // Secure follows the public URL (security-headers sets ctx.cookies.secure), not the last hop.
       path: '/admin',
       maxAge: ADMIN_SESSION_TTL_MS,
       overwrite: true,
@@ -88,7 +89,7 @@ export function adminRoutes(services: Services): { router: Router<RequestState>;
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'Queues' } },
   });
-  const guard = requireOperator({
+  const operator = requireOperator({
     adminToken: services.config.adminToken,
     sessionKey: key,
     loginPath: ADMIN_LOGIN_PATH,
@@ -96,9 +97,8 @@ export function adminRoutes(services: Services): { router: Router<RequestState>;
   });
   // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;
-  const dashboard: Middleware<RequestState> = async (ctx, next) => {
-    if (ctx.path !== QUEUE_DASHBOARD_PATH && !ctx.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return next();
-    return guard(ctx, () => plugin(ctx, next));
-  };
-  return { router, dashboard };
+  const dashboardPath = QUEUE_DASHBOARD_PATH.slice('/admin'.length);
+  router.all([dashboardPath, `${dashboardPath}/*rest`], guard('operator-session', operator), plugin);
+  // The login form and sign-out: anyone may ask for them.
+  return guarded(router, publicRoute());
 }

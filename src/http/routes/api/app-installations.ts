@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
 import { revokeApp } from '../../../webservices/lifecycle';
@@ -30,7 +31,7 @@ async function caller(services: Services, ctx: AppContext): Promise<{ admin: tru
 }
 
 export function appInstallationRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.delete('/api/app-installations/:id', async (ctx) => {
     const who = await caller(services, ctx);
     const app = await services.webServices.apps.get(ctx.params['id'] ?? '');

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { z } from 'zod';
 import type { Services } from '../../../services';
 import { isValidRedirectUri } from '../../../webservices/redirect-uri';
@@ -18,7 +19,7 @@ const clientBody = z.object({
 
 /** Admin: OAuth clients (external systems). The secret is in this answer only. */
 export function clientRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.post('/api/clients', async (ctx) => {
     const body = parseBody(clientBody, ctx.request.body);
     const { client, clientSecret } = await services.webServices.clients.create(

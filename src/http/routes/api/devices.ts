@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { z } from 'zod';
 import { runCommand } from '../../../devices/run-command';
 import type { ChildDevice } from '../../../devices/types';
@@ -20,7 +21,7 @@ export function deviceView(d: ChildDevice) {
 }
 
 export function deviceRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/api/installations/:id' });
+  const router = createRouter<RequestState>({ prefix: '/api/installations/:id' });
   const id = (params: Record<string, string>) => params['id'] ?? '';
 
   router.get('/discovered', async (ctx) => {

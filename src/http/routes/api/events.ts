@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { z } from 'zod';
 import { isCursor } from '../../../events/event-log';
 import { requireInstallation } from '../../../installations/require';
@@ -13,7 +14,7 @@ const query = z.object({
 
 /** Event logs with a cursor: `next` is the cursor to pass as `after` for what follows. */
 export function eventRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/api' });
+  const router = createRouter<RequestState>({ prefix: '/api' });
 
   router.get('/installations/:id/events', async (ctx) => {
     const q = parseBody(query, ctx.query);

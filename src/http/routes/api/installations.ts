@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { z } from 'zod';
 import { createInstallation } from '../../../installations/create';
 import { requireInstallation } from '../../../installations/require';
@@ -19,7 +20,7 @@ const createBody = z.object({
 const listQuery = z.object({ locationId: z.string().min(1).max(200).optional() });
 
 export function installationRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/api/installations' });
+  const router = createRouter<RequestState>({ prefix: '/api/installations' });
 
   router.post('/', async (ctx) => {
     const body = parseBody(createBody, ctx.request.body);

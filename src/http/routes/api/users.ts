@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { z } from 'zod';
 import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
@@ -15,7 +16,7 @@ const userBody = z.object({
 
 /** Admin: end-user accounts of the platform (who can authorize external systems). */
 export function userRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.post('/api/users', async (ctx) => {
     const body = parseBody(userBody, ctx.request.body);
     const user = await services.webServices.users.create(body, new Date(services.now()));

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { AppError } from '../../../errors';
 import { requireInstallation, requireLinked } from '../../../installations/require';
 import type { Services } from '../../../services';
@@ -8,7 +9,7 @@ import type { RequestState } from '../../context';
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
 export function webhookAdminRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/api/installations/:id/webhooks' });
+  const router = createRouter<RequestState>({ prefix: '/api/installations/:id/webhooks' });
   const failed = new FailedWebhooks(services.redis, services.keys);
 
   router.get('/', async (ctx) => {

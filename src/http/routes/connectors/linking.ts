@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { AppError } from '../../../errors';
@@ -10,6 +10,7 @@ import { authenticateInstallation } from '../../../oauth/installation-auth';
 import { initializeUrl } from '../../../oauth/urls';
 import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
+import { createRouter, guarded, installationToken, publicRoute } from '../../guards';
 import { setupPage, successPage, type DeviceChoice } from '../../pages/linking';
 import { setupUrl } from '../../../oauth/urls';
 
@@ -33,7 +34,7 @@ function single(value: string | string[] | undefined): string | undefined {
  * setup page → initialize (302 to the provider) → callback (code exchange, success page).
  */
 export function linkingRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/connectors/:connector' });
+  const router = createRouter<RequestState>({ prefix: '/connectors/:connector' });
 
   router.use(async (ctx, next) => {
     ctx.state.html = true;
@@ -128,7 +129,6 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.cookies.set(NONCE_COOKIE, browserNonce, {
       httpOnly: true,
       sameSite: 'lax', // the provider's redirect back is a top-level GET, which lax allows
-      secure: ctx.secure,
       path: `/connectors/${encodeURIComponent(connector)}/oauth`,
       maxAge: services.config.stateTtlS * 1000,
       overwrite: true,
@@ -136,7 +136,8 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.redirect(authorizeUrl);
   });
 
-  router.get('/oauth/callback', async (ctx) => {
+  // The provider's redirect back: the single-use state bound to this browser is the credential.
+  router.get('/oauth/callback', publicRoute(), async (ctx) => {
     const connector = ctx.params['connector'] ?? '';
     const { setupUrl } = await completeLinking(services, {
       connector,
@@ -151,5 +152,5 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.body = successPage({ title: enabledConnector(services, connector).definition.title, setupUrl });
   });
 
-  return router;
+  return guarded(router, installationToken());
 }

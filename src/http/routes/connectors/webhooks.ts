@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { AppError } from '../../../errors';
 import { labelledChildren } from '../../../metrics/labelled-children';
@@ -7,6 +7,7 @@ import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from '../../../webhooks/ingest
 import { readRawBody } from '../../../webhooks/read-body';
 import type { RequestState } from '../../context';
 import { singleQueryParam } from './query-param';
+import { createRouter, guarded, presentedIn } from '../../guards';
 
 export const WEBHOOK_ROUTE = '/connectors/:connector/webhooks/:installationId';
 
@@ -62,8 +63,10 @@ export function webhookRoutes(services: Services): WebhookEndpoint {
     ctx.body = outcome.kind === 'accepted' ? { status: 'accepted' } : { status: 'dropped', reason: outcome.reason };
   }
 
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.post(WEBHOOK_ROUTE, (ctx) => handle(ctx, ctx.params['connector'] ?? '', ctx.params['installationId'] ?? ''));
+  // Verified by the ingester with the body (a signature may cover both); a request without one stops here.
+  guarded(router, presentedIn('callback-token', (ctx) => singleQueryParam(ctx.querystring, 'access_token') !== undefined));
   const layer = router.stack[0];
   if (!layer) throw new Error('webhook route not registered');
 

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { AppError } from '../../../errors';
@@ -7,6 +7,7 @@ import { checkAuthorizeRequest, type ClientView } from '../../../webservices/aut
 import { csrfMatches, stageOf, type AuthorizeSession } from '../../../webservices/authorize-session';
 import { redirectWith } from '../../../webservices/redirect-uri';
 import type { AppContext, RequestState } from '../../context';
+import { createRouter, guarded, publicRoute } from '../../guards';
 import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
 
 const SESSION_COOKIE = 'sm_authz';
@@ -29,7 +30,7 @@ const consentForm = z.object({
  * SameSite=Lax; the pages refuse to be framed (clickjacking of the Authorize button).
  */
 export function authorizeRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/oauth/authorize' });
+  const router = createRouter<RequestState>({ prefix: '/oauth/authorize' });
   const ws = services.webServices;
   const form = bodyParser({ enableTypes: ['form'], formLimit: '32kb' });
 
@@ -45,7 +46,6 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     ctx.cookies.set(SESSION_COOKIE, id, {
       httpOnly: true,
       sameSite: 'lax',
-      secure: ctx.secure,
       path: COOKIE_PATH,
       maxAge: services.config.stateTtlS * 1000,
       overwrite: true,
@@ -213,5 +213,6 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     ctx.redirect(redirectWith(session.redirectUri, { code, state }));
   });
 
-  return router;
+  // The end user's own sign-in and consent pages: public, each step checks the session it continues.
+  return guarded(router, publicRoute());
 }

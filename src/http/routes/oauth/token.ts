@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import type { Services } from '../../../services';
 import type { ClientView } from '../../../webservices/authorize-request';
@@ -7,6 +7,7 @@ import type { IssuedTokens } from '../../../webservices/grant-store';
 import { formatScope, isSubset, parseScope } from '../../../webservices/scopes';
 import { clientCredentials, parseTokenRequest, TokenError, type TokenRequest } from '../../../webservices/token-request';
 import type { AppContext, RequestState } from '../../context';
+import { createRouter, guarded, publicRoute } from '../../guards';
 
 function response(tokens: IssuedTokens) {
   return {
@@ -24,7 +25,7 @@ function response(tokens: IssuedTokens) {
  * Basic challenge for invalid_client, and `Cache-Control: no-store` on every answer.
  */
 export function tokenRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   const ws = services.webServices;
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
@@ -115,5 +116,6 @@ export function tokenRoutes(services: Services): Router<RequestState> {
     }
   });
 
-  return router;
+  // Public by RFC 6749 §3.2: the client authenticates (secret or PKCE) in the form, checked above.
+  return guarded(router, publicRoute());
 }

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../guards';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
 import type { RequestState } from '../../context';
@@ -8,7 +9,7 @@ import type { RequestState } from '../../context';
  * fetching it (SmartThings' webhook confirmation). The link's token is its only credential.
  */
 export function confirmRoutes(services: Services): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = createRouter<RequestState>();
   router.get('/api/smartapps/subscriptions/:subscriptionId/confirm', async (ctx) => {
     const token = ctx.query['token'];
     const sub =

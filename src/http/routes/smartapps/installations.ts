@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { runCommand } from '../../../devices/run-command';
@@ -11,6 +11,7 @@ import { parseBody } from '../../validate';
 import { grantOf, requireAppToken, requireScope, type SmartAppState } from './bearer';
 import { installationUri } from './paths';
 import { addSubscriptionRoutes } from './subscriptions';
+import { createRouter, guard, guarded } from '../../guards';
 
 const commandBody = z.object({
   command: z.string().min(1).max(64),
@@ -33,9 +34,8 @@ export async function grantedDevices(services: Services, app: AppInstallation): 
 }
 
 /** The endpoints service and the REST API scoped to one app installation (bearer app access token). */
-export function smartAppRoutes(services: Services): Router<SmartAppState> {
-  const router = new Router<SmartAppState>({ prefix: '/api/smartapps' });
-  router.use(requireAppToken(services));
+export function smartAppRoutes(services: Services, json: Middleware<SmartAppState>): Router<SmartAppState> {
+  const router = createRouter<SmartAppState>({ prefix: '/api/smartapps' });
 
   router.get('/endpoints', (ctx) => {
     const { app } = grantOf(ctx);
@@ -77,5 +77,5 @@ export function smartAppRoutes(services: Services): Router<SmartAppState> {
   });
 
   addSubscriptionRoutes(router, services, `${base}/subscriptions`, [sameApp, requireScope(READ_DEVICES)]);
-  return router;
+  return guarded(router, guard('bearer-scope', requireAppToken(services)), json);
 }
