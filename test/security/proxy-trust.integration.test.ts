@@ -21,8 +21,9 @@ function guess(url: string, forwardedFor: string): Promise<Response> {
 }
 
 describe('client address', () => {
-  it('without TRUST_PROXY a new X-Forwarded-For on every guess does not dodge the per-address limit', async () => {
-    host = await startTestHost();
+  it('without TRUST_PROXY a new X-Forwarded-For on every guess does not dodge the per-address limit, https or not', async () => {
+    // An https public URL used to switch X-Forwarded-* trust on (the reported bypass).
+    host = await startTestHost({ env: { PUBLIC_URL: 'https://sm.example.test' } });
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) statuses.push((await guess(host.url, `203.0.113.${i}`)).status);
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
