@@ -13,6 +13,16 @@ import { trySubscribe } from '../webhooks/subscriptions';
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 
+/** The browser's nonce from its cookie when it is one we could have issued, else undefined. */
+export function validBrowserNonce(cookie: string | undefined): string | undefined {
+  return cookie !== undefined && NONCE.test(cookie) ? cookie : undefined;
+}
+
+/** One nonce per browser, reused across tabs, so starting a second flow does not break the first. */
+export function browserNonceFor(cookie: string | undefined): string {
+  return validBrowserNonce(cookie) ?? randomToken();
+}
+
 export function enabledConnector(services: Services, name: string): EnabledConnector {
   const connector = services.connectors.get(name);
   if (!connector) throw new AppError('unknown_connector');
@@ -30,8 +40,7 @@ export async function startLinking(
 ): Promise<{ authorizeUrl: string; browserNonce: string; installation: Installation }> {
   const connector = enabledConnector(services, input.connector);
   const installation = await authenticateInstallation(services.installations, input);
-  // One nonce per browser, reused across tabs, so starting a second flow does not break the first.
-  const browserNonce = input.browserNonce && NONCE.test(input.browserNonce) ? input.browserNonce : randomToken();
+  const browserNonce = browserNonceFor(input.browserNonce);
   const state = randomUUID();
   const pkce = connector.definition.provider.pkce ? createPkcePair() : undefined;
   const now = services.now();

@@ -98,3 +98,36 @@ ${input.linking ? html`<p>Please try again from the setup page.</p>` : ''}
 ${input.requestId ? html`<p class="muted">Reference: ${input.requestId}</p>` : ''}`,
   );
 }
+
+/**
+ * Shown instead of the redirect to the provider when initialize was reached from another site:
+ * a page there could otherwise send a signed-in person through linking into someone else's
+ * installation. The person sees what would be linked, and only this form's POST starts it.
+ */
+export function confirmLinkingPage(input: {
+  title: string;
+  installationId: string;
+  locationId: string;
+  action: string;
+  appId: string;
+  accessToken: string;
+  csrf: string;
+}): string {
+  const { title } = input;
+  return page(
+    `Connect ${title}?`,
+    html`<h1>Connect your ${title} account?</h1>
+<p>This page was opened from another website. Continuing sends you to ${title} to sign in, and links the ${title} account you sign in with to this SmartThings installation:</p>
+<ul>
+<li>Location: <code>${input.locationId}</code></li>
+<li>Installation: <code>${input.installationId}</code></li>
+</ul>
+<p><strong>Only continue if you started connecting ${title} from the SmartThings app yourself, just now.</strong> If you did not, close this page: nothing has been changed.</p>
+<form method="post" action="${input.action}">
+<input type="hidden" name="appId" value="${input.appId}">
+<input type="hidden" name="access_token" value="${input.accessToken}">
+<input type="hidden" name="csrf" value="${input.csrf}">
+<div class="actions"><button type="submit">Continue to ${title}</button></div>
+</form>`,
+  );
+}

@@ -5,12 +5,14 @@ import { AppError } from '../../../errors';
 import { outcomeOf } from '../../../errors/cloud';
 import { discover, updateSelection } from '../../../installations/selection';
 import type { Installation } from '../../../store/installations';
-import { completeLinking, enabledConnector, startLinking } from '../../../oauth/linking';
+import { browserNonceFor, completeLinking, enabledConnector, startLinking, validBrowserNonce } from '../../../oauth/linking';
+import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from '../../../oauth/linking-csrf';
+import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../../../oauth/navigation';
 import { authenticateInstallation } from '../../../oauth/installation-auth';
 import { initializeUrl } from '../../../oauth/urls';
 import type { Services } from '../../../services';
-import type { RequestState } from '../../context';
-import { setupPage, successPage, type DeviceChoice } from '../../pages/linking';
+import type { AppContext, RequestState } from '../../context';
+import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from '../../pages/linking';
 import { setupUrl } from '../../../oauth/urls';
 
 const NONCE_COOKIE = 'sm_oauth';
@@ -22,6 +24,21 @@ function readingSummary(attrs: Readonly<Record<string, unknown>>): string | unde
   const unit = typeof attrs['temperatureUnit'] === 'string' ? ` °${attrs['temperatureUnit']}` : '';
   const extras = [attrs['thermostatMode'], attrs['operatingState']].filter((v): v is string => typeof v === 'string' && v !== '');
   return [`${temperature}${unit}`, ...extras].join(', ');
+}
+
+/**
+ * The confirmation page: no script at all, its own inline style, never framed (clickjacking the
+ * button would defeat the point), and its form may go to us and on to the provider's sign-in.
+ */
+function confirmPagePolicy(providerUrl: string): string {
+  const provider = new URL(providerUrl).origin;
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `form-action 'self' ${provider}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -117,14 +134,16 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.redirect(`${setupUrl(services.config.publicUrl, connector.definition.name, installation.id, parsed.data.access_token)}&saved=1`);
   });
 
-  router.get('/oauth/initialize', async (ctx) => {
-    const connector = ctx.params['connector'] ?? '';
-    const { authorizeUrl, browserNonce } = await startLinking(services, {
-      connector,
-      appId: single(ctx.query['appId']),
-      accessToken: single(ctx.query['access_token']),
-      browserNonce: ctx.cookies.get(NONCE_COOKIE),
-    });
+  const publicOrigin = new URL(services.config.publicUrl).origin;
+  const csrfKey = linkingCsrfKey(services.config.secretKey);
+
+  function sourceOf(ctx: AppContext): RequestSource {
+    const header = (name: string) => ctx.get(name) || undefined;
+    return { secFetchSite: header('sec-fetch-site')?.toLowerCase(), origin: header('origin'), referer: header('referer') };
+  }
+
+  // The nonce cookie binds a flow (its state, and the confirmation form's CSRF token) to this browser.
+  function setNonceCookie(ctx: AppContext, connector: string, browserNonce: string): void {
     ctx.cookies.set(NONCE_COOKIE, browserNonce, {
       httpOnly: true,
       sameSite: 'lax', // the provider's redirect back is a top-level GET, which lax allows
@@ -133,7 +152,73 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       maxAge: services.config.stateTtlS * 1000,
       overwrite: true,
     });
+  }
+
+  async function redirectToProvider(ctx: AppContext, input: { connector: string; appId: unknown; accessToken: unknown }) {
+    const { authorizeUrl, browserNonce } = await startLinking(services, {
+      ...input,
+      browserNonce: ctx.cookies.get(NONCE_COOKIE),
+    });
+    setNonceCookie(ctx, input.connector, browserNonce);
     ctx.redirect(authorizeUrl);
+  }
+
+  router.get('/oauth/initialize', async (ctx) => {
+    const connector = enabledConnector(services, ctx.params['connector'] ?? '');
+    const name = connector.definition.name;
+    const appId = single(ctx.query['appId']);
+    const accessToken = single(ctx.query['access_token']);
+    if (classifyNavigation(sourceOf(ctx), publicOrigin) !== 'cross-site') {
+      await redirectToProvider(ctx, { connector: name, appId, accessToken });
+      return;
+    }
+    // Another site sent this browser here (forced linking, issue 14): no state and no redirect
+    // until the person confirms on our own page.
+    const installation = await authenticateInstallation(services.installations, { connector: name, appId, accessToken });
+    const browserNonce = browserNonceFor(ctx.cookies.get(NONCE_COOKIE));
+    setNonceCookie(ctx, name, browserNonce);
+    const csrf = issueLinkingCsrf(
+      csrfKey,
+      { connector: name, installationId: installation.id, browserNonce },
+      services.now() + services.config.stateTtlS * 1000,
+    );
+    ctx.set('Content-Security-Policy', confirmPagePolicy(connector.credentials.apiUrl));
+    // Not no-referrer: under it browsers send `Origin: null` with the form's POST, and the POST
+    // checks Origin. same-origin still sends nothing to any other site.
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.type = 'html';
+    ctx.body = confirmLinkingPage({
+      title: connector.definition.title,
+      installationId: installation.id,
+      locationId: installation.locationId,
+      action: `${services.config.publicUrl}/connectors/${encodeURIComponent(name)}/oauth/initialize`,
+      appId: installation.id,
+      accessToken: accessToken ?? '',
+      csrf,
+    });
+  });
+
+  // Presence and types are judged by the checks below, each with its own answer (401 or 403).
+  const confirmForm = z.object({ appId: z.unknown().optional(), access_token: z.unknown().optional(), csrf: z.unknown().optional() });
+  router.post('/oauth/initialize', form, async (ctx) => {
+    const connector = enabledConnector(services, ctx.params['connector'] ?? '');
+    const name = connector.definition.name;
+    if (!isSameOriginSubmission(sourceOf(ctx), publicOrigin)) throw new AppError('csrf_failed');
+    const parsed = confirmForm.safeParse(ctx.request.body);
+    if (!parsed.success) throw new AppError('unauthorized', { message: 'This form is missing its access token.' });
+    const body = parsed.data;
+    const installation = await authenticateInstallation(services.installations, {
+      connector: name,
+      appId: body.appId,
+      accessToken: body.access_token,
+    });
+    const browserNonce = validBrowserNonce(ctx.cookies.get(NONCE_COOKIE));
+    const binding = { connector: name, installationId: installation.id, browserNonce: browserNonce ?? '' };
+    if (browserNonce === undefined || !linkingCsrfMatches(csrfKey, binding, body.csrf, services.now())) {
+      throw new AppError('csrf_failed');
+    }
+    await redirectToProvider(ctx, { connector: name, appId: body.appId, accessToken: body.access_token });
+    ctx.status = 303; // the provider's authorize endpoint is a GET
   });
 
   router.get('/oauth/callback', async (ctx) => {
