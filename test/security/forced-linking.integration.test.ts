@@ -106,6 +106,8 @@ describe('GET /connectors/:connector/oauth/initialize arriving cross-site', () =
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(res.headers.get('cache-control')).toContain('no-store');
+    // Not no-referrer: under it a browser sends `Origin: null` with the form's POST, which fails.
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
     const body = await res.text();
     expect(body).toContain('ecobee'); // the connector's title
     expect(body).toContain(inst.id);

@@ -10,7 +10,7 @@ import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from '../../../o
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../../../oauth/navigation';
 import { authenticateInstallation } from '../../../oauth/installation-auth';
 import { initializeUrl } from '../../../oauth/urls';
-import type { Services } from '../../../services';
+import type { EnabledConnector, Services } from '../../../services';
 import type { AppContext, RequestState } from '../../context';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from '../../pages/linking';
 import { setupUrl } from '../../../oauth/urls';
@@ -154,27 +154,32 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     });
   }
 
-  async function redirectToProvider(ctx: AppContext, input: { connector: string; appId: unknown; accessToken: unknown }) {
+  async function redirectToProvider(ctx: AppContext, connector: EnabledConnector, installation: Installation, setupToken: string) {
     const { authorizeUrl, browserNonce } = await startLinking(services, {
-      ...input,
+      connector,
+      installation,
+      setupToken,
       browserNonce: ctx.cookies.get(NONCE_COOKIE),
     });
-    setNonceCookie(ctx, input.connector, browserNonce);
+    setNonceCookie(ctx, connector.definition.name, browserNonce);
     ctx.redirect(authorizeUrl);
   }
 
   router.get('/oauth/initialize', async (ctx) => {
     const connector = enabledConnector(services, ctx.params['connector'] ?? '');
     const name = connector.definition.name;
-    const appId = single(ctx.query['appId']);
     const accessToken = single(ctx.query['access_token']);
+    const installation = await authenticateInstallation(services.installations, {
+      connector: name,
+      appId: single(ctx.query['appId']),
+      accessToken,
+    });
     if (classifyNavigation(sourceOf(ctx), publicOrigin) !== 'cross-site') {
-      await redirectToProvider(ctx, { connector: name, appId, accessToken });
+      await redirectToProvider(ctx, connector, installation, accessToken ?? '');
       return;
     }
     // Another site sent this browser here (forced linking, issue 14): no state and no redirect
     // until the person confirms on our own page.
-    const installation = await authenticateInstallation(services.installations, { connector: name, appId, accessToken });
     const browserNonce = browserNonceFor(ctx.cookies.get(NONCE_COOKIE));
     setNonceCookie(ctx, name, browserNonce);
     const csrf = issueLinkingCsrf(
@@ -183,6 +188,7 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       services.now() + services.config.stateTtlS * 1000,
     );
     ctx.set('Content-Security-Policy', confirmPagePolicy(connector.credentials.apiUrl));
+    ctx.set('X-Frame-Options', 'DENY'); // for browsers that predate frame-ancestors
     // Not no-referrer: under it browsers send `Origin: null` with the form's POST, and the POST
     // checks Origin. same-origin still sends nothing to any other site.
     ctx.set('Referrer-Policy', 'same-origin');
@@ -198,26 +204,28 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     });
   });
 
-  // Presence and types are judged by the checks below, each with its own answer (401 or 403).
-  const confirmForm = z.object({ appId: z.unknown().optional(), access_token: z.unknown().optional(), csrf: z.unknown().optional() });
+  // Absent fields are judged by the checks below, each with its own answer (401 or 403).
+  const confirmForm = z.object({
+    appId: z.string().optional(),
+    access_token: z.string().optional(),
+    csrf: z.string().optional(),
+  });
   router.post('/oauth/initialize', form, async (ctx) => {
     const connector = enabledConnector(services, ctx.params['connector'] ?? '');
     const name = connector.definition.name;
     if (!isSameOriginSubmission(sourceOf(ctx), publicOrigin)) throw new AppError('csrf_failed');
     const parsed = confirmForm.safeParse(ctx.request.body);
-    if (!parsed.success) throw new AppError('unauthorized', { message: 'This form is missing its access token.' });
-    const body = parsed.data;
-    const installation = await authenticateInstallation(services.installations, {
-      connector: name,
-      appId: body.appId,
-      accessToken: body.access_token,
-    });
+    if (!parsed.success) throw new AppError('unauthorized', { message: 'This form is not valid.' });
+    const { appId, access_token: accessToken, csrf } = parsed.data;
+    const installation = await authenticateInstallation(services.installations, { connector: name, appId, accessToken });
     const browserNonce = validBrowserNonce(ctx.cookies.get(NONCE_COOKIE));
-    const binding = { connector: name, installationId: installation.id, browserNonce: browserNonce ?? '' };
-    if (browserNonce === undefined || !linkingCsrfMatches(csrfKey, binding, body.csrf, services.now())) {
+    if (
+      browserNonce === undefined ||
+      !linkingCsrfMatches(csrfKey, { connector: name, installationId: installation.id, browserNonce }, csrf, services.now())
+    ) {
       throw new AppError('csrf_failed');
     }
-    await redirectToProvider(ctx, { connector: name, appId: body.appId, accessToken: body.access_token });
+    await redirectToProvider(ctx, connector, installation, accessToken ?? '');
     ctx.status = 303; // the provider's authorize endpoint is a GET
   });
 
