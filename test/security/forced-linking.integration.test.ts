@@ -250,3 +250,27 @@ describe('GET /connectors/:connector/oauth/initialize, direct or same-origin: as
     expect(await stateKeys()).toHaveLength(1);
   });
 });
+
+describe('GET /connectors/:connector/setup arriving cross-site', () => {
+  // Its Connect link is a same-origin click away from linking: the person is warned as on the
+  // confirmation page. Nothing else changes (no state is issued by the setup page either way).
+  it('setup from another site => the page warns it was opened from another website', async () => {
+    const inst = await createInstallation(host);
+    const url = `${host.url}/connectors/ecobee/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    const res = await get(url, { 'sec-fetch-site': 'cross-site' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('opened from another website');
+    expect(await stateKeys()).toEqual([]);
+  });
+
+  it.each([
+    ['Sec-Fetch-Site: none', { 'sec-fetch-site': 'none' }],
+    ['Sec-Fetch-Site: same-origin', { 'sec-fetch-site': 'same-origin' }],
+  ])('setup with %s => no warning', async (_name, headers) => {
+    const inst = await createInstallation(host);
+    const url = `${host.url}/connectors/ecobee/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    const res = await get(url, headers);
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toContain('opened from another website');
+  });
+});

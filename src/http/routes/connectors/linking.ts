@@ -59,6 +59,14 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     await next();
   });
 
+  const publicOrigin = new URL(services.config.publicUrl).origin;
+  const csrfKey = linkingCsrfKey(services.config.secretKey);
+
+  function sourceOf(ctx: AppContext): RequestSource {
+    const header = (name: string) => ctx.get(name) || undefined;
+    return { secFetchSite: header('sec-fetch-site')?.toLowerCase(), origin: header('origin'), referer: header('referer') };
+  }
+
   /** Discovered devices with the current selection ticked; undefined when the cloud cannot be reached. */
   async function choices(installation: Installation): Promise<DeviceChoice[] | undefined> {
     let discovered;
@@ -78,12 +86,19 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     });
   }
 
-  async function renderSetup(connectorName: string, installation: Installation, accessToken: string, notice?: string) {
+  async function renderSetup(
+    connectorName: string,
+    installation: Installation,
+    accessToken: string,
+    options: { notice: string | undefined; fromAnotherSite: boolean },
+  ) {
+    const { notice } = options;
     const connector = enabledConnector(services, connectorName);
     const base = `/connectors/${encodeURIComponent(connector.definition.name)}/setup`;
     return setupPage({
       title: connector.definition.title,
       status: installation.status,
+      fromAnotherSite: options.fromAnotherSite,
       connectUrl: initializeUrl(services.config.publicUrl, connector.definition.name, installation.id, accessToken),
       ...(installation.status === 'linked'
         ? {
@@ -109,7 +124,11 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       accessToken,
     });
     ctx.type = 'html';
-    ctx.body = await renderSetup(connector.definition.name, installation, accessToken ?? '', single(ctx.query['saved']) ? 'Your choice was saved.' : undefined);
+    ctx.body = await renderSetup(connector.definition.name, installation, accessToken ?? '', {
+      notice: single(ctx.query['saved']) ? 'Your choice was saved.' : undefined,
+      // Its Connect link is one click from linking, like the confirmation page: warn the same way.
+      fromAnotherSite: classifyNavigation(sourceOf(ctx), publicOrigin) === 'cross-site',
+    });
   });
 
   // The form carries the installation's own token, which a cross-site attacker cannot know: it is
@@ -133,14 +152,6 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     await updateSelection(services, installation.id, devices);
     ctx.redirect(`${setupUrl(services.config.publicUrl, connector.definition.name, installation.id, parsed.data.access_token)}&saved=1`);
   });
-
-  const publicOrigin = new URL(services.config.publicUrl).origin;
-  const csrfKey = linkingCsrfKey(services.config.secretKey);
-
-  function sourceOf(ctx: AppContext): RequestSource {
-    const header = (name: string) => ctx.get(name) || undefined;
-    return { secFetchSite: header('sec-fetch-site')?.toLowerCase(), origin: header('origin'), referer: header('referer') };
-  }
 
   // The nonce cookie binds a flow (its state, and the confirmation form's CSRF token) to this browser.
   function setNonceCookie(ctx: AppContext, connector: string, browserNonce: string): void {
@@ -180,6 +191,7 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     }
     // Another site sent this browser here (forced linking, issue 14): no state and no redirect
     // until the person confirms on our own page.
+    ctx.state.log.info({ connector: name, installationId: installation.id }, 'initialize arrived from another site: confirmation asked');
     const browserNonce = browserNonceFor(ctx.cookies.get(NONCE_COOKIE));
     setNonceCookie(ctx, name, browserNonce);
     const csrf = issueLinkingCsrf(
