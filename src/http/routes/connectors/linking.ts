@@ -48,6 +48,8 @@ function single(value: string | string[] | undefined): string | undefined {
 /**
  * The SmartThings Service Manager linking flow, for every connector:
  * setup page → initialize (302 to the provider) → callback (code exchange, success page).
+ * An initialize that arrives from another site gets a confirmation page instead of the 302, and
+ * only that page's POST (303 to the provider) issues a state: see src/oauth/navigation.ts.
  */
 export function linkingRoutes(services: Services): Router<RequestState> {
   const router = new Router<RequestState>({ prefix: '/connectors/:connector' });
