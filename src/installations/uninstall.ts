@@ -25,6 +25,8 @@ export async function uninstall(services: Services, installationId: string): Pro
   );
   await step('purge jobs', () => services.scheduler.purge(installationId));
   await step('purge webhook jobs', () => services.webhooks.purge(installationId));
+  // A flow started before uninstall could not complete anyway; its states would only linger.
+  await step('drop linking states', () => services.states.forgetInstallation(installationId));
   await withSyncLock(services, installationId, async () => {
     await step('remove devices', async () => {
       const devices = await services.devices.list(installationId);

@@ -5,13 +5,22 @@ import { pollIntervalMs, type EnabledConnector, type Services } from '../service
 import type { Installation } from '../store/installations';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
 import { describeTokenEndpointFailure } from './failure';
-import { authenticateInstallation } from './installation-auth';
 import { createPkcePair } from './pkce';
 import { checkState, isWellFormedState } from './state';
 import { callbackUrl, setupUrl } from './urls';
 import { trySubscribe } from '../webhooks/subscriptions';
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The browser's nonce from its cookie when it is one we could have issued, else undefined. */
+export function validBrowserNonce(cookie: string | undefined): string | undefined {
+  return cookie !== undefined && NONCE.test(cookie) ? cookie : undefined;
+}
+
+/** One nonce per browser, reused across tabs, so starting a second flow does not break the first. */
+export function browserNonceFor(cookie: string | undefined): string {
+  return validBrowserNonce(cookie) ?? randomToken();
+}
 
 export function enabledConnector(services: Services, name: string): EnabledConnector {
   const connector = services.connectors.get(name);
@@ -20,18 +29,16 @@ export function enabledConnector(services: Services, name: string): EnabledConne
 }
 
 /**
- * initialize: the installation proves itself with its own token; we remember a fresh, single-use
- * state bound to it, to this connector and to this browser (through a nonce cookie), and send the
- * browser to the provider.
+ * initialize: for an installation that proved itself with its own token (authenticateInstallation,
+ * which the route runs on every path in), remember a fresh, single-use state bound to it, to this
+ * connector and to this browser (through a nonce cookie), and send the browser to the provider.
  */
 export async function startLinking(
   services: Services,
-  input: { connector: string; appId: unknown; accessToken: unknown; browserNonce: string | undefined },
-): Promise<{ authorizeUrl: string; browserNonce: string; installation: Installation }> {
-  const connector = enabledConnector(services, input.connector);
-  const installation = await authenticateInstallation(services.installations, input);
-  // One nonce per browser, reused across tabs, so starting a second flow does not break the first.
-  const browserNonce = input.browserNonce && NONCE.test(input.browserNonce) ? input.browserNonce : randomToken();
+  input: { connector: EnabledConnector; installation: Installation; setupToken: string; browserNonce: string | undefined },
+): Promise<{ authorizeUrl: string; browserNonce: string }> {
+  const { connector, installation } = input;
+  const browserNonce = browserNonceFor(input.browserNonce);
   const state = randomUUID();
   const pkce = connector.definition.provider.pkce ? createPkcePair() : undefined;
   const now = services.now();
@@ -40,7 +47,7 @@ export async function startLinking(
     connector: connector.definition.name,
     browserHash: hashToken(browserNonce),
     codeVerifier: pkce?.verifier,
-    setupToken: input.accessToken as string,
+    setupToken: input.setupToken,
     createdAt: now,
     expiresAt: now + services.config.stateTtlS * 1000,
   });
@@ -49,7 +56,7 @@ export async function startLinking(
     state,
     codeChallenge: pkce?.challenge,
   });
-  return { authorizeUrl, browserNonce, installation };
+  return { authorizeUrl, browserNonce };
 }
 
 export interface CallbackQuery {

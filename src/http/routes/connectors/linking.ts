@@ -5,13 +5,15 @@ import { AppError } from '../../../errors';
 import { outcomeOf } from '../../../errors/cloud';
 import { discover, updateSelection } from '../../../installations/selection';
 import type { Installation } from '../../../store/installations';
-import { completeLinking, enabledConnector, startLinking } from '../../../oauth/linking';
+import { browserNonceFor, completeLinking, enabledConnector, startLinking, validBrowserNonce } from '../../../oauth/linking';
+import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from '../../../oauth/linking-csrf';
+import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../../../oauth/navigation';
 import { authenticateInstallation } from '../../../oauth/installation-auth';
 import { initializeUrl } from '../../../oauth/urls';
-import type { Services } from '../../../services';
-import type { RequestState } from '../../context';
+import type { EnabledConnector, Services } from '../../../services';
+import type { AppContext, RequestState } from '../../context';
+import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from '../../pages/linking';
 import { createRouter, guarded, installationToken, publicRoute } from '../../guards';
-import { setupPage, successPage, type DeviceChoice } from '../../pages/linking';
 import { setupUrl } from '../../../oauth/urls';
 
 const NONCE_COOKIE = 'sm_oauth';
@@ -25,6 +27,21 @@ function readingSummary(attrs: Readonly<Record<string, unknown>>): string | unde
   return [`${temperature}${unit}`, ...extras].join(', ');
 }
 
+/**
+ * The confirmation page: no script at all, its own inline style, never framed (clickjacking the
+ * button would defeat the point), and its form may go to us and on to the provider's sign-in.
+ */
+function confirmPagePolicy(providerUrl: string): string {
+  const provider = new URL(providerUrl).origin;
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `form-action 'self' ${provider}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
 }
@@ -32,6 +49,8 @@ function single(value: string | string[] | undefined): string | undefined {
 /**
  * The SmartThings Service Manager linking flow, for every connector:
  * setup page → initialize (302 to the provider) → callback (code exchange, success page).
+ * An initialize that arrives from another site gets a confirmation page instead of the 302, and
+ * only that page's POST (303 to the provider) issues a state: see src/oauth/navigation.ts.
  */
 export function linkingRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/connectors/:connector' });
@@ -42,6 +61,14 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
   });
+
+  const publicOrigin = new URL(services.config.publicUrl).origin;
+  const csrfKey = linkingCsrfKey(services.config.secretKey);
+
+  function sourceOf(ctx: AppContext): RequestSource {
+    const header = (name: string) => ctx.get(name) || undefined;
+    return { secFetchSite: header('sec-fetch-site')?.toLowerCase(), origin: header('origin'), referer: header('referer') };
+  }
 
   /** Discovered devices with the current selection ticked; undefined when the cloud cannot be reached. */
   async function choices(installation: Installation): Promise<DeviceChoice[] | undefined> {
@@ -62,12 +89,19 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     });
   }
 
-  async function renderSetup(connectorName: string, installation: Installation, accessToken: string, notice?: string) {
+  async function renderSetup(
+    connectorName: string,
+    installation: Installation,
+    accessToken: string,
+    options: { notice: string | undefined; fromAnotherSite: boolean },
+  ) {
+    const { notice } = options;
     const connector = enabledConnector(services, connectorName);
     const base = `/connectors/${encodeURIComponent(connector.definition.name)}/setup`;
     return setupPage({
       title: connector.definition.title,
       status: installation.status,
+      fromAnotherSite: options.fromAnotherSite,
       connectUrl: initializeUrl(services.config.publicUrl, connector.definition.name, installation.id, accessToken),
       ...(installation.status === 'linked'
         ? {
@@ -93,7 +127,11 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       accessToken,
     });
     ctx.type = 'html';
-    ctx.body = await renderSetup(connector.definition.name, installation, accessToken ?? '', single(ctx.query['saved']) ? 'Your choice was saved.' : undefined);
+    ctx.body = await renderSetup(connector.definition.name, installation, accessToken ?? '', {
+      notice: single(ctx.query['saved']) ? 'Your choice was saved.' : undefined,
+      // Its Connect link is one click from linking, like the confirmation page: warn the same way.
+      fromAnotherSite: classifyNavigation(sourceOf(ctx), publicOrigin) === 'cross-site',
+    });
   });
 
   // The form carries the installation's own token, which a cross-site attacker cannot know: it is
@@ -118,14 +156,8 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     ctx.redirect(`${setupUrl(services.config.publicUrl, connector.definition.name, installation.id, parsed.data.access_token)}&saved=1`);
   });
 
-  router.get('/oauth/initialize', async (ctx) => {
-    const connector = ctx.params['connector'] ?? '';
-    const { authorizeUrl, browserNonce } = await startLinking(services, {
-      connector,
-      appId: single(ctx.query['appId']),
-      accessToken: single(ctx.query['access_token']),
-      browserNonce: ctx.cookies.get(NONCE_COOKIE),
-    });
+  // The nonce cookie binds a flow (its state, and the confirmation form's CSRF token) to this browser.
+  function setNonceCookie(ctx: AppContext, connector: string, browserNonce: string): void {
     ctx.cookies.set(NONCE_COOKIE, browserNonce, {
       httpOnly: true,
       sameSite: 'lax', // the provider's redirect back is a top-level GET, which lax allows
@@ -133,7 +165,82 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       maxAge: services.config.stateTtlS * 1000,
       overwrite: true,
     });
+  }
+
+  async function redirectToProvider(ctx: AppContext, connector: EnabledConnector, installation: Installation, setupToken: string) {
+    const { authorizeUrl, browserNonce } = await startLinking(services, {
+      connector,
+      installation,
+      setupToken,
+      browserNonce: ctx.cookies.get(NONCE_COOKIE),
+    });
+    setNonceCookie(ctx, connector.definition.name, browserNonce);
     ctx.redirect(authorizeUrl);
+  }
+
+  router.get('/oauth/initialize', async (ctx) => {
+    const connector = enabledConnector(services, ctx.params['connector'] ?? '');
+    const name = connector.definition.name;
+    const accessToken = single(ctx.query['access_token']);
+    const installation = await authenticateInstallation(services.installations, {
+      connector: name,
+      appId: single(ctx.query['appId']),
+      accessToken,
+    });
+    if (classifyNavigation(sourceOf(ctx), publicOrigin) !== 'cross-site') {
+      await redirectToProvider(ctx, connector, installation, accessToken ?? '');
+      return;
+    }
+    // Another site sent this browser here (forced linking, issue 14): no state and no redirect
+    // until the person confirms on our own page.
+    ctx.state.log.info({ connector: name, installationId: installation.id }, 'initialize arrived from another site: confirmation asked');
+    const browserNonce = browserNonceFor(ctx.cookies.get(NONCE_COOKIE));
+    setNonceCookie(ctx, name, browserNonce);
+    const csrf = issueLinkingCsrf(
+      csrfKey,
+      { connector: name, installationId: installation.id, browserNonce },
+      services.now() + services.config.stateTtlS * 1000,
+    );
+    ctx.set('Content-Security-Policy', confirmPagePolicy(connector.credentials.apiUrl));
+    ctx.set('X-Frame-Options', 'DENY'); // for browsers that predate frame-ancestors
+    // Not no-referrer: under it browsers send `Origin: null` with the form's POST, and the POST
+    // checks Origin. same-origin still sends nothing to any other site.
+    ctx.set('Referrer-Policy', 'same-origin');
+    ctx.type = 'html';
+    ctx.body = confirmLinkingPage({
+      title: connector.definition.title,
+      installationId: installation.id,
+      locationId: installation.locationId,
+      action: `${services.config.publicUrl}/connectors/${encodeURIComponent(name)}/oauth/initialize`,
+      appId: installation.id,
+      accessToken: accessToken ?? '',
+      csrf,
+    });
+  });
+
+  // Absent fields are judged by the checks below, each with its own answer (401 or 403).
+  const confirmForm = z.object({
+    appId: z.string().optional(),
+    access_token: z.string().optional(),
+    csrf: z.string().optional(),
+  });
+  router.post('/oauth/initialize', form, async (ctx) => {
+    const connector = enabledConnector(services, ctx.params['connector'] ?? '');
+    const name = connector.definition.name;
+    if (!isSameOriginSubmission(sourceOf(ctx), publicOrigin)) throw new AppError('csrf_failed');
+    const parsed = confirmForm.safeParse(ctx.request.body);
+    if (!parsed.success) throw new AppError('unauthorized', { message: 'This form is not valid.' });
+    const { appId, access_token: accessToken, csrf } = parsed.data;
+    const installation = await authenticateInstallation(services.installations, { connector: name, appId, accessToken });
+    const browserNonce = validBrowserNonce(ctx.cookies.get(NONCE_COOKIE));
+    if (
+      browserNonce === undefined ||
+      !linkingCsrfMatches(csrfKey, { connector: name, installationId: installation.id, browserNonce }, csrf, services.now())
+    ) {
+      throw new AppError('csrf_failed');
+    }
+    await redirectToProvider(ctx, connector, installation, accessToken ?? '');
+    ctx.status = 303; // the provider's authorize endpoint is a GET
   });
 
   // The provider's redirect back: the single-use state bound to this browser is the credential.
