@@ -42,7 +42,8 @@ export function securityHeaders(publicUrl: string): Middleware<RequestState> {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
-        baseUri: ["'none'"],
+        // Its page sets <base href="/admin/queues/"> for its relative asset paths.
+        baseUri: ["'self'"],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
       },
