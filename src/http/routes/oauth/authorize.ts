@@ -146,8 +146,18 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     const { username, password } = parsed.data;
     const attempt = await ws.logins.attempt(normaliseUsername(username), ctx.ip, () => ws.users.authenticate(username, password));
     if (attempt.limited) {
+      // The form again (a page, whatever the Accept header), so the user learns when to come back.
+      const minutes = Math.ceil(attempt.retryAfterS / 60);
+      ctx.status = 429;
       ctx.set('Retry-After', String(attempt.retryAfterS));
-      throw new AppError('too_many_attempts');
+      ctx.type = 'html';
+      ctx.body = loginPage({
+        clientName: client.name,
+        request: sealed,
+        error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        username,
+      });
+      return;
     }
     const user = attempt.value;
     if (!user) {
