@@ -97,6 +97,18 @@ describe('public clients (tokenEndpointAuthMethod "none")', () => {
     expect(refreshed.res.status).toBe(200);
   });
 
+  it('registration: RFC 7591\'s token_endpoint_auth_method spelling works too; an unknown method => 400', async () => {
+    const register = (extra: Record<string, unknown>) =>
+      w.host.admin('/api/clients', { method: 'POST', body: JSON.stringify({ name: 'App', redirectUris: [w.sys.callbackUri], scopes: ['app'], ...extra }) });
+    const snake = await register({ token_endpoint_auth_method: 'none' });
+    expect(snake.status).toBe(201);
+    expect(await snake.json()).toMatchObject({ tokenEndpointAuthMethod: 'none' });
+    expect((await register({ tokenEndpointAuthMethod: 'private_key_jwt' })).status).toBe(400);
+    expect((await register({ tokenEndpointAuthMethod: 'none', token_endpoint_auth_method: 'client_secret_post' })).status).toBe(400);
+    const confidential = (await (await register({})).json()) as Record<string, unknown>;
+    expect(confidential).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_basic', clientSecret: expect.any(String) as string });
+  });
+
   it('a confidential client still needs its secret; client_id alone => invalid_client', async () => {
     const r = await token(w, { grant_type: 'refresh_token', refresh_token: 'x', client_id: w.client.clientId });
     expect(r.res.status).toBe(401);
