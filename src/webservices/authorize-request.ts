@@ -8,15 +8,24 @@ export interface ClientView {
   redirectUris: string[];
   scopes: Scope[];
   grantTypes: GrantType[];
+  /** RFC 7591 names; `none` is a public client (no secret, PKCE required). Either secret method is accepted from a confidential client. */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
 }
 export type GrantType = 'authorization_code' | 'refresh_token';
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 
 export interface ValidAuthorizeRequest {
   client: ClientView;
   redirectUri: string;
   scopes: Scope[];
   state: string | undefined;
+  /** PKCE (RFC 7636), S256 only: BASE64URL(SHA256(code_verifier)). */
+  codeChallenge: string | undefined;
 }
+
+/** An S256 challenge is the base64url of 32 bytes: 43 characters, no padding. */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 export type AuthorizeCheck =
   /** The client or redirect URI cannot be trusted: show a page, never redirect (RFC 6749 §4.1.2.1). */
@@ -27,7 +36,7 @@ export type AuthorizeCheck =
 
 type Query = Record<string, string | string[] | undefined>;
 
-const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state'] as const;
+const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
 
 /**
  * The checks of RFC 6749 §4.1.1 / §4.1.2.1 in the order that decides where an error may go:
@@ -61,6 +70,17 @@ export function checkAuthorizeRequest(query: Query, lookup: (clientId: string) =
   if (!client.grantTypes.includes('authorization_code')) {
     return fail('unauthorized_client', 'This client may not use the authorization code grant.');
   }
+  const codeChallenge = single('code_challenge');
+  const challengeMethod = single('code_challenge_method');
+  if (codeChallenge === undefined) {
+    if (challengeMethod !== undefined) return fail('invalid_request', 'code_challenge_method without code_challenge.');
+    if (client.tokenEndpointAuthMethod === 'none') return fail('invalid_request', 'A public client must use PKCE (code_challenge with S256).');
+  } else {
+    // RFC 9700 §2.1.1: `plain` protects nothing once the request is seen; it is also the default
+    // when no method is named (RFC 7636 §4.3), so the method must be given.
+    if (challengeMethod !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256.');
+    if (!S256_CHALLENGE.test(codeChallenge)) return fail('invalid_request', 'code_challenge is not an S256 challenge.');
+  }
   const rawScope = single('scope');
   let scopes: Scope[];
   if (rawScope === undefined) {
@@ -72,5 +92,5 @@ export function checkAuthorizeRequest(query: Query, lookup: (clientId: string) =
     scopes = parsed.scopes;
   }
   if (state !== undefined && state.length > 1024) return fail('invalid_request', 'state is too long.');
-  return { kind: 'ok', request: { client, redirectUri, scopes, state } };
+  return { kind: 'ok', request: { client, redirectUri, scopes, state, codeChallenge } };
 }

@@ -5,29 +5,23 @@ import type { WebServicesKeys } from '../store/keys';
 import { SCOPES } from './scopes';
 
 /**
- * One browser's walk through the authorize pages: the validated request, who signed in, the chosen
- * location, and the CSRF token every form must echo (synchronizer token pattern). The browser holds
- * only a random id in an HttpOnly cookie; the session lives in Redis under that id's hash.
+ * One signed-in user's walk through the consent pages: the validated request, who signed in, the
+ * chosen location, and the CSRF token every form must echo (synchronizer token pattern). It exists
+ * only from sign-in on (before that the request travels sealed in the form: see
+ * pending-authorization.ts). The browser holds a random id in an HttpOnly cookie; the session lives
+ * in Redis under that id's hash.
  */
 const sessionSchema = z.object({
   clientId: z.string(),
   redirectUri: z.string(),
   scopes: z.array(z.enum(SCOPES)),
   state: z.string().optional(),
+  codeChallenge: z.string().optional(),
   csrf: z.string(),
-  userId: z.string().optional(),
+  userId: z.string(),
   location: z.object({ id: z.string(), name: z.string() }).optional(),
-  notice: z.string().optional(),
 });
 export type AuthorizeSession = z.infer<typeof sessionSchema>;
-
-export type SessionStage = 'login' | 'location' | 'devices';
-
-export function stageOf(session: AuthorizeSession): SessionStage {
-  if (!session.userId) return 'login';
-  if (!session.location) return 'location';
-  return 'devices';
-}
 
 export function csrfMatches(session: AuthorizeSession, presented: unknown): boolean {
   return typeof presented === 'string' && constantTimeEqual(presented, session.csrf);
@@ -40,6 +34,7 @@ export class AuthorizeSessionStore {
     private readonly ttlS: number,
   ) {}
 
+  /** A fresh id and CSRF token at sign-in, so nothing planted before it is worth anything after. */
   async create(input: Omit<AuthorizeSession, 'csrf'>): Promise<{ id: string; session: AuthorizeSession }> {
     const id = randomToken();
     const session: AuthorizeSession = { ...input, csrf: randomToken() };
@@ -57,13 +52,6 @@ export class AuthorizeSessionStore {
 
   async update(id: string, session: AuthorizeSession): Promise<void> {
     await this.redis.set(this.keys.authorizeSession(hashToken(id)), JSON.stringify(session), 'KEEPTTL', 'XX');
-  }
-
-  /** After sign-in the session gets a new id and CSRF token, so an id planted before login is worthless. */
-  async rotate(oldId: string, session: AuthorizeSession): Promise<{ id: string; session: AuthorizeSession }> {
-    await this.delete(oldId);
-    const { csrf: _old, ...rest } = session;
-    return this.create(rest);
   }
 
   /** True only for the caller that removed it: a consent form submitted twice yields one code. */

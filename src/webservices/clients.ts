@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken, randomToken, tokenMatchesHash } from '../secrets/crypto';
 import type { WebServicesKeys } from '../store/keys';
-import type { ClientView, GrantType } from './authorize-request';
+import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
 
 const storedSchema = z.object({
@@ -12,25 +12,38 @@ const storedSchema = z.object({
   redirectUris: z.array(z.string()),
   scopes: z.array(z.enum(SCOPES)),
   grantTypes: z.array(z.enum(['authorization_code', 'refresh_token'])),
-  secretHash: z.string(),
+  // Clients registered before public clients existed are confidential.
+  tokenEndpointAuthMethod: z.enum(TOKEN_ENDPOINT_AUTH_METHODS).default('client_secret_basic'),
+  /** Absent for a public client: it has no secret. */
+  secretHash: z.string().optional(),
   createdAt: z.string(),
 });
 
-/** OAuth clients (the external systems). The secret is shown once and stored as a SHA-256 digest. */
+/** Is this client public (RFC 6749 §2.1: it cannot keep a secret, so it authenticates with nothing and must use PKCE)? */
+export const isPublicClient = (client: ClientView): boolean => client.tokenEndpointAuthMethod === 'none';
+
+/** OAuth clients (the external systems). A confidential client's secret is shown once and stored as a SHA-256 digest. */
 export class ClientStore {
+  private verifications = 0;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
   ) {}
 
+  /** Secrets checked since this store was built (what the token endpoint's limiter bounds). */
+  get secretVerifications(): number {
+    return this.verifications;
+  }
+
   async create(
-    input: { name: string; redirectUris: string[]; scopes: Scope[]; grantTypes: GrantType[] },
+    input: { name: string; redirectUris: string[]; scopes: Scope[]; grantTypes: GrantType[]; tokenEndpointAuthMethod: TokenEndpointAuthMethod },
     now: Date,
-  ): Promise<{ client: ClientView; clientSecret: string }> {
+  ): Promise<{ client: ClientView; clientSecret: string | undefined }> {
     const clientId = randomUUID();
-    const clientSecret = randomToken();
     const client: ClientView = { clientId, ...input };
-    const stored = { ...client, secretHash: hashToken(clientSecret), createdAt: now.toISOString() };
+    const clientSecret = isPublicClient(client) ? undefined : randomToken();
+    const stored = { ...client, ...(clientSecret ? { secretHash: hashToken(clientSecret) } : {}), createdAt: now.toISOString() };
     await this.redis.set(this.keys.client(clientId), JSON.stringify(stored));
     return { client, clientSecret };
   }
@@ -39,17 +52,21 @@ export class ClientStore {
     return (await this.getStored(clientId))?.client;
   }
 
-  /** The client when the secret matches (constant time); undefined for unknown client or wrong secret alike. */
+  /**
+   * The confidential client when the secret matches (constant time); undefined for an unknown
+   * client, a wrong secret, or a public client (it has no secret to match) alike.
+   */
   async authenticate(clientId: string, secret: string): Promise<ClientView | undefined> {
     const stored = await this.getStored(clientId);
-    if (!stored) {
+    this.verifications++;
+    if (!stored?.secretHash) {
       tokenMatchesHash(secret, hashToken('')); // same work either way
       return undefined;
     }
     return tokenMatchesHash(secret, stored.secretHash) ? stored.client : undefined;
   }
 
-  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string } | undefined> {
+  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string | undefined } | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(clientId)) return undefined;
     const raw = await this.redis.get(this.keys.client(clientId));
     if (!raw) return undefined;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../secrets/crypto';
 import type { Scope } from './scopes';
 
 /** An authorization code as stored (keyed by its hash). */
@@ -8,6 +10,8 @@ export interface CodeRecord {
   scopes: Scope[];
   grantId: string;
   expiresAt: number;
+  /** The PKCE S256 challenge of the authorization request, when it had one. */
+  codeChallenge: string | undefined;
   /** Set on first redemption; a second redemption is an attack or a bug and revokes the grant. */
   usedAt: number | undefined;
 }
@@ -21,6 +25,24 @@ export function checkCode(code: CodeRecord, input: { clientId: string; redirectU
   if (code.clientId !== input.clientId) return { ok: false, reason: 'wrong_client' };
   if (code.redirectUri !== input.redirectUri) return { ok: false, reason: 'redirect_mismatch' };
   return { ok: true };
+}
+
+/** RFC 7636 §4.1: 43 to 128 characters of the unreserved set. */
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
+export type PkceCheck = { ok: true } | { ok: false; reason: 'missing_verifier' | 'wrong_verifier' | 'unexpected_verifier' };
+
+/**
+ * PKCE at the token endpoint (RFC 7636 §4.6, S256 only). A verifier for a code issued without a
+ * challenge is refused too (RFC 9700 §2.1.1): otherwise an attacker could strip the challenge from
+ * the request and redeem the code with a verifier of their own.
+ */
+export function checkPkce(codeChallenge: string | undefined, verifier: string | undefined): PkceCheck {
+  if (codeChallenge === undefined) return verifier === undefined ? { ok: true } : { ok: false, reason: 'unexpected_verifier' };
+  if (verifier === undefined) return { ok: false, reason: 'missing_verifier' };
+  if (!VERIFIER.test(verifier)) return { ok: false, reason: 'wrong_verifier' };
+  const computed = createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  return constantTimeEqual(computed, codeChallenge) ? { ok: true } : { ok: false, reason: 'wrong_verifier' };
 }
 
 /** A token as stored (keyed by its hash). */

@@ -8,17 +8,23 @@ import { SCOPES, type Scope } from './scopes';
 
 const REVOKED = 'revoked';
 
-// Issues an access + refresh pair into a grant, unless the grant was revoked meanwhile (a reused
-// code racing its first redemption) or, when rotating, the old refresh token is no longer the one
-// we read (two concurrent refreshes: exactly one wins).
+// Issues an access + refresh pair into a grant. When rotating, the old refresh token must still
+// hold the value we read: otherwise it was rotated meanwhile (2: someone else presented it, which
+// is reuse) or is gone (3: expired or revoked). A revoked grant (a reused code racing its first
+// redemption) issues nothing (0). The rotated token is not deleted but replaced, for the rest of
+// its life, by a marker naming its grant, so presenting it again is recognised as reuse; it stays a
+// member of the grant, so revoking the grant removes the marker too.
 const ISSUE_SCRIPT = `
 local consumed = ARGV[1]
-if consumed ~= '' and redis.call('GET', KEYS[4]) ~= consumed then return 0 end
-if redis.call('SISMEMBER', KEYS[1], '${REVOKED}') == 1 then return 0 end
 if consumed ~= '' then
-  redis.call('DEL', KEYS[4])
-  redis.call('SREM', KEYS[1], KEYS[4])
+  local current = redis.call('GET', KEYS[4])
+  if current ~= consumed then
+    if current then return 2 end
+    return 3
+  end
 end
+if redis.call('SISMEMBER', KEYS[1], '${REVOKED}') == 1 then return 0 end
+if consumed ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'KEEPTTL') end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[4], 'PX', ARGV[5])
 redis.call('SADD', KEYS[1], KEYS[2], KEYS[3])
@@ -45,6 +51,7 @@ const codeSchema = z.object({
   scopes: z.array(z.enum(SCOPES)),
   grantId: z.string(),
   expiresAt: z.number(),
+  codeChallenge: z.string().optional(),
 });
 
 const tokenSchema = z.object({
@@ -55,6 +62,20 @@ const tokenSchema = z.object({
   scopes: z.array(z.enum(SCOPES)),
   expiresAt: z.number(),
 });
+
+/** What a refresh token's key holds once the token was rotated: enough to revoke its grant when it comes back. */
+const rotatedSchema = z.object({ kind: z.literal('rotated'), grantId: z.string() });
+
+export type RefreshLookup =
+  | { status: 'active'; record: TokenRecord; storedValue: string }
+  /** Already exchanged for a new pair: presenting it again means it leaked (RFC 9700 §4.14.2). */
+  | { status: 'rotated'; grantId: string };
+
+export type IssueResult =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: 'revoked' | 'reused' | 'gone' };
+
+const ISSUE_OUTCOMES: Partial<Record<number, Extract<IssueResult, { ok: false }>['reason']>> = { 0: 'revoked', 2: 'reused', 3: 'gone' };
 
 export interface IssuedTokens {
   accessToken: string;
@@ -81,10 +102,14 @@ export class GrantStore {
     private readonly lifetimes: GrantLifetimes,
   ) {}
 
-  async createCode(input: { clientId: string; appId: string; redirectUri: string; scopes: Scope[] }, now: number): Promise<string> {
+  async createCode(
+    input: { clientId: string; appId: string; redirectUri: string; scopes: Scope[]; codeChallenge?: string | undefined },
+    now: number,
+  ): Promise<string> {
     const code = randomToken();
     const grantId = randomUUID();
-    const record = { ...input, grantId, expiresAt: now + this.lifetimes.codeTtlS * 1000 };
+    const { codeChallenge, ...rest } = input;
+    const record = { ...rest, ...(codeChallenge !== undefined ? { codeChallenge } : {}), grantId, expiresAt: now + this.lifetimes.codeTtlS * 1000 };
     // The code is kept for its lifetime after use, so a second redemption is recognised as reuse.
     await this.redis
       .multi()
@@ -99,7 +124,8 @@ export class GrantStore {
     const hash = await this.redis.hgetall(this.keys.code(hashToken(code)));
     if (!hash['data']) return undefined;
     const usedAt = hash['usedAt'] ? Number(hash['usedAt']) : undefined;
-    return { ...codeSchema.parse(JSON.parse(hash['data'])), usedAt };
+    const { codeChallenge, ...record } = codeSchema.parse(JSON.parse(hash['data']));
+    return { ...record, codeChallenge, usedAt };
   }
 
   /** Marks the code used; false when another request got there first (which is reuse). */
@@ -112,9 +138,20 @@ export class GrantStore {
     grant: { clientId: string; appId: string; grantId: string; scopes: Scope[] },
     now: number,
     rotating?: { refreshToken: string; storedValue: string },
-    /** A narrower scope for the access token (RFC 6749 §6); the refresh token keeps the grant's. */
     accessScopes: Scope[] = grant.scopes,
   ): Promise<IssuedTokens | undefined> {
+    const result = await this.issueOrExplain(grant, now, rotating, accessScopes);
+    return result.ok ? result.tokens : undefined;
+  }
+
+  /** As `issue`, saying why nothing was issued: a refresh token rotated meanwhile (`reused`) must revoke its grant. */
+  async issueOrExplain(
+    grant: { clientId: string; appId: string; grantId: string; scopes: Scope[] },
+    now: number,
+    rotating?: { refreshToken: string; storedValue: string },
+    /** A narrower scope for the access token (RFC 6749 §6); the refresh token keeps the grant's. */
+    accessScopes: Scope[] = grant.scopes,
+  ): Promise<IssueResult> {
     const accessToken = randomToken();
     const refreshToken = randomToken();
     const { accessTokenTtlS, refreshTokenTtlS } = this.lifetimes;
@@ -133,9 +170,10 @@ export class GrantStore {
       accessTokenTtlS * 1000,
       JSON.stringify(refresh),
       refreshTokenTtlS * 1000,
+      JSON.stringify({ kind: 'rotated', grantId: grant.grantId }),
     );
-    if (issued !== 1) return undefined;
-    return { accessToken, refreshToken, expiresIn: accessTokenTtlS, scopes: accessScopes };
+    if (issued !== 1) return { ok: false, reason: ISSUE_OUTCOMES[Number(issued)] ?? 'gone' };
+    return { ok: true, tokens: { accessToken, refreshToken, expiresIn: accessTokenTtlS, scopes: accessScopes } };
   }
 
   async readToken(kind: TokenRecord['kind'], token: string): Promise<{ record: TokenRecord; storedValue: string } | undefined> {
@@ -144,6 +182,17 @@ export class GrantStore {
     if (!raw) return undefined;
     const parsed = tokenSchema.safeParse(JSON.parse(raw));
     return parsed.success ? { record: parsed.data, storedValue: raw } : undefined;
+  }
+
+  /** A refresh token: live, or rotated already (its reuse revokes the grant); undefined when unknown, expired or revoked. */
+  async readRefreshToken(token: string): Promise<RefreshLookup | undefined> {
+    const raw = await this.redis.get(this.keys.refreshToken(hashToken(token)));
+    if (!raw) return undefined;
+    const value: unknown = JSON.parse(raw);
+    const rotated = rotatedSchema.safeParse(value);
+    if (rotated.success) return { status: 'rotated', grantId: rotated.data.grantId };
+    const parsed = tokenSchema.safeParse(value);
+    return parsed.success && parsed.data.kind === 'refresh' ? { status: 'active', record: parsed.data, storedValue: raw } : undefined;
   }
 
   async revokeGrant(grantId: string): Promise<void> {

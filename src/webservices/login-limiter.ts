@@ -1,56 +1,81 @@
 import type { Redis } from 'ioredis';
 import type { WebServicesKeys } from '../store/keys';
-import { normaliseUsername } from './users';
+import { AttemptLimiter, type AttemptCounter } from './attempt-limiter';
 
-export interface LoginLimits {
-  perUsername: number;
+export interface CredentialLimits {
+  /** Failed attempts per account (username, client id) per window; Infinity: no account count. */
+  perAccount: number;
+  /** Failed attempts per client address per window. */
   perAddress: number;
   windowS: number;
 }
 
-/** Failed sign-ins per username and per client address in a fixed window (credential stuffing and guessing). */
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUsername: 5, perAddress: 50, windowS: 15 * 60 };
+/** End-user passwords (the sign-in form and app revocation with Basic): credential stuffing and guessing. */
+export const DEFAULT_LOGIN_LIMITS: CredentialLimits = { perAccount: 5, perAddress: 50, windowS: 15 * 60 };
 
 /**
- * The operator's login (one shared admin token, so no username to count): per address only. A
+ * The operator's login (one shared admin token, so no account to count): per address only. A
  * count on the token itself would let anyone lock every operator out.
  */
-export const OPERATOR_LOGIN_LIMITS: LoginLimits = { perUsername: Infinity, perAddress: 20, windowS: 15 * 60 };
+export const OPERATOR_LOGIN_LIMITS: CredentialLimits = { perAccount: Infinity, perAddress: 20, windowS: 15 * 60 };
 
-export function isLimited(counts: { username: number; address: number }, limits: LoginLimits): boolean {
-  return counts.username >= limits.perUsername || counts.address >= limits.perAddress;
-}
+/**
+ * Client secrets at the token endpoint. They carry 256 bits, so the limit is not what keeps them
+ * safe; it is higher than the users' because a client id is public (anyone can spend its count)
+ * and a busy client's backend sends many requests, each holding a slot while it is checked.
+ */
+export const CLIENT_SECRET_LIMITS: CredentialLimits = { perAccount: 50, perAddress: 100, windowS: 15 * 60 };
 
+export type LimitedAttempt<T> = { limited: true; retryAfterS: number } | { limited: false; value: T | undefined };
+
+/**
+ * Limits the verification of one kind of credential per account and per client address. The slot
+ * is reserved before the secret is checked; a success gives its own slot back (it was no failure;
+ * giving back only its own slot, not clearing the count, means a good sign-in on one account
+ * unlocks no guessing, on that account or from that address).
+ */
 export class LoginLimiter {
+  private readonly attempts: AttemptLimiter;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: WebServicesKeys,
-    private readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
-    /** Keeps the counts of different sign-in forms apart (end users: none; operators: 'operator-'). */
-    private readonly scope = '',
-  ) {}
-
-  private subjects(username: string, address: string): [string, string] {
-    return [
-      this.keys.loginFailures(`${this.scope}user`, normaliseUsername(username)),
-      this.keys.loginFailures(`${this.scope}addr`, address),
-    ];
+    private readonly limits: CredentialLimits,
+    /** Keeps the counts of different credentials apart: 'user-', 'operator-', 'client-'. */
+    private readonly scope: string,
+  ) {
+    this.attempts = new AttemptLimiter(redis, limits.windowS);
   }
 
-  /** Checked before the password, so a locked-out account costs no scrypt and reveals nothing. */
-  async blocked(username: string, address: string): Promise<boolean> {
-    const [u, a] = await this.redis.mget(...this.subjects(username, address));
-    return isLimited({ username: Number(u ?? 0), address: Number(a ?? 0) }, this.limits);
+  get windowS(): number {
+    return this.limits.windowS;
   }
 
-  async recordFailure(username: string, address: string): Promise<void> {
-    const multi = this.redis.multi();
-    for (const key of this.subjects(username, address)) multi.incr(key).expire(key, this.limits.windowS, 'NX');
-    await multi.exec();
+  private counters(account: string | undefined, address: string): AttemptCounter[] {
+    const out: AttemptCounter[] = [];
+    if (account !== undefined && Number.isFinite(this.limits.perAccount)) {
+      out.push({ key: this.keys.loginFailures(`${this.scope}account`, account), max: this.limits.perAccount });
+    }
+    out.push({ key: this.keys.loginFailures(`${this.scope}addr`, address), max: this.limits.perAddress });
+    return out;
   }
 
-  /** A success clears the username's count (not the address's: one good account must not unlock guessing others). */
-  async recordSuccess(username: string): Promise<void> {
-    await this.redis.del(this.keys.loginFailures(`${this.scope}user`, normaliseUsername(username)));
+  /**
+   * Runs `verify` under a reserved slot: `limited` (verify not called) when either count is full.
+   * `verify` answers the authenticated subject, or undefined for a wrong credential.
+   */
+  async attempt<T>(account: string | undefined, address: string, verify: () => Promise<T | undefined>): Promise<LimitedAttempt<T>> {
+    const slot = await this.attempts.reserve(this.counters(account, address));
+    if (!slot.ok) return { limited: true, retryAfterS: slot.retryAfterS };
+    let value: T | undefined;
+    try {
+      value = await verify();
+    } catch (err) {
+      // Nothing was learnt about the credential: the slot goes back (best effort, Redis may be the fault).
+      await slot.release().catch(() => undefined);
+      throw err;
+    }
+    if (value !== undefined) await slot.release();
+    return { limited: false, value };
   }
 }

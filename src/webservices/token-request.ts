@@ -5,7 +5,13 @@ import type { GrantType } from './authorize-request';
 /** A token endpoint failure, rendered exactly as RFC 6749 §5.2 says; codes and statuses come from the catalogue. */
 export type TokenErrorCode = Extract<
   ErrorCode,
-  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope'
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'too_many_attempts'
 >;
 
 export class TokenError extends Error {
@@ -14,6 +20,8 @@ export class TokenError extends Error {
     readonly description: string,
     /** invalid_client after a Basic attempt must answer 401 with a Basic challenge (§5.2). */
     readonly basicChallenge = false,
+    /** For too_many_attempts: when the limit resets (the Retry-After header). */
+    readonly retryAfterS?: number,
   ) {
     super(description);
     this.name = 'TokenError';
@@ -24,14 +32,13 @@ export class TokenError extends Error {
   }
 }
 
-export interface ClientCredentials {
-  clientId: string;
-  clientSecret: string;
-  method: 'basic' | 'body';
-}
+export type ClientCredentials =
+  | { clientId: string; clientSecret: string; method: 'basic' | 'body' }
+  /** A public client names itself and proves nothing (RFC 6749 §2.3, §3.2.1): PKCE binds its code. */
+  | { clientId: string; method: 'none' };
 
 export type TokenRequest =
-  | { grantType: 'authorization_code'; code: string; redirectUri: string }
+  | { grantType: 'authorization_code'; code: string; redirectUri: string; codeVerifier: string | undefined }
   | { grantType: 'refresh_token'; refreshToken: string; scope: string | undefined };
 
 type Form = Record<string, unknown>;
@@ -55,7 +62,7 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
   }
 }
 
-/** Client authentication: exactly one method (§2.3), Basic or the two form fields. */
+/** Client authentication: exactly one method (§2.3), Basic, the two form fields, or client_id alone (a public client). */
 export function clientCredentials(authorization: string | undefined, form: Form): ClientCredentials {
   const bodyId = field(form, 'client_id');
   const bodySecret = field(form, 'client_secret');
@@ -66,7 +73,8 @@ export function clientCredentials(authorization: string | undefined, form: Form)
     if (bodyId !== undefined && bodyId !== basic.id) throw new TokenError('invalid_request', 'client_id does not match the Basic credentials.');
     return { clientId: basic.id, clientSecret: basic.secret, method: 'basic' };
   }
-  if (!bodyId || bodySecret === undefined) throw new TokenError('invalid_client', 'Client authentication is required.', true);
+  if (!bodyId) throw new TokenError('invalid_client', 'Client authentication is required.', true);
+  if (bodySecret === undefined) return { clientId: bodyId, method: 'none' };
   return { clientId: bodyId, clientSecret: bodySecret, method: 'body' };
 }
 
@@ -81,7 +89,7 @@ export function parseTokenRequest(form: Form): TokenRequest {
     const redirectUri = field(form, 'redirect_uri');
     if (!code) throw new TokenError('invalid_request', 'code is required.');
     if (!redirectUri) throw new TokenError('invalid_request', 'redirect_uri is required.');
-    return { grantType, code, redirectUri };
+    return { grantType, code, redirectUri, codeVerifier: field(form, 'code_verifier') };
   }
   const refreshToken = field(form, 'refresh_token');
   if (!refreshToken) throw new TokenError('invalid_request', 'refresh_token is required.');

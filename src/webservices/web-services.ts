@@ -7,7 +7,8 @@ import { ClientStore } from './clients';
 import { DeliveryQueue } from './delivery-queue';
 import { DrainState } from './drain-state';
 import { GrantStore } from './grant-store';
-import { LoginLimiter } from './login-limiter';
+import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
+import { AuthorizationSealer } from './pending-authorization';
 import { SubscriptionStore } from './subscriptions';
 import { UserStore } from './users';
 
@@ -18,7 +19,12 @@ export interface WebServices {
   apps: AppInstallationStore;
   grants: GrantStore;
   sessions: AuthorizeSessionStore;
+  /** The pending authorization request, sealed into the sign-in form (nothing stored before sign-in). */
+  pending: AuthorizationSealer;
+  /** End-user passwords: the sign-in form and app revocation with Basic share the counts. */
   logins: LoginLimiter;
+  /** Client secrets at the token endpoint. */
+  clientLogins: LoginLimiter;
   subscriptions: SubscriptionStore;
   drains: DrainState;
   deliveries: DeliveryQueue;
@@ -33,7 +39,9 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     apps: new AppInstallationStore(redis, ws),
     grants: new GrantStore(redis, ws, lifetimes),
     sessions: new AuthorizeSessionStore(redis, ws, config.stateTtlS),
-    logins: new LoginLimiter(redis, ws),
+    pending: new AuthorizationSealer(config.secretKey, config.stateTtlS),
+    logins: new LoginLimiter(redis, ws, DEFAULT_LOGIN_LIMITS, 'user-'),
+    clientLogins: new LoginLimiter(redis, ws, CLIENT_SECRET_LIMITS, 'client-'),
     subscriptions: new SubscriptionStore(redis, ws, config.secretKey),
     drains: new DrainState(redis, ws),
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),

@@ -23,7 +23,10 @@ it('operator login: after the allowed failures from one address => 429 page, eve
   }
   const blocked = await login(ADMIN_TOKEN);
   expect(blocked.status).toBe(429);
-  expect(blocked.headers.get('retry-after')).toBe(String(OPERATOR_LOGIN_LIMITS.windowS));
+  // Until the address's window (started by its first failure) ends.
+  const retryAfter = Number(blocked.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(OPERATOR_LOGIN_LIMITS.windowS);
   expect(blocked.headers.get('content-type')).toMatch(/text\/html/);
   expect(await blocked.text()).toContain('Too many failed sign-ins');
   expect(blocked.headers.getSetCookie().some((c) => c.startsWith(`${ADMIN_SESSION_COOKIE}=`))).toBe(false);

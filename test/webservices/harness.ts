@@ -54,6 +54,9 @@ export class FormBrowser {
 }
 
 export const csrfOf = (page: string): string => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+/** Every hidden input of a page's form (the sign-in form carries the sealed request, later ones the CSRF token). */
+export const hiddenFieldsOf = (page: string): Record<string, string> =>
+  Object.fromEntries([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
 export const deviceIdsOn = (page: string): string[] => [...page.matchAll(/name="devices" value="([^"]+)"/g)].map((m) => m[1] ?? '');
 
 export interface Received {
@@ -203,7 +206,7 @@ export async function consent(
   const login = await browser.get(options.url ?? authorizeUrl(w));
   expect(login.status).toBe(200);
   const afterLogin = await browser.post(`${w.host.url}/oauth/authorize/login`, {
-    csrf: csrfOf(await login.text()),
+    ...hiddenFieldsOf(await login.text()),
     username: w.user.username,
     password: w.user.password,
   });

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checkAuthorizeRequest, type ClientView } from '../../src/webservices/authorize-request';
-import { checkCode, checkToken, type CodeRecord, type TokenRecord } from '../../src/webservices/grant-checks';
+import { checkCode, checkPkce, checkToken, type CodeRecord, type TokenRecord } from '../../src/webservices/grant-checks';
 import { backoffMs, routeEvent } from '../../src/webservices/delivery-payloads';
-import { isLimited } from '../../src/webservices/login-limiter';
+import { retryAfterSeconds } from '../../src/webservices/attempt-limiter';
 import { hashPassword, verifyPassword } from '../../src/webservices/password';
 import { isValidRedirectUri, matchRedirectUri, redirectWith } from '../../src/webservices/redirect-uri';
 import { isSubset, parseScope } from '../../src/webservices/scopes';
@@ -65,6 +65,7 @@ const client: ClientView = {
   redirectUris: ['https://e.com/cb'],
   scopes: ['r:devices:*'],
   grantTypes: ['authorization_code', 'refresh_token'],
+  tokenEndpointAuthMethod: 'client_secret_basic',
 };
 const lookup = (id: string) => (id === 'c1' ? client : undefined);
 const good = { response_type: 'code', client_id: 'c1', redirect_uri: 'https://e.com/cb', scope: 'r:devices:*', state: 's1' };
@@ -73,7 +74,7 @@ describe('checkAuthorizeRequest', () => {
   it('a valid request => ok with canonical scopes and the state', () => {
     expect(checkAuthorizeRequest(good, lookup)).toEqual({
       kind: 'ok',
-      request: { client, redirectUri: 'https://e.com/cb', scopes: ['r:devices:*'], state: 's1' },
+      request: { client, redirectUri: 'https://e.com/cb', scopes: ['r:devices:*'], state: 's1', codeChallenge: undefined },
     });
   });
   it('no scope => the client registered scopes', () => {
@@ -121,9 +122,11 @@ describe('token request parsing', () => {
   it('form credentials => used', () => {
     expect(clientCredentials(undefined, { client_id: 'a', client_secret: 's' })).toMatchObject({ clientId: 'a', method: 'body' });
   });
+  it('client_id alone => a public client naming itself (the token endpoint refuses it for a confidential one)', () => {
+    expect(clientCredentials(undefined, { client_id: 'a' })).toEqual({ clientId: 'a', method: 'none' });
+  });
   it.each([
     ['none', undefined, {}, 'invalid_client'],
-    ['secret missing', undefined, { client_id: 'a' }, 'invalid_client'],
     ['both methods', 'Basic YTpz', { client_secret: 's' }, 'invalid_request'],
     ['malformed Basic', 'Basic !!!', {}, 'invalid_client'],
     ['repeated client_id', undefined, { client_id: ['a', 'b'], client_secret: 's' }, 'invalid_request'],
@@ -146,8 +149,25 @@ describe('token request parsing', () => {
   });
 });
 
+describe('checkPkce (S256)', () => {
+  // RFC 7636 appendix B's example.
+  const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+  const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+  it.each([
+    ['the right verifier', challenge, verifier, { ok: true }],
+    ['no challenge, no verifier', undefined, undefined, { ok: true }],
+    ['a challenge and no verifier', challenge, undefined, { ok: false, reason: 'missing_verifier' }],
+    ['another verifier', challenge, `${verifier.slice(0, -1)}5`, { ok: false, reason: 'wrong_verifier' }],
+    ['the challenge as verifier (plain)', challenge, challenge, { ok: false, reason: 'wrong_verifier' }],
+    ['a verifier too short', challenge, 'abc', { ok: false, reason: 'wrong_verifier' }],
+    ['a verifier without a challenge (downgrade)', undefined, verifier, { ok: false, reason: 'unexpected_verifier' }],
+  ])('%s', (_n, c, v, expected) => {
+    expect(checkPkce(c, v)).toEqual(expected);
+  });
+});
+
 describe('checkCode / checkToken', () => {
-  const rec: CodeRecord = { clientId: 'c1', appId: 'a', redirectUri: 'https://e.com/cb', scopes: ['r:devices:*'], grantId: 'g', expiresAt: 1000, usedAt: undefined };
+  const rec: CodeRecord = { clientId: 'c1', appId: 'a', redirectUri: 'https://e.com/cb', scopes: ['r:devices:*'], grantId: 'g', expiresAt: 1000, codeChallenge: undefined, usedAt: undefined };
   const input = { clientId: 'c1', redirectUri: 'https://e.com/cb', now: 999 };
   it.each([
     ['fresh', rec, input, { ok: true }],
@@ -217,10 +237,7 @@ describe('routing and limits', () => {
   it('backoffMs => doubles per retry', () => {
     expect([1, 2, 3, 4].map((n) => backoffMs(100, n))).toEqual([100, 200, 400, 800]);
   });
-  it('isLimited => at the per-username or per-address limit', () => {
-    const limits = { perUsername: 5, perAddress: 50, windowS: 60 };
-    expect(isLimited({ username: 4, address: 49 }, limits)).toBe(false);
-    expect(isLimited({ username: 5, address: 0 }, limits)).toBe(true);
-    expect(isLimited({ username: 0, address: 50 }, limits)).toBe(true);
+  it('retryAfterSeconds => whole seconds, rounded up, never 0', () => {
+    expect([1, 999, 1000, 1001, 899_500].map(retryAfterSeconds)).toEqual([1, 1, 1, 2, 900]);
   });
 });

@@ -19,8 +19,6 @@ export const ADMIN_LOGIN_PATH = '/admin/login';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 const loginForm = z.object({ token: z.string().max(1024) });
-/** The limiter's username for the operator form: there is one shared token, not accounts. */
-const OPERATOR = 'operator';
 
 /**
  * The operator's pages: a login form that turns the admin token into a session cookie, and the
@@ -46,18 +44,22 @@ export function adminRoutes(services: Services): Router<RequestState> {
 
   router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), async (ctx) => {
     ctx.state.html = true;
-    // Checked before the token, so a blocked address learns nothing from its guesses.
-    if (await logins.blocked(OPERATOR, ctx.ip)) {
+    // A slot per address is reserved before the token is compared (one shared token, so no account
+    // count): parallel guesses cannot all pass the check, and a blocked address learns nothing.
+    const parsed = loginForm.safeParse(ctx.request.body);
+    const presented = parsed.success ? parsed.data.token : undefined;
+    const attempt = await logins.attempt(undefined, ctx.ip, async () =>
+      presented !== undefined && constantTimeEqual(presented, services.config.adminToken) ? true : undefined,
+    );
+    if (attempt.limited) {
       ctx.state.log.warn({ status: 429 }, 'operator sign-in blocked: too many failures from this address');
       ctx.status = 429;
-      ctx.set('Retry-After', String(OPERATOR_LOGIN_LIMITS.windowS));
+      ctx.set('Retry-After', String(attempt.retryAfterS));
       ctx.type = 'html';
       ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH, error: 'Too many failed sign-ins from this address. Try again later.' });
       return;
     }
-    const parsed = loginForm.safeParse(ctx.request.body);
-    if (!parsed.success || !constantTimeEqual(parsed.data.token, services.config.adminToken)) {
-      await logins.recordFailure(OPERATOR, ctx.ip);
+    if (!attempt.value) {
       ctx.state.log.info({ status: 401 }, 'operator sign-in refused');
       ctx.status = 401;
       ctx.type = 'html';

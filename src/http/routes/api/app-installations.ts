@@ -3,12 +3,14 @@ import { createRouter } from '../../guards';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
 import { revokeApp } from '../../../webservices/lifecycle';
+import { normaliseUsername } from '../../../webservices/users';
 import { basicCredentials, isAdminBearer } from '../../../secrets/authorization-header';
 import type { AppContext, RequestState } from '../../context';
 
 /**
  * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic
- * username:password (the same account and the same failed-login limit as the consent pages).
+ * username:password (the same account and the same failed-login limits as the consent pages: a
+ * slot per account and per address is reserved before the password is checked).
  * Returns the user id, or 'admin'.
  */
 async function caller(services: Services, ctx: AppContext): Promise<{ admin: true } | { admin: false; userId: string }> {
@@ -20,14 +22,13 @@ async function caller(services: Services, ctx: AppContext): Promise<{ admin: tru
   const creds = basicCredentials(header);
   if (!creds) throw new AppError('unauthorized');
   const { logins, users } = services.webServices;
-  if (await logins.blocked(creds.user, ctx.ip)) throw new AppError('too_many_attempts');
-  const user = await users.authenticate(creds.user, creds.password);
-  if (!user) {
-    await logins.recordFailure(creds.user, ctx.ip);
-    throw new AppError('unauthorized');
+  const attempt = await logins.attempt(normaliseUsername(creds.user), ctx.ip, () => users.authenticate(creds.user, creds.password));
+  if (attempt.limited) {
+    ctx.set('Retry-After', String(attempt.retryAfterS));
+    throw new AppError('too_many_attempts');
   }
-  await logins.recordSuccess(creds.user);
-  return { admin: false, userId: user.id };
+  if (!attempt.value) throw new AppError('unauthorized');
+  return { admin: false, userId: attempt.value.id };
 }
 
 export function appInstallationRoutes(services: Services): Router<RequestState> {

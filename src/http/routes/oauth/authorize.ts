@@ -3,18 +3,23 @@ import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { AppError } from '../../../errors';
 import type { Services } from '../../../services';
+import { randomToken } from '../../../secrets/crypto';
 import { checkAuthorizeRequest, type ClientView } from '../../../webservices/authorize-request';
-import { csrfMatches, stageOf, type AuthorizeSession } from '../../../webservices/authorize-session';
+import { csrfMatches, type AuthorizeSession } from '../../../webservices/authorize-session';
 import { redirectWith } from '../../../webservices/redirect-uri';
+import { normaliseUsername } from '../../../webservices/users';
 import type { AppContext, RequestState } from '../../context';
 import { createRouter, guarded, publicRoute } from '../../guards';
 import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
 
+/** The signed-in session (Redis), from sign-in to the consent decision. */
 const SESSION_COOKIE = 'sm_authz';
+/** Before sign-in: only a nonce binding the sealed request in the form to this browser. */
+const PENDING_COOKIE = 'sm_authz_pending';
 const COOKIE_PATH = '/oauth/authorize';
 const CONTINUE = '/oauth/authorize/continue';
 
-const loginForm = z.object({ csrf: z.unknown(), username: z.string().max(200), password: z.string().max(1000) });
+const loginForm = z.object({ username: z.string().max(200), password: z.string().max(1000) });
 const locationForm = z.object({ csrf: z.unknown(), locationId: z.string().max(200) });
 const consentForm = z.object({
   csrf: z.unknown(),
@@ -26,8 +31,13 @@ const consentForm = z.object({
  * The authorization endpoint (RFC 6749 §4.1.1) as a few server-rendered pages: sign in → choose a
  * location → choose devices → Authorize / Deny. Steps post to their own URL and redirect (303) to
  * /continue, which renders whatever step the session is at, so reloads never resubmit.
- * CSRF: every form carries the session's token (synchronizer pattern) and the session cookie is
- * SameSite=Lax; the pages refuse to be framed (clickjacking of the Authorize button).
+ *
+ * Nothing is written to Redis before a user has signed in: the sign-in page carries the validated
+ * request sealed in its form (see AuthorizationSealer), bound to a nonce cookie, so a flood of
+ * authorize requests costs no storage. Sign-in creates the session.
+ * CSRF: the sign-in form is bound to the browser by that nonce, later forms carry the session's
+ * token (synchronizer pattern); both cookies are SameSite=Lax; the pages refuse to be framed
+ * (clickjacking of the Authorize button).
  */
 export function authorizeRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/oauth/authorize' });
@@ -42,8 +52,8 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     await next();
   });
 
-  const setCookie = (ctx: AppContext, id: string | null) =>
-    ctx.cookies.set(SESSION_COOKIE, id, {
+  const setCookie = (ctx: AppContext, name: string, value: string | null) =>
+    ctx.cookies.set(name, value, {
       httpOnly: true,
       sameSite: 'lax',
       path: COOKIE_PATH,
@@ -62,8 +72,8 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     return { id, session };
   }
 
-  async function clientOf(session: AuthorizeSession): Promise<ClientView> {
-    const client = await ws.clients.get(session.clientId);
+  async function clientOf(clientId: string): Promise<ClientView> {
+    const client = await ws.clients.get(clientId);
     if (!client) throw new AppError('unknown_client');
     return client;
   }
@@ -79,13 +89,11 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
   }
 
   async function render(ctx: AppContext, session: AuthorizeSession, error?: string): Promise<void> {
-    const client = await clientOf(session);
+    const client = await clientOf(session.clientId);
+    const user = await ws.users.get(session.userId);
+    if (!user) throw new AppError('authorization_expired');
     ctx.type = 'html';
-    const stage = stageOf(session);
-    const user = session.userId ? await ws.users.get(session.userId) : undefined;
-    if (stage === 'login' || !user) {
-      ctx.body = loginPage({ clientName: client.name, csrf: session.csrf, error });
-    } else if (stage === 'location' || !session.location) {
+    if (!session.location) {
       ctx.body = locationPage({ clientName: client.name, csrf: session.csrf, username: user.username, locations: user.locations });
     } else {
       ctx.body = devicesPage({
@@ -112,15 +120,12 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
       ctx.redirect(redirectWith(check.redirectUri, { error: check.error, error_description: check.description, state: check.state }));
       return;
     }
-    const { request } = check;
-    const { id, session } = await ws.sessions.create({
-      clientId: request.client.clientId,
-      redirectUri: request.redirectUri,
-      scopes: request.scopes,
-      ...(request.state !== undefined ? { state: request.state } : {}),
-    });
-    setCookie(ctx, id);
-    await render(ctx, session);
+    const { client, redirectUri, scopes, state, codeChallenge } = check.request;
+    const nonce = randomToken();
+    const sealed = ws.pending.seal({ clientId: client.clientId, redirectUri, scopes, state, codeChallenge }, nonce, services.now());
+    setCookie(ctx, PENDING_COOKIE, nonce);
+    ctx.type = 'html';
+    ctx.body = loginPage({ clientName: client.name, request: sealed });
   });
 
   router.get('/continue', async (ctx) => {
@@ -130,22 +135,46 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
 
   router.post('/login', form, async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const { id, session } = await sessionFor(ctx, body['csrf']);
+    const sealed = typeof body['request'] === 'string' ? body['request'] : '';
+    // Opened before anything is counted or checked: a forged, stale or borrowed form costs no slot.
+    const opened = ws.pending.open(sealed, ctx.cookies.get(PENDING_COOKIE), services.now());
+    if (!opened.ok) throw new AppError(opened.reason === 'other_browser' ? 'csrf_failed' : 'authorization_expired');
+    const { request } = opened;
+    const client = await clientOf(request.clientId);
     const parsed = loginForm.safeParse(body);
     if (!parsed.success) throw new AppError('bad_request', { message: 'Enter a username and a password.' });
     const { username, password } = parsed.data;
-    if (await ws.logins.blocked(username, ctx.ip)) throw new AppError('too_many_attempts');
-    const user = await ws.users.authenticate(username, password);
-    if (!user) {
-      await ws.logins.recordFailure(username, ctx.ip);
-      ctx.status = 401;
+    const attempt = await ws.logins.attempt(normaliseUsername(username), ctx.ip, () => ws.users.authenticate(username, password));
+    if (attempt.limited) {
+      // The form again (a page, whatever the Accept header), so the user learns when to come back.
+      const minutes = Math.ceil(attempt.retryAfterS / 60);
+      ctx.status = 429;
+      ctx.set('Retry-After', String(attempt.retryAfterS));
       ctx.type = 'html';
-      ctx.body = loginPage({ clientName: (await clientOf(session)).name, csrf: session.csrf, error: 'Wrong username or password.', username });
+      ctx.body = loginPage({
+        clientName: client.name,
+        request: sealed,
+        error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        username,
+      });
       return;
     }
-    await ws.logins.recordSuccess(username);
-    const next = await ws.sessions.rotate(id, { ...session, userId: user.id });
-    setCookie(ctx, next.id);
+    const user = attempt.value;
+    if (!user) {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = loginPage({ clientName: client.name, request: sealed, error: 'Wrong username or password.', username });
+      return;
+    }
+    const { state, codeChallenge, ...rest } = request;
+    const { id } = await ws.sessions.create({
+      ...rest,
+      ...(state !== undefined ? { state } : {}),
+      ...(codeChallenge !== undefined ? { codeChallenge } : {}),
+      userId: user.id,
+    });
+    setCookie(ctx, SESSION_COOKIE, id);
+    setCookie(ctx, PENDING_COOKIE, null);
     ctx.status = 303;
     ctx.redirect(CONTINUE);
   });
@@ -153,7 +182,7 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
   router.post('/location', form, async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const { id, session } = await sessionFor(ctx, body['csrf']);
-    const user = session.userId ? await ws.users.get(session.userId) : undefined;
+    const user = await ws.users.get(session.userId);
     if (!user) throw new AppError('authorization_expired');
     const parsed = locationForm.safeParse(body);
     const location = parsed.success ? user.locations.find((l) => l.id === parsed.data.locationId) : undefined;
@@ -166,14 +195,14 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
   router.post('/consent', form, async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const { id, session } = await sessionFor(ctx, body['csrf']);
-    if (!session.userId || !session.location) throw new AppError('authorization_expired');
+    if (!session.location) throw new AppError('authorization_expired');
     const parsed = consentForm.safeParse(body);
     if (!parsed.success) throw new AppError('bad_request', { message: 'Choose Authorize or Deny.' });
     const state = session.state;
 
     if (parsed.data.decision === 'deny') {
       if (!(await ws.sessions.delete(id))) throw new AppError('authorization_expired');
-      setCookie(ctx, null);
+      setCookie(ctx, SESSION_COOKIE, null);
       ctx.status = 303;
       ctx.redirect(redirectWith(session.redirectUri, { error: 'access_denied', error_description: 'The user denied access.', state }));
       return;
@@ -193,7 +222,7 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
     if (devices.some((d) => d.installationId === undefined)) {
       throw new AppError('bad_request', { message: 'One of the chosen devices is not at this location.' });
     }
-    const client = await clientOf(session);
+    const client = await clientOf(session.clientId);
     // Single use: a consent form posted twice (double click, replay) yields one app installation.
     if (!(await ws.sessions.delete(id))) throw new AppError('authorization_expired');
     const now = services.now();
@@ -207,8 +236,11 @@ export function authorizeRoutes(services: Services): Router<RequestState> {
       },
       new Date(now),
     );
-    const code = await ws.grants.createCode({ clientId: client.clientId, appId: app.id, redirectUri: session.redirectUri, scopes: session.scopes }, now);
-    setCookie(ctx, null);
+    const code = await ws.grants.createCode(
+      { clientId: client.clientId, appId: app.id, redirectUri: session.redirectUri, scopes: session.scopes, codeChallenge: session.codeChallenge },
+      now,
+    );
+    setCookie(ctx, SESSION_COOKIE, null);
     ctx.status = 303;
     ctx.redirect(redirectWith(session.redirectUri, { code, state }));
   });

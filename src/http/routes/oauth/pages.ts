@@ -27,7 +27,8 @@ ${body}`,
 
 const notice = (text: string | undefined) => (text ? html`<p class="error" role="alert">${text}</p>` : '');
 
-export function loginPage(input: { clientName: string; csrf: string; error?: string | undefined; username?: string | undefined }): string {
+/** `request` is the sealed pending authorization: the form's only state (nothing is stored before sign-in). */
+export function loginPage(input: { clientName: string; request: string; error?: string | undefined; username?: string | undefined }): string {
   return frame(
     'Sign in',
     input.clientName,
@@ -35,7 +36,7 @@ export function loginPage(input: { clientName: string; csrf: string; error?: str
 <p><strong>${input.clientName}</strong> wants access to some of your devices. Sign in to choose which.</p>
 ${notice(input.error)}
 <form class="stack" method="post" action="/oauth/authorize/login">
-<input type="hidden" name="csrf" value="${input.csrf}">
+<input type="hidden" name="request" value="${input.request}">
 <label class="field">Username <input type="text" name="username" value="${input.username ?? ''}" autocomplete="username" required autofocus></label>
 <label class="field">Password <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
