@@ -96,3 +96,33 @@ describe('postSigned judges the peer it connects to', () => {
     expect(sys.received.map((r) => r.body)).toEqual(['{"a":2}']);
   });
 });
+
+describe('refuseNonPublicPeer', () => {
+  it('a socket that connected to a non-public peer is destroyed before the request is written', async () => {
+    const { createServer } = await import('node:net');
+    const { request } = await import('node:http');
+    const { refuseNonPublicPeer } = await import('../../src/webservices/target-guard');
+    let bytes = 0;
+    let closed = 0;
+    const raw = createServer((socket) => {
+      socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      socket.on('close', () => (closed += 1));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const { port } = raw.address() as { port: number };
+    const refused: string[] = [];
+    const outcome = await new Promise<string>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/hook', agent: false }, () => resolve('answered'));
+      refuseNonPublicPeer(req, (reason) => refused.push(reason));
+      req.on('error', (err) => resolve(err.name));
+      req.end('{"secret":"payload"}');
+    });
+    // Everything the client wrote has arrived once the server side has seen the connection close.
+    await eventually(async () => closed === 1, 'the refused connection to close');
+    expect(outcome).toBe('TargetRefused');
+    expect(refused).toEqual(['connected peer 127.0.0.1 is not public: loopback']);
+    expect(bytes).toBe(0);
+    await new Promise((r) => raw.close(r));
+  });
+});
