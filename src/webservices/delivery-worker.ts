@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Services } from '../services';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
-import { eventTimeOf } from './delivery-payloads';
+import { confirmationBody, confirmationUrl, eventTimeOf } from './delivery-payloads';
 import { SIGNATURE_HEADER, signBody } from './signature';
 import { isPublicAddress, publicOnlyLookup, refuseNonPublicPeer, targetHost } from './target-guard';
 
@@ -102,6 +102,18 @@ export function deliveryProcessor(services: Services) {
     if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
     const data = parsed.data;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+    if (data.kind === 'confirmation') {
+      // Pointless once the subscription is gone; its secret and token exist only while it does.
+      const current = await subscriptions.withSecret(data.subscriptionId);
+      if (!current) return 'dropped';
+      const token = subscriptions.confirmationToken(data.subscriptionId);
+      const body = confirmationBody(current.subscription.appId, confirmationUrl(services.config.publicUrl, data.subscriptionId, token));
+      const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs, allowPrivate);
+      posted('lifecycle', result);
+      if (!result.ok) throw new TargetFailed(result.status);
+      return 'delivered';
+    }
 
     if (data.kind === 'lifecycle') {
       if (data.requireSubscription && !(await subscriptions.get(data.subscriptionId))) return 'dropped';
