@@ -98,9 +98,9 @@ describe('postSigned judges the peer it connects to', () => {
 });
 
 describe('refuseNonPublicPeer', () => {
-  it('a socket that connected to a non-public peer is destroyed before the request is written', async () => {
+  it.each(['http', 'https'] as const)('%s: a socket that connected to a non-public peer is destroyed before a byte is written', async (scheme) => {
     const { createServer } = await import('node:net');
-    const { request } = await import('node:http');
+    const { request } = await import(scheme === 'https' ? 'node:https' : 'node:http');
     const { refuseNonPublicPeer } = await import('../../src/webservices/target-guard');
     let bytes = 0;
     let closed = 0;
@@ -115,10 +115,10 @@ describe('refuseNonPublicPeer', () => {
     const outcome = await new Promise<string>((resolve) => {
       const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/hook', agent: false }, () => resolve('answered'));
       refuseNonPublicPeer(req, (reason) => refused.push(reason));
-      req.on('error', (err) => resolve(err.name));
+      req.on('error', (err: Error) => resolve(err.name));
       req.end('{"secret":"payload"}');
     });
-    // Everything the client wrote has arrived once the server side has seen the connection close.
+    // Everything the client wrote (request line or TLS ClientHello) has arrived once the server side saw the close.
     await eventually(async () => closed === 1, 'the refused connection to close');
     expect(outcome).toBe('TargetRefused');
     expect(refused).toEqual(['connected peer 127.0.0.1 is not public: loopback']);
