@@ -37,7 +37,7 @@ function view(s: Stored): Subscription {
   return { id: s.id, appId: s.appId, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
 }
 
-/** Pure: the key confirmation tokens are derived under, separate from the sealing key it comes from. */
+/** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
 export function confirmationKey(secretKey: Buffer): Buffer {
   return createHmac('sha256', secretKey).update('subscription-confirmation-token\0v1', 'utf8').digest();
 }
