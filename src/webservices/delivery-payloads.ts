@@ -1,6 +1,10 @@
 import type { PlatformEvent } from '../events/event-log';
 import type { Subscription } from './subscriptions';
 
+export function confirmationUrl(publicUrl: string, subscriptionId: string, token: string): string {
+  return `${publicUrl}/api/smartapps/subscriptions/${subscriptionId}/confirm?token=${encodeURIComponent(token)}`;
+}
+
 /** The lifecycle bodies POSTed to a subscription target (SmartThings' webhook lifecycles). */
 export function confirmationBody(appId: string, confirmationUrl: string): string {
   return JSON.stringify({ lifecycle: 'CONFIRMATION', confirmationData: { appId, confirmationUrl } });

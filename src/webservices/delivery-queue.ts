@@ -5,7 +5,20 @@ import { z } from 'zod';
 export const DELIVERY_QUEUE = 'smartapp-delivery';
 
 export const deliveryJobSchema = z.discriminatedUnion('kind', [
-  /** One lifecycle POST (CONFIRMATION, UNINSTALL); the secret travels sealed, never in clear. */
+  /**
+   * A subscription's CONFIRMATION. Carries no credential: the worker reads the signing secret from
+   * the subscription and derives the confirmation token when it builds the body, so job data (kept
+   * in Redis after completion or failure) never holds either.
+   */
+  z.object({
+    kind: z.literal('confirmation'),
+    subscriptionId: z.string(),
+  }),
+  /**
+   * One lifecycle POST whose body holds no credential (UNINSTALL; CONFIRMATIONs queued before the
+   * `confirmation` kind existed). The subscription is gone by the time an UNINSTALL is sent, so
+   * its signing secret travels sealed (AES-GCM under SECRET_KEY), never in clear.
+   */
   z.object({
     kind: z.literal('lifecycle'),
     subscriptionId: z.string(),
@@ -46,6 +59,10 @@ export class DeliveryQueue {
 
   async lifecycle(job: Extract<DeliveryJob, { kind: 'lifecycle' }>): Promise<void> {
     await this.queue.add('lifecycle', job);
+  }
+
+  async confirmation(subscriptionId: string): Promise<void> {
+    await this.queue.add('confirmation', { kind: 'confirmation', subscriptionId });
   }
 
   /** Idempotent: BullMQ ignores an add whose job id already exists (waiting, active or kept as completed). */

@@ -4,17 +4,18 @@ import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Services } from '../services';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
-import { eventTimeOf } from './delivery-payloads';
+import { confirmationBody, confirmationUrl, eventTimeOf } from './delivery-payloads';
 import { SIGNATURE_HEADER, signBody } from './signature';
-import { isPublicAddress, publicOnlyLookup, targetHost } from './target-guard';
+import { isPublicAddress, publicOnlyLookup, refuseNonPublicPeer, targetHost } from './target-guard';
 
 export type DeliveryOutcome = 'delivered' | 'drained' | 'handed_off' | 'dropped' | 'stale';
 
 /**
  * One signed POST. Only a 2xx counts; redirects are not followed (a target must answer itself).
- * Unless private targets are allowed, the connection is only made to a public address, checked on
- * the address actually connected to (node:http with a filtering lookup; an IP literal is checked
- * first, as no lookup happens for one).
+ * Unless private targets are allowed, the connection is only made to a public address: an IP
+ * literal is judged first (no lookup happens for one), a name resolves only to its public answers,
+ * and the peer of the connected socket is judged again before anything is written (DNS rebinding,
+ * or whatever else put a socket somewhere else). Guarded requests never share pooled sockets.
  */
 export function postSigned(
   targetUrl: string,
@@ -47,7 +48,8 @@ export function postSigned(
           'user-agent': 'service-manager/0.1',
         },
         timeout: timeoutMs,
-        ...(allowPrivate ? {} : { lookup: publicOnlyLookup }),
+        // agent: false = a fresh socket per POST, so a socket opened under other rules is never reused.
+        ...(allowPrivate ? {} : { lookup: publicOnlyLookup, agent: false }),
       },
       (res) => {
         const status = res.statusCode ?? 0;
@@ -55,6 +57,7 @@ export function postSigned(
         resolve({ ok: status >= 200 && status < 300, status });
       },
     );
+    if (!allowPrivate) refuseNonPublicPeer(req, () => resolve(failed));
     // One overall deadline, as AbortSignal.timeout gave: idle sockets and slow answers alike.
     const deadline = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs).unref();
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -99,6 +102,18 @@ export function deliveryProcessor(services: Services) {
     if (!parsed.success) throw new UnrecoverableError('malformed delivery job');
     const data = parsed.data;
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+    if (data.kind === 'confirmation') {
+      // Pointless once the subscription is gone; its secret and token exist only while it does.
+      const current = await subscriptions.withSecret(data.subscriptionId);
+      if (!current) return 'dropped';
+      const token = subscriptions.confirmationToken(data.subscriptionId);
+      const body = confirmationBody(current.subscription.appId, confirmationUrl(services.config.publicUrl, data.subscriptionId, token));
+      const result = await postSigned(current.subscription.targetUrl, body, current.secret, timeoutMs, allowPrivate);
+      posted('lifecycle', result);
+      if (!result.ok) throw new TargetFailed(result.status);
+      return 'delivered';
+    }
 
     if (data.kind === 'lifecycle') {
       if (data.requireSubscription && !(await subscriptions.get(data.subscriptionId))) return 'dropped';

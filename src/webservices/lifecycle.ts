@@ -2,14 +2,10 @@ import type { EventType } from '../events/event-log';
 import { encrypt } from '../secrets/crypto';
 import type { Services } from '../services';
 import type { AppInstallation } from './app-installations';
-import { confirmationBody, uninstallBody } from './delivery-payloads';
+import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './subscriptions';
 
-export function confirmationUrl(publicUrl: string, subscriptionId: string, token: string): string {
-  return `${publicUrl}/api/smartapps/subscriptions/${subscriptionId}/confirm?token=${encodeURIComponent(token)}`;
-}
-
-/** Creates a pending subscription and queues its CONFIRMATION; events flow only once the target confirms. */
+/** Creates a pending subscription and queues its CONFIRMATION (built when sent); events flow only once the target confirms. */
 export async function subscribe(
   services: Services,
   app: AppInstallation,
@@ -17,15 +13,8 @@ export async function subscribe(
 ): Promise<{ subscription: Subscription; secret: string }> {
   const { subscriptions, deliveries } = services.webServices;
   const created = await subscriptions.create({ appId: app.id, ...input }, new Date(services.now()));
-  await deliveries.lifecycle({
-    kind: 'lifecycle',
-    subscriptionId: created.subscription.id,
-    targetUrl: input.targetUrl,
-    sealedSecret: created.sealedSecret,
-    body: confirmationBody(app.id, confirmationUrl(services.config.publicUrl, created.subscription.id, created.confirmationToken)),
-    requireSubscription: true,
-  });
-  return { subscription: created.subscription, secret: created.secret };
+  await deliveries.confirmation(created.subscription.id);
+  return created;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../events/event-log';
-import { constantTimeEqual, decrypt, encrypt, hashToken, randomToken } from '../secrets/crypto';
+import { constantTimeEqual, decrypt, encrypt, randomToken, tokenMatchesHash } from '../secrets/crypto';
 import type { WebServicesKeys } from '../store/keys';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
@@ -28,7 +28,8 @@ const storedSchema = z.object({
   createdAt: z.string(),
   confirmedAt: z.string().optional(),
   sealedSecret: z.string(),
-  confirmHash: z.string(),
+  /** Only on subscriptions made before confirmation tokens were derived: the digest of the random one sent. */
+  confirmHash: z.string().optional(),
 });
 type Stored = z.infer<typeof storedSchema>;
 
@@ -36,36 +37,44 @@ function view(s: Stored): Subscription {
   return { id: s.id, appId: s.appId, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
 }
 
+/** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
+export function confirmationKey(secretKey: Buffer): Buffer {
+  return createHmac('sha256', secretKey).update('subscription-confirmation-token\0v1', 'utf8').digest();
+}
+
 /**
  * Event subscriptions of app installations. The signing secret must be usable to sign, so it is
- * sealed with SECRET_KEY (AES-GCM, bound to the subscription id) rather than hashed; the
- * confirmation token only needs checking, so it is hashed.
+ * sealed with SECRET_KEY (AES-GCM, bound to the subscription id) rather than hashed. The
+ * confirmation token is never stored anywhere, job data included: it is an HMAC of the subscription
+ * id under a key derived from SECRET_KEY, computed when the CONFIRMATION is sent and when the link
+ * is followed.
  */
 export class SubscriptionStore {
+  private readonly confirmKey: Buffer;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
     private readonly secretKey: Buffer,
-  ) {}
+  ) {
+    this.confirmKey = confirmationKey(secretKey);
+  }
+
+  /** The token of the subscription's confirmationUrl (256 bits, base64url). */
+  confirmationToken(subscriptionId: string): string {
+    return createHmac('sha256', this.confirmKey).update(subscriptionId, 'utf8').digest('base64url');
+  }
 
   async create(
     input: { appId: string; targetUrl: string; events: EventType[] },
     now: Date,
-  ): Promise<{ subscription: Subscription; secret: string; sealedSecret: string; confirmationToken: string }> {
+  ): Promise<{ subscription: Subscription; secret: string }> {
     const id = randomUUID();
     const secret = randomToken();
-    const confirmationToken = randomToken();
     const sealedSecret = encrypt(this.secretKey, secret, id);
-    const stored: Stored = {
-      id,
-      ...input,
-      status: 'pending',
-      createdAt: now.toISOString(),
-      sealedSecret,
-      confirmHash: hashToken(confirmationToken),
-    };
+    const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
     await this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id).exec();
-    return { subscription: view(stored), secret, sealedSecret, confirmationToken };
+    return { subscription: view(stored), secret };
   }
 
   private async stored(id: string): Promise<Stored | undefined> {
@@ -98,7 +107,11 @@ export class SubscriptionStore {
   /** Idempotent: a confirmed subscription stays confirmed. False for a wrong token or unknown id. */
   async confirm(id: string, token: string, now: Date): Promise<Subscription | undefined> {
     const s = await this.stored(id);
-    if (!s || !constantTimeEqual(hashToken(token), s.confirmHash)) return undefined;
+    if (!s) return undefined;
+    const derived = constantTimeEqual(token, this.confirmationToken(id));
+    // A CONFIRMATION queued before the upgrade carries the random token whose digest was kept.
+    const legacy = s.confirmHash !== undefined && tokenMatchesHash(token, s.confirmHash);
+    if (!derived && !legacy) return undefined;
     if (s.status === 'confirmed') return view(s);
     const next: Stored = { ...s, status: 'confirmed', confirmedAt: now.toISOString() };
     const ok = await this.redis.set(this.keys.subscription(id), JSON.stringify(next), 'XX');

@@ -5,7 +5,7 @@ import { authorizeAndExchange, bearer, ExternalSystem, startWorld, type World } 
 
 describe('isPublicAddress (pure)', () => {
   it.each([
-    ['8.8.8.8', true], ['1.1.1.1', true], ['172.32.0.1', true], ['2606:4700:4700::1111', true], ['::ffff:8.8.8.8', true],
+    ['8.8.8.8', true], ['1.1.1.1', true], ['172.32.0.1', true], ['2606:4700:4700::1111', true], ['::ffff:8.8.8.8', false], ['64:ff9b::7f00:1', false], ['2002:7f00:1::', false],
     ['127.0.0.1', false], ['127.255.0.9', false], ['10.1.2.3', false], ['172.16.0.1', false], ['172.31.255.255', false],
     ['192.168.1.1', false], ['169.254.169.254', false], ['100.64.0.1', false], ['0.0.0.0', false], ['224.0.0.1', false],
     ['255.255.255.255', false], ['::1', false], ['::', false], ['fe80::1', false], ['fd00::1', false], ['ff02::1', false],
