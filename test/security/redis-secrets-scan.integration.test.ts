@@ -9,7 +9,7 @@ import {
   authorizeAndExchange,
   bearer,
   authorizeUrl,
-  csrfOf,
+  hiddenFieldsOf,
   FormBrowser,
   deliveriesSettled,
   ExternalSystem,
@@ -210,7 +210,8 @@ describe('no credential is readable in Redis', () => {
     // A consent walk left half-way (signed in, location not chosen): its session cookie.
     const browser = new FormBrowser();
     const login = await browser.get(authorizeUrl(w));
-    const signedIn = await browser.post(`${host.url}/oauth/authorize/login`, { csrf: csrfOf(await login.text()), username, password: PASSWORD });
+    secrets['authorize pending-request cookie'] = browser.cookie('sm_authz_pending') ?? '';
+    const signedIn = await browser.post(`${host.url}/oauth/authorize/login`, { ...hiddenFieldsOf(await login.text()), username, password: PASSWORD });
     expect(signedIn.status).toBe(303);
     secrets['authorize session cookie'] = browser.cookie('sm_authz') ?? '';
 
