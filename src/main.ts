@@ -65,7 +65,9 @@ async function main(): Promise<void> {
   if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
   log.info({ redis: endpoint.origin }, 'redis selected');
 
-  const redis = createRedis(endpoint.url);
+  // The request-path client: every command bounded. BullMQ workers and the fan-out's XREAD use
+  // connections of their own, without a command timeout.
+  const redis = createRedis(endpoint.url, { commandTimeoutMs: config.redisCommandTimeoutMs });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
 

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { isRedisUnavailable } from '../store/redis';
+import { isRedisUnavailable, withDeadline } from '../store/redis';
 import type { WebhookCallback } from '../queues/webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
@@ -126,12 +126,16 @@ export class WebhookIngester {
     }
 
     try {
-      await this.jobs.submit({
+      // A payload that is not durable by the deadline is refused (503), never acknowledged. The add
+      // may still land after we gave up: the cloud retries the refused callback, and the worker's
+      // per-installation dedup applies the duplicate once.
+      const queued = this.jobs.submit({
         installationId: input.installationId,
         connector: input.connector,
         body: payloadText,
         receivedAt: services.now(),
       });
+      await withDeadline(queued, services.config.webhookEnqueueTimeoutMs, 'webhook enqueue');
     } catch (err) {
       if (isRedisUnavailable(err)) services.missedDeliveries.add(input.installationId);
       throw err;

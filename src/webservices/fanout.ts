@@ -18,7 +18,9 @@ export class EventFanout {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly services: Services) {
+    // Blocks on purpose: without the request path's command timeout, which would cut XREAD BLOCK short.
     this.blocker = services.redis.duplicate({ maxRetriesPerRequest: null });
+    delete this.blocker.options.commandTimeout;
     this.blocker.on('error', () => undefined);
   }
 
