@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
   cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
   cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
+  cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
 
   if (config.mode !== 'serve') {
     const workers = startWorkers(services);

@@ -59,6 +59,7 @@ export async function servicesFromEnv(
     redis,
     async close() {
       services.missedDeliveries.close();
+      await services.callbackTokens.close();
       await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
       redis.disconnect();
     },
