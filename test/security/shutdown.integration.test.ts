@@ -13,6 +13,7 @@ import { spawnTsx, type TsxChild } from '../helpers/spawn-tsx';
  */
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const PARENT = fileURLToPath(new URL('./private-redis-parent.ts', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 1_500;
 /** Hang guard only: how long past its deadline a process may take to be gone before the test fails. */
 const EXIT_GRACE_MS = 8_000;
@@ -185,3 +186,31 @@ it.runIf(defaultPortFree)('own redis-server SIGSTOPped: SIGTERM => forced exit b
   expect((await withinGrace(exit, SHUTDOWN_TIMEOUT_MS + EXIT_GRACE_MS)).code).toBe(1);
   await eventually(async () => !alive(redisPid), 'its redis-server to be gone');
 }, 60_000);
+
+for (const how of ['exit', 'throw'] as const) {
+  it(`a process that started its own redis-server ends (${how === 'exit' ? 'process.exit, as a forced shutdown does' : 'an uncaught error'}) with it SIGSTOPped => the redis-server is gone too`, async () => {
+    const parent = spawnTsx(PARENT, {
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
+      isReady: (line) => line.startsWith('redis-server '),
+    });
+    cleanups.push(() => parent.kill());
+    const redisPid = Number((await parent.ready).split(' ')[1]);
+    expect(redisChildren(parent.child.pid ?? 0)).toEqual([redisPid]);
+    cleanups.push(async () => {
+      if (alive(redisPid)) process.kill(redisPid, 'SIGKILL');
+    });
+    // Stopped: it could not act on a SIGTERM, only a SIGKILL ends it.
+    process.kill(redisPid, 'SIGSTOP');
+    const exited = new Promise<void>((resolve) => parent.child.once('exit', () => resolve()));
+    parent.send(how);
+    await withinGrace(exited, EXIT_GRACE_MS);
+    await eventually(async () => !alive(redisPid), 'the redis-server to be gone');
+  }, 30_000);
+}
+
+it('startPrivateRedis().stop() on a SIGSTOPped server => returns (the server is continued to act on its SIGTERM)', async () => {
+  const redis = await startPrivateRedis();
+  redis.process.kill('SIGSTOP');
+  await withinGrace(redis.stop(), EXIT_GRACE_MS);
+  expect(redis.process.exitCode !== null || redis.process.signalCode !== null).toBe(true);
+});
