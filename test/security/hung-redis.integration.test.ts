@@ -4,7 +4,7 @@ import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { listDevices, netatmoSetpoint, readEvents } from '../helpers/faults';
-import { startHostCore, type HostCore } from '../helpers/host';
+import { ADMIN_TOKEN, startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 
 /**
@@ -23,8 +23,11 @@ let netatmo: FakeNetatmo;
 let host: HostCore;
 let workers: RunningWorkers | undefined;
 let paused = false;
+/** How long each request took, by label: reported, not asserted. */
+const took: Record<string, number> = {};
 
 beforeEach(async () => {
+  for (const key of Object.keys(took)) delete took[key];
   redis = await startPrivateRedis();
   netatmo = await startNetatmoKitFake();
   host = await startHostCore({
@@ -42,7 +45,6 @@ afterEach(async () => {
   await redis.stop();
 });
 
-const took: Record<string, number> = {};
 const guarded = async (url: string, init: RequestInit = {}, label?: string): Promise<Response> => {
   const started = performance.now();
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(HANG_GUARD_MS) });
@@ -123,4 +125,29 @@ it('Redis SIGSTOPped => webhook, Web Services API and page answer 503 + Retry-Af
     const { events } = await readEvents(host, inst.id);
     throw new Error(`not applied: queue ${JSON.stringify(counts)} ${JSON.stringify(jobs)} events ${JSON.stringify(events.map((e) => [e.type, e.data]))}`, { cause: err });
   });
+}, 60_000);
+
+it('Redis gone (connection refused, the offline queue in play) => webhook, Web Services API and page answer 503 + Retry-After, no hang', async () => {
+  const inst = await link({ ...host, fake: netatmo }, undefined, 'netatmo');
+  const callback = await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration');
+  await redis.stop({ keepData: true });
+
+  const webhook = await guarded(callback, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, 'webhook');
+  expect503(webhook);
+  const api = await guarded(`${host.url}/api/smartapps/installations/${inst.id}/devices`, { headers: { authorization: `Bearer ${'a'.repeat(43)}` } }, 'api');
+  expect503(api);
+  expect(await api.json()).toMatchObject({ error: 'service_unavailable' });
+  const page = await guarded(
+    `${host.url}/connectors/netatmo/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`,
+    { redirect: 'manual', headers: { accept: 'text/html' } },
+    'page',
+  );
+  expect503(page);
+  expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  const admin = await guarded(`${host.url}/api/installations`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, 'admin');
+  expect503(admin);
+  // eslint-disable-next-line no-console
+  console.info(`redis gone: answered in ${JSON.stringify(took)} ms`);
+  // Back on the same port, so the workers can close in afterEach.
+  redis = await startPrivateRedis({ port: redis.port, dir: redis.dir });
 }, 60_000);
