@@ -48,7 +48,10 @@ export class DrainGate {
 
   private refuse(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
+    // Answered before the app's middleware: its headers are set here. The page is static text.
     res.setHeader('Connection', 'close');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
     if (path === '/healthz') {
       // Alive, and about to exit by itself: no reason for a liveness probe to kill it first.
       return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","draining":true}');
@@ -59,7 +62,10 @@ export class DrainGate {
     const message = 'The server is shutting down; try again shortly.';
     res.setHeader('Retry-After', String(DRAIN_RETRY_AFTER_S));
     if (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? '')) {
-      res.writeHead(503, { 'content-type': 'text/html; charset=utf-8' });
+      res.writeHead(503, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      });
       res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unavailable</title></head><body><h1>Unavailable</h1><p>${message}</p></body></html>`);
       return;
     }

@@ -126,12 +126,28 @@ it('Redis SIGSTOPped, SIGTERM => /readyz 503 at once, new requests 503 + Retry-A
   expect(api.headers.get('retry-after')).toMatch(/^\d+$/);
   expect(api.headers.get('connection')).toBe('close');
   expect(await api.json()).toMatchObject({ error: 'service_unavailable' });
+  const page = await fetch(`${url}/admin/login`, { headers: { accept: 'text/html' } });
+  expect(page.status).toBe(503);
+  expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+  expect(await page.text()).toMatch(/shutting down/);
 
   const { code, at } = await withinGrace(exit, SHUTDOWN_TIMEOUT_MS + EXIT_GRACE_MS);
   // Not drained (the workers cannot close against a hung Redis): the deadline forced the exit.
   expect(code).toBe(1);
   // eslint-disable-next-line no-console
   console.info(`shutdown with Redis stopped: exited ${Math.round(at - signalled)} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS ${SHUTDOWN_TIMEOUT_MS})`);
+}, 60_000);
+
+it('Redis up: SIGTERM => drained, exit code 0', async () => {
+  const redis = await ownRedis();
+  const { main, exit } = await startMain({ REDIS_URL: redis.url });
+  const signalled = performance.now();
+  main.child.kill('SIGTERM');
+  const { code, at } = await withinGrace(exit, SHUTDOWN_TIMEOUT_MS + EXIT_GRACE_MS);
+  expect(code).toBe(0);
+  // eslint-disable-next-line no-console
+  console.info(`shutdown with Redis up: drained and exited ${Math.round(at - signalled)} ms after SIGTERM`);
 }, 60_000);
 
 it('second SIGTERM while draining => exits at once, long before SHUTDOWN_TIMEOUT_MS', async () => {
