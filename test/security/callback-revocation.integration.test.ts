@@ -119,3 +119,21 @@ it('invalidation connection lost => nothing is served from the cache until it is
   // Once subscribed again it caches, and serves, as before.
   await eventually(async () => host2.services.callbackTokens.listening, 'host 2 to subscribe again', 10_000);
 });
+
+it('a lookup in flight when an invalidation arrives => its (possibly stale) result is not cached', async () => {
+  const { id, callback } = await linkedCallback();
+  await warm(host2, callback, id);
+  const cache = host2.services.callbackTokens;
+  const record = { connector: 'netatmo', record: { currentHash: 'x', previousHash: undefined, previousUntil: undefined } };
+
+  // Taken before the lookup; the invalidation comes while the reply is on its way.
+  const ticket = cache.ticket();
+  await host1.services.callbackTokens.announce(id);
+  await eventually(async () => !cache.holds(id), "host 2's cache to get the message", 5_000);
+  cache.set(id, record, ticket);
+  expect(cache.holds(id)).toBe(false);
+
+  // A lookup that started after it is kept.
+  cache.set(id, record, cache.ticket());
+  expect(cache.holds(id)).toBe(true);
+});
