@@ -152,7 +152,6 @@ async function main(): Promise<void> {
     lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-
 }
 
 main().catch((err: unknown) => {
