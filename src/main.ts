@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { ConnectorLoadError, loadConnectors } from './connectors/registry';
 import type { RunningFake } from './connectors/define-connector';
@@ -7,6 +7,7 @@ import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
 import { buildServices, enableConnectors } from './runtime/build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './runtime/redis-bootstrap';
+import { DrainGate, Shutdown } from './runtime/shutdown';
 import { Metrics } from './metrics/metrics';
 import { startMetricsServer } from './metrics/server';
 import { startWorkers } from './runtime/workers';
@@ -14,6 +15,8 @@ import { createRedis } from './store/redis';
 
 /** Cleanup steps run in reverse order of start; every step runs even if one fails. */
 const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
+/** Synchronous last resorts when the drain cannot finish: drop sockets; exit kills a private redis-server. */
+const forced: Array<() => void> = [];
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -53,6 +56,27 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
 
+  // Installed before anything starts, so a signal during start-up is honoured too (the steps
+  // registered so far run). The gate is in front of the HTTP app once it listens.
+  const gate = new DrainGate();
+  const shutdown = new Shutdown({
+    steps: cleanups,
+    timeoutMs: config.shutdownTimeoutMs,
+    log,
+    onDrain: () => gate.start(),
+    force: () => {
+      for (const step of forced.reverse()) {
+        try {
+          step();
+        } catch {
+          // exiting anyway
+        }
+      }
+    },
+    exit: (code) => process.exit(code),
+  });
+  shutdown.trap();
+
   if (config.demo) await startFakes(config, definitions);
 
   let endpoint: RedisEndpoint;
@@ -65,9 +89,12 @@ async function main(): Promise<void> {
   if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
   log.info({ redis: endpoint.origin }, 'redis selected');
 
-  const redis = createRedis(endpoint.url);
+  // The request-path client: every command bounded. BullMQ workers and the fan-out's XREAD use
+  // connections of their own, without a command timeout.
+  const redis = createRedis(endpoint.url, { commandTimeoutMs: config.redisCommandTimeoutMs });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
+  forced.push(() => redis.disconnect());
 
   const services = buildServices({
     config,
@@ -82,6 +109,7 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
   cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
   cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
+  cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
 
   if (config.mode !== 'serve') {
     const workers = startWorkers(services);
@@ -97,16 +125,19 @@ async function main(): Promise<void> {
 
   if (config.mode !== 'work') {
     const app = createApp(services);
-    const server: Server = await new Promise((resolve) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-    });
-    cleanups.push({
+    const server: Server = createServer(gate.wrap(app.callback()));
+    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    // Registered first, so it runs last: the listener answers probes (503) while the rest drains.
+    cleanups.unshift({
       name: 'http server',
       run: () => new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
     });
+    // Requests already running finish before anything they use is closed.
+    cleanups.push({ name: 'requests in flight', run: () => gate.idle() });
+    forced.push(() => server.closeAllConnections());
     log.info({ port: config.port, publicUrl: config.publicUrl, mode: config.mode }, 'host listening');
   }
 
@@ -121,23 +152,6 @@ async function main(): Promise<void> {
     lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    for (const step of cleanups.reverse()) {
-      try {
-        await step.run();
-      } catch (err) {
-        log.warn({ step: step.name, err: (err as Error).message }, 'cleanup step failed');
-      }
-    }
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {

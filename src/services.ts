@@ -5,6 +5,7 @@ import type { EventLog } from './events/event-log';
 import type { Metrics } from './metrics/metrics';
 import type { PollScheduler } from './queues/poll-queue';
 import type { WebhookQueue } from './queues/webhook-queue';
+import type { CallbackTokenCache } from './webhooks/callback-token-cache';
 import type { MissedDeliveries } from './webhooks/missed';
 import type { Config, ConnectorCredentials } from './config/config';
 import type { Connector } from './connectors/define-connector';
@@ -39,6 +40,8 @@ export interface Services {
   scheduler: PollScheduler;
   /** Producer side of the webhook queue: the host enqueues, workers process. */
   webhooks: WebhookQueue;
+  /** Callback-token lookups remembered by this process, dropped on every host when a token changes. */
+  callbackTokens: CallbackTokenCache;
   /** Installations whose callbacks were refused while Redis was down; polled once it is back. */
   missedDeliveries: MissedDeliveries;
   metrics: Metrics;

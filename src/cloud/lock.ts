@@ -29,6 +29,24 @@ export async function tryAcquire(
   reads?: (pipeline: ChainableCommander) => void,
 ): Promise<(HeldLock & { replies: PipelineReplies }) | undefined> {
   const owner = randomUUID();
+  try {
+    return await acquire(redis, key, ttlMs, owner, reads);
+  } catch (err) {
+    // No reply is not "not taken": a timed-out SET may still run once a hung Redis resumes, and
+    // would then block the key for its whole TTL. The release is queued behind it on the same
+    // connection, so it runs right after it; if the SET never ran it finds nothing to delete.
+    redis.eval(RELEASE, 1, key, owner).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function acquire(
+  redis: Redis,
+  key: string,
+  ttlMs: number,
+  owner: string,
+  reads: ((pipeline: ChainableCommander) => void) | undefined,
+): Promise<(HeldLock & { replies: PipelineReplies }) | undefined> {
   let replies: PipelineReplies = [];
   if (reads) {
     const pipeline = redis.pipeline().set(key, owner, 'PX', ttlMs, 'NX');

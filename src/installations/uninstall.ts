@@ -40,6 +40,8 @@ export async function uninstall(services: Services, installationId: string): Pro
     );
     if (failures.length > 0) throw failures[0];
     await services.installations.delete(installation);
+    // The token went with the record; hosts that cached it must stop accepting it now.
+    await services.callbackTokens.announce(installationId);
   });
   // Whatever is left that names the installation (events stream, selection, cursor, locks).
   await services.redis.del(

@@ -6,6 +6,7 @@ import { EventLog } from '../events/event-log';
 import { Metrics } from '../metrics/metrics';
 import { PollScheduler } from '../queues/poll-queue';
 import { WebhookQueue } from '../queues/webhook-queue';
+import { CallbackTokenCache } from '../webhooks/callback-token-cache';
 import { MissedDeliveries } from '../webhooks/missed';
 import { markReauthRequired } from '../installations/reauth';
 import type { Config } from '../config/config';
@@ -92,6 +93,7 @@ export function buildServices(input: {
     scheduler,
     webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
+    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log),
     missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
     redisUrl: input.redisUrl,
     now,

@@ -82,10 +82,20 @@ export async function startPrivateRedis(options: { appendOnly?: boolean; port?: 
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // However this process ends (a forced shutdown, a fatal error), its redis-server goes with it.
+  // SIGKILL: a stopped (SIGSTOP) server would hold a SIGTERM until it is continued.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
   for (let i = 0; i < 100; i++) {
     if (await pingRedis(url, 200)) break;
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    if (i === 99) child.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 50));
     if (i === 99) throw new Error('redis-server did not start within 5 s');
   }
@@ -97,6 +107,8 @@ export async function startPrivateRedis(options: { appendOnly?: boolean; port?: 
     stop: async (stopOptions = {}) => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
+        // A stopped server (SIGSTOP) acts on the SIGTERM only once continued.
+        child.kill('SIGCONT');
         await exited;
       }
       if (!stopOptions.keepData) await rm(dir, { recursive: true, force: true });

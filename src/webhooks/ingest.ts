@@ -1,11 +1,10 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors';
 import type { Services } from '../services';
-import { isRedisUnavailable } from '../store/redis';
+import { isRedisUnavailable, withDeadline } from '../store/redis';
 import type { WebhookCallback } from '../queues/webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
-import { TokenRecordCache } from './token-record-cache';
 
 export const DEFAULT_WEBHOOK_LIMIT = 256 * 1024;
 const DEFAULT_ACK = 202;
@@ -46,10 +45,9 @@ const LOOKUP_FIELDS = ['connector', ...CALLBACK_FIELDS] as const;
 export class WebhookIngester {
   private readonly lookups: TickBatcher<string, Lookup>;
   private readonly jobs: TickBatcher<WebhookCallback, true>;
-  // Real time, not services.now: tests freeze that clock, and a frozen cache would never expire.
-  private readonly records = new TokenRecordCache(() => performance.now());
 
   constructor(private readonly services: Services) {
+    services.callbackTokens.listen();
     this.lookups = new TickBatcher(async (ids) => {
       const pipeline = services.redis.pipeline();
       for (const id of ids) pipeline.hmget(services.keys.installation(id), ...LOOKUP_FIELDS);
@@ -81,13 +79,16 @@ export class WebhookIngester {
     }
 
     // A cached record may only say yes; a no is re-read from Redis (a rotation may just have happened).
+    // The previous token's overlap is compared with its stored end on every callback, cached or not.
     const now = services.now();
-    const cached = this.records.get(input.installationId);
+    const records = services.callbackTokens;
+    const cached = records.get(input.installationId);
     const cachedOk =
       cached !== undefined &&
       cached.connector === input.connector &&
       (sameToken(cached.accepted, input.accessToken) || acceptsCallbackToken(cached.record, input.accessToken, now));
     if (!cachedOk) {
+      const ticket = records.ticket();
       const lookup = await this.lookups.submit(input.installationId).catch((error: unknown): Lookup => ({ error }));
       if ('error' in lookup) {
         // Not yet authenticated, but the id is well-formed: a catch-up poll of an unknown id is a no-op.
@@ -99,12 +100,12 @@ export class WebhookIngester {
       const matched = owner === input.connector ? matchCallbackToken(fresh.record, input.accessToken, services.now()) : undefined;
       if (!matched) {
         // The record just read is kept for this installation's real callbacks; an unknown id is not.
-        if (owner === input.connector) this.records.set(input.installationId, fresh);
-        else this.records.delete(input.installationId);
+        if (owner === input.connector) records.set(input.installationId, fresh, ticket);
+        else records.delete(input.installationId);
         throw unauthorized();
       }
       // Only the current token is remembered as such: a previous one must keep meeting its overlap's end.
-      this.records.set(input.installationId, matched === 'current' ? { ...fresh, accepted: Buffer.from(input.accessToken, 'latin1') } : fresh);
+      records.set(input.installationId, matched === 'current' ? { ...fresh, accepted: Buffer.from(input.accessToken, 'latin1') } : fresh, ticket);
     }
 
     let payloadText: string;
@@ -126,12 +127,16 @@ export class WebhookIngester {
     }
 
     try {
-      await this.jobs.submit({
+      // A payload that is not durable by the deadline is refused (503), never acknowledged. The add
+      // may still land after we gave up: the cloud retries the refused callback, and the worker's
+      // per-installation dedup applies the duplicate once.
+      const queued = this.jobs.submit({
         installationId: input.installationId,
         connector: input.connector,
         body: payloadText,
         receivedAt: services.now(),
       });
+      await withDeadline(queued, services.config.webhookEnqueueTimeoutMs, 'webhook enqueue');
     } catch (err) {
       if (isRedisUnavailable(err)) services.missedDeliveries.add(input.installationId);
       throw err;

@@ -26,6 +26,8 @@ export async function issueCallbackToken(services: Services, installation: Insta
     fields['prevCallbackTokenUntil'] = String(services.now() + ROTATION_OVERLAP_MS);
   }
   await services.redis.hset(key, fields);
+  // Every host's cache still holds the old token as the current one (no overlap end): drop it.
+  await services.callbackTokens.announce(installation.id);
   const q = new URLSearchParams({ access_token: token });
   return `${callbackBaseUrl(services.config.publicUrl, installation.connector, installation.id)}?${q.toString()}`;
 }

@@ -15,9 +15,9 @@ export interface CachedLookup {
 /**
  * A short-lived, bounded memory of callback-token lookups, so a busy installation's callbacks do
  * not each pay a Redis round trip. Used for acceptance only: a token the cached record refuses is
- * looked up again (a rotation just happened), so the cache can delay a revocation by at most
- * `ttlMs` and never refuses a valid token. Jobs a revoked token slips in during that window are
- * skipped by the worker (their installation is gone). Pure apart from the injected clock.
+ * looked up again (a rotation just happened), so it never refuses a valid token. Revocation does
+ * not wait for `ttlMs`: CallbackTokenCache drops entries when told a record changed, and the ttl
+ * only bounds a missed message. Pure apart from the injected clock.
  */
 export class TokenRecordCache {
   private readonly entries = new Map<string, { value: CachedLookup; until: number }>();
@@ -50,5 +50,9 @@ export class TokenRecordCache {
 
   delete(installationId: string): void {
     this.entries.delete(installationId);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }

@@ -18,7 +18,11 @@ export class EventFanout {
   private loop: Promise<void> | undefined;
 
   constructor(private readonly services: Services) {
-    this.blocker = services.redis.duplicate({ maxRetriesPerRequest: null });
+    // Blocks on purpose: without the request path's command timeout, which would cut XREAD BLOCK
+    // short, but with ioredis's own bound for blocking commands, so that an XREAD queued while Redis
+    // is unreachable (or sent to a hung one) gives up, and stop() is not left waiting on it.
+    this.blocker = services.redis.duplicate({ maxRetriesPerRequest: null, blockingTimeout: BLOCK_MS * 2 });
+    delete this.blocker.options.commandTimeout;
     this.blocker.on('error', () => undefined);
   }
 

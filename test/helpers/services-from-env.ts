@@ -42,7 +42,7 @@ export async function servicesFromEnv(
     [...defs.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
     options.mode,
   );
-  const redis = createRedis(config.redisUrl ?? '');
+  const redis = createRedis(config.redisUrl ?? '', { commandTimeoutMs: config.redisCommandTimeoutMs });
   // A test or bench that stops Redis on purpose must not crash on the reconnect noise.
   redis.on('error', () => undefined);
   const services = buildServices({
@@ -59,6 +59,7 @@ export async function servicesFromEnv(
     redis,
     async close() {
       services.missedDeliveries.close();
+      await services.callbackTokens.close();
       await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
       redis.disconnect();
     },

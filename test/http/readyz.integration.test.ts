@@ -21,6 +21,8 @@ it('GET /readyz => 503 while Redis is unreachable, /healthz still 200', async ()
 it('POST /api/installations => 503 JSON, not a stack trace, while Redis is unreachable', async () => {
   const res = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'x' }) });
   expect(res.status).toBe(503);
+  // Every 503 says when to come back.
+  expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
   const body = (await res.json()) as { error: string; message: string };
   expect(body.error).toBe('service_unavailable');
   expect(body.message).not.toMatch(/at .*\.ts/);

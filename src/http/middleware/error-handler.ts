@@ -6,6 +6,9 @@ import { isRedisUnavailable } from '../../store/redis';
 import { failurePage } from '../pages/linking';
 import type { RequestState } from '../context';
 
+/** Seconds a client should wait after a 503: about a Redis reconnect attempt and a bit. */
+const RETRY_AFTER_S = 5;
+
 interface HttpLikeError {
   status?: number;
   statusCode?: number;
@@ -50,6 +53,9 @@ export function renderError(ctx: ParameterizedContext<RequestState>, thrown: unk
   }
   const message = err.status >= 500 ? `${err.message} (request id ${ctx.state.requestId ?? 'unknown'})` : err.message;
   ctx.status = err.status;
+  // A 503 is a fault on our side that clears by itself: say when to come back (a cloud's webhook
+  // retry, an API client, a person reloading) rather than let them guess.
+  if (err.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_S));
   if (err.status === 401 && !ctx.state.html) ctx.set('WWW-Authenticate', 'Bearer');
   if (ctx.state.html || ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
