@@ -81,7 +81,7 @@ async function main(): Promise<void> {
 
   let endpoint: RedisEndpoint;
   try {
-    endpoint = await resolveRedis(config.redisUrl);
+    endpoint = await resolveRedis(config.redisUrl, config.redisFallback);
   } catch (err) {
     if (err instanceof RedisUnavailableError) fail(err.message, 1);
     throw err;

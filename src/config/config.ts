@@ -23,6 +23,8 @@ export interface Config {
   host: string;
   publicUrl: string;
   redisUrl: string | undefined;
+  /** Without REDIS_URL: use what answers on 127.0.0.1:6379 (`auto`), or always a private redis-server. */
+  redisFallback: 'auto' | 'private';
   keyPrefix: string;
   adminToken: string;
   secretKey: Buffer;
@@ -91,6 +93,7 @@ const baseSchema = z.object({
     .string()
     .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
     .optional(),
+  REDIS_FALLBACK: z.enum(['auto', 'private']).default('auto'),
   KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
@@ -182,6 +185,7 @@ export function loadConfig(
     host: v.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     redisUrl: v.REDIS_URL,
+    redisFallback: v.REDIS_FALLBACK,
     keyPrefix: v.KEY_PREFIX,
     adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     secretKey: secretKey ?? randomBytes(32),

@@ -120,9 +120,9 @@ export async function startPrivateRedis(options: { appendOnly?: boolean; port?: 
  * REDIS_URL if given; else whatever answers on the default port; else a private redis-server when
  * one is on PATH; else a clear message saying how to get Redis.
  */
-export async function resolveRedis(configuredUrl: string | undefined): Promise<RedisEndpoint> {
+export async function resolveRedis(configuredUrl: string | undefined, fallback: 'auto' | 'private' = 'auto'): Promise<RedisEndpoint> {
   if (configuredUrl !== undefined) return { url: configuredUrl, origin: 'configured' };
-  if (await pingRedis(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, origin: 'default-port' };
+  if (fallback === 'auto' && (await pingRedis(DEFAULT_REDIS_URL))) return { url: DEFAULT_REDIS_URL, origin: 'default-port' };
   if (!(await onPath('redis-server'))) throw new RedisUnavailableError();
   const started = await startPrivateRedis();
   return { url: started.url, stop: () => started.stop(), origin: 'private' };

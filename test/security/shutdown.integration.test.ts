@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { DEFAULT_REDIS_URL, freePort, pingRedis, startPrivateRedis } from '../../src/runtime/redis-bootstrap';
+import { freePort, startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { eventually } from '../helpers/link';
 import { spawnTsx, type TsxChild } from '../helpers/spawn-tsx';
 
@@ -175,11 +175,8 @@ it('SIGINT after SIGTERM => exits at once too', async () => {
   expect((await withinGrace(exit, EXIT_GRACE_MS)).code).toBe(1);
 }, 60_000);
 
-/** Only when nothing answers on the default port: otherwise the demo would use that server. */
-const defaultPortFree = !(await pingRedis(DEFAULT_REDIS_URL));
-
-it.runIf(defaultPortFree)('own redis-server, Redis up: SIGTERM => drained, exit code 0, its redis-server gone', async () => {
-  const { main, exit } = await startMain({});
+it('own redis-server, Redis up: SIGTERM => drained, exit code 0, its redis-server gone', async () => {
+  const { main, exit } = await startMain({ REDIS_FALLBACK: 'private' });
   const pid = main.child.pid ?? 0;
   const [redisPid] = redisChildren(pid);
   expect(redisPid).toBeDefined();
@@ -188,8 +185,8 @@ it.runIf(defaultPortFree)('own redis-server, Redis up: SIGTERM => drained, exit 
   await eventually(async () => !alive(redisPid ?? 0), 'its redis-server to be gone');
 }, 60_000);
 
-it.runIf(defaultPortFree)('own redis-server SIGSTOPped: SIGTERM => forced exit by the deadline, its redis-server killed all the same', async () => {
-  const { main, url, exit } = await startMain({});
+it('own redis-server SIGSTOPped: SIGTERM => forced exit by the deadline, its redis-server killed all the same', async () => {
+  const { main, url, exit } = await startMain({ REDIS_FALLBACK: 'private' });
   const [redisPid] = redisChildren(main.child.pid ?? 0);
   if (!redisPid) throw new Error('the demo started no redis-server');
   cleanups.push(async () => {
