@@ -13,5 +13,5 @@ COPY connectors ./connectors
 USER node
 EXPOSE 3000 9464
 # node is PID 1 and handles SIGTERM itself (stop accepting, finish jobs, close connections).
-ENTRYPOINT ["node", "--import", "tsx", "src/main.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "src/runtime/main.ts"]
 CMD ["all"]

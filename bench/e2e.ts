@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { createApp } from '../src/http/app';
-import { issueCallbackToken } from '../src/webhooks/subscriptions';
+import { createApp } from '../src/runtime/http/app';
+import { issueCallbackToken } from '../src/ingest/subscriptions';
 import { startChild } from './lib/child';
 import { benchEnv, servicesFrom, size } from './lib/env';
 import { benchRedis } from './lib/redis';

@@ -6,8 +6,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createApp } from '../src/http/app';
-import { readRawBody } from '../src/webhooks/read-body';
+import { createApp } from '../src/runtime/http/app';
+import { readRawBody } from '../src/ingest/read-body';
 import { emit } from './lib/child';
 import { servicesFrom } from './lib/env';
 

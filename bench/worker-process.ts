@@ -5,10 +5,10 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { POLL_QUEUE, type PollJob } from '../src/queues/poll-queue';
-import { WEBHOOK_QUEUE, type WebhookJob } from '../src/queues/webhook-queue';
-import { pollProcessor } from '../src/workers/poll';
-import { webhookProcessor } from '../src/workers/webhook';
+import { POLL_QUEUE, type PollJob } from '../src/sync/poll-queue';
+import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
+import { pollProcessor } from '../src/sync/poll-worker';
+import { webhookProcessor } from '../src/ingest/webhook-worker';
 import { commands, emit } from './lib/child';
 import { servicesFrom } from './lib/env';
 

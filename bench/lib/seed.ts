@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { DeviceSnapshot } from '../../src/devices/types';
-import { hashToken, randomToken } from '../../src/secrets/crypto';
-import type { Services } from '../../src/services';
-import type { TokenSet } from '../../src/store/tokens';
+import type { DeviceSnapshot } from '../../src/platform/device-types';
+import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
+import type { Services } from '../../src/runtime/services';
+import type { TokenSet } from '../../src/cloud/token-store';
 import { applySnapshot } from '../../src/sync/sync-installation';
 
 /**

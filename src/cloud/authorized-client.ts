@@ -1,7 +1,7 @@
-import type { EnabledConnector } from '../services';
-import { cloudError, cloudUnavailable, reauthRequired } from '../errors/cloud';
-import type { Logger } from '../logging/logger';
-import type { TokenStore } from '../store/tokens';
+import type { EnabledConnector } from '../runtime/services';
+import { cloudError, cloudUnavailable, reauthRequired } from './errors';
+import type { Logger } from '../runtime/logging/logger';
+import type { TokenStore } from './token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';
 import { send } from './send';

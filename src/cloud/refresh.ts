@@ -1,14 +1,14 @@
 import { AuthorizationCode } from 'simple-oauth2';
 import type { Redis } from 'ioredis';
-import type { ConnectorCredentials } from '../config/config';
+import type { ConnectorCredentials } from '../runtime/config';
 import type { OAuthProvider } from '../connectors/provider';
-import { cloudUnavailable, reauthRequired } from '../errors/cloud';
-import type { Logger } from '../logging/logger';
-import { describeTokenEndpointFailure } from '../oauth/failure';
-import { toModuleOptions } from '../oauth/provider-options';
-import { parseTokenResponse } from '../oauth/token-response';
-import type { Keys } from '../store/keys';
-import type { TokenSet, TokenStore } from '../store/tokens';
+import { cloudUnavailable, reauthRequired } from './errors';
+import type { Logger } from '../runtime/logging/logger';
+import { describeTokenEndpointFailure } from './oauth-failure';
+import { toModuleOptions } from './provider-options';
+import { parseTokenResponse } from './token-response';
+import type { Keys } from '../runtime/redis/keys';
+import type { TokenSet, TokenStore } from './token-store';
 import { tryAcquire } from './lock';
 import { refreshBackoffMs } from './token-expiry';
 

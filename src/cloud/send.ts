@@ -1,4 +1,4 @@
-import { cloudUnavailable } from '../errors/cloud';
+import { cloudUnavailable } from './errors';
 import type { CloudRequest, CloudResponse } from './types';
 
 /** Largest cloud response body we read; a larger one is treated as a transient failure. */

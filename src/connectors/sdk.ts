@@ -16,5 +16,5 @@ export {
   type WebhookRequest,
   WebhookParseError,
 } from './context';
-export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../devices/types';
-export { hmacSha256Hex } from '../webhooks/ingest';
+export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../platform/device-types';
+export { hmacSha256Hex } from '../ingest/ingest';

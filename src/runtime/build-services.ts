@@ -1,22 +1,22 @@
 import type { Redis } from 'ioredis';
 import { AuthorizedClients } from '../cloud/authorized-client';
 import { RefreshCoordinator } from '../cloud/refresh';
-import { DeviceStore } from '../devices/device-store';
-import { EventLog } from '../events/event-log';
-import { Metrics } from '../metrics/metrics';
-import { PollScheduler } from '../queues/poll-queue';
-import { WebhookQueue } from '../queues/webhook-queue';
-import { CallbackTokenCache } from '../webhooks/callback-token-cache';
-import { MissedDeliveries } from '../webhooks/missed';
-import { markReauthRequired } from '../installations/reauth';
-import type { Config } from '../config/config';
+import { DeviceStore } from '../platform/device-store';
+import { EventLog } from '../platform/event-log';
+import { Metrics } from './metrics/metrics';
+import { PollScheduler } from '../sync/poll-queue';
+import { WebhookQueue } from '../ingest/webhook-queue';
+import { CallbackTokenCache } from '../ingest/callback-token-cache';
+import { MissedDeliveries } from '../ingest/missed';
+import { markReauthRequired } from '../platform/reauth';
+import type { Config } from './config';
 import type { Connector } from '../connectors/define-connector';
-import type { Logger } from '../logging/logger';
-import { StateStore } from '../oauth/state-store';
-import type { EnabledConnector, Services } from '../services';
-import { InstallationStore } from '../store/installations';
-import { createKeys } from '../store/keys';
-import { TokenStore } from '../store/tokens';
+import type { Logger } from './logging/logger';
+import { StateStore } from '../linking/state-store';
+import type { EnabledConnector, Services } from './services';
+import { InstallationStore } from '../platform/installation-store';
+import { createKeys } from './redis/keys';
+import { TokenStore } from '../cloud/token-store';
 import { createWebServices } from '../webservices/web-services';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Logger } from '../logging/logger';
+import type { Logger } from './logging/logger';
 
 /** Seconds a caller refused during shutdown should wait: another host, or this one restarted. */
 const DRAIN_RETRY_AFTER_S = 5;

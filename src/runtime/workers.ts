@@ -1,9 +1,9 @@
 import { Worker, type Processor } from 'bullmq';
-import { POLL_QUEUE, type PollJob } from '../queues/poll-queue';
-import { WEBHOOK_QUEUE, type WebhookJob } from '../queues/webhook-queue';
-import type { Services } from '../services';
-import { pollProcessor } from '../workers/poll';
-import { webhookProcessor } from '../workers/webhook';
+import { POLL_QUEUE, type PollJob } from '../sync/poll-queue';
+import { WEBHOOK_QUEUE, type WebhookJob } from '../ingest/webhook-queue';
+import type { Services } from './services';
+import { pollProcessor } from '../sync/poll-worker';
+import { webhookProcessor } from '../ingest/webhook-worker';
 import { DELIVERY_QUEUE, type DeliveryJob } from '../webservices/delivery-queue';
 import { deliveryProcessor } from '../webservices/delivery-worker';
 import { EventFanout } from '../webservices/fanout';

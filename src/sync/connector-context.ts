@@ -1,7 +1,7 @@
 import type { ConnectorContext } from '../connectors/context';
-import type { EnabledConnector, Services } from '../services';
-import type { Installation } from '../store/installations';
-import { AppError } from '../errors';
+import type { EnabledConnector, Services } from '../runtime/services';
+import type { Installation } from '../platform/installation-store';
+import { AppError } from '../runtime/errors';
 
 export function connectorFor(services: Services, installation: Installation): EnabledConnector {
   const connector = services.connectors.get(installation.connector);

@@ -1,10 +1,10 @@
-import { isEmpty, reconcile, type DeviceView, type Reconciliation } from '../reconcile/diff';
-import type { DeviceSnapshot } from '../devices/types';
-import type { Services } from '../services';
+import { isEmpty, reconcile, type DeviceView, type Reconciliation } from './reconcile-diff';
+import type { DeviceSnapshot } from '../platform/device-types';
+import type { Services } from '../runtime/services';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 import type { PipelineReplies } from '../cloud/lock';
-import { installationFromHash, type Installation } from '../store/installations';
+import { installationFromHash, type Installation } from '../platform/installation-store';
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }

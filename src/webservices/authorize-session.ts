@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { constantTimeEqual, hashToken, randomToken } from '../secrets/crypto';
-import type { WebServicesKeys } from '../store/keys';
+import { constantTimeEqual, hashToken, randomToken } from '../runtime/secrets/crypto';
+import type { WebServicesKeys } from '../runtime/redis/keys';
 import { SCOPES } from './scopes';
 
 /**

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/config';
-import type { Keys } from '../store/keys';
+import type { Config } from '../runtime/config';
+import type { Keys } from '../runtime/redis/keys';
 import { AppInstallationStore } from './app-installations';
 import { AuthorizeSessionStore } from './authorize-session';
 import { ClientStore } from './clients';

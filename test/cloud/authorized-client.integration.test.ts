@@ -3,7 +3,7 @@ import { startTestHost, type TestHost } from '../helpers/host';
 import { link, type LinkedInstallation } from '../helpers/link';
 import { runRefreshCallers } from '../helpers/refresh-callers';
 import type { CloudHttp } from '../../src/cloud/types';
-import { AppError } from '../../src/errors';
+import { AppError } from '../../src/runtime/errors';
 
 let host: TestHost;
 let inst: LinkedInstallation;

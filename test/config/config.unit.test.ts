@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config';
+import { ConfigError, loadConfig } from '../../src/runtime/config';
 
 const specs = [{ name: 'ecobee', envPrefix: 'ECOBEE', defaultApiUrl: 'https://api.ecobee.com' }];
 const HEX_KEY = 'a'.repeat(64);

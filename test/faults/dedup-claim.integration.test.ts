@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { claim, release } from '../../src/webhooks/dedup';
+import { claim, release } from '../../src/ingest/dedup';
 
 /**
  * The webhook worker claims a delivery's dedup key before applying it. A worker killed (or cut off

@@ -3,7 +3,7 @@ import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
-import { callbacksOf } from '../../src/queues/webhook-queue';
+import { callbacksOf } from '../../src/ingest/webhook-queue';
 import { listDevices, netatmoSetpoint, readEvents } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';

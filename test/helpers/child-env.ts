@@ -3,7 +3,7 @@
  * Redis, key prefix, secret key (so it can read the tokens the host stored) and connector
  * credentials. No vitest import: child scripts and the benchmarks use it too.
  */
-import type { Config } from '../../src/config/config';
+import type { Config } from '../../src/runtime/config';
 import { connectorDefinitions } from './services-from-env';
 
 /** What a fake cloud must tell a host: where it is and the credentials it accepts. */

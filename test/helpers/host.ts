@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { FakeEcobee, type FakeEcobeeOptions } from '../../connectors/ecobee/fake/server';
-import type { Config } from '../../src/config/config';
-import { createApp } from '../../src/http/app';
-import type { Services } from '../../src/services';
+import type { Config } from '../../src/runtime/config';
+import { createApp } from '../../src/runtime/http/app';
+import type { Services } from '../../src/runtime/services';
 import { connectorEnv, type FakeEndpoint } from './child-env';
 import { servicesFromEnv } from './services-from-env';
 

@@ -1,15 +1,15 @@
 /**
- * Services exactly as src/main.ts builds them, from environment variables: for test hosts, the
+ * Services exactly as src/runtime/main.ts builds them, from environment variables: for test hosts, the
  * child processes tests spawn, and the benchmarks. No vitest import, so any process can use it.
  */
 import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../../src/config/config';
+import { loadConfig, type Config } from '../../src/runtime/config';
 import type { Connector } from '../../src/connectors/define-connector';
 import { loadConnectors } from '../../src/connectors/registry';
-import { createLogger, type Logger } from '../../src/logging/logger';
+import { createLogger, type Logger } from '../../src/runtime/logging/logger';
 import { buildServices, enableConnectors } from '../../src/runtime/build-services';
-import type { Services } from '../../src/services';
-import { createRedis } from '../../src/store/redis';
+import type { Services } from '../../src/runtime/services';
+import { createRedis } from '../../src/runtime/redis/redis';
 
 export interface BuiltServices {
   services: Services;

@@ -4,7 +4,7 @@
  * needs (WORKER_LOCK_MS, WORKER_STALLED_MS). Prints "workers ready" once started. Run with tsx;
  * tests start it with spawnWorkerProcess() and may SIGKILL it at any moment.
  */
-import { createLogger } from '../../src/logging/logger';
+import { createLogger } from '../../src/runtime/logging/logger';
 import { startWorkers } from '../../src/runtime/workers';
 import { servicesFromEnv } from './services-from-env';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_SESSION_COOKIE } from '../../src/http/routes/admin/session';
+import { ADMIN_SESSION_COOKIE } from '../../src/operator/session';
 import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
 
 let host: TestHost;

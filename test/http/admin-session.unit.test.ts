@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { issueSession, sessionKey, verifySession } from '../../src/http/routes/admin/session';
+import { issueSession, sessionKey, verifySession } from '../../src/operator/session';
 
 const secret = randomBytes(32);
 const key = sessionKey(secret, 'admin-token-aaaaaaaaaaaa');

@@ -201,7 +201,7 @@ describe('GET /connectors/:connector/oauth/callback', () => {
     const state = '22222222-2222-4222-8222-222222222222';
     const browser = new CookieBrowser();
     await browser.get(initializeUrl(inst)); // gets the browser its nonce cookie
-    const { hashToken } = await import('../../src/secrets/crypto');
+    const { hashToken } = await import('../../src/runtime/secrets/crypto');
     await host.services.states.save(state, {
       installationId: inst.id,
       connector: 'netatmo',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { singleQueryParam } from '../../src/http/routes/connectors/query-param';
+import { singleQueryParam } from '../../src/ingest/query-param';
 
 /** What the route read before: Koa's ctx.query[name] when it is a single string. */
 function viaKoaQuery(query: string, name: string): string | undefined {

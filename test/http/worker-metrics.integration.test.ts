@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startMetricsServer, type MetricsServer } from '../../src/metrics/server';
+import { startMetricsServer, type MetricsServer } from '../../src/runtime/metrics/server';
 import { startTestHost, type TestHost } from '../helpers/host';
 
 let host: TestHost;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { createLogger } from '../../src/logging/logger';
+import { createLogger } from '../../src/runtime/logging/logger';
 
 it('logger => never prints token-bearing fields', () => {
   const lines: string[] = [];

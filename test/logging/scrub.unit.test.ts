@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { createLogger } from '../../src/logging/logger';
-import { scrubText, scrubValue } from '../../src/logging/redact';
+import { createLogger } from '../../src/runtime/logging/logger';
+import { scrubText, scrubValue } from '../../src/runtime/logging/redact';
 
 it('scrubText => token-bearing URL parameters, JSON fields and Authorization values are censored', () => {
   expect(scrubText('GET /connectors/x/webhooks/1?access_token=AT-1&x=2')).toBe('GET /connectors/x/webhooks/1?access_token=[redacted]&x=2');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches, type CsrfBinding } from '../../src/oauth/linking-csrf';
+import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches, type CsrfBinding } from '../../src/linking/linking-csrf';
 
 const key = linkingCsrfKey(randomBytes(32));
 const now = 1_700_000_000_000;

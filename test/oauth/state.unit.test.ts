@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hashToken } from '../../src/secrets/crypto';
-import { checkState, isWellFormedState, type OAuthStateRecord } from '../../src/oauth/state';
+import { hashToken } from '../../src/runtime/secrets/crypto';
+import { checkState, isWellFormedState, type OAuthStateRecord } from '../../src/linking/state';
 
 const now = 1_700_000_000_000;
 const record: OAuthStateRecord = {

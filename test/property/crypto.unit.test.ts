@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, decrypt, encrypt, hashToken, tokenMatchesHash } from '../../src/secrets/crypto';
+import { constantTimeEqual, decrypt, encrypt, hashToken, tokenMatchesHash } from '../../src/runtime/secrets/crypto';
 import { RUNS } from './runs';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((a) => Buffer.from(a));

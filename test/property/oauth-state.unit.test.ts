@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkState, isWellFormedState, type OAuthStateRecord } from '../../src/oauth/state';
-import { hashToken } from '../../src/secrets/crypto';
+import { checkState, isWellFormedState, type OAuthStateRecord } from '../../src/linking/state';
+import { hashToken } from '../../src/runtime/secrets/crypto';
 import { RUNS } from './runs';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

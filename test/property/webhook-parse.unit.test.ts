@@ -5,8 +5,8 @@ import { setpointPushes } from '../../connectors/netatmo/fake/push';
 import type { FakeHome, FakeRoom } from '../../connectors/netatmo/fake/state';
 import { parse, verify } from '../../connectors/netatmo/webhook';
 import { WebhookParseError, type ParsedWebhook } from '../../src/connectors/sdk';
-import { acceptsCallbackToken, ROTATION_OVERLAP_MS, type CallbackTokenRecord } from '../../src/webhooks/callback-token';
-import { hashToken } from '../../src/secrets/crypto';
+import { acceptsCallbackToken, ROTATION_OVERLAP_MS, type CallbackTokenRecord } from '../../src/ingest/callback-token';
+import { hashToken } from '../../src/runtime/secrets/crypto';
 import { RUNS } from './runs';
 
 /** parse either returns well-formed effects or throws WebhookParseError: nothing else may escape. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from '../../src/secrets/crypto';
+import { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from '../../src/runtime/secrets/crypto';
 
 const key = randomBytes(32);
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
-import { ROTATION_OVERLAP_MS } from '../../src/webhooks/callback-token';
+import { ROTATION_OVERLAP_MS } from '../../src/ingest/callback-token';
 import { netatmoSetpoint } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';

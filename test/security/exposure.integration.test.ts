@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config';
-import { startMetricsServer, type MetricsServer } from '../../src/metrics/server';
+import { loadConfig } from '../../src/runtime/config';
+import { startMetricsServer, type MetricsServer } from '../../src/runtime/metrics/server';
 import { startTestHost, type TestHost } from '../helpers/host';
 
 // Issue 14.13: the demo is reachable from this machine only unless HOST says otherwise, and with

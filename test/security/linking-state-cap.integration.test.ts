@@ -2,14 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CookieBrowser } from '../helpers/browser';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { createInstallation } from '../helpers/link';
-import { MAX_OUTSTANDING_STATES } from '../../src/oauth/state-store';
+import { MAX_OUTSTANDING_STATES } from '../../src/linking/state-store';
 
 /**
  * Issue 14 item 4 (linking half): whoever holds an installation's token could otherwise store one
  * sealed state per GET /oauth/initialize for ten minutes each. Outstanding states are capped per
  * installation; issuing one more drops the oldest.
  */
-const CAP = 5; // MAX_OUTSTANDING_STATES in src/oauth/state-store.ts: the README documents this number
+const CAP = 5; // MAX_OUTSTANDING_STATES in src/linking/state-store.ts: the README documents this number
 const EXTRA = 7;
 
 let host: TestHost;

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp } from '../../src/http/app';
-import { GUARD_KINDS, guardKindOf, type GuardKind } from '../../src/http/guards';
+import { composeApp } from '../../src/runtime/http/app';
+import { GUARD_KINDS, guardKindOf, type GuardKind } from '../../src/runtime/http/guards';
 import { createInstallation } from '../helpers/link';
 import { startTestHost, type TestHost } from '../helpers/host';
 

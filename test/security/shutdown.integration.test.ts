@@ -7,12 +7,12 @@ import { eventually } from '../helpers/link';
 import { spawnTsx, type TsxChild } from '../helpers/spawn-tsx';
 
 /**
- * The real entry point (src/main.ts, demo mode: fakes, host and workers in one process) under
+ * The real entry point (src/runtime/main.ts, demo mode: fakes, host and workers in one process) under
  * SIGTERM: readiness off at once, new work refused, a bounded drain, an exit even when Redis
  * hangs, a second signal that exits at once, and no redis-server left behind.
  */
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/runtime/main.ts', import.meta.url));
 const PARENT = fileURLToPath(new URL('./private-redis-parent.ts', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 1_500;
 /** Hang guard only: how long past its deadline a process may take to be gone before the test fails. */

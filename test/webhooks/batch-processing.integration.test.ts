@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { tryAcquire } from '../../src/cloud/lock';
-import type { WebhookCallback } from '../../src/queues/webhook-queue';
+import type { WebhookCallback } from '../../src/ingest/webhook-queue';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { listDevices, readEvents } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planBatch, settleLimited } from '../../src/webhooks/batch';
+import { planBatch, settleLimited } from '../../src/ingest/batch';
 
 describe('planBatch', () => {
   it('callbacks of several installations => one run per installation, in arrival order, done ones left out', () => {

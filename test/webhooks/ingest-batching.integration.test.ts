@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
-import { callbacksOf } from '../../src/queues/webhook-queue';
+import { callbacksOf } from '../../src/ingest/webhook-queue';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { signature } from '../../connectors/netatmo/fake/push';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';

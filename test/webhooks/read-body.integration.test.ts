@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readRawBody } from '../../src/webhooks/read-body';
+import { readRawBody } from '../../src/ingest/read-body';
 
 // A real server and client on loopback (one request at a time): what arrives in several chunks comes
 // back byte for byte, and a stream that passes the limit is refused whether or not it declared its

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/http/app';
+import { createApp } from '../../src/runtime/http/app';
 import { servicesFromEnv } from '../helpers/services-from-env';
 
 const { services, redis } = await servicesFromEnv(process.env);

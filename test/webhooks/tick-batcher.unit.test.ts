@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TickBatcher } from '../../src/webhooks/tick-batcher';
+import { TickBatcher } from '../../src/ingest/tick-batcher';
 
 describe('TickBatcher', () => {
   it('calls submitted in one turn => one batch, each caller gets its own result', async () => {

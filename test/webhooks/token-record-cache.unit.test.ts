@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsCallbackToken } from '../../src/webhooks/callback-token';
-import { TokenRecordCache } from '../../src/webhooks/token-record-cache';
-import { hashToken } from '../../src/secrets/crypto';
+import { acceptsCallbackToken } from '../../src/ingest/callback-token';
+import { TokenRecordCache } from '../../src/ingest/token-record-cache';
+import { hashToken } from '../../src/runtime/secrets/crypto';
 
 const record = (token: string) => ({ connector: 'netatmo', record: { currentHash: hashToken(token), previousHash: undefined, previousUntil: undefined } });
 

@@ -10,7 +10,7 @@ import { isSubset, parseScope } from '../../src/webservices/scopes';
 import { signBody, verifyBody } from '../../src/webservices/signature';
 import { clientCredentials, parseTokenRequest, TokenError } from '../../src/webservices/token-request';
 import type { Subscription } from '../../src/webservices/subscriptions';
-import type { PlatformEvent } from '../../src/events/event-log';
+import type { PlatformEvent } from '../../src/platform/event-log';
 
 describe('parseScope', () => {
   it.each([

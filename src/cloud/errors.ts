@@ -1,0 +1,18 @@
+import { AppError } from '../runtime/errors/app-error';
+
+/** How a worker should react to a failed cloud call (the three outcomes of HA's coordinator). */
+export type FailureOutcome = 'retry' | 'reauth_required' | 'fatal';
+
+export function outcomeOf(err: unknown): FailureOutcome {
+  if (err instanceof AppError) {
+    if (err.code === 'reauth_required' || err.code === 'not_linked') return 'reauth_required';
+    if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable') return 'retry';
+    return 'fatal';
+  }
+  return 'retry';
+}
+
+export const cloudUnavailable = (message: string, cause?: unknown): AppError =>
+  new AppError('cloud_unavailable', { message, cause });
+export const cloudError = (message: string, cause?: unknown): AppError => new AppError('cloud_error', { message, cause });
+export const reauthRequired = (message: string): AppError => new AppError('reauth_required', { message });

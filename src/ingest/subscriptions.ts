@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { Services } from '../runtime/services';
+import type { Installation } from '../platform/installation-store';
+import { hashToken, randomToken } from '../runtime/secrets/crypto';
+import { connectorFor, contextFor } from '../sync/connector-context';
+import { ROTATION_OVERLAP_MS } from './callback-token';
+
+/** Where the cloud should POST callbacks for one installation; the token proves it is the cloud we told. */
+export function callbackBaseUrl(publicUrl: string, connector: string, installationId: string): string {
+  return `${publicUrl}/connectors/${encodeURIComponent(connector)}/webhooks/${installationId}`;
+}
+
+const accountHash = (accountId: string) => createHash('sha256').update(accountId).digest('base64url').slice(0, 22);
+
+/**
+ * Issues a new callback token; the previous one keeps working for the rotation overlap so
+ * deliveries already on their way are not refused. Returns the full callback URL.
+ */
+export async function issueCallbackToken(services: Services, installation: Installation): Promise<string> {
+  const key = services.keys.installation(installation.id);
+  const token = randomToken();
+  const previous = await services.redis.hget(key, 'callbackTokenHash');
+  const fields: Record<string, string> = { callbackTokenHash: hashToken(token) };
+  if (previous) {
+    fields['prevCallbackTokenHash'] = previous;
+    fields['prevCallbackTokenUntil'] = String(services.now() + ROTATION_OVERLAP_MS);
+  }
+  await services.redis.hset(key, fields);
+  // Every host's cache still holds the old token as the current one (no overlap end): drop it.
+  await services.callbackTokens.announce(installation.id);
+  const q = new URLSearchParams({ access_token: token });
+  return `${callbackBaseUrl(services.config.publicUrl, installation.connector, installation.id)}?${q.toString()}`;
+}
+
+/**
+ * Registers this installation's callback URL with the cloud (after linking, after rotation, or on
+ * a later poll if the cloud was down at linking). For clouds with one webhook per account, the
+ * installation joins its account's set and its URL becomes the account's registration; pushes to
+ * it are applied to every installation of the account.
+ */
+export async function ensureSubscribed(services: Services, installationId: string): Promise<void> {
+  const installation = await services.installations.get(installationId);
+  if (!installation || installation.status !== 'linked') return;
+  const connector = connectorFor(services, installation);
+  const webhook = connector.definition.webhook;
+  if (!webhook) return;
+  const ctx = await contextFor(services, installation, connector);
+  const key = services.keys.installation(installation.id);
+  if (webhook.accountId) {
+    const hash = accountHash(await webhook.accountId(ctx));
+    const previousHash = await services.redis.hget(key, 'accountHash');
+    if (previousHash && previousHash !== hash) {
+      await services.redis.srem(services.keys.accountInstallations(installation.connector, previousHash), installation.id);
+    }
+    await services.redis
+      .multi()
+      .hset(key, 'accountHash', hash)
+      .sadd(services.keys.accountInstallations(installation.connector, hash), installation.id)
+      .exec();
+  }
+  const url = await issueCallbackToken(services, installation);
+  await webhook.subscribe(ctx, url);
+  const hash = await services.redis.hget(key, 'accountHash');
+  const multi = services.redis.multi().hset(key, 'webhookState', 'subscribed');
+  if (hash) multi.set(services.keys.accountSubscriber(installation.connector, hash), installation.id);
+  await multi.exec();
+}
+
+/** Best effort at linking time: a cloud that is down now gets another try from the next poll. */
+export async function trySubscribe(services: Services, installationId: string): Promise<void> {
+  try {
+    await services.redis.hset(services.keys.installation(installationId), 'webhookState', 'pending');
+    await ensureSubscribed(services, installationId);
+  } catch (err) {
+    services.log.warn({ installationId, reason: (err as Error).message }, 'webhook subscription failed; will retry on next poll');
+  }
+}
+
+export async function subscriptionPending(services: Services, installationId: string): Promise<boolean> {
+  return (await services.redis.hget(services.keys.installation(installationId), 'webhookState')) === 'pending';
+}
+
+/** Installations a push received by `installationId` applies to: its whole account, or just itself. */
+export async function pushTargets(services: Services, installation: Installation): Promise<string[]> {
+  const hash = await services.redis.hget(services.keys.installation(installation.id), 'accountHash');
+  if (!hash) return [installation.id];
+  const members = await services.redis.smembers(services.keys.accountInstallations(installation.connector, hash));
+  return members.includes(installation.id) ? members : [installation.id, ...members];
+}
+
+/**
+ * Uninstall: leave the account; if others remain and our URL was the registered one, hand the
+ * registration to one of them (so they keep receiving pushes); only the last one unsubscribes.
+ */
+export async function unsubscribeOnUninstall(services: Services, installation: Installation): Promise<void> {
+  const connector = connectorFor(services, installation);
+  const webhook = connector.definition.webhook;
+  if (!webhook) return;
+  const key = services.keys.installation(installation.id);
+  const [hash, state] = await services.redis.hmget(key, 'accountHash', 'webhookState');
+  if (hash) {
+    const setKey = services.keys.accountInstallations(installation.connector, hash);
+    const subscriberKey = services.keys.accountSubscriber(installation.connector, hash);
+    await services.redis.srem(setKey, installation.id);
+    const remaining = await services.redis.smembers(setKey);
+    const subscriber = await services.redis.get(subscriberKey);
+    if (remaining.length > 0) {
+      if (subscriber === installation.id) {
+        await services.redis.del(subscriberKey);
+        for (const other of remaining) {
+          await ensureSubscribed(services, other).catch((err: unknown) =>
+            services.log.warn({ installationId: other, reason: (err as Error).message }, 'handing over webhook failed'),
+          );
+          if ((await services.redis.get(subscriberKey)) === other) break;
+        }
+      }
+      return;
+    }
+    await services.redis.del(subscriberKey, setKey);
+  }
+  if (state !== 'subscribed' || installation.status !== 'linked') return;
+  const ctx = await contextFor(services, installation, connector);
+  await webhook.unsubscribe(ctx, callbackBaseUrl(services.config.publicUrl, installation.connector, installation.id));
+}

@@ -1,0 +1,161 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { ChainableCommander } from 'ioredis';
+import type { WebhookEffect } from '../connectors/context';
+import type { Logger } from '../runtime/logging/logger';
+import { callbacksOf, webhookJobSchema, type WebhookCallback, type WebhookJob } from './webhook-queue';
+import type { Services } from '../runtime/services';
+import type { Installation } from '../platform/installation-store';
+import { applySnapshot } from '../sync/sync-installation';
+import { withSyncLock } from '../sync/with-sync-lock';
+import { planBatch, settleLimited } from './batch';
+import { claim, release } from './dedup';
+import { FailedWebhooks } from './failed-store';
+import { pushTargets } from './subscriptions';
+
+export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
+export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;
+/** Installations of one batch processed side by side. */
+const INSTALLATIONS_IN_PARALLEL = 16;
+/**
+ * How long a batch remembers which callbacks it applied. While it runs: long enough for every
+ * retry with backoff and for a dead worker fleet to come back. Once it has finished: long enough
+ * for stalled-job recovery (lock + stalled interval, 60 s by default) to retry a job whose worker
+ * died between applying the last callback and BullMQ recording the job as completed.
+ */
+const DONE_TTL_RUNNING_MS = 24 * 3600 * 1000;
+const DONE_TTL_FINISHED_MS = 5 * 60 * 1000;
+
+/** What became of one callback; `failed` ones are retried with their job. */
+export type WebhookOutcome = 'applied' | 'duplicate' | 'skipped' | 'unparseable';
+export type BatchSummary = Record<WebhookOutcome | 'failed', number>;
+
+async function applyEffect(services: Services, installationId: string, effect: WebhookEffect): Promise<void> {
+  switch (effect.kind) {
+    case 'patch':
+      await withSyncLock(services, installationId, async () => {
+        const selected = await services.devices.selected(installationId);
+        await applySnapshot(services, installationId, effect.devices, false, selected);
+      });
+      return;
+    case 'removed':
+      await withSyncLock(services, installationId, async () => {
+        const current = await services.devices.byExternalId(installationId);
+        const gone = effect.externalIds.flatMap((id) => current.get(id) ?? []);
+        if (gone.length) await services.devices.apply(installationId, { add: [], remove: gone, rename: [], update: [] });
+      });
+      return;
+    case 'refresh':
+      await services.scheduler.pollNow(installationId, 'webhook', effect.debounceMs ?? DEFAULT_REFRESH_DEBOUNCE_MS);
+      return;
+    case 'activation':
+      await services.redis.hset(services.keys.installation(installationId), 'webhookActivatedAt', new Date(services.now()).toISOString());
+      return;
+  }
+}
+
+/** Why a batch job is retried: some of its callbacks could not be applied yet. */
+export class WebhookBatchIncomplete extends Error {
+  constructor(failed: number, total: number, cause: unknown) {
+    super(`${failed} of ${total} callbacks not applied yet: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'WebhookBatchIncomplete';
+  }
+}
+
+/**
+ * Processes one job: a batch of acknowledged callbacks (or, from before batching, a single one).
+ * Each callback is handled as its own delivery: parsed by the connector (unparseable → kept in the
+ * failed set, not retried), dropped if a duplicate within the window, its effects applied to every
+ * installation the push is for, through the same reconciliation as polls. One installation's
+ * callbacks run in arrival order; different installations run side by side. A callback that fails
+ * for a transient reason stops its installation's run (later ones wait, to keep the order) and
+ * makes the job retry; callbacks already applied are recorded, so the retry, or the re-run of a job
+ * whose worker was killed, applies only the rest.
+ */
+export function webhookProcessor(services: Services) {
+  const failedSet = new FailedWebhooks(services.redis, services.keys);
+  const { redis, keys } = services;
+
+  return async (job: Job<WebhookJob>): Promise<BatchSummary> => {
+    const data = webhookJobSchema.safeParse(job.data);
+    if (!data.success) throw new UnrecoverableError('malformed webhook job');
+    const callbacks = callbacksOf(data.data);
+    const legacy = !('callbacks' in data.data);
+    // Job ids come from a counter that a wiped queue restarts; the creation time makes the key unique.
+    const doneKey = keys.webhookBatchDone(`${job.id ?? 'no-id'}:${job.timestamp}`);
+    // Only a job started before can have applied anything; BullMQ counts starts, stalled restarts included.
+    const done = job.attemptsStarted === 1 ? new Set<number>() : new Set((await redis.smembers(doneKey)).map(Number));
+    const markDone = (tx: ChainableCommander, index: number) => tx.sadd(doneKey, String(index)).pexpire(doneKey, DONE_TTL_RUNNING_MS);
+
+    const summary: BatchSummary = { applied: 0, duplicate: 0, skipped: 0, unparseable: 0, failed: 0 };
+    const runs = planBatch(callbacks, done);
+    const settled = await settleLimited(runs, INSTALLATIONS_IN_PARALLEL, async (run) => {
+      let installation: Installation | null | undefined;
+      for (const [n, index] of run.indices.entries()) {
+        const callback = callbacks[index] as WebhookCallback;
+        const connector = callback.connector;
+        const log = services.log.child({ jobId: job.id, callback: index, installationId: callback.installationId, connector });
+        try {
+          if (installation === undefined) installation = await services.installations.get(run.installationId);
+          const outcome = await processCallback(callback, index, log);
+          summary[outcome]++;
+          services.metrics.webhookCallbacks.inc({ connector, outcome });
+        } catch (err) {
+          const left = run.indices.length - n;
+          summary.failed += left;
+          services.metrics.webhookCallbacks.inc({ connector, outcome: 'failed' }, left);
+          log.warn({ reason: (err as Error).message, waiting: left - 1 }, 'webhook callback not applied; the job will retry');
+          throw err;
+        }
+      }
+
+      async function processCallback(callback: WebhookCallback, index: number, log: Logger): Promise<WebhookOutcome> {
+        if (!installation) return 'skipped';
+        const webhook = services.connectors.get(installation.connector)?.definition.webhook;
+        if (!webhook) return 'skipped';
+
+        let parsed;
+        try {
+          parsed = webhook.parse(JSON.parse(callback.body) as unknown);
+        } catch (err) {
+          const reason = (err as Error).message.slice(0, 200);
+          const entry = { receivedAt: new Date(callback.receivedAt).toISOString(), failedAt: new Date(services.now()).toISOString(), reason, body: callback.body };
+          await failedSet.record(installation.id, entry, (tx) => markDone(tx, index));
+          log.warn({ reason }, 'webhook payload could not be parsed; kept in the failed set');
+          return 'unparseable';
+        }
+
+        const dedupKey = parsed.dedupKey;
+        const dedupSet = keys.webhookDedup(installation.id);
+        // Stable across retries of this job, so a claim this delivery left behind (killed worker,
+        // Redis gone before release) is recognised as its own and not as a duplicate.
+        const owner = legacy ? String(job.id) : `${job.id}:${job.timestamp}:${index}`;
+        if (dedupKey !== undefined) {
+          const fresh = await claim(redis, dedupSet, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS, owner);
+          if (!fresh) {
+            log.info('duplicate webhook ignored');
+            return 'duplicate';
+          }
+        }
+        try {
+          for (const target of await pushTargets(services, installation)) {
+            const t = target === installation.id ? installation : await services.installations.get(target);
+            if (!t || t.status !== 'linked') continue;
+            for (const effect of parsed.effects) await applyEffect(services, target, effect);
+          }
+        } catch (err) {
+          if (dedupKey !== undefined) await release(redis, dedupSet, dedupKey, owner).catch(() => undefined);
+          throw err;
+        }
+        const tx = redis.multi();
+        markDone(tx, index);
+        await tx.exec();
+        return 'applied';
+      }
+    });
+
+    const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (rejected.length > 0) throw new WebhookBatchIncomplete(summary.failed, callbacks.length, rejected[0]?.reason);
+    if (summary.applied + summary.unparseable > 0 || done.size > 0) await redis.pexpire(doneKey, DONE_TTL_FINISHED_MS);
+    return summary;
+  };
+}

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../runtime/errors';
+import { hashToken, randomToken } from '../runtime/secrets/crypto';
+import { pollIntervalMs, type EnabledConnector, type Services } from '../runtime/services';
+import type { Installation } from '../platform/installation-store';
+import { buildAuthorizeUrl, exchangeCode } from './exchange';
+import { describeTokenEndpointFailure } from '../cloud/oauth-failure';
+import { createPkcePair } from './pkce';
+import { checkState, isWellFormedState } from './state';
+import { callbackUrl, setupUrl } from './urls';
+import { trySubscribe } from '../ingest/subscriptions';
+
+const NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The browser's nonce from its cookie when it is one we could have issued, else undefined. */
+export function validBrowserNonce(cookie: string | undefined): string | undefined {
+  return cookie !== undefined && NONCE.test(cookie) ? cookie : undefined;
+}
+
+/** One nonce per browser, reused across tabs, so starting a second flow does not break the first. */
+export function browserNonceFor(cookie: string | undefined): string {
+  return validBrowserNonce(cookie) ?? randomToken();
+}
+
+export function enabledConnector(services: Services, name: string): EnabledConnector {
+  const connector = services.connectors.get(name);
+  if (!connector) throw new AppError('unknown_connector');
+  return connector;
+}
+
+/**
+ * initialize: for an installation that proved itself with its own token (authenticateInstallation,
+ * which the route runs on every path in), remember a fresh, single-use state bound to it, to this
+ * connector and to this browser (through a nonce cookie), and send the browser to the provider.
+ */
+export async function startLinking(
+  services: Services,
+  input: { connector: EnabledConnector; installation: Installation; setupToken: string; browserNonce: string | undefined },
+): Promise<{ authorizeUrl: string; browserNonce: string }> {
+  const { connector, installation } = input;
+  const browserNonce = browserNonceFor(input.browserNonce);
+  const state = randomUUID();
+  const pkce = connector.definition.provider.pkce ? createPkcePair() : undefined;
+  const now = services.now();
+  await services.states.save(state, {
+    installationId: installation.id,
+    connector: connector.definition.name,
+    browserHash: hashToken(browserNonce),
+    codeVerifier: pkce?.verifier,
+    setupToken: input.setupToken,
+    createdAt: now,
+    expiresAt: now + services.config.stateTtlS * 1000,
+  });
+  const authorizeUrl = buildAuthorizeUrl(connector.definition.provider, connector.credentials, {
+    redirectUri: callbackUrl(services.config.publicUrl, connector.definition.name),
+    state,
+    codeChallenge: pkce?.challenge,
+  });
+  return { authorizeUrl, browserNonce };
+}
+
+export interface CallbackQuery {
+  code: unknown;
+  state: unknown;
+  error: unknown;
+}
+
+/**
+ * callback: consume the state (atomically, so a replay fails), check it, then exchange the code.
+ * Any failure leaves the installation and its stored tokens exactly as they were.
+ */
+export async function completeLinking(
+  services: Services,
+  input: { connector: string; query: CallbackQuery; browserNonce: string | undefined },
+): Promise<{ installation: Installation; setupUrl: string | undefined }> {
+  const connector = enabledConnector(services, input.connector);
+  const { query } = input;
+  if (!isWellFormedState(query.state)) throw new AppError('invalid_state');
+  const record = await services.states.consume(query.state);
+  const check = checkState(record, {
+    connector: connector.definition.name,
+    browserNonce: input.browserNonce,
+    now: services.now(),
+  });
+  if (!check.ok) throw new AppError(check.code);
+
+  if (query.error !== undefined) {
+    throw new AppError(query.error === 'access_denied' ? 'access_denied' : 'provider_error');
+  }
+  if (typeof query.code !== 'string' || query.code.length === 0 || query.code.length > 4096) {
+    throw new AppError('missing_code');
+  }
+  const installation = await services.installations.get(check.record.installationId);
+  if (!installation || installation.connector !== connector.definition.name) throw new AppError('invalid_state');
+
+  const log = services.log.child({ connector: connector.definition.name, installationId: installation.id });
+  let tokens;
+  try {
+    tokens = await exchangeCode(connector.definition.provider, connector.credentials, {
+      code: query.code,
+      redirectUri: callbackUrl(services.config.publicUrl, connector.definition.name),
+      codeVerifier: check.record.codeVerifier,
+      timeoutMs: services.config.httpTimeoutMs,
+      now: services.now,
+    });
+  } catch (err) {
+    log.warn({ reason: describeTokenEndpointFailure(err).summary }, 'code exchange failed');
+    throw new AppError('token_exchange_failed', { cause: err });
+  }
+  await services.tokens.put(installation.id, tokens);
+  const stillThere = await services.installations.setStatus(installation.id, 'linked', new Date(services.now()));
+  if (!stillThere) {
+    // Uninstalled while the user was at the provider: keep nothing.
+    await services.tokens.delete(installation.id);
+    throw new AppError('invalid_state');
+  }
+  await services.events.append([{ type: 'installation.linked', installationId: installation.id }]);
+  await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector));
+  if (connector.definition.webhook) await trySubscribe(services, installation.id);
+  await services.scheduler.pollNow(installation.id, 'catch-up');
+  log.info('installation linked');
+  const linked = (await services.installations.get(installation.id)) ?? installation;
+  const back = check.record.setupToken
+    ? setupUrl(services.config.publicUrl, connector.definition.name, installation.id, check.record.setupToken)
+    : undefined;
+  return { installation: linked, setupUrl: back };
+}

@@ -1,0 +1,73 @@
+import type Router from '@koa/router';
+import { createRouter } from '../../runtime/http/guards';
+import { z } from 'zod';
+import { runCommand } from '../../platform/run-command';
+import type { ChildDevice } from '../../platform/device-types';
+import { deleteDevice, discover, updateSelection } from '../../sync/selection';
+import { requireInstallation } from '../../platform/require-installation';
+import type { Services } from '../../runtime/services';
+import type { RequestState } from '../../runtime/http/context';
+import { parseBody } from '../../runtime/http/validate';
+
+const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
+const commandBody = z.object({
+  command: z.string().min(1).max(64),
+  arguments: z.array(z.unknown()).max(16).default([]),
+});
+
+/** The public view of a child device (internal flags stay inside). */
+export function deviceView(d: ChildDevice) {
+  return { id: d.id, externalId: d.externalId, name: d.name, label: d.label, type: d.type, attributes: d.attributes, updatedAt: d.updatedAt };
+}
+
+export function deviceRoutes(services: Services): Router<RequestState> {
+  const router = createRouter<RequestState>({ prefix: '/api/installations/:id' });
+  const id = (params: Record<string, string>) => params['id'] ?? '';
+
+  router.get('/discovered', async (ctx) => {
+    ctx.body = await discover(services, id(ctx.params));
+  });
+
+  router.get('/settings', async (ctx) => {
+    await requireInstallation(services, id(ctx.params));
+    ctx.body = { devices: [...(await services.devices.selected(id(ctx.params)))].sort() };
+  });
+
+  router.put('/settings', async (ctx) => {
+    const body = parseBody(settingsBody, ctx.request.body);
+    const result = await updateSelection(services, id(ctx.params), body.devices);
+    ctx.status = result.synced ? 200 : 202;
+    ctx.body = { devices: result.selected, synced: result.synced };
+  });
+
+  router.get('/devices', async (ctx) => {
+    await requireInstallation(services, id(ctx.params));
+    ctx.body = (await services.devices.list(id(ctx.params))).map(deviceView);
+  });
+
+  router.delete('/devices/:deviceId', async (ctx) => {
+    await deleteDevice(services, id(ctx.params), ctx.params['deviceId'] ?? '');
+    ctx.status = 204;
+  });
+
+  router.post('/devices/:deviceId/commands', async (ctx) => {
+    const body = parseBody(commandBody, ctx.request.body);
+    await runCommand(services, {
+      installationId: id(ctx.params),
+      deviceId: ctx.params['deviceId'] ?? '',
+      command: body.command,
+      arguments: body.arguments,
+    });
+    ctx.status = 202;
+    ctx.body = { status: 'accepted' };
+  });
+
+  router.post('/poll', async (ctx) => {
+    await requireInstallation(services, id(ctx.params));
+    await services.scheduler.pollNow(id(ctx.params), 'manual');
+    ctx.status = 202;
+    ctx.body = { status: 'queued' };
+  });
+
+  return router;
+}

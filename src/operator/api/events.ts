@@ -1,0 +1,34 @@
+import type Router from '@koa/router';
+import { createRouter } from '../../runtime/http/guards';
+import { z } from 'zod';
+import { isCursor } from '../../platform/event-log';
+import { requireInstallation } from '../../platform/require-installation';
+import type { Services } from '../../runtime/services';
+import type { RequestState } from '../../runtime/http/context';
+import { parseBody } from '../../runtime/http/validate';
+
+const query = z.object({
+  after: z.string().refine(isCursor, 'must be a cursor returned by this API').optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** Event logs with a cursor: `next` is the cursor to pass as `after` for what follows. */
+export function eventRoutes(services: Services): Router<RequestState> {
+  const router = createRouter<RequestState>({ prefix: '/api' });
+
+  router.get('/installations/:id/events', async (ctx) => {
+    const q = parseBody(query, ctx.query);
+    const installationId = ctx.params['id'] ?? '';
+    await requireInstallation(services, installationId);
+    const events = await services.events.readInstallation(installationId, q.after, q.limit);
+    ctx.body = { events, next: events.at(-1)?.cursor ?? q.after ?? null };
+  });
+
+  router.get('/events', async (ctx) => {
+    const q = parseBody(query, ctx.query);
+    const events = await services.events.readGlobal(q.after, q.limit);
+    ctx.body = { events, next: events.at(-1)?.cursor ?? q.after ?? null };
+  });
+
+  return router;
+}

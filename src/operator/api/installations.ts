@@ -1,0 +1,47 @@
+import type Router from '@koa/router';
+import { createRouter } from '../../runtime/http/guards';
+import { z } from 'zod';
+import { createInstallation } from '../../platform/create-installation';
+import { requireInstallation } from '../../platform/require-installation';
+import { uninstall } from '../../platform/uninstall';
+import type { Services } from '../../runtime/services';
+import type { RequestState } from '../../runtime/http/context';
+import { parseBody } from '../../runtime/http/validate';
+
+const createBody = z.object({
+  connector: z.string().min(1).max(40),
+  locationId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s]+$/, 'must not contain white space'),
+});
+
+const listQuery = z.object({ locationId: z.string().min(1).max(200).optional() });
+
+export function installationRoutes(services: Services): Router<RequestState> {
+  const router = createRouter<RequestState>({ prefix: '/api/installations' });
+
+  router.post('/', async (ctx) => {
+    const body = parseBody(createBody, ctx.request.body);
+    ctx.status = 201;
+    ctx.body = await createInstallation(services, body);
+  });
+
+  router.get('/', async (ctx) => {
+    const query = parseBody(listQuery, ctx.query);
+    ctx.body = await services.installations.list(query.locationId === undefined ? {} : { locationId: query.locationId });
+  });
+
+  router.get('/:id', async (ctx) => {
+    const installation = await requireInstallation(services, ctx.params['id'] ?? '');
+    ctx.body = { ...installation, deviceCount: await services.devices.count(installation.id) };
+  });
+
+  router.delete('/:id', async (ctx) => {
+    await uninstall(services, ctx.params['id'] ?? '');
+    ctx.status = 204;
+  });
+
+  return router;
+}

@@ -1,0 +1,12 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../runtime/errors';
+import { isAdminBearer } from '../runtime/secrets/authorization-header';
+import type { RequestState } from '../runtime/http/context';
+
+/** Bearer ADMIN_TOKEN, compared in constant time. */
+export function requireAdmin(adminToken: string): Middleware<RequestState> {
+  return async (ctx, next) => {
+    if (!isAdminBearer(ctx.get('authorization'), adminToken)) throw new AppError('unauthorized');
+    await next();
+  };
+}

@@ -1,0 +1,34 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../runtime/errors';
+import { isAdminBearer } from '../runtime/secrets/authorization-header';
+import type { RequestState } from '../runtime/http/context';
+import { ADMIN_SESSION_COOKIE, verifySession } from './session';
+
+export interface OperatorAuth {
+  adminToken: string;
+  sessionKey: Buffer;
+  loginPath: string;
+  now: () => number;
+}
+
+/**
+ * The queue dashboard's guard: `Authorization: Bearer <ADMIN_TOKEN>` for scripts, or the signed
+ * session cookie set by the login form for browsers. A wrong bearer token is a 401 even when a
+ * session cookie is present, so a misconfigured script fails loudly. A browser with neither is sent
+ * to the login form; anything else gets 401.
+ */
+export function requireOperator(auth: OperatorAuth): Middleware<RequestState> {
+  return async (ctx, next) => {
+    const header = ctx.get('authorization');
+    if (header) {
+      if (!isAdminBearer(header, auth.adminToken)) throw new AppError('unauthorized');
+      return next();
+    }
+    if (verifySession(auth.sessionKey, ctx.cookies.get(ADMIN_SESSION_COOKIE), auth.now())) return next();
+    if (ctx.method === 'GET' && ctx.accepts('json', 'html') === 'html') {
+      ctx.redirect(auth.loginPath);
+      return;
+    }
+    throw new AppError('unauthorized');
+  };
+}

@@ -1,0 +1,106 @@
+import type Router from '@koa/router';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { KoaAdapter } from '@bull-board/koa';
+import type { Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { z } from 'zod';
+import { constantTimeEqual } from '../runtime/secrets/crypto';
+import { serviceQueues } from '../runtime/metrics/queue-depth';
+import type { Services } from '../runtime/services';
+import type { RequestState } from '../runtime/http/context';
+import { createRouter, guard, guarded, publicRoute } from '../runtime/http/guards';
+import { requireOperator } from './require-operator';
+import { adminLoginPage } from './login-page';
+import { LoginLimiter, OPERATOR_LOGIN_LIMITS } from '../webservices/login-limiter';
+import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
+
+export const ADMIN_LOGIN_PATH = '/admin/login';
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+
+const loginForm = z.object({ token: z.string().max(1024) });
+
+/**
+ * The operator's pages: a login form that turns the admin token into a session cookie, and the
+ * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
+ * retry and clean) behind it.
+ */
+export function adminRoutes(services: Services): Router<RequestState> {
+  const key = sessionKey(services.config.secretKey, services.config.adminToken);
+  const router = createRouter<RequestState>({ prefix: '/admin' });
+  const logins = new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
+
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    await next();
+  });
+
+  router.get('/login', (ctx) => {
+    ctx.state.html = true;
+    ctx.type = 'html';
+    ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH });
+  });
+
+  router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), async (ctx) => {
+    ctx.state.html = true;
+    // A slot per address is reserved before the token is compared (one shared token, so no account
+    // count): parallel guesses cannot all pass the check, and a blocked address learns nothing.
+    const parsed = loginForm.safeParse(ctx.request.body);
+    const presented = parsed.success ? parsed.data.token : undefined;
+    const attempt = await logins.attempt(undefined, ctx.ip, async () =>
+      presented !== undefined && constantTimeEqual(presented, services.config.adminToken) ? true : undefined,
+    );
+    if (attempt.limited) {
+      ctx.state.log.warn({ status: 429 }, 'operator sign-in blocked: too many failures from this address');
+      ctx.status = 429;
+      ctx.set('Retry-After', String(attempt.retryAfterS));
+      ctx.type = 'html';
+      ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH, error: 'Too many failed sign-ins from this address. Try again later.' });
+      return;
+    }
+    if (!attempt.value) {
+      ctx.state.log.info({ status: 401 }, 'operator sign-in refused');
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = adminLoginPage({ action: ADMIN_LOGIN_PATH, error: 'That is not the admin token.' });
+      return;
+    }
+    ctx.cookies.set(ADMIN_SESSION_COOKIE, issueSession(key, services.now()), {
+      httpOnly: true,
+      sameSite: 'strict', // the dashboard's retry/clean actions are POSTs: no cross-site requests
+      // Secure follows the public URL (security-headers sets ctx.cookies.secure), not the last hop.
+      path: '/admin',
+      maxAge: ADMIN_SESSION_TTL_MS,
+      overwrite: true,
+    });
+    ctx.status = 303;
+    ctx.redirect(QUEUE_DASHBOARD_PATH);
+  });
+
+  router.post('/logout', (ctx) => {
+    ctx.cookies.set(ADMIN_SESSION_COOKIE, '', { httpOnly: true, sameSite: 'strict', path: '/admin', maxAge: 0, overwrite: true });
+    ctx.status = 303;
+    ctx.redirect(ADMIN_LOGIN_PATH);
+  });
+
+  const board = new KoaAdapter();
+  board.setBasePath(QUEUE_DASHBOARD_PATH);
+  createBullBoard({
+    queues: serviceQueues(services).map((queue) => new BullMQAdapter(queue)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'Queues' } },
+  });
+  const operator = requireOperator({
+    adminToken: services.config.adminToken,
+    sessionKey: key,
+    loginPath: ADMIN_LOGIN_PATH,
+    now: services.now,
+  });
+  // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
+  const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;
+  const dashboardPath = QUEUE_DASHBOARD_PATH.slice('/admin'.length);
+  router.all([dashboardPath, `${dashboardPath}/*rest`], guard('operator-session', operator), plugin);
+  // The login form and sign-out: anyone may ask for them.
+  return guarded(router, publicRoute());
+}

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../runtime/errors';
+import { hashToken, randomToken } from '../runtime/secrets/crypto';
+import { setupUrl } from '../linking/urls';
+import type { Services } from '../runtime/services';
+import type { Installation } from './installation-store';
+
+export interface CreatedInstallation extends Installation {
+  /** Returned once, here; only its hash is stored. */
+  accessToken: string;
+  setupUrl: string;
+}
+
+export async function createInstallation(
+  services: Services,
+  input: { connector: string; locationId: string },
+): Promise<CreatedInstallation> {
+  const connector = services.connectors.get(input.connector);
+  if (!connector) {
+    throw new AppError('bad_request', { message: `Connector "${input.connector}" is not enabled here.` });
+  }
+  const accessToken = randomToken();
+  const result = await services.installations.create({
+    id: randomUUID(),
+    connector: input.connector,
+    locationId: input.locationId,
+    singleInstance: connector.definition.singleInstance,
+    tokenHash: hashToken(accessToken),
+    now: new Date(services.now()),
+  });
+  if (!result.created) {
+    throw new AppError('already_installed', { details: { installationId: result.existingId } });
+  }
+  const { installation } = result;
+  return {
+    ...installation,
+    accessToken,
+    setupUrl: setupUrl(services.config.publicUrl, installation.connector, installation.id, accessToken),
+  };
+}

@@ -1,0 +1,114 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { z } from 'zod';
+import type { EventLog, NewEvent } from './event-log';
+import type { Reconciliation } from '../sync/reconcile-diff';
+import type { Keys } from '../runtime/redis/keys';
+import type { ChildDevice } from './device-types';
+
+const deviceSchema = z.object({
+  id: z.string(),
+  externalId: z.string(),
+  name: z.string(),
+  label: z.string(),
+  labelSet: z.boolean(),
+  type: z.string(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  updatedAt: z.string(),
+});
+
+/** The events a reconciliation produces, in the order they are applied. */
+export function eventsFor(installationId: string, r: Reconciliation): NewEvent[] {
+  const events: NewEvent[] = [];
+  for (const d of r.remove) {
+    events.push({ type: 'device.removed', installationId, deviceId: d.id, data: { externalId: d.externalId, name: d.name } });
+  }
+  for (const d of r.add) {
+    events.push({
+      type: 'device.added',
+      installationId,
+      deviceId: d.id,
+      data: { externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes },
+    });
+  }
+  for (const { device, from } of r.rename) {
+    events.push({ type: 'device.renamed', installationId, deviceId: device.id, data: { from, to: device.name } });
+  }
+  for (const { device, changed } of r.update) {
+    events.push({ type: 'device.stateChanged', installationId, deviceId: device.id, data: { changed } });
+  }
+  return events;
+}
+
+/**
+ * Child devices, the user's selection and the sync cursor of each installation. A reconciliation
+ * and its events are written in one MULTI, so readers never see a device without its event.
+ */
+export class DeviceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly events: EventLog,
+  ) {}
+
+  async list(installationId: string): Promise<ChildDevice[]> {
+    const all = await this.redis.hvals(this.keys.devices(installationId));
+    return all
+      .map((raw) => deviceSchema.parse(JSON.parse(raw)))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  async byExternalId(installationId: string): Promise<Map<string, ChildDevice>> {
+    return new Map((await this.list(installationId)).map((d) => [d.externalId, d]));
+  }
+
+  async get(installationId: string, deviceId: string): Promise<ChildDevice | undefined> {
+    return (await this.list(installationId)).find((d) => d.id === deviceId);
+  }
+
+  async count(installationId: string): Promise<number> {
+    return this.redis.hlen(this.keys.devices(installationId));
+  }
+
+  async selected(installationId: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.selection(installationId)));
+  }
+
+  /** Replaces the selection; the caller reconciles afterwards. */
+  async setSelection(installationId: string, externalIds: readonly string[]): Promise<void> {
+    const multi = this.redis.multi().del(this.keys.selection(installationId));
+    if (externalIds.length > 0) multi.sadd(this.keys.selection(installationId), ...externalIds);
+    await multi.exec();
+  }
+
+  async apply(installationId: string, r: Reconciliation, extra: { deselect?: string[] } = {}): Promise<void> {
+    const multi = this.redis.multi();
+    const key = this.keys.devices(installationId);
+    for (const d of r.remove) multi.hdel(key, d.externalId);
+    for (const d of [...r.add, ...r.rename.map((x) => x.device), ...r.update.map((x) => x.device)]) {
+      multi.hset(key, d.externalId, JSON.stringify(d));
+    }
+    if (extra.deselect?.length) multi.srem(this.keys.selection(installationId), ...extra.deselect);
+    this.events.appendTo(multi, eventsFor(installationId, r));
+    await execOrThrow(multi);
+  }
+
+  async setLabel(installationId: string, device: ChildDevice, label: string, now: string): Promise<ChildDevice> {
+    const next: ChildDevice = { ...device, label, labelSet: true, updatedAt: now };
+    await this.redis.hset(this.keys.devices(installationId), device.externalId, JSON.stringify(next));
+    return next;
+  }
+
+  async getCursor(installationId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.syncState(installationId), 'cursor')) ?? undefined;
+  }
+
+  async setCursor(installationId: string, cursor: string | undefined): Promise<void> {
+    if (cursor === undefined) await this.redis.hdel(this.keys.syncState(installationId), 'cursor');
+    else await this.redis.hset(this.keys.syncState(installationId), 'cursor', cursor);
+  }
+}
+
+export async function execOrThrow(multi: ChainableCommander): Promise<void> {
+  const results = await multi.exec();
+  for (const [err] of results ?? []) if (err) throw err;
+}

@@ -1,0 +1,106 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Keys } from '../runtime/redis/keys';
+
+export const EVENT_TYPES = [
+  'device.added',
+  'device.removed',
+  'device.renamed',
+  'device.stateChanged',
+  'installation.linked',
+  'installation.reauthRequired',
+  'installation.uninstalled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface PlatformEvent {
+  /** The stream entry id; pass it back as `after` to read on from here. */
+  cursor: string;
+  type: EventType;
+  installationId: string;
+  deviceId: string | undefined;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+export interface NewEvent {
+  type: EventType;
+  installationId: string;
+  deviceId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** Bounded retention of the platform-wide stream (approximate trimming keeps XADD O(1)). */
+export const GLOBAL_MAXLEN = 100_000;
+export const INSTALLATION_MAXLEN = 10_000;
+
+function fields(event: NewEvent, at: string): string[] {
+  return [
+    'type', event.type,
+    'installationId', event.installationId,
+    'deviceId', event.deviceId ?? '',
+    'at', at,
+    'data', JSON.stringify(event.data ?? {}),
+  ];
+}
+
+/**
+ * Events go to two Redis streams: the installation's own (deleted with it) and the platform-wide
+ * one, which keeps removal and uninstall events after the installation's keys are gone.
+ */
+export class EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Appends in order within one MULTI, so both streams see the same sequence. */
+  async append(events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const multi = this.redis.multi();
+    this.appendTo(multi, events);
+    const results = await multi.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+  }
+
+  /** Queues the XADDs on a caller's MULTI, so events commit together with the change they describe. */
+  appendTo(multi: ChainableCommander, events: readonly NewEvent[]): void {
+    const at = new Date(this.now()).toISOString();
+    for (const event of events) {
+      const f = fields(event, at);
+      multi.xadd(this.keys.installationEvents(event.installationId), 'MAXLEN', '~', INSTALLATION_MAXLEN, '*', ...f);
+      multi.xadd(this.keys.globalEvents(), 'MAXLEN', '~', GLOBAL_MAXLEN, '*', ...f);
+    }
+  }
+
+  /** This installation's events strictly after `after` (a cursor), oldest first. */
+  async readInstallation(installationId: string, after: string | undefined, limit = 100): Promise<PlatformEvent[]> {
+    return this.read(this.keys.installationEvents(installationId), after, limit);
+  }
+
+  async readGlobal(after: string | undefined, limit = 100): Promise<PlatformEvent[]> {
+    return this.read(this.keys.globalEvents(), after, limit);
+  }
+
+  private async read(key: string, after: string | undefined, limit: number): Promise<PlatformEvent[]> {
+    const start = after === undefined ? '-' : `(${after}`;
+    const entries = await this.redis.xrange(key, start, '+', 'COUNT', limit);
+    return entries.map(([cursor, flat]) => {
+      const map = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i] ?? '', flat[i + 1] ?? '');
+      return {
+        cursor,
+        type: map.get('type') as EventType,
+        installationId: map.get('installationId') ?? '',
+        deviceId: map.get('deviceId') || undefined,
+        at: map.get('at') ?? '',
+        data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown>,
+      };
+    });
+  }
+}
+
+/** Stream ids are `ms-seq`; anything else is not a cursor we issued. */
+export function isCursor(value: string): boolean {
+  return /^\d{1,16}-\d{1,16}$/.test(value);
+}

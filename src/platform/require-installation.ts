@@ -1,0 +1,16 @@
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import type { Installation } from './installation-store';
+
+export async function requireInstallation(services: Services, id: string): Promise<Installation> {
+  const installation = await services.installations.get(id);
+  if (!installation) throw new AppError('not_found', { message: 'No such installation.' });
+  return installation;
+}
+
+export function requireLinked(installation: Installation): void {
+  if (installation.status === 'pending') throw new AppError('not_linked');
+  if (installation.status === 'reauth_required') {
+    throw new AppError('reauth_required', { message: 'The account link must be renewed before the cloud can be reached.' });
+  }
+}

@@ -1,0 +1,59 @@
+import type { Services } from '../runtime/services';
+import { withSyncLock } from '../sync/with-sync-lock';
+import { unsubscribeOnUninstall } from '../ingest/subscriptions';
+import { requireInstallation } from './require-installation';
+
+/**
+ * Uninstall: every step runs even if one fails (like BullMQ's close), and the record goes last, so
+ * a failed uninstall can be retried. Devices are removed with events; schedules and job records
+ * are purged; the cloud tokens are deleted; deleting the record revokes the installation's token.
+ */
+export async function uninstall(services: Services, installationId: string): Promise<void> {
+  const installation = await requireInstallation(services, installationId);
+  const failures: unknown[] = [];
+  const step = async (name: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+    } catch (err) {
+      failures.push(err);
+      services.log.warn({ installationId, step: name, reason: (err as Error).message }, 'uninstall step failed');
+    }
+  };
+  // Best effort: a cloud that is down must not block uninstall; its later callbacks get 401.
+  await unsubscribeOnUninstall(services, installation).catch((err: unknown) =>
+    services.log.warn({ installationId, reason: (err as Error).message }, 'webhook unsubscribe failed'),
+  );
+  await step('purge jobs', () => services.scheduler.purge(installationId));
+  await step('purge webhook jobs', () => services.webhooks.purge(installationId));
+  // A flow started before uninstall could not complete anyway; its states would only linger.
+  await step('drop linking states', () => services.states.forgetInstallation(installationId));
+  await withSyncLock(services, installationId, async () => {
+    await step('remove devices', async () => {
+      const devices = await services.devices.list(installationId);
+      if (devices.length) await services.devices.apply(installationId, { add: [], remove: devices, rename: [], update: [] });
+    });
+    await step('delete tokens', () => services.tokens.delete(installationId));
+    await step('record event', () =>
+      services.events.append([
+        { type: 'installation.uninstalled', installationId, data: { connector: installation.connector, locationId: installation.locationId } },
+      ]),
+    );
+    if (failures.length > 0) throw failures[0];
+    await services.installations.delete(installation);
+    // The token went with the record; hosts that cached it must stop accepting it now.
+    await services.callbackTokens.announce(installationId);
+  });
+  // Whatever is left that names the installation (events stream, selection, cursor, locks).
+  await services.redis.del(
+    services.keys.installationEvents(installationId),
+    services.keys.selection(installationId),
+    services.keys.syncState(installationId),
+    services.keys.devices(installationId),
+    services.keys.refreshLock(installationId),
+    services.keys.webhookFailed(installationId),
+    services.keys.webhookStats(installationId),
+    services.keys.webhookDedup(installationId),
+  );
+  // Jobs enqueued by a poll that was running while we purged.
+  await services.scheduler.purge(installationId);
+}

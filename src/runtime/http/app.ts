@@ -1,0 +1,100 @@
+import type Router from '@koa/router';
+import Koa, { type Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+import type { Services } from '../services';
+import type { RequestState } from './context';
+import { adminToken, guarded, presentedIn } from './guards';
+import { requestFrame } from './middleware/request-frame';
+import { routed } from './middleware/routed';
+import { securityHeaders } from './middleware/security-headers';
+import { deviceRoutes } from '../../operator/api/devices';
+import { eventRoutes } from '../../operator/api/events';
+import { installationRoutes } from '../../operator/api/installations';
+import { adminRoutes } from '../../operator/routes';
+import { webhookAdminRoutes } from '../../operator/api/webhooks';
+import { webhookRoutes } from '../../ingest/routes';
+import { linkingRoutes } from '../../linking/routes';
+import { healthRoutes } from './health-routes';
+import { metricsRoutes } from './metrics-routes';
+import { appInstallationRoutes } from '../../webservices/routes/app-installations';
+import { clientRoutes } from '../../webservices/routes/clients-api';
+import { userRoutes } from '../../webservices/routes/users-api';
+import { authorizeRoutes } from '../../webservices/routes/authorize';
+import { tokenRoutes } from '../../webservices/routes/token';
+import { confirmRoutes } from '../../webservices/routes/smartapp-confirm';
+import { smartAppRoutes } from '../../webservices/routes/smartapp-installations';
+
+export const JSON_LIMIT = '256kb';
+
+export interface ComposedApp {
+  app: Koa<RequestState>;
+  /** Every router the app mounts: the route table, each route with its declared guard. */
+  routers: Router<RequestState>[];
+}
+
+export function createApp(services: Services): Koa<RequestState> {
+  return composeApp(services).app;
+}
+
+/** The middleware order, read top to bottom, is the request pipeline. */
+export function composeApp(services: Services): ComposedApp {
+  const app = new Koa<RequestState>();
+  // X-Forwarded-* are believed only from the configured number of proxy hops: otherwise any
+  // caller could pick its own address (and dodge the per-address limiters) or claim https.
+  const hops = services.config.trustProxy;
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
+  app.silent = true; // errors are rendered and logged by requestFrame, once
+
+  app.use(requestFrame(services.log, services.metrics));
+  app.use(securityHeaders(services.config.publicUrl));
+
+  // First, and before any body parser: callbacks are the hot path, and are read raw, for
+  // signature checks on the exact bytes. Routers below are entered only where they match (routed).
+  const webhooks = webhookRoutes(services);
+  app.use(webhooks.fastPath);
+
+  const health = healthRoutes(services);
+  const metrics = metricsRoutes(services);
+  app.use(routed(health));
+  app.use(routed(metrics));
+
+  // Never skipped: it records the (possibly empty) match the 405/501 handling starts from.
+  app.use(routed(webhooks.router, { always: true }));
+
+  const linking = linkingRoutes(services);
+  app.use(routed(linking));
+
+  // Operator pages: login form, and the queue dashboard behind the operator session.
+  const operator = adminRoutes(services);
+  app.use(routed(operator));
+
+  // The platform as OAuth2 authorization server for external systems (Web Services API).
+  const oauth = [authorizeRoutes(services), tokenRoutes(services)];
+  for (const router of oauth) app.use(routed(router));
+
+  // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
+  const admin = adminToken<RequestState>(services.config.adminToken);
+  const confirm = guarded(
+    confirmRoutes(services),
+    presentedIn('confirmation-token', (ctx) => typeof ctx.query['token'] === 'string'),
+  );
+  const smartApps = smartAppRoutes(services, json);
+  const appInstallations = guarded(
+    appInstallationRoutes(services),
+    presentedIn('admin-or-user', (ctx) => /^(Bearer|Basic) \S/i.test(ctx.get('authorization'))),
+  );
+  const adminApi = [
+    userRoutes(services),
+    clientRoutes(services),
+    installationRoutes(services),
+    deviceRoutes(services),
+    eventRoutes(services),
+    webhookAdminRoutes(services),
+  ].map((router) => guarded(router, admin, json));
+  const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
+  for (const router of api) app.use(routed(router));
+
+  return { app, routers: [webhooks.router, health, metrics, linking, operator, ...oauth, ...api] };
+}

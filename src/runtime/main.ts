@@ -1,0 +1,160 @@
+import { createServer, type Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config';
+import { ConnectorLoadError, loadConnectors } from '../connectors/registry';
+import type { RunningFake } from '../connectors/define-connector';
+import { createDemoInstallations } from './demo';
+import { createApp } from './http/app';
+import { createLogger } from './logging/logger';
+import { buildServices, enableConnectors } from './build-services';
+import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './redis-bootstrap';
+import { DrainGate, Shutdown } from './shutdown';
+import { Metrics } from './metrics/metrics';
+import { startMetricsServer } from './metrics/server';
+import { startWorkers } from './workers';
+import { createRedis } from './redis/redis';
+
+/** Cleanup steps run in reverse order of start; every step runs even if one fails. */
+const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
+/** Synchronous last resorts when the drain cannot finish: drop sockets; exit kills a private redis-server. */
+const forced: Array<() => void> = [];
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<RunningFake[]> {
+  const fakes: RunningFake[] = [];
+  for (const [name, definition] of definitions) {
+    if (config.connectors[name] || !definition.startFake) continue;
+    const fake = await definition.startFake();
+    fakes.push(fake);
+    config.connectors[name] = { clientId: fake.clientId, clientSecret: fake.clientSecret, apiUrl: fake.url };
+    cleanups.push({ name: `fake ${name}`, run: () => fake.stop() });
+  }
+  return fakes;
+}
+
+async function main(): Promise<void> {
+  let definitions;
+  try {
+    definitions = await loadConnectors();
+  } catch (err) {
+    if (err instanceof ConnectorLoadError) fail(err.message, 1);
+    throw err;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(
+      process.env,
+      [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
+      process.argv[2],
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+
+  // Installed before anything starts, so a signal during start-up is honoured too (the steps
+  // registered so far run). The gate is in front of the HTTP app once it listens.
+  const gate = new DrainGate();
+  const shutdown = new Shutdown({
+    steps: cleanups,
+    timeoutMs: config.shutdownTimeoutMs,
+    log,
+    onDrain: () => gate.start(),
+    force: () => {
+      for (const step of forced.reverse()) {
+        try {
+          step();
+        } catch {
+          // exiting anyway
+        }
+      }
+    },
+    exit: (code) => process.exit(code),
+  });
+  shutdown.trap();
+
+  if (config.demo) await startFakes(config, definitions);
+
+  let endpoint: RedisEndpoint;
+  try {
+    endpoint = await resolveRedis(config.redisUrl, config.redisFallback);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) fail(err.message, 1);
+    throw err;
+  }
+  if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
+  log.info({ redis: endpoint.origin }, 'redis selected');
+
+  // The request-path client: every command bounded. BullMQ workers and the fan-out's XREAD use
+  // connections of their own, without a command timeout.
+  const redis = createRedis(endpoint.url, { commandTimeoutMs: config.redisCommandTimeoutMs });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
+  forced.push(() => redis.disconnect());
+
+  const services = buildServices({
+    config,
+    log,
+    redis,
+    redisUrl: endpoint.url,
+    connectors: enableConnectors(definitions, config),
+    metrics: new Metrics({ defaults: true }),
+  });
+  if (services.connectors.size === 0) log.warn('no connector is enabled: set <NAME>_CLIENT_ID, or run in demo mode');
+
+  cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
+  cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
+  cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
+  cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
+
+  if (config.mode !== 'serve') {
+    const workers = startWorkers(services);
+    cleanups.push({ name: 'workers', run: () => workers.close() });
+    log.info({ mode: config.mode }, 'workers started');
+  }
+
+  if (config.mode === 'work') {
+    const metricsServer = await startMetricsServer(services, config.metricsPort, config.host);
+    cleanups.push({ name: 'metrics server', run: () => metricsServer.close() });
+    log.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics listening');
+  }
+
+  if (config.mode !== 'work') {
+    const app = createApp(services);
+    const server: Server = createServer(gate.wrap(app.callback()));
+    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    // Registered first, so it runs last: the listener answers probes (503) while the rest drains.
+    cleanups.unshift({
+      name: 'http server',
+      run: () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+    });
+    // Requests already running finish before anything they use is closed.
+    cleanups.push({ name: 'requests in flight', run: () => gate.idle() });
+    forced.push(() => server.closeAllConnections());
+    log.info({ port: config.port, publicUrl: config.publicUrl, mode: config.mode }, 'host listening');
+  }
+
+  if (config.demo && config.mode !== 'work') {
+    const installs = await createDemoInstallations(services);
+    const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
+    if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);
+    for (const inst of installs) {
+      const fake = definitions.get(inst.connector);
+      lines.push('', `  ${fake?.title ?? inst.connector}: open this link in a browser to link the demo account:`, `    ${inst.setupUrl}`);
+    }
+    lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

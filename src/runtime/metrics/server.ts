@@ -1,0 +1,51 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { constantTimeEqual } from '../secrets/crypto';
+import type { Services } from '../services';
+import { refreshQueueDepth } from './queue-depth';
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `GET /metrics` for a process that runs workers only (`work` mode): polls, refreshes, cloud calls
+ * and job outcomes are counted where the jobs run, so each worker process must be scraped itself.
+ */
+export async function startMetricsServer(services: Services, port: number, host: string): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","message":"Not found."}');
+      return;
+    }
+    // The host's rule (METRICS_TOKEN, when set, as a bearer token), on the worker's own port.
+    const token = services.config.metricsToken;
+    const presented = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (token !== undefined && (presented === undefined || !constantTimeEqual(presented, token))) {
+      res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer', 'x-content-type-options': 'nosniff' })
+        .end('{"error":"unauthorized","message":"Missing or invalid credentials."}');
+      return;
+    }
+    refreshQueueDepth(services)
+      .then(() => services.metrics.registry.metrics())
+      .then(
+        (body) => res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(body),
+        () => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"service_unavailable","message":"Metrics are unavailable."}'),
+      );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

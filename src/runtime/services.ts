@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import type { AuthorizedClients } from '../cloud/authorized-client';
+import type { DeviceStore } from '../platform/device-store';
+import type { EventLog } from '../platform/event-log';
+import type { Metrics } from './metrics/metrics';
+import type { PollScheduler } from '../sync/poll-queue';
+import type { WebhookQueue } from '../ingest/webhook-queue';
+import type { CallbackTokenCache } from '../ingest/callback-token-cache';
+import type { MissedDeliveries } from '../ingest/missed';
+import type { Config, ConnectorCredentials } from './config';
+import type { Connector } from '../connectors/define-connector';
+import type { Logger } from './logging/logger';
+import type { StateStore } from '../linking/state-store';
+import type { InstallationStore } from '../platform/installation-store';
+import type { Keys } from './redis/keys';
+import type { TokenStore } from '../cloud/token-store';
+import type { WebServices } from '../webservices/web-services';
+
+/** A connector that is enabled in this deployment: its definition plus its credentials. */
+export interface EnabledConnector {
+  definition: Connector;
+  credentials: ConnectorCredentials;
+}
+
+/** Everything the host and workers share, built once in main (or a test) and passed down. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  keys: Keys;
+  connectors: ReadonlyMap<string, EnabledConnector>;
+  installations: InstallationStore;
+  tokens: TokenStore;
+  states: StateStore;
+  events: EventLog;
+  /** The authorized HTTP client factory: the only way to call a cloud. */
+  clients: AuthorizedClients;
+  devices: DeviceStore;
+  /** Producer side of the poll queue (schedules, immediate polls); workers run elsewhere. */
+  scheduler: PollScheduler;
+  /** Producer side of the webhook queue: the host enqueues, workers process. */
+  webhooks: WebhookQueue;
+  /** Callback-token lookups remembered by this process, dropped on every host when a token changes. */
+  callbackTokens: CallbackTokenCache;
+  /** Installations whose callbacks were refused while Redis was down; polled once it is back. */
+  missedDeliveries: MissedDeliveries;
+  metrics: Metrics;
+  /** Web Services API: users, OAuth clients, app installations, grants, subscriptions, delivery queue. */
+  webServices: WebServices;
+  /** Where BullMQ workers connect (the resolved Redis, which REDIS_URL may not name). */
+  redisUrl: string;
+  now: () => number;
+}
+
+/** Poll interval for a connector: POLL_INTERVAL_S when set, else the connector's own. */
+export function pollIntervalMs(services: Services, connector: EnabledConnector): number {
+  const override = services.config.pollIntervalS;
+  return override === undefined ? connector.definition.poll.intervalMs : override * 1000;
+}

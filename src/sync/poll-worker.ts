@@ -1,0 +1,37 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { outcomeOf } from '../cloud/errors';
+import { pollJobSchema, type PollJob } from './poll-queue';
+import type { Services } from '../runtime/services';
+import { syncInstallation, type SyncOutcome } from './sync-installation';
+import { ensureSubscribed, subscriptionPending } from '../ingest/subscriptions';
+
+/**
+ * The poll job: parse → sync → classify failures once. Transient errors are rethrown for BullMQ's
+ * backoff; re-auth and fatal errors end the job (retrying cannot fix them).
+ */
+export function pollProcessor(services: Services) {
+  return async (job: Job<PollJob>): Promise<SyncOutcome['kind']> => {
+    const data = pollJobSchema.safeParse(job.data);
+    if (!data.success) throw new UnrecoverableError('malformed poll job');
+    const log = services.log.child({ jobId: job.id, installationId: data.data.installationId });
+    try {
+      const outcome = await syncInstallation(services, data.data.installationId);
+      // The cloud was unreachable when we tried to register the callback at linking: retry here.
+      if (outcome.kind !== 'skipped' && (await subscriptionPending(services, data.data.installationId))) {
+        await ensureSubscribed(services, data.data.installationId);
+      }
+      if (outcome.kind === 'applied') {
+        const c = outcome.changes;
+        log.info({ added: c.add.length, removed: c.remove.length, renamed: c.rename.length, updated: c.update.length }, 'poll applied');
+      }
+      services.metrics.polls.inc({ outcome: outcome.kind });
+      return outcome.kind;
+    } catch (err) {
+      const outcome = outcomeOf(err);
+      services.metrics.polls.inc({ outcome: `failed_${outcome}` });
+      log.warn({ outcome, reason: (err as Error).message, attempt: job.attemptsMade + 1 }, 'poll failed');
+      if (outcome === 'retry') throw err;
+      throw new UnrecoverableError((err as Error).message);
+    }
+  };
+}

@@ -1,0 +1,65 @@
+import { AppError } from '../runtime/errors';
+import { outcomeOf } from '../cloud/errors';
+import type { DiscoveredDevice } from '../platform/device-types';
+import type { Services } from '../runtime/services';
+import { connectorFor, contextFor } from './connector-context';
+import { applySnapshot, syncInstallation } from './sync-installation';
+import { withSyncLock } from './with-sync-lock';
+import { requireInstallation, requireLinked } from '../platform/require-installation';
+
+export async function discover(services: Services, installationId: string): Promise<DiscoveredDevice[]> {
+  const installation = await requireInstallation(services, installationId);
+  requireLinked(installation);
+  const connector = connectorFor(services, installation);
+  const devices = await connector.definition.discover(await contextFor(services, installation, connector));
+  return devices.map(({ externalId, name, type }) => ({ externalId, name, type }));
+}
+
+/**
+ * The user's choice of devices. Ids must be ones the cloud lists now. Deselected devices are
+ * removed at once; newly selected ones are added with their state fetched at once. If that fetch
+ * fails transiently the selection still stands and a poll is queued to add them.
+ */
+export async function updateSelection(
+  services: Services,
+  installationId: string,
+  externalIds: readonly string[],
+): Promise<{ selected: string[]; synced: boolean }> {
+  const unique = [...new Set(externalIds)];
+  const available = new Set((await discover(services, installationId)).map((d) => d.externalId));
+  const unknown = unique.filter((id) => !available.has(id));
+  if (unknown.length > 0) {
+    throw new AppError('bad_request', { message: `Unknown device ids: ${unknown.slice(0, 10).join(', ')}` });
+  }
+  await withSyncLock(services, installationId, async () => {
+    await services.devices.setSelection(installationId, unique);
+    // Removal of deselected devices needs no cloud call: a partial (empty) view removes only those.
+    await applySnapshot(services, installationId, [], false, new Set(unique));
+  });
+  try {
+    await syncInstallation(services, installationId, { full: true });
+    return { selected: unique, synced: true };
+  } catch (err) {
+    if (outcomeOf(err) !== 'retry') throw err;
+    services.log.warn({ installationId, reason: (err as Error).message }, 'initial state fetch failed; poll queued');
+    await services.scheduler.pollNow(installationId, 'selection');
+    return { selected: unique, synced: false };
+  }
+}
+
+/** Explicit delete: the device goes and is deselected, so the next poll does not bring it back. */
+export async function deleteDevice(services: Services, installationId: string, deviceId: string): Promise<void> {
+  await requireInstallation(services, installationId);
+  await withSyncLock(services, installationId, async () => {
+    const device = await services.devices.get(installationId, deviceId);
+    if (!device) throw new AppError('not_found', { message: 'No such device.' });
+    await services.devices.apply(
+      installationId,
+      { add: [], remove: [device], rename: [], update: [] },
+      { deselect: [device.externalId] },
+    );
+  });
+}
+
+// Re-exported so the route module has one import for device-selection concerns.
+export { contextFor };

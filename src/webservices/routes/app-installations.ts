@@ -1,0 +1,45 @@
+import type Router from '@koa/router';
+import { createRouter } from '../../runtime/http/guards';
+import { AppError } from '../../runtime/errors';
+import type { Services } from '../../runtime/services';
+import { revokeApp } from '../lifecycle';
+import { normaliseUsername } from '../users';
+import { basicCredentials, isAdminBearer } from '../../runtime/secrets/authorization-header';
+import type { AppContext, RequestState } from '../../runtime/http/context';
+
+/**
+ * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic
+ * username:password (the same account and the same failed-login limits as the consent pages: a
+ * slot per account and per address is reserved before the password is checked).
+ * Returns the user id, or 'admin'.
+ */
+async function caller(services: Services, ctx: AppContext): Promise<{ admin: true } | { admin: false; userId: string }> {
+  const header = ctx.get('authorization');
+  if (/^Bearer /i.test(header)) {
+    if (isAdminBearer(header, services.config.adminToken)) return { admin: true };
+    throw new AppError('unauthorized');
+  }
+  const creds = basicCredentials(header);
+  if (!creds) throw new AppError('unauthorized');
+  const { logins, users } = services.webServices;
+  const attempt = await logins.attempt(normaliseUsername(creds.user), ctx.ip, () => users.authenticate(creds.user, creds.password));
+  if (attempt.limited) {
+    ctx.set('Retry-After', String(attempt.retryAfterS));
+    throw new AppError('too_many_attempts');
+  }
+  if (!attempt.value) throw new AppError('unauthorized');
+  return { admin: false, userId: attempt.value.id };
+}
+
+export function appInstallationRoutes(services: Services): Router<RequestState> {
+  const router = createRouter<RequestState>();
+  router.delete('/api/app-installations/:id', async (ctx) => {
+    const who = await caller(services, ctx);
+    const app = await services.webServices.apps.get(ctx.params['id'] ?? '');
+    // Another user's app answers like a missing one.
+    if (!app || (!who.admin && app.userId !== who.userId)) throw new AppError('not_found', { message: 'No such app installation.' });
+    if (!(await revokeApp(services, app))) throw new AppError('not_found', { message: 'No such app installation.' });
+    ctx.status = 204;
+  });
+  return router;
+}

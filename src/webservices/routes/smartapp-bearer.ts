@@ -1,0 +1,69 @@
+import type { Middleware } from 'koa';
+import type { ErrorCode } from '../../runtime/errors';
+import type { Services } from '../../runtime/services';
+import type { AppInstallation } from '../app-installations';
+import { checkToken } from '../grant-checks';
+import type { Scope } from '../scopes';
+import type { AppContext, RequestState } from '../../runtime/http/context';
+
+export interface SmartAppGrant {
+  app: AppInstallation;
+  clientId: string;
+  scopes: Scope[];
+}
+
+export interface SmartAppState extends RequestState {
+  grant?: SmartAppGrant;
+}
+
+const REALM = 'realm="smartapps"';
+
+/**
+ * RFC 6750 §3: the challenge names the problem. These answers are written here rather than thrown,
+ * because the app's error handler would replace the challenge with a bare `Bearer`.
+ */
+function challenge(
+  ctx: AppContext,
+  status: 401 | 403,
+  error: Extract<ErrorCode, 'invalid_token' | 'insufficient_scope'> | undefined,
+  message: string,
+  scope?: string,
+): void {
+  const params = [REALM, ...(error ? [`error="${error}"`, `error_description="${message}"`] : []), ...(scope ? [`scope="${scope}"`] : [])];
+  ctx.status = status;
+  ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  ctx.body = { error: error ?? 'unauthorized', message };
+}
+
+/** An app access token from `Authorization: Bearer` (the only place we accept it: never the query). */
+export function requireAppToken(services: Services): Middleware<SmartAppState> {
+  return async (ctx, next) => {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(ctx.get('authorization'));
+    if (!match?.[1]) return challenge(ctx as unknown as AppContext, 401, undefined, 'An app access token is required.');
+    const found = await services.webServices.grants.readToken('access', match[1]);
+    const valid = found && checkToken(found.record, { kind: 'access', now: services.now() }).ok;
+    const app = valid && found ? await services.webServices.apps.get(found.record.appId) : undefined;
+    if (!found || !app) {
+      return challenge(ctx as unknown as AppContext, 401, 'invalid_token', 'The access token is invalid, expired or revoked.');
+    }
+    ctx.state.grant = { app, clientId: found.record.clientId, scopes: found.record.scopes };
+    await next();
+  };
+}
+
+/** 403 insufficient_scope unless the token carries `scope`. */
+export function requireScope(scope: Scope): Middleware<SmartAppState> {
+  return async (ctx, next) => {
+    if (!ctx.state.grant?.scopes.includes(scope)) {
+      return challenge(ctx as unknown as AppContext, 403, 'insufficient_scope', `This operation needs the ${scope} scope.`, scope);
+    }
+    await next();
+  };
+}
+
+/** The grant set by requireAppToken (routes only run after it). */
+export function grantOf(ctx: { state: SmartAppState }): SmartAppGrant {
+  const grant = ctx.state.grant;
+  if (!grant) throw new Error('requireAppToken must run first');
+  return grant;
+}

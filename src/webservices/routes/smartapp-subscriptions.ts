@@ -1,0 +1,82 @@
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../../runtime/errors';
+import type { Services } from '../../runtime/services';
+import { subscribe } from '../lifecycle';
+import { assertPublicTarget, TargetRefused } from '../target-guard';
+import { SUBSCRIBABLE_EVENTS, type Subscription } from '../subscriptions';
+import { parseBody } from '../../runtime/http/validate';
+import { grantOf, type SmartAppState } from './smartapp-bearer';
+
+const MAX_SUBSCRIPTIONS = 20;
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL');
+
+const subscriptionBody = z.object({
+  targetUrl: httpUrl,
+  events: z.array(z.enum(SUBSCRIBABLE_EVENTS as [string, ...string[]])).min(1).max(SUBSCRIBABLE_EVENTS.length),
+});
+
+function view(s: Subscription) {
+  return { id: s.id, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
+}
+
+/** Event subscriptions of one app installation, added under its uri (`path`) behind `guards`. */
+export function addSubscriptionRoutes(router: Router<SmartAppState>, services: Services, path: string, guards: Middleware<SmartAppState>[]): void {
+  const subs = services.webServices.subscriptions;
+
+  async function owned(ctx: { state: SmartAppState; params: Record<string, string> }): Promise<Subscription> {
+    const sub = await subs.get(ctx.params['subscriptionId'] ?? '');
+    if (!sub || sub.appId !== grantOf(ctx).app.id) throw new AppError('not_found', { message: 'No such subscription.' });
+    return sub;
+  }
+
+  router.post(path, ...guards, async (ctx) => {
+    const body = parseBody(subscriptionBody, ctx.request.body);
+    const app = grantOf(ctx).app;
+    if ((await subs.listForApp(app.id)).length >= MAX_SUBSCRIPTIONS) {
+      throw new AppError('conflict', { message: `At most ${MAX_SUBSCRIPTIONS} subscriptions per app installation.` });
+    }
+    if (!services.config.webServices.allowPrivateTargets) {
+      await assertPublicTarget(body.targetUrl).catch((err: unknown) => {
+        throw new AppError('bad_request', {
+          message:
+            err instanceof TargetRefused
+              ? 'targetUrl must resolve to public addresses only (not loopback, private or link-local).'
+              : 'targetUrl does not resolve.',
+        });
+      });
+    }
+    const events = [...new Set(body.events)] as typeof SUBSCRIBABLE_EVENTS;
+    const { subscription, secret } = await subscribe(services, app, { targetUrl: body.targetUrl, events });
+    ctx.status = 201;
+    // The signing secret is shown here only.
+    ctx.body = { ...view(subscription), secret };
+  });
+
+  router.get(path, ...guards, async (ctx) => {
+    ctx.body = (await subs.listForApp(grantOf(ctx).app.id)).map(view);
+  });
+
+  router.get(`${path}/:subscriptionId`, ...guards, async (ctx) => {
+    const sub = await owned(ctx);
+    // Events that exhausted their delivery attempts and were set aside.
+    ctx.body = { ...view(sub), failedDeliveries: await services.webServices.drains.failedCount(sub.id) };
+  });
+
+  router.delete(`${path}/:subscriptionId`, ...guards, async (ctx) => {
+    await subs.delete(await owned(ctx));
+    ctx.status = 204;
+  });
+}

@@ -1,0 +1,27 @@
+import type Router from '@koa/router';
+import { createRouter } from '../../runtime/http/guards';
+import { z } from 'zod';
+import type { Services } from '../../runtime/services';
+import type { RequestState } from '../../runtime/http/context';
+import { parseBody } from '../../runtime/http/validate';
+
+const userBody = z.object({
+  username: z.string().min(1).max(100).regex(/^[^\s:]+$/, 'must not contain spaces or ":"'),
+  password: z.string().min(8).max(1000),
+  locations: z
+    .array(z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(200) }))
+    .max(100)
+    .refine((ls) => new Set(ls.map((l) => l.id)).size === ls.length, 'location ids must be unique'),
+});
+
+/** Admin: end-user accounts of the platform (who can authorize external systems). */
+export function userRoutes(services: Services): Router<RequestState> {
+  const router = createRouter<RequestState>();
+  router.post('/api/users', async (ctx) => {
+    const body = parseBody(userBody, ctx.request.body);
+    const user = await services.webServices.users.create(body, new Date(services.now()));
+    ctx.status = 201;
+    ctx.body = user; // never the password, nor its hash
+  });
+  return router;
+}
