@@ -1,6 +1,6 @@
 import { freemem } from 'node:os';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
-import type { DeviceSnapshot } from '../src/platform/device-types';
+import type { DeviceSnapshot } from '../src/connectors/device-types';
 import { syncInstallation } from '../src/sync/sync-installation';
 import { startChild, type BenchChild } from './lib/child';
 import { fakeTokens } from './lib/ecobee';

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { POLL_QUEUE, type PollJob } from '../src/sync/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
 import { pollProcessor } from '../src/sync/poll-worker';
+import { retryPendingSubscription } from '../src/ingest/subscriptions';
 import { webhookProcessor } from '../src/ingest/webhook-worker';
 import { commands, emit } from './lib/child';
 import { servicesFrom } from './lib/env';
@@ -53,7 +54,7 @@ function watch(worker: Worker) {
   workers.push(worker);
 }
 const options = { connection, prefix: services.keys.bullPrefix, concurrency };
-if (which === 'poll' || which === 'both') watch(new Worker<PollJob>(POLL_QUEUE, pollProcessor(services), options));
+if (which === 'poll' || which === 'both') watch(new Worker<PollJob>(POLL_QUEUE, pollProcessor(services, { afterPoll: (id) => retryPendingSubscription(services, id) }), options));
 if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 emit({ type: 'ready', pid: process.pid });

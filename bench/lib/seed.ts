@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DeviceSnapshot } from '../../src/platform/device-types';
+import type { DeviceSnapshot } from '../../src/connectors/device-types';
 import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
 import type { Services } from '../../src/runtime/services';
 import type { TokenSet } from '../../src/cloud/token-store';

@@ -1,12 +1,12 @@
-import type { EnabledConnector } from '../runtime/services';
+import type { EnabledConnector } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
-import type { Logger } from '../runtime/logging/logger';
+import type { Logger } from '../runtime';
 import type { TokenStore } from './token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';
 import { send } from './send';
 import { needsProactiveRefresh } from './token-expiry';
-import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse } from './types';
+import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse } from '../connectors';
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
 

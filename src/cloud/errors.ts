@@ -1,4 +1,4 @@
-import { AppError } from '../runtime/errors/app-error';
+import { AppError } from '../runtime';
 
 /** How a worker should react to a failed cloud call (the three outcomes of HA's coordinator). */
 export type FailureOutcome = 'retry' | 'reauth_required' | 'fatal';

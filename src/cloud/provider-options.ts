@@ -1,6 +1,6 @@
 import type { ModuleOptions } from 'simple-oauth2';
-import type { ConnectorCredentials } from '../runtime/config';
-import type { OAuthProvider } from '../connectors/provider';
+import type { ConnectorCredentials } from '../runtime';
+import type { OAuthProvider } from '../connectors';
 
 /**
  * The one function that turns a provider's quirks into simple-oauth2 options. `queryParams` are

@@ -1,5 +1,5 @@
 import { cloudUnavailable } from './errors';
-import type { CloudRequest, CloudResponse } from './types';
+import type { CloudRequest, CloudResponse } from '../connectors';
 
 /** Largest cloud response body we read; a larger one is treated as a transient failure. */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { CloudHttp } from '../cloud/types';
-import type { Attributes, DeviceSnapshot, DiscoveredDevice } from '../platform/device-types';
-import type { Logger } from '../runtime/logging/logger';
+import type { CloudHttp } from './cloud-types';
+import type { Attributes, DeviceSnapshot, DiscoveredDevice } from './device-types';
+import type { Logger } from '../runtime';
 
 /** What a connector's handlers receive. No tokens, no Redis, no process.env. */
 export interface ConnectorContext {

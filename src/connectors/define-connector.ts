@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Classification, CloudResponse } from '../cloud/types';
+import type { Classification, CloudResponse } from './cloud-types';
 import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition, WebhookDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
 

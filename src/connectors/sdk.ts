@@ -1,7 +1,7 @@
 /** The only module a connector imports from the framework. */
 export { defineConnector, type ConnectorDefinition, type RunningFake } from './define-connector';
 export type { OAuthProvider } from './provider';
-export type { Classification, CloudHttp, CloudRequest, CloudResponse } from '../cloud/types';
+export type { Classification, CloudHttp, CloudRequest, CloudResponse } from './cloud-types';
 export {
   defineCommand,
   type CommandDefinition,
@@ -16,5 +16,5 @@ export {
   type WebhookRequest,
   WebhookParseError,
 } from './context';
-export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../platform/device-types';
-export { hmacSha256Hex } from '../ingest/ingest';
+export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from './device-types';
+export { hmacSha256Hex } from '../ingest';

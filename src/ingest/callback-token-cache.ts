@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Logger } from '../runtime/logging/logger';
+import type { Logger } from '../runtime';
 import { TokenRecordCache, type CachedLookup } from './token-record-cache';
 
 /** How soon a failed subscribe is tried again (the connection's own reconnects cover the rest). */

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { hashToken } from '../runtime/secrets/crypto';
+import { hashToken } from '../runtime';
 
 /** The callback-token fields kept in the installation's hash (so uninstall removes them with it). */
 export interface CallbackTokenRecord {

@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logging/logger';
+import type { Logger } from '../runtime';
 
 /**
  * Installations whose callbacks were refused with 503 while Redis was down. Some clouds never

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../runtime/errors';
+import { AppError } from '../runtime';
 
 /**
  * Reads the raw request bytes (connectors verify signatures on them), refusing early on a declared

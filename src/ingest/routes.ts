@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
-import { AppError } from '../runtime/errors';
-import { labelledChildren } from '../runtime/metrics/labelled-children';
-import type { Services } from '../runtime/services';
+import { AppError } from '../runtime';
+import { labelledChildren } from '../runtime';
+import type { Services } from '../runtime';
 import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from './ingest';
 import { readRawBody } from './read-body';
-import type { RequestState } from '../runtime/http/context';
+import type { RequestState } from '../runtime';
 import { singleQueryParam } from './query-param';
-import { createRouter, guarded, presentedIn } from '../runtime/http/guards';
+import { createRouter, guarded, presentedIn } from '../runtime';
 
 export const WEBHOOK_ROUTE = '/connectors/:connector/webhooks/:installationId';
 

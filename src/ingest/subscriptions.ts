@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Services } from '../runtime/services';
-import type { Installation } from '../platform/installation-store';
-import { hashToken, randomToken } from '../runtime/secrets/crypto';
-import { connectorFor, contextFor } from '../sync/connector-context';
+import type { Services } from '../runtime';
+import type { Installation } from '../platform';
+import { hashToken, randomToken } from '../runtime';
+import { connectorFor, contextFor } from '../sync';
 import { ROTATION_OVERLAP_MS } from './callback-token';
 
 /** Where the cloud should POST callbacks for one installation; the token proves it is the cloud we told. */
@@ -121,4 +121,9 @@ export async function unsubscribeOnUninstall(services: Services, installation: I
   if (state !== 'subscribed' || installation.status !== 'linked') return;
   const ctx = await contextFor(services, installation, connector);
   await webhook.unsubscribe(ctx, callbackBaseUrl(services.config.publicUrl, installation.connector, installation.id));
+}
+
+/** The poll worker's afterPoll hook: the cloud was unreachable at linking, so register the callback now. */
+export async function retryPendingSubscription(services: Services, installationId: string): Promise<void> {
+  if (await subscriptionPending(services, installationId)) await ensureSubscribed(services, installationId);
 }

@@ -1,12 +1,12 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
-import type { WebhookEffect } from '../connectors/context';
-import type { Logger } from '../runtime/logging/logger';
+import type { WebhookEffect } from '../connectors';
+import type { Logger } from '../runtime';
 import { callbacksOf, webhookJobSchema, type WebhookCallback, type WebhookJob } from './webhook-queue';
-import type { Services } from '../runtime/services';
-import type { Installation } from '../platform/installation-store';
-import { applySnapshot } from '../sync/sync-installation';
-import { withSyncLock } from '../sync/with-sync-lock';
+import type { Services } from '../runtime';
+import type { Installation } from '../platform';
+import { applySnapshot } from '../sync';
+import { withSyncLock } from '../sync';
 import { planBatch, settleLimited } from './batch';
 import { claim, release } from './dedup';
 import { FailedWebhooks } from './failed-store';

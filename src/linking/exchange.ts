@@ -1,9 +1,9 @@
 import { AuthorizationCode } from 'simple-oauth2';
-import type { ConnectorCredentials } from '../runtime/config';
-import type { OAuthProvider } from '../connectors/provider';
-import type { TokenSet } from '../cloud/token-store';
-import { toModuleOptions } from '../cloud/provider-options';
-import { parseTokenResponse } from '../cloud/token-response';
+import type { ConnectorCredentials } from '../runtime';
+import type { OAuthProvider } from '../connectors';
+import type { TokenSet } from '../cloud';
+import { toModuleOptions } from '../cloud';
+import { parseTokenResponse } from '../cloud';
 
 export interface AuthorizeUrlInput {
   redirectUri: string;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../runtime/errors';
-import { hashToken, randomToken } from '../runtime/secrets/crypto';
-import { pollIntervalMs, type EnabledConnector, type Services } from '../runtime/services';
-import type { Installation } from '../platform/installation-store';
+import { AppError } from '../runtime';
+import { hashToken, randomToken } from '../runtime';
+import { pollIntervalMs, type EnabledConnector, type Services } from '../runtime';
+import type { Installation } from '../platform';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
-import { describeTokenEndpointFailure } from '../cloud/oauth-failure';
+import { describeTokenEndpointFailure } from '../cloud';
 import { createPkcePair } from './pkce';
 import { checkState, isWellFormedState } from './state';
 import { callbackUrl, setupUrl } from './urls';
-import { trySubscribe } from '../ingest/subscriptions';
+import { trySubscribe } from '../ingest';
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 

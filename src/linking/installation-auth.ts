@@ -1,6 +1,6 @@
-import { AppError } from '../runtime/errors';
-import { tokenMatchesHash } from '../runtime/secrets/crypto';
-import type { Installation, InstallationStore } from '../platform/installation-store';
+import { AppError } from '../runtime';
+import { tokenMatchesHash } from '../runtime';
+import type { Installation, InstallationStore } from '../platform';
 
 /**
  * The installation's own access token guards its setup and linking pages. Unknown installation,

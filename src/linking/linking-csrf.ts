@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../runtime/secrets/crypto';
+import { constantTimeEqual } from '../runtime';
 
 /**
  * The CSRF token of the linking confirmation form: `<expiresAtMs>.<hmac>`, where the HMAC binds

@@ -1,4 +1,4 @@
-import { html, page } from '../runtime/http/html';
+import { html, page } from '../runtime';
 
 export interface DeviceChoice {
   externalId: string;
@@ -96,18 +96,6 @@ ${
 <div class="actions"><a class="button" href="${input.setupUrl}">Choose devices</a></div>`
     : html`<p>Your ${input.title} account is linked. You can close this window.</p>`
 }`,
-  );
-}
-
-export function failurePage(input: { reason: string; requestId: string | undefined; linking: boolean }): string {
-  const heading = input.linking ? 'There was an error connecting your account' : 'Something went wrong';
-  return page(
-    input.linking ? 'Connection failed' : 'Error',
-    html`<h1>${heading}</h1>
-${input.linking ? html`<p><span class="status error">Not connected</span></p>` : ''}
-<p>${input.reason}</p>
-${input.linking ? html`<p>Please try again from the setup page.</p>` : ''}
-${input.requestId ? html`<p class="muted">Reference: ${input.requestId}</p>` : ''}`,
   );
 }
 

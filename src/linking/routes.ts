@@ -1,19 +1,19 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
-import { AppError } from '../runtime/errors';
-import { outcomeOf } from '../cloud/errors';
-import { discover, updateSelection } from '../sync/selection';
-import type { Installation } from '../platform/installation-store';
+import { AppError } from '../runtime';
+import { outcomeOf } from '../cloud';
+import { discover, updateSelection } from '../sync';
+import type { Installation } from '../platform';
 import { browserNonceFor, completeLinking, enabledConnector, startLinking, validBrowserNonce } from './flow';
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
 import { authenticateInstallation } from './installation-auth';
 import { initializeUrl } from './urls';
-import type { EnabledConnector, Services } from '../runtime/services';
-import type { AppContext, RequestState } from '../runtime/http/context';
+import type { EnabledConnector, Services } from '../runtime';
+import type { AppContext, RequestState } from '../runtime';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from './pages';
-import { createRouter, guarded, installationToken, publicRoute } from '../runtime/http/guards';
+import { createRouter, guarded, installationToken, publicRoute } from '../runtime';
 import { setupUrl } from './urls';
 
 const NONCE_COOKIE = 'sm_oauth';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt } from '../runtime/secrets/crypto';
-import type { Keys } from '../runtime/redis/keys';
+import { decrypt, encrypt } from '../runtime';
+import type { Keys } from '../runtime';
 import type { OAuthStateRecord } from './state';
 
 /**

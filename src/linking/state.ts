@@ -1,4 +1,4 @@
-import { constantTimeEqual, hashToken } from '../runtime/secrets/crypto';
+import { constantTimeEqual, hashToken } from '../runtime';
 
 /** What the host remembers about one authorization request, between initialize and callback. */
 export interface OAuthStateRecord {

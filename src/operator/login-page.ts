@@ -1,4 +1,4 @@
-import { html, page } from '../runtime/http/html';
+import { html, page } from '../runtime';
 
 export function adminLoginPage(input: { action: string; error?: string }): string {
   return page(

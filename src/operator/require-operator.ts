@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
-import { AppError } from '../runtime/errors';
-import { isAdminBearer } from '../runtime/secrets/authorization-header';
-import type { RequestState } from '../runtime/http/context';
+import { AppError } from '../runtime';
+import { isAdminBearer } from '../runtime';
+import type { RequestState } from '../runtime';
 import { ADMIN_SESSION_COOKIE, verifySession } from './session';
 
 export interface OperatorAuth {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { constantTimeEqual } from '../runtime/secrets/crypto';
+import { constantTimeEqual } from '../runtime';
 
 /**
  * The browser session of the queue dashboard, as a stateless signed cookie:

@@ -1,9 +1,9 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { EventLog, NewEvent } from './event-log';
-import type { Reconciliation } from '../sync/reconcile-diff';
-import type { Keys } from '../runtime/redis/keys';
-import type { ChildDevice } from './device-types';
+import type { Reconciliation } from './reconcile-diff';
+import type { Keys } from '../runtime';
+import type { ChildDevice } from '../connectors';
 
 const deviceSchema = z.object({
   id: z.string(),

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Keys } from '../runtime/redis/keys';
+import type { Keys } from '../runtime';
 
 export const EVENT_TYPES = [
   'device.added',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Keys } from '../runtime/redis/keys';
+import type { Keys } from '../runtime';
 
 export type InstallationStatus = 'pending' | 'linked' | 'reauth_required';
 

@@ -1,4 +1,4 @@
-import type { Services } from '../runtime/services';
+import type { Services } from '../runtime';
 
 /**
  * The account link is gone for good (refresh refused, or the cloud says the grant was revoked):

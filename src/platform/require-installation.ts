@@ -1,5 +1,5 @@
-import { AppError } from '../runtime/errors';
-import type { Services } from '../runtime/services';
+import { AppError } from '../runtime';
+import type { Services } from '../runtime';
 import type { Installation } from './installation-store';
 
 export async function requireInstallation(services: Services, id: string): Promise<Installation> {

@@ -1,23 +1,23 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients } from '../cloud/authorized-client';
-import { RefreshCoordinator } from '../cloud/refresh';
-import { DeviceStore } from '../platform/device-store';
-import { EventLog } from '../platform/event-log';
+import { AuthorizedClients } from '../cloud';
+import { RefreshCoordinator } from '../cloud';
+import { DeviceStore } from '../platform';
+import { EventLog } from '../platform';
 import { Metrics } from './metrics/metrics';
-import { PollScheduler } from '../sync/poll-queue';
-import { WebhookQueue } from '../ingest/webhook-queue';
-import { CallbackTokenCache } from '../ingest/callback-token-cache';
-import { MissedDeliveries } from '../ingest/missed';
-import { markReauthRequired } from '../platform/reauth';
+import { PollScheduler } from '../sync';
+import { WebhookQueue } from '../ingest';
+import { CallbackTokenCache } from '../ingest';
+import { MissedDeliveries } from '../ingest';
+import { markReauthRequired } from '../platform';
 import type { Config } from './config';
-import type { Connector } from '../connectors/define-connector';
+import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
-import { StateStore } from '../linking/state-store';
+import { StateStore } from '../linking';
 import type { EnabledConnector, Services } from './services';
-import { InstallationStore } from '../platform/installation-store';
+import { InstallationStore } from '../platform';
 import { createKeys } from './redis/keys';
-import { TokenStore } from '../cloud/token-store';
-import { createWebServices } from '../webservices/web-services';
+import { TokenStore } from '../cloud';
+import { createWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
 export function enableConnectors(

@@ -1,4 +1,4 @@
-import { createInstallation, type CreatedInstallation } from '../platform/create-installation';
+import { createInstallation, type CreatedInstallation } from '../operator';
 import type { Services } from './services';
 
 export const DEMO_LOCATION = 'demo-home';

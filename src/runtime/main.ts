@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config';
-import { ConnectorLoadError, loadConnectors } from '../connectors/registry';
-import type { RunningFake } from '../connectors/define-connector';
+import { ConnectorLoadError, loadConnectors } from '../connectors';
+import type { RunningFake } from '../connectors';
 import { createDemoInstallations } from './demo';
 import { createApp } from './http/app';
 import { createLogger } from './logging/logger';

@@ -1,20 +1,20 @@
 import type { Redis } from 'ioredis';
-import type { AuthorizedClients } from '../cloud/authorized-client';
-import type { DeviceStore } from '../platform/device-store';
-import type { EventLog } from '../platform/event-log';
+import type { AuthorizedClients } from '../cloud';
+import type { DeviceStore } from '../platform';
+import type { EventLog } from '../platform';
 import type { Metrics } from './metrics/metrics';
-import type { PollScheduler } from '../sync/poll-queue';
-import type { WebhookQueue } from '../ingest/webhook-queue';
-import type { CallbackTokenCache } from '../ingest/callback-token-cache';
-import type { MissedDeliveries } from '../ingest/missed';
+import type { PollScheduler } from '../sync';
+import type { WebhookQueue } from '../ingest';
+import type { CallbackTokenCache } from '../ingest';
+import type { MissedDeliveries } from '../ingest';
 import type { Config, ConnectorCredentials } from './config';
-import type { Connector } from '../connectors/define-connector';
+import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
-import type { StateStore } from '../linking/state-store';
-import type { InstallationStore } from '../platform/installation-store';
+import type { StateStore } from '../linking';
+import type { InstallationStore } from '../platform';
 import type { Keys } from './redis/keys';
-import type { TokenStore } from '../cloud/token-store';
-import type { WebServices } from '../webservices/web-services';
+import type { TokenStore } from '../cloud';
+import type { WebServices } from '../webservices';
 
 /** A connector that is enabled in this deployment: its definition plus its credentials. */
 export interface EnabledConnector {

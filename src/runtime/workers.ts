@@ -1,12 +1,13 @@
 import { Worker, type Processor } from 'bullmq';
-import { POLL_QUEUE, type PollJob } from '../sync/poll-queue';
-import { WEBHOOK_QUEUE, type WebhookJob } from '../ingest/webhook-queue';
+import { POLL_QUEUE, type PollJob } from '../sync';
+import { WEBHOOK_QUEUE, type WebhookJob } from '../ingest';
 import type { Services } from './services';
-import { pollProcessor } from '../sync/poll-worker';
-import { webhookProcessor } from '../ingest/webhook-worker';
-import { DELIVERY_QUEUE, type DeliveryJob } from '../webservices/delivery-queue';
-import { deliveryProcessor } from '../webservices/delivery-worker';
-import { EventFanout } from '../webservices/fanout';
+import { pollProcessor } from '../sync';
+import { webhookProcessor } from '../ingest';
+import { retryPendingSubscription } from '../ingest';
+import { DELIVERY_QUEUE, type DeliveryJob } from '../webservices';
+import { deliveryProcessor } from '../webservices';
+import { EventFanout } from '../webservices';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -44,7 +45,7 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     worker.on('failed', () => services.metrics.jobs.inc({ queue: worker.name, outcome: 'failed' }));
     return worker;
   };
-  const poll = start<PollJob>(POLL_QUEUE, pollProcessor(services), 'poll worker error');
+  const poll = start<PollJob>(POLL_QUEUE, pollProcessor(services, { afterPoll: (id) => retryPendingSubscription(services, id) }), 'poll worker error');
   // A webhook job holds a batch of acknowledged callbacks and records each one it applies, so
   // re-running it after a crash is safe; failing it after BullMQ's default single stall would park
   // up to a whole batch in the failed set because two workers died in a row.

@@ -1,7 +1,7 @@
-import type { ConnectorContext } from '../connectors/context';
-import type { EnabledConnector, Services } from '../runtime/services';
-import type { Installation } from '../platform/installation-store';
-import { AppError } from '../runtime/errors';
+import type { ConnectorContext } from '../connectors';
+import type { EnabledConnector, Services } from '../runtime';
+import type { Installation } from '../platform';
+import { AppError } from '../runtime';
 
 export function connectorFor(services: Services, installation: Installation): EnabledConnector {
   const connector = services.connectors.get(installation.connector);

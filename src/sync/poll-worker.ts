@@ -1,25 +1,29 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { outcomeOf } from '../cloud/errors';
+import { outcomeOf } from '../cloud';
 import { pollJobSchema, type PollJob } from './poll-queue';
-import type { Services } from '../runtime/services';
+import type { Services } from '../runtime';
 import { syncInstallation, type SyncOutcome } from './sync-installation';
-import { ensureSubscribed, subscriptionPending } from '../ingest/subscriptions';
 
 /**
  * The poll job: parse → sync → classify failures once. Transient errors are rethrown for BullMQ's
  * backoff; re-auth and fatal errors end the job (retrying cannot fix them).
  */
-export function pollProcessor(services: Services) {
+export interface PollHooks {
+  /**
+   * Runs after every poll that reached the cloud: ingest retries a callback registration the
+   * cloud could not take at linking. A hook, so that sync knows nothing of ingest.
+   */
+  afterPoll?: (installationId: string) => Promise<void>;
+}
+
+export function pollProcessor(services: Services, hooks: PollHooks = {}) {
   return async (job: Job<PollJob>): Promise<SyncOutcome['kind']> => {
     const data = pollJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError('malformed poll job');
     const log = services.log.child({ jobId: job.id, installationId: data.data.installationId });
     try {
       const outcome = await syncInstallation(services, data.data.installationId);
-      // The cloud was unreachable when we tried to register the callback at linking: retry here.
-      if (outcome.kind !== 'skipped' && (await subscriptionPending(services, data.data.installationId))) {
-        await ensureSubscribed(services, data.data.installationId);
-      }
+      if (outcome.kind !== 'skipped') await hooks.afterPoll?.(data.data.installationId);
       if (outcome.kind === 'applied') {
         const c = outcome.changes;
         log.info({ added: c.add.length, removed: c.remove.length, renamed: c.rename.length, updated: c.update.length }, 'poll applied');

@@ -1,11 +1,11 @@
-import { AppError } from '../runtime/errors';
-import { outcomeOf } from '../cloud/errors';
-import type { DiscoveredDevice } from '../platform/device-types';
-import type { Services } from '../runtime/services';
+import { AppError } from '../runtime';
+import { outcomeOf } from '../cloud';
+import type { DiscoveredDevice } from '../connectors';
+import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
-import { requireInstallation, requireLinked } from '../platform/require-installation';
+import { requireInstallation, requireLinked } from '../platform';
 
 export async function discover(services: Services, installationId: string): Promise<DiscoveredDevice[]> {
   const installation = await requireInstallation(services, installationId);

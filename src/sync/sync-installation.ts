@@ -1,10 +1,10 @@
-import { isEmpty, reconcile, type DeviceView, type Reconciliation } from './reconcile-diff';
-import type { DeviceSnapshot } from '../platform/device-types';
-import type { Services } from '../runtime/services';
+import { isEmpty, reconcile, type DeviceView, type Reconciliation } from '../platform';
+import type { DeviceSnapshot } from '../connectors';
+import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
-import type { PipelineReplies } from '../cloud/lock';
-import { installationFromHash, type Installation } from '../platform/installation-store';
+import type { PipelineReplies } from '../cloud';
+import { installationFromHash, type Installation } from '../platform';
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }

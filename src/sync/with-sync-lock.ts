@@ -1,7 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
-import { tryAcquire, type PipelineReplies } from '../cloud/lock';
-import { AppError } from '../runtime/errors';
-import type { Services } from '../runtime/services';
+import { tryAcquire, type PipelineReplies } from '../cloud';
+import { AppError } from '../runtime';
+import type { Services } from '../runtime';
 
 /**
  * Short and renewed while held: a holder that died (SIGKILL, or Redis lost before it could

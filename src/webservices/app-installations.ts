@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import type { WebServicesKeys } from '../runtime';
 import { SCOPES, type Scope } from './scopes';
 
 /** One child device the user shared: the connector installation it lives under, and its id. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { constantTimeEqual, hashToken, randomToken } from '../runtime/secrets/crypto';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import { constantTimeEqual, hashToken, randomToken } from '../runtime';
+import type { WebServicesKeys } from '../runtime';
 import { SCOPES } from './scopes';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { hashToken, randomToken, tokenMatchesHash } from '../runtime/secrets/crypto';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import { hashToken, randomToken, tokenMatchesHash } from '../runtime';
+import type { WebServicesKeys } from '../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
 

@@ -1,4 +1,4 @@
-import type { PlatformEvent } from '../platform/event-log';
+import type { PlatformEvent } from '../platform';
 import type { Subscription } from './subscriptions';
 
 export function confirmationUrl(publicUrl: string, subscriptionId: string, token: string): string {

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Services } from '../runtime/services';
+import type { Services } from '../runtime';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
 import { confirmationBody, confirmationUrl, eventTimeOf } from './delivery-payloads';
 import { SIGNATURE_HEADER, signBody } from './signature';

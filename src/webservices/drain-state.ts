@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import type { WebServicesKeys } from '../runtime';
 import type { RoutedDelivery } from './delivery-payloads';
 
 /**

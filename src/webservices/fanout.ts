@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { PlatformEvent } from '../platform/event-log';
-import type { Services } from '../runtime/services';
+import type { PlatformEvent } from '../platform';
+import type { Services } from '../runtime';
 import { routeEvent, type RoutedDelivery } from './delivery-payloads';
 
 const BATCH = 100;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constantTimeEqual } from '../runtime/secrets/crypto';
+import { constantTimeEqual } from '../runtime';
 import type { Scope } from './scopes';
 
 /** An authorization code as stored (keyed by its hash). */

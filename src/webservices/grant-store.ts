@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { hashToken, randomToken } from '../runtime/secrets/crypto';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import { hashToken, randomToken } from '../runtime';
+import type { WebServicesKeys } from '../runtime';
 import type { CodeRecord, TokenRecord } from './grant-checks';
 import { SCOPES, type Scope } from './scopes';
 

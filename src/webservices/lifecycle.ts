@@ -1,6 +1,6 @@
-import type { EventType } from '../platform/event-log';
-import { encrypt } from '../runtime/secrets/crypto';
-import type { Services } from '../runtime/services';
+import type { EventType } from '../platform';
+import { encrypt } from '../runtime';
+import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './subscriptions';

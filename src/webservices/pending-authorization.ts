@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { z } from 'zod';
-import { constantTimeEqual, decrypt, encrypt, hashToken } from '../runtime/secrets/crypto';
+import { constantTimeEqual, decrypt, encrypt, hashToken } from '../runtime';
 import { SCOPES, type Scope } from './scopes';
 
 /** A validated authorization request nobody has signed in to yet. */

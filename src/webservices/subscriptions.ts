@@ -1,9 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType } from '../platform/event-log';
-import { constantTimeEqual, decrypt, encrypt, randomToken, tokenMatchesHash } from '../runtime/secrets/crypto';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import { EVENT_TYPES, type EventType } from '../platform';
+import { constantTimeEqual, decrypt, encrypt, randomToken, tokenMatchesHash } from '../runtime';
+import type { WebServicesKeys } from '../runtime';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];

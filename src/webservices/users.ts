@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { AppError } from '../runtime/errors';
-import type { WebServicesKeys } from '../runtime/redis/keys';
+import { AppError } from '../runtime';
+import type { WebServicesKeys } from '../runtime';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password';
 
 export interface Location {

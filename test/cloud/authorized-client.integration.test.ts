@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { link, type LinkedInstallation } from '../helpers/link';
 import { runRefreshCallers } from '../helpers/refresh-callers';
-import type { CloudHttp } from '../../src/cloud/types';
+import type { CloudHttp } from '../../src/connectors/cloud-types';
 import { AppError } from '../../src/runtime/errors';
 
 let host: TestHost;

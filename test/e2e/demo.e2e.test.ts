@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import { FakeNetatmo } from '../../connectors/netatmo/fake/server';
-import type { CreatedInstallation } from '../../src/platform/create-installation';
+import type { CreatedInstallation } from '../../src/operator/create-installation';
 import { createDemoInstallations } from '../../src/runtime/demo';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { ADMIN_TOKEN, startHostCore, type HostCore } from '../helpers/host';

@@ -5,7 +5,7 @@
  * prints one JSON line with the results. Start it with startRefreshCallers().
  */
 import { createInterface } from 'node:readline';
-import type { CloudRequest } from '../../src/cloud/types';
+import type { CloudRequest } from '../../src/connectors/cloud-types';
 import { servicesFromEnv } from './services-from-env';
 
 const built = await servicesFromEnv(process.env);

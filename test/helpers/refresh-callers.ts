@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { CloudRequest } from '../../src/cloud/types';
+import type { CloudRequest } from '../../src/connectors/cloud-types';
 import { childEnv } from './child-env';
 import type { HostCore } from './host';
 import { spawnTsx } from './spawn-tsx';

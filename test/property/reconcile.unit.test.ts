@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deviceIdFor } from '../../src/platform/device-id';
-import type { Attributes, ChildDevice } from '../../src/platform/device-types';
-import { isEmpty, reconcile, type DeviceView, type ReconcileInput, type Reconciliation } from '../../src/sync/reconcile-diff';
+import type { Attributes, ChildDevice } from '../../src/connectors/device-types';
+import { isEmpty, reconcile, type DeviceView, type ReconcileInput, type Reconciliation } from '../../src/platform/reconcile-diff';
 import { RUNS } from './runs';
 
 const INSTALLATION = 'inst-prop';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deviceIdFor } from '../../src/platform/device-id';
-import type { ChildDevice, DeviceSnapshot } from '../../src/platform/device-types';
-import { isEmpty, reconcile, type ReconcileInput } from '../../src/sync/reconcile-diff';
+import type { ChildDevice, DeviceSnapshot } from '../../src/connectors/device-types';
+import { isEmpty, reconcile, type ReconcileInput } from '../../src/platform/reconcile-diff';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const snap = (externalId: string, name: string, temperature = 70): DeviceSnapshot => ({

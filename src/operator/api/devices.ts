@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
+import { createRouter } from '../../runtime';
 import { z } from 'zod';
-import { runCommand } from '../../platform/run-command';
-import type { ChildDevice } from '../../platform/device-types';
-import { deleteDevice, discover, updateSelection } from '../../sync/selection';
-import { requireInstallation } from '../../platform/require-installation';
-import type { Services } from '../../runtime/services';
-import type { RequestState } from '../../runtime/http/context';
-import { parseBody } from '../../runtime/http/validate';
+import { runCommand } from '../../sync';
+import type { ChildDevice } from '../../connectors';
+import { deleteDevice, discover, updateSelection } from '../../sync';
+import { requireInstallation } from '../../platform';
+import type { Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import { parseBody } from '../../runtime';
 
 const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
 const commandBody = z.object({

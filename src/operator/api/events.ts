@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
+import { createRouter } from '../../runtime';
 import { z } from 'zod';
-import { isCursor } from '../../platform/event-log';
-import { requireInstallation } from '../../platform/require-installation';
-import type { Services } from '../../runtime/services';
-import type { RequestState } from '../../runtime/http/context';
-import { parseBody } from '../../runtime/http/validate';
+import { isCursor } from '../../platform';
+import { requireInstallation } from '../../platform';
+import type { Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import { parseBody } from '../../runtime';
 
 const query = z.object({
   after: z.string().refine(isCursor, 'must be a cursor returned by this API').optional(),

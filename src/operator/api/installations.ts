@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
+import { createRouter } from '../../runtime';
 import { z } from 'zod';
-import { createInstallation } from '../../platform/create-installation';
-import { requireInstallation } from '../../platform/require-installation';
-import { uninstall } from '../../platform/uninstall';
-import type { Services } from '../../runtime/services';
-import type { RequestState } from '../../runtime/http/context';
-import { parseBody } from '../../runtime/http/validate';
+import { createInstallation } from '../create-installation';
+import { requireInstallation } from '../../platform';
+import { uninstall } from '../uninstall';
+import type { Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import { parseBody } from '../../runtime';
 
 const createBody = z.object({
   connector: z.string().min(1).max(40),

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
-import { AppError } from '../../runtime/errors';
-import { requireInstallation, requireLinked } from '../../platform/require-installation';
-import type { Services } from '../../runtime/services';
-import { FailedWebhooks } from '../../ingest/failed-store';
-import { ensureSubscribed } from '../../ingest/subscriptions';
-import type { RequestState } from '../../runtime/http/context';
+import { createRouter } from '../../runtime';
+import { AppError } from '../../runtime';
+import { requireInstallation, requireLinked } from '../../platform';
+import type { Services } from '../../runtime';
+import { FailedWebhooks } from '../../ingest';
+import { ensureSubscribed } from '../../ingest';
+import type { RequestState } from '../../runtime';
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
 export function webhookAdminRoutes(services: Services): Router<RequestState> {

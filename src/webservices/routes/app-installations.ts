@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
-import { AppError } from '../../runtime/errors';
-import type { Services } from '../../runtime/services';
+import { createRouter } from '../../runtime';
+import { AppError } from '../../runtime';
+import type { Services } from '../../runtime';
 import { revokeApp } from '../lifecycle';
 import { normaliseUsername } from '../users';
-import { basicCredentials, isAdminBearer } from '../../runtime/secrets/authorization-header';
-import type { AppContext, RequestState } from '../../runtime/http/context';
+import { basicCredentials, isAdminBearer } from '../../runtime';
+import type { AppContext, RequestState } from '../../runtime';
 
 /**
  * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic

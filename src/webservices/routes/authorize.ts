@@ -1,15 +1,15 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
-import { AppError } from '../../runtime/errors';
-import type { Services } from '../../runtime/services';
-import { randomToken } from '../../runtime/secrets/crypto';
+import { AppError } from '../../runtime';
+import type { Services } from '../../runtime';
+import { randomToken } from '../../runtime';
 import { checkAuthorizeRequest, type ClientView } from '../authorize-request';
 import { csrfMatches, type AuthorizeSession } from '../authorize-session';
 import { redirectWith } from '../redirect-uri';
 import { normaliseUsername } from '../users';
-import type { AppContext, RequestState } from '../../runtime/http/context';
-import { createRouter, guarded, publicRoute } from '../../runtime/http/guards';
+import type { AppContext, RequestState } from '../../runtime';
+import { createRouter, guarded, publicRoute } from '../../runtime';
 import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
 
 /** The signed-in session (Redis), from sign-in to the consent decision. */

@@ -1,13 +1,13 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
+import { createRouter } from '../../runtime';
 import { z } from 'zod';
-import { AppError } from '../../runtime/errors';
-import type { Services } from '../../runtime/services';
+import { AppError } from '../../runtime';
+import type { Services } from '../../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../authorize-request';
 import { isValidRedirectUri } from '../redirect-uri';
 import { expandScopes, REQUESTABLE_SCOPES } from '../scopes';
-import type { RequestState } from '../../runtime/http/context';
-import { parseBody } from '../../runtime/http/validate';
+import type { RequestState } from '../../runtime';
+import { parseBody } from '../../runtime';
 
 const clientBody = z.object({
   name: z.string().min(1).max(100),

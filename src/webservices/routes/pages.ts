@@ -1,4 +1,4 @@
-import { html, page, SafeHtml } from '../../runtime/http/html';
+import { html, page, SafeHtml } from '../../runtime';
 import { EXECUTE_DEVICES, READ_DEVICES, type Scope } from '../scopes';
 
 // Consent pages of the authorization endpoint. Plain forms (no JavaScript), every value escaped by

@@ -1,10 +1,10 @@
 import type { Middleware } from 'koa';
-import type { ErrorCode } from '../../runtime/errors';
-import type { Services } from '../../runtime/services';
+import type { ErrorCode } from '../../runtime';
+import type { Services } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { checkToken } from '../grant-checks';
 import type { Scope } from '../scopes';
-import type { AppContext, RequestState } from '../../runtime/http/context';
+import type { AppContext, RequestState } from '../../runtime';
 
 export interface SmartAppGrant {
   app: AppInstallation;

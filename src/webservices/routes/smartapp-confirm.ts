@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
-import { AppError } from '../../runtime/errors';
-import type { Services } from '../../runtime/services';
-import type { RequestState } from '../../runtime/http/context';
+import { createRouter } from '../../runtime';
+import { AppError } from '../../runtime';
+import type { Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
 
 /**
  * The confirmationUrl sent in a CONFIRMATION lifecycle: the target proves it wants the events by

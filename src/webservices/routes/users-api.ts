@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime/http/guards';
+import { createRouter } from '../../runtime';
 import { z } from 'zod';
-import type { Services } from '../../runtime/services';
-import type { RequestState } from '../../runtime/http/context';
-import { parseBody } from '../../runtime/http/validate';
+import type { Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import { parseBody } from '../../runtime';
 
 const userBody = z.object({
   username: z.string().min(1).max(100).regex(/^[^\s:]+$/, 'must not contain spaces or ":"'),

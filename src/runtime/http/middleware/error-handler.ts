@@ -3,7 +3,7 @@ import { AppError, isAppError } from '../../errors';
 import type { ErrorCode } from '../../errors';
 import type { Logger } from '../../logging/logger';
 import { isRedisUnavailable } from '../../redis/redis';
-import { failurePage } from '../../../linking/pages';
+import { failurePage } from '../error-page';
 import type { RequestState } from '../context';
 
 /** Seconds a client should wait after a 503: about a Redis reconnect attempt and a bit. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../runtime/errors';
-import { hashToken, randomToken } from '../runtime/secrets/crypto';
-import { setupUrl } from '../linking/urls';
-import type { Services } from '../runtime/services';
-import type { Installation } from './installation-store';
+import { AppError } from '../runtime';
+import { hashToken, randomToken } from '../runtime';
+import { setupUrl } from '../linking';
+import type { Services } from '../runtime';
+import type { Installation } from '../platform';
 
 export interface CreatedInstallation extends Installation {
   /** Returned once, here; only its hash is stored. */

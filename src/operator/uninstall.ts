@@ -1,7 +1,7 @@
-import type { Services } from '../runtime/services';
-import { withSyncLock } from '../sync/with-sync-lock';
-import { unsubscribeOnUninstall } from '../ingest/subscriptions';
-import { requireInstallation } from './require-installation';
+import type { Services } from '../runtime';
+import { withSyncLock } from '../sync';
+import { unsubscribeOnUninstall } from '../ingest';
+import { requireInstallation } from '../platform';
 
 /**
  * Uninstall: every step runs even if one fails (like BullMQ's close), and the record goes last, so

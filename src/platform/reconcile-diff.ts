@@ -1,5 +1,5 @@
-import { deviceIdFor } from '../platform/device-id';
-import type { Attributes, ChildDevice, DeviceSnapshot } from '../platform/device-types';
+import { deviceIdFor } from './device-id';
+import type { Attributes, ChildDevice, DeviceSnapshot } from '../connectors';
 
 /** A partial view of a device (from a push message): name and type only when the message has them. */
 export interface DeviceView {

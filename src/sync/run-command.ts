@@ -1,7 +1,7 @@
-import { AppError } from '../runtime/errors';
-import { requireInstallation, requireLinked } from './require-installation';
-import type { Services } from '../runtime/services';
-import { connectorFor, contextFor } from '../sync/connector-context';
+import { AppError } from '../runtime';
+import { requireInstallation, requireLinked } from '../platform';
+import type { Services } from '../runtime';
+import { connectorFor, contextFor } from './connector-context';
 
 /** Validates and runs one command through the connector (and so the authorized client), then asks for a sync. */
 export async function runCommand(

@@ -1,0 +1,16 @@
+/**
+ * Calling a third-party cloud: the authorized client (refresh once, cluster-wide, then replay),
+ * provider tokens, locks, and the OAuth client pieces linking shares (provider options, token parsing).
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { AuthorizedClients } from './authorized-client';
+export { outcomeOf } from './errors';
+export { tryAcquire } from './lock';
+export type { PipelineReplies } from './lock';
+export { describeTokenEndpointFailure } from './oauth-failure';
+export { toModuleOptions } from './provider-options';
+export { RefreshCoordinator } from './refresh';
+export { parseTokenResponse } from './token-response';
+export { TokenStore } from './token-store';
+export type { TokenSet } from './token-store';

@@ -1,0 +1,15 @@
+/**
+ * Callbacks from clouds: callback URLs and tokens, the webhook route, queue and worker, and the
+ * subscription lifecycle with each cloud.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { CallbackTokenCache } from './callback-token-cache';
+export { FailedWebhooks } from './failed-store';
+export { hmacSha256Hex } from './ingest';
+export { MissedDeliveries } from './missed';
+export { webhookRoutes } from './routes';
+export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './subscriptions';
+export { WEBHOOK_QUEUE, WebhookQueue } from './webhook-queue';
+export type { WebhookJob } from './webhook-queue';
+export { webhookProcessor } from './webhook-worker';

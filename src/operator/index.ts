@@ -1,0 +1,13 @@
+/**
+ * The platform's back end and operators: the admin API, installation lifecycle (create, uninstall),
+ * the operator login and queue dashboard.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { deviceRoutes } from './api/devices';
+export { eventRoutes } from './api/events';
+export { installationRoutes } from './api/installations';
+export { webhookAdminRoutes } from './api/webhooks';
+export { createInstallation } from './create-installation';
+export type { CreatedInstallation } from './create-installation';
+export { adminRoutes } from './routes';

@@ -1,0 +1,15 @@
+/**
+ * The platform's own model: installations, child devices, the event log, and the pure reconciliation
+ * diff that turns a cloud snapshot into device changes.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { DeviceStore } from './device-store';
+export { EVENT_TYPES, EventLog, isCursor } from './event-log';
+export type { EventType, PlatformEvent } from './event-log';
+export { InstallationStore, installationFromHash } from './installation-store';
+export type { Installation } from './installation-store';
+export { markReauthRequired } from './reauth';
+export { isEmpty, reconcile } from './reconcile-diff';
+export type { DeviceView, Reconciliation } from './reconcile-diff';
+export { requireInstallation, requireLinked } from './require-installation';

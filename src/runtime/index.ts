@@ -1,0 +1,23 @@
+/**
+ * What every slice may use: config, errors, logging, metrics, Redis keys and connections, secrets,
+ * HTTP building blocks (guards, pages, validation). The composition (app, build-services, workers,
+ * main) is not here: it imports the slices, and nothing imports it.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export type { Config, ConnectorCredentials } from './config';
+export { AppError, ERROR_CATALOGUE } from './errors/index';
+export type { ErrorCode } from './errors/index';
+export type { AppContext, RequestState } from './http/context';
+export { createRouter, guard, guarded, installationToken, presentedIn, publicRoute } from './http/guards';
+export { SafeHtml, html, page } from './http/html';
+export { parseBody } from './http/validate';
+export type { Logger } from './logging/logger';
+export { labelledChildren } from './metrics/labelled-children';
+export { serviceQueues } from './metrics/queue-depth';
+export type { Keys, WebServicesKeys } from './redis/keys';
+export { isRedisUnavailable, withDeadline } from './redis/redis';
+export { basicCredentials, isAdminBearer } from './secrets/authorization-header';
+export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
+export { pollIntervalMs } from './services';
+export type { EnabledConnector, Services } from './services';

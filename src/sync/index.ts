@@ -1,0 +1,14 @@
+/**
+ * Keeping devices in sync: poll scheduling and the poll worker, one sync of one installation under the
+ * sync lock, discovery and selection, commands through the connector.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { connectorFor, contextFor } from './connector-context';
+export { POLL_QUEUE, PollScheduler } from './poll-queue';
+export type { PollJob } from './poll-queue';
+export { pollProcessor } from './poll-worker';
+export { runCommand } from './run-command';
+export { deleteDevice, discover, updateSelection } from './selection';
+export { applySnapshot } from './sync-installation';
+export { withSyncLock } from './with-sync-lock';

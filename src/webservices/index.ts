@@ -1,0 +1,20 @@
+/**
+ * The platform as OAuth2 authorization server for external systems: users, clients, grants,
+ * scoped REST, event subscriptions and signed delivery.
+ *
+ * Other slices import from here only (test/architecture/slices.unit.test.ts).
+ */
+export { DELIVERY_QUEUE } from './delivery-queue';
+export type { DeliveryJob } from './delivery-queue';
+export { deliveryProcessor } from './delivery-worker';
+export { EventFanout } from './fanout';
+export { LoginLimiter, OPERATOR_LOGIN_LIMITS } from './login-limiter';
+export { appInstallationRoutes } from './routes/app-installations';
+export { authorizeRoutes } from './routes/authorize';
+export { clientRoutes } from './routes/clients-api';
+export { confirmRoutes } from './routes/smartapp-confirm';
+export { smartAppRoutes } from './routes/smartapp-installations';
+export { tokenRoutes } from './routes/token';
+export { userRoutes } from './routes/users-api';
+export { createWebServices } from './web-services';
+export type { WebServices } from './web-services';
