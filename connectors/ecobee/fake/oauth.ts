@@ -1,13 +1,13 @@
 import { json, type AuthorizeFlow, type Reply } from '../../../src/connectors/fake-cloud';
 import { signInPages } from './pages';
-import type { TokenStore } from './state';
+import type { FakeUser } from './accounts';
+import type { TokenStore } from './tokens';
 
 /** The fake's /authorize and /token (ecobee-api.md §1). */
 
 export interface OAuthConfig {
   tokens: TokenStore;
-  username: string;
-  password: string;
+  user: FakeUser;
 }
 
 /** /authorize (§1.2, §9.1): the toolkit's sign-in flow with ecobee's rules. */
@@ -18,7 +18,7 @@ export function authorizeFlow(cfg: OAuthConfig): AuthorizeFlow {
     // §1.4's example scope, used when the authorize request names none.
     defaultScope: 'smartWrite',
     responseType: 'required',
-    signIn: (username, password) => username === cfg.username && password === cfg.password,
+    signIn: (username, password) => username === cfg.user.username && password === cfg.user.password,
     issueCode: (request) => cfg.tokens.createCode(request.redirectUri, request.scope),
     declined: { error: 'access_denied', error_description: 'The user denied the authorization request.' },
   };

@@ -3,21 +3,19 @@ import {
   FakeCloudBase,
   FakeHttpServer,
   handleAuthorize,
-  json,
   mergeParams,
   type AuthorizeFlow,
   type FakeRequest,
   type Reply,
 } from '../../../src/connectors/fake-cloud';
-import { authenticate, statusObject, summaryEndpoint, thermostatEndpoint } from './api';
+import { DEFAULT_THERMOSTATS, DEFAULT_USER } from './accounts';
+import { authenticate, summaryEndpoint, thermostatEndpoint } from './api';
+import type { FakeThermostat, FakeThermostatSeed, RuntimePatch } from './device-types';
+import { FAILURE_SHAPES } from './faults';
 import { authorizeFlow, basicClientId, token, type OAuthConfig } from './oauth';
-import {
-  FakeState,
-  type FakeThermostat,
-  type FakeThermostatSeed,
-  type RuntimePatch,
-  type TokenResponse,
-} from './state';
+import { routeOf, type FakeRoute } from './routes';
+import { FakeState } from './state';
+import type { TokenResponse } from './tokens';
 
 /**
  * A fake ecobee cloud over real HTTP, for tests and the local demo: OAuth code flow (/authorize,
@@ -25,8 +23,8 @@ import {
  * follows /work/shared/ecobee-api.md (cited as §n); where it deliberately differs, it says so.
  */
 
+export type { FakeCall, FakeFault } from '../../../src/connectors/fake-cloud';
 export type {
-  FakeCall,
   FakeRemoteSensor,
   FakeRuntime,
   FakeSettings,
@@ -34,8 +32,10 @@ export type {
   FakeThermostatSeed,
   HvacMode,
   RuntimePatch,
-  TokenResponse,
-} from './state';
+} from './device-types';
+export type { TokenResponse } from './tokens';
+export type { FakeRoute } from './routes';
+export { DEFAULT_THERMOSTATS } from './accounts';
 
 export interface FakeEcobeeOptions {
   clientId?: string;
@@ -50,16 +50,6 @@ export interface FakeEcobeeOptions {
   /** Clock for token/code expiry, revisions and call times (ms since epoch). Defaults to Date.now. */
   now?: () => number;
 }
-
-export type FakeRoute = 'authorize' | 'token' | 'thermostat' | 'thermostatSummary';
-
-export type { FakeFault } from '../../../src/connectors/fake-cloud';
-
-export const DEFAULT_THERMOSTATS: readonly FakeThermostatSeed[] = [
-  { identifier: '311000000001', name: 'Living Room' },
-  { identifier: '311000000002', name: 'Upstairs' },
-  { identifier: '311000000003', name: 'Basement' },
-];
 
 export class FakeEcobee extends FakeCloudBase<FakeRoute> {
   readonly clientId: string;
@@ -87,18 +77,13 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
     });
     this.oauth = {
       tokens: this.state.tokens,
-      username: opts.username ?? 'demo@example.com',
-      password: opts.password ?? 'demo',
+      user: { username: opts.username ?? DEFAULT_USER.username, password: opts.password ?? DEFAULT_USER.password },
     };
     this.authorize = authorizeFlow(this.oauth);
     this.http = new FakeHttpServer<FakeRoute>({
       route: routeOf,
       handle: (request) => this.handle(request),
-      notFound: (method, path) => json(404, { error: 'not_found', error_description: `No route for ${method} ${path}` }),
-      faultBody,
-      // A cut-off JSON document, labelled as JSON.
-      malformedJson: '{"status":{"code":0,"mess',
-      internalErrorBody: (message) => ({ error: 'fake_internal_error', error_description: message }),
+      ...FAILURE_SHAPES,
       jsonType: 'application/json;charset=UTF-8',
       unthrottled: ['authorize'],
       grantType: (request) => (request.route === 'token' ? tokenParams(request).get('grant_type') ?? undefined : undefined),
@@ -179,7 +164,7 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
    * credentials and presses Accept or Decline. Returns the redirect's Location without following it.
    */
   async approve(authorizeUrl: string, decision: 'accept' | 'decline' = 'accept'): Promise<string> {
-    const { username, password } = this.oauth;
+    const { username, password } = this.oauth.user;
     return approveInBrowser({ authorizeUrl, username, password, decision, who: 'fake ecobee' });
   }
 
@@ -203,25 +188,7 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Routes and error shapes
-
-function routeOf(method: string, path: string): FakeRoute | undefined {
-  const getOrPost = method === 'GET' || method === 'POST';
-  if (path === '/authorize' && getOrPost) return 'authorize';
-  if (path === '/token' && method === 'POST') return 'token';
-  if (path === '/1/thermostat' && getOrPost) return 'thermostat';
-  // POST is routed so that it can get §6 code 12 ("Post not supported for request").
-  if (path === '/1/thermostatSummary' && getOrPost) return 'thermostatSummary';
-  return undefined;
-}
-
 /** §1.3: /token parameters come in the query string or a form body; the body wins. */
 function tokenParams(request: FakeRequest<FakeRoute>): URLSearchParams {
   return mergeParams(request.url.searchParams, request.form);
-}
-
-function faultBody(route: FakeRoute): unknown {
-  // /1/* errors carry a status object (§6); code 3 is ecobee's catch-all "Processing error.".
-  return route === 'thermostat' || route === 'thermostatSummary' ? { status: statusObject(3) } : { error: 'server_error' };
 }

@@ -1,16 +1,8 @@
 import { activationPush, setpointPushes, thermModePush } from './push';
 import { json, type Reply } from '../../../src/connectors/fake-cloud';
-import {
-  HOME_MODES,
-  MAX_TEMP,
-  MIN_TEMP,
-  SETPOINT_MODES,
-  type AccessCheck,
-  type FakeHome,
-  type FakeState,
-  type HomeMode,
-  type SetpointMode,
-} from './state';
+import { HOME_MODES, MAX_TEMP, MIN_TEMP, SETPOINT_MODES, type FakeHome, type HomeMode, type SetpointMode } from './device-types';
+import type { FakeState } from './state';
+import type { AccessCheck } from './tokens';
 
 /** The fake's /api/* Energy and webhook endpoints (netatmo-api.md §2, §3.1). */
 

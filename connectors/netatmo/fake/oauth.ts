@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { json, type AuthorizeFlow, type Reply } from '../../../src/connectors/fake-cloud';
 import { signInPages } from './pages';
-import type { FakeUser, TokenStore } from './state';
+import type { FakeUser } from './accounts';
+import type { TokenStore } from './tokens';
 
 /** The fake's /oauth2/authorize and /oauth2/token (netatmo-api.md §1). */
 

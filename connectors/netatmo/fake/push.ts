@@ -1,5 +1,7 @@
 import { createHmac, randomInt } from 'node:crypto';
-import type { Clock, FakeHome, FakeRoom, FakeUser, HomeMode } from './state';
+import type { FakeUser } from './accounts';
+import type { Clock } from './clock';
+import type { FakeHome, FakeRoom, HomeMode } from './device-types';
 
 /**
  * Webhook pushes of the fake Netatmo cloud (netatmo-api.md §3): the payloads (pure builders) and

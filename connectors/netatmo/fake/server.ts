@@ -1,31 +1,32 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   approveInBrowser,
   FakeCloudBase,
   FakeHttpServer,
   handleAuthorize,
-  json,
   mergeParams,
   type AuthorizeFlow,
   type FakeRequest,
   type Reply,
 } from '../../../src/connectors/fake-cloud';
-import { API_ROUTES, apiError, authenticate, handleApi, roomPushes, type ApiResult, type ApiRoute } from './api';
+import { DEFAULT_HOMES, DEFAULT_USER, newHexId } from './accounts';
+import { apiError, authenticate, handleApi, roomPushes } from './api';
+import type {
+  FakeHome,
+  FakeHomeSeed,
+  FakeRoom,
+  FakeRoomSeed,
+  HomeMode,
+  ModuleStatePatch,
+  RoomStatePatch,
+  SetpointMode,
+} from './device-types';
+import { FAILURE_SHAPES } from './faults';
 import { authorizeFlow, token, type OAuthConfig } from './oauth';
 import { thermModePush, WebhookDeliverer, type DeliverOptions, type FakeDelivery } from './push';
-import {
-  FakeState,
-  newHexId,
-  type FakeHome,
-  type FakeHomeSeed,
-  type FakeRoom,
-  type FakeRoomSeed,
-  type HomeMode,
-  type ModuleStatePatch,
-  type RoomStatePatch,
-  type SetpointMode,
-  type TokenResponse,
-} from './state';
+import { routeOf, type FakeRoute } from './routes';
+import { FakeState } from './state';
+import type { TokenResponse } from './tokens';
+import { UserWebhook } from './webhooks';
 
 /**
  * A fake Netatmo cloud over real HTTP, for tests and the local demo: OAuth code flow
@@ -35,8 +36,8 @@ import {
  * Behaviour follows /work/shared/netatmo-api.md (cited as §n); where it deliberately differs, it says so.
  */
 
+export type { FakeCall, FakeFault } from '../../../src/connectors/fake-cloud';
 export type {
-  FakeCall,
   FakeHome,
   FakeHomeSeed,
   FakeModule,
@@ -48,9 +49,11 @@ export type {
   RoomMode,
   RoomStatePatch,
   SetpointMode,
-  TokenResponse,
-} from './state';
+} from './device-types';
+export type { TokenResponse } from './tokens';
 export type { DeliverOptions, FakeDelivery } from './push';
+export type { FakeRoute } from './routes';
+export { DEFAULT_HOMES } from './accounts';
 
 export interface FakeNetatmoOptions {
   clientId?: string;
@@ -74,51 +77,6 @@ export interface FakeNetatmoOptions {
   now?: () => number;
 }
 
-export type FakeRoute = 'authorize' | 'token' | ApiRoute;
-
-export type { FakeFault } from '../../../src/connectors/fake-cloud';
-
-/** The demo home: a relay, a thermostat room and valve rooms (§2.3 shapes). */
-export const DEFAULT_HOMES: readonly FakeHomeSeed[] = [
-  {
-    id: '5c4f3b2a1d0e9f8a7b6c5d4e',
-    name: 'Demo home',
-    relay: { id: '70:ee:50:00:00:01', name: 'Relay' },
-    rooms: [
-      {
-        id: '2746182631',
-        name: 'Living room',
-        type: 'livingroom',
-        measuredTemperature: 19.8,
-        scheduleTemperature: 20,
-        modules: [{ id: '04:00:00:00:01:ae', type: 'NATherm1', name: 'Thermostat', batteryLevel: 3793 }],
-      },
-      {
-        id: '2833524037',
-        name: 'Bedroom',
-        type: 'bedroom',
-        measuredTemperature: 18.2,
-        scheduleTemperature: 17,
-        modules: [
-          { id: '09:00:00:00:a5:54', type: 'NRV', name: 'Bedroom valve 1', batteryLevel: 3025 },
-          { id: '09:00:00:00:a5:55', type: 'NRV', name: 'Bedroom valve 2', batteryLevel: 2750 },
-        ],
-      },
-      {
-        id: '2940411577',
-        name: 'Kitchen',
-        type: 'kitchen',
-        measuredTemperature: 20.5,
-        scheduleTemperature: 19,
-        modules: [{ id: '09:00:00:00:a0:ac', type: 'NRV', name: 'Kitchen valve', batteryLevel: 2950 }],
-      },
-    ],
-  },
-];
-
-/** Below the host's HTTP timeout, so addwebhook answers even when the receiver hangs. */
-const ACTIVATION_WAIT_MS = 1000;
-
 export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
   readonly clientId: string;
   readonly clientSecret: string;
@@ -127,6 +85,7 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
   private readonly oauth: OAuthConfig;
   private readonly authorize: AuthorizeFlow;
   private readonly push: WebhookDeliverer;
+  private readonly webhook: UserWebhook;
   private readonly now: () => number;
   private readonly enforceWebhookPorts: boolean;
   /** Its signal, aborted by stop(), also wakes waits and cancels deliveries under way. */
@@ -148,7 +107,7 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
     this.state = new FakeState({
       accessTokenTtlS: opts.accessTokenTtlS ?? 10_800,
       now: this.now,
-      user: { id: this.userId, email: opts.username ?? 'demo@example.com', password: opts.password ?? 'demo' },
+      user: { id: this.userId, email: opts.username ?? DEFAULT_USER.email, password: opts.password ?? DEFAULT_USER.password },
       homes: opts.homes ?? DEFAULT_HOMES,
     });
     this.oauth = { tokens: this.state.tokens, clientId: this.clientId, clientSecret: this.clientSecret, user: this.state.user };
@@ -156,10 +115,7 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
     this.http = new FakeHttpServer<FakeRoute>({
       route: routeOf,
       handle: (request) => this.handle(request),
-      notFound: (method, path) => json(404, { error: { code: 404, message: `No route for ${method} ${path}` } }),
-      faultBody,
-      malformedJson: '{"body":{"homes":[{"id":"5c4f',
-      internalErrorBody: (message) => ({ error: { code: 11, message: `fake internal error: ${message}` } }),
+      ...FAILURE_SHAPES,
       jsonType: 'application/json; charset=utf-8',
       unthrottled: ['authorize'],
       grantType: (request) => (request.route === 'token' ? request.form.get('grant_type') ?? undefined : undefined),
@@ -174,6 +130,7 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
       banMs: opts.banMs ?? 24 * 60 * 60 * 1000,
       signal: this.http.signal,
     });
+    this.webhook = new UserWebhook({ registry: this.state.webhooks, userId: this.userId, push: this.push, signal: this.http.signal });
   }
 
   // -- counters -------------------------------------------------------------------------------
@@ -245,21 +202,21 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
    */
   async userSetsRoomSetpoint(homeId: string, roomId: string, temp: number, mode: SetpointMode = 'manual'): Promise<FakeDelivery[]> {
     this.state.homes.setRoomSetpoint(homeId, roomId, mode, temp, undefined);
-    return this.deliverToUser(roomPushes(this.state, homeId, roomId, this.now()));
+    return this.webhook.deliver(roomPushes(this.state, homeId, roomId, this.now()));
   }
 
   /** A user switches the home to schedule, away or frost guard: every room follows, one therm_mode push. */
   async userSetsThermMode(homeId: string, mode: HomeMode): Promise<FakeDelivery[]> {
     const previous = this.state.homes.snapshot(homeId)?.thermMode ?? 'schedule';
     this.state.homes.setThermMode(homeId, mode, undefined);
-    return this.deliverToUser([thermModePush(this.state.user, homeId, mode, previous)]);
+    return this.webhook.deliver([thermModePush(this.state.user, homeId, mode, previous)]);
   }
 
   // -- webhooks -------------------------------------------------------------------------------
 
   /** The user's registered webhook URL (one per user and app, §3.1). */
   webhookUrl(): string | undefined {
-    return this.state.webhooks.get(this.userId);
+    return this.webhook.url();
   }
 
   /** Every delivery attempt in order, with the receiver's status (0: no answer). */
@@ -315,54 +272,8 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
           now: this.now(),
           enforceWebhookPorts: this.enforceWebhookPorts,
         });
-        return this.answer(request, result);
+        return this.webhook.answer(request, result);
       }
     }
   }
-
-  /**
-   * Real webhooks arrive on their own schedule: after the answer. addwebhook's activation is the
-   * exception: the fake lets it land first (so a client that saw 200 has been activated, which keeps
-   * tests deterministic), but a slow receiver holds the answer back at most ACTIVATION_WAIT_MS.
-   */
-  private async answer(request: FakeRequest<FakeRoute>, result: ApiResult): Promise<Reply> {
-    const pushes = result.pushes ?? [];
-    if (result.pushBeforeReply) {
-      const waited = sleep(ACTIVATION_WAIT_MS, undefined, { signal: this.http.signal, ref: false }).catch(() => undefined);
-      await Promise.race([this.deliverToUser(pushes), waited]);
-    } else if (pushes.length > 0) {
-      request.afterReply(() => void this.deliverToUser(pushes));
-    }
-    return result.reply;
-  }
-
-  /** In order, one at a time, as the real capture shows them (§3.4: two POSTs per change). */
-  private async deliverToUser(pushes: Record<string, unknown>[]): Promise<FakeDelivery[]> {
-    const url = this.webhookUrl();
-    const done: FakeDelivery[] = [];
-    if (!url) return done;
-    for (const push of pushes) {
-      const delivery = await this.push.deliver(url, JSON.stringify(push));
-      if (delivery) done.push(delivery);
-    }
-    return done;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Routes and error shapes
-
-function routeOf(method: string, path: string): FakeRoute | undefined {
-  const getOrPost = method === 'GET' || method === 'POST';
-  if (path === '/oauth2/authorize' && getOrPost) return 'authorize';
-  if (path === '/oauth2/token' && method === 'POST') return 'token';
-  const api = /^\/api\/([a-z]+)$/.exec(path)?.[1];
-  // §2.3: the real server takes GET with a query and POST with a form body alike.
-  if (api && getOrPost && (API_ROUTES as readonly string[]).includes(api)) return api as ApiRoute;
-  return undefined;
-}
-
-function faultBody(route: FakeRoute): unknown {
-  // API errors use the nested shape (§2.1); code 11 is Netatmo's internal error.
-  return route === 'authorize' || route === 'token' ? { error: 'server_error' } : { error: { code: 11, message: 'Internal error' } };
 }
