@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createApp } from '../src/runtime/http/app';
-import { issueCallbackToken } from '../src/ingest/subscriptions';
+import { issueCallbackToken } from '../src/ingest/cloud-subscriptions';
 import { startChild } from './lib/child';
 import { benchEnv, servicesFrom, size } from './lib/env';
 import { benchRedis } from './lib/redis';

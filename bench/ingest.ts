@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { manualSetpointPush, signature } from '../connectors/netatmo/fake/push';
 import { hashToken, randomToken } from '../src/runtime/secrets/crypto';
 import { callbacksOf } from '../src/ingest/webhook-queue';
-import { issueCallbackToken } from '../src/ingest/subscriptions';
+import { issueCallbackToken } from '../src/ingest/cloud-subscriptions';
 import { BENCH_DIR, startChild } from './lib/child';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, cpuSeconds, pin } from './lib/redis';

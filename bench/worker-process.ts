@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { POLL_QUEUE, type PollJob } from '../src/sync/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
 import { pollProcessor } from '../src/sync/poll-worker';
-import { retryPendingSubscription } from '../src/ingest/subscriptions';
+import { retryPendingSubscription } from '../src/ingest/cloud-subscriptions';
 import { webhookProcessor } from '../src/ingest/webhook-worker';
 import { commands, emit } from './lib/child';
 import { servicesFrom } from './lib/env';

@@ -1,5 +1,5 @@
 import type { FakeEcobee } from '../../connectors/ecobee/fake/server';
-import type { TokenSet } from '../../src/cloud/token-store';
+import type { TokenSet } from '../../src/cloud/provider-token-store';
 
 /** A fresh grant from the fake, in the shape the token store keeps. */
 export function fakeTokens(fake: FakeEcobee, now = Date.now()): TokenSet {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceSnapshot } from '../../src/connectors/device-types';
 import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
 import type { Services } from '../../src/runtime/services';
-import type { TokenSet } from '../../src/cloud/token-store';
+import type { TokenSet } from '../../src/cloud/provider-token-store';
 import { applySnapshot } from '../../src/sync/sync-installation';
 
 /**

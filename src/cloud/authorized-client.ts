@@ -1,7 +1,7 @@
 import type { EnabledConnector } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
 import type { Logger } from '../runtime';
-import type { TokenStore } from './token-store';
+import type { ProviderTokenStore } from './provider-token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';
 import { send } from './send';
@@ -11,7 +11,7 @@ import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
 
 export interface AuthorizedClientDeps {
-  tokens: TokenStore;
+  tokens: ProviderTokenStore;
   refresher: RefreshCoordinator;
   log: Logger;
   now: () => number;

@@ -12,5 +12,5 @@ export { describeTokenEndpointFailure } from './oauth-failure';
 export { toModuleOptions } from './provider-options';
 export { RefreshCoordinator } from './refresh';
 export { parseTokenResponse } from './token-response';
-export { TokenStore } from './token-store';
-export type { TokenSet } from './token-store';
+export { ProviderTokenStore } from './provider-token-store';
+export type { TokenSet } from './provider-token-store';

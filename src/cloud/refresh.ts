@@ -8,7 +8,7 @@ import { describeTokenEndpointFailure } from './oauth-failure';
 import { toModuleOptions } from './provider-options';
 import { parseTokenResponse } from './token-response';
 import type { Keys } from '../runtime';
-import type { TokenSet, TokenStore } from './token-store';
+import type { TokenSet, ProviderTokenStore } from './provider-token-store';
 import { tryAcquire } from './lock';
 import { refreshBackoffMs } from './token-expiry';
 
@@ -79,7 +79,7 @@ export class RefreshCoordinator {
     private readonly deps: {
       redis: Redis;
       keys: Keys;
-      tokens: TokenStore;
+      tokens: ProviderTokenStore;
       log: Logger;
       now: () => number;
       options: RefreshOptions;

@@ -1,4 +1,4 @@
-import type { TokenSet } from './token-store';
+import type { TokenSet } from './provider-token-store';
 
 /** Refresh this long before the provider's stated expiry (openHAB uses 120 s for ecobee). */
 export const DEFAULT_REFRESH_MARGIN_MS = 120_000;

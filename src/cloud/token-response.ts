@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TokenSet } from './token-store';
+import type { TokenSet } from './provider-token-store';
 
 const tokenResponseSchema = z.object({
   access_token: z.string().min(1),

@@ -9,7 +9,7 @@ export { FailedWebhooks } from './failed-store';
 export { hmacSha256Hex } from './ingest';
 export { MissedDeliveries } from './missed';
 export { webhookRoutes } from './routes';
-export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './subscriptions';
+export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './cloud-subscriptions';
 export { WEBHOOK_QUEUE, WebhookQueue } from './webhook-queue';
 export type { WebhookJob } from './webhook-queue';
 export { webhookProcessor } from './webhook-worker';

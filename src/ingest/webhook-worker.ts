@@ -10,7 +10,7 @@ import { withSyncLock } from '../sync';
 import { planBatch, settleLimited } from './batch';
 import { claim, release } from './dedup';
 import { FailedWebhooks } from './failed-store';
-import { pushTargets } from './subscriptions';
+import { pushTargets } from './cloud-subscriptions';
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
 export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;

@@ -16,7 +16,7 @@ import { StateStore } from '../linking';
 import type { EnabledConnector, Services } from './services';
 import { InstallationStore } from '../platform';
 import { createKeys } from './redis/keys';
-import { TokenStore } from '../cloud';
+import { ProviderTokenStore } from '../cloud';
 import { createWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
@@ -44,7 +44,7 @@ export function buildServices(input: {
   const { config, log, redis } = input;
   const keys = createKeys(config.keyPrefix);
   const now = input.now ?? Date.now;
-  const tokens = new TokenStore(redis, keys, config.secretKey);
+  const tokens = new ProviderTokenStore(redis, keys, config.secretKey);
   const metrics = input.metrics ?? new Metrics();
   // `services` is referenced lazily by the callbacks below; they run only after it exists.
   let services: Services | undefined;

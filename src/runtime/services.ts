@@ -13,7 +13,7 @@ import type { Logger } from './logging/logger';
 import type { StateStore } from '../linking';
 import type { InstallationStore } from '../platform';
 import type { Keys } from './redis/keys';
-import type { TokenStore } from '../cloud';
+import type { ProviderTokenStore } from '../cloud';
 import type { WebServices } from '../webservices';
 
 /** A connector that is enabled in this deployment: its definition plus its credentials. */
@@ -30,7 +30,7 @@ export interface Services {
   keys: Keys;
   connectors: ReadonlyMap<string, EnabledConnector>;
   installations: InstallationStore;
-  tokens: TokenStore;
+  tokens: ProviderTokenStore;
   states: StateStore;
   events: EventLog;
   /** The authorized HTTP client factory: the only way to call a cloud. */

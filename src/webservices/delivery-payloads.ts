@@ -1,5 +1,5 @@
 import type { PlatformEvent } from '../platform';
-import type { Subscription } from './subscriptions';
+import type { Subscription } from './event-subscriptions';
 
 export function confirmationUrl(publicUrl: string, subscriptionId: string, token: string): string {
   return `${publicUrl}/api/smartapps/subscriptions/${subscriptionId}/confirm?token=${encodeURIComponent(token)}`;

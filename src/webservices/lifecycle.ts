@@ -3,7 +3,7 @@ import { encrypt } from '../runtime';
 import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
-import type { Subscription } from './subscriptions';
+import type { Subscription } from './event-subscriptions';
 
 /** Creates a pending subscription and queues its CONFIRMATION (built when sent); events flow only once the target confirms. */
 export async function subscribe(

@@ -9,7 +9,7 @@ import { DrainState } from './drain-state';
 import { GrantStore } from './grant-store';
 import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
 import { AuthorizationSealer } from './pending-authorization';
-import { SubscriptionStore } from './subscriptions';
+import { SubscriptionStore } from './event-subscriptions';
 import { UserStore } from './users';
 
 /** The Web Services API's stores and its delivery queue producer, built once with the other services. */

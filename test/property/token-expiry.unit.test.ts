@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REFRESH_MARGIN_MS, needsProactiveRefresh, refreshBackoffMs } from '../../src/cloud/token-expiry';
-import type { TokenSet } from '../../src/cloud/token-store';
+import type { TokenSet } from '../../src/cloud/provider-token-store';
 import { RUNS } from './runs';
 
 const tokens = fc.record({

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/link';
 import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
-import { confirmationKey } from '../../src/webservices/subscriptions';
+import { confirmationKey } from '../../src/webservices/event-subscriptions';
 import { authorizeAndExchange, bearer, startWorld, type World } from '../webservices/harness';
 
 /**

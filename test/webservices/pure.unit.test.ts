@@ -9,7 +9,7 @@ import { isValidRedirectUri, matchRedirectUri, redirectWith } from '../../src/we
 import { isSubset, parseScope } from '../../src/webservices/scopes';
 import { signBody, verifyBody } from '../../src/webservices/signature';
 import { clientCredentials, parseTokenRequest, TokenError } from '../../src/webservices/token-request';
-import type { Subscription } from '../../src/webservices/subscriptions';
+import type { Subscription } from '../../src/webservices/event-subscriptions';
 import type { PlatformEvent } from '../../src/platform/event-log';
 
 describe('parseScope', () => {

@@ -5,7 +5,7 @@ import { AppError } from '../../runtime';
 import type { Services } from '../../runtime';
 import { subscribe } from '../lifecycle';
 import { assertPublicTarget, TargetRefused } from '../target-guard';
-import { SUBSCRIBABLE_EVENTS, type Subscription } from '../subscriptions';
+import { SUBSCRIBABLE_EVENTS, type Subscription } from '../event-subscriptions';
 import { parseBody } from '../../runtime';
 import { grantOf, type SmartAppState } from './smartapp-bearer';
 

@@ -32,7 +32,7 @@ return 0
 `;
 
 /** Tokens are only ever written encrypted, bound to their installation id as associated data. */
-export class TokenStore {
+export class ProviderTokenStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
