@@ -4,6 +4,9 @@ import type { Installation } from '../platform';
 import { hashToken, randomToken } from '../runtime';
 import { connectorFor, contextFor } from '../sync';
 import { ROTATION_OVERLAP_MS } from './callback-token';
+import { WebhookRecords, type CallbackTokenFields } from './webhook-records';
+
+const recordsOf = (services: Services) => new WebhookRecords(services.redis, services.keys);
 
 /** Where the cloud should POST callbacks for one installation; the token proves it is the cloud we told. */
 export function callbackBaseUrl(publicUrl: string, connector: string, installationId: string): string {
@@ -17,15 +20,15 @@ const accountHash = (accountId: string) => createHash('sha256').update(accountId
  * deliveries already on their way are not refused. Returns the full callback URL.
  */
 export async function issueCallbackToken(services: Services, installation: Installation): Promise<string> {
-  const key = services.keys.installation(installation.id);
+  const records = recordsOf(services);
   const token = randomToken();
-  const previous = await services.redis.hget(key, 'callbackTokenHash');
-  const fields: Record<string, string> = { callbackTokenHash: hashToken(token) };
+  const previous = await records.currentTokenHash(installation.id);
+  const fields: CallbackTokenFields = { callbackTokenHash: hashToken(token) };
   if (previous) {
-    fields['prevCallbackTokenHash'] = previous;
-    fields['prevCallbackTokenUntil'] = String(services.now() + ROTATION_OVERLAP_MS);
+    fields.prevCallbackTokenHash = previous;
+    fields.prevCallbackTokenUntil = String(services.now() + ROTATION_OVERLAP_MS);
   }
-  await services.redis.hset(key, fields);
+  await records.setTokenHashes(installation.id, fields);
   // Every host's cache still holds the old token as the current one (no overlap end): drop it.
   await services.callbackTokens.announce(installation.id);
   const q = new URLSearchParams({ access_token: token });
@@ -45,31 +48,17 @@ export async function ensureSubscribed(services: Services, installationId: strin
   const webhook = connector.definition.webhook;
   if (!webhook) return;
   const ctx = await contextFor(services, installation, connector);
-  const key = services.keys.installation(installation.id);
-  if (webhook.accountId) {
-    const hash = accountHash(await webhook.accountId(ctx));
-    const previousHash = await services.redis.hget(key, 'accountHash');
-    if (previousHash && previousHash !== hash) {
-      await services.redis.srem(services.keys.accountInstallations(installation.connector, previousHash), installation.id);
-    }
-    await services.redis
-      .multi()
-      .hset(key, 'accountHash', hash)
-      .sadd(services.keys.accountInstallations(installation.connector, hash), installation.id)
-      .exec();
-  }
+  const records = recordsOf(services);
+  if (webhook.accountId) await records.joinAccount(installation.id, installation.connector, accountHash(await webhook.accountId(ctx)));
   const url = await issueCallbackToken(services, installation);
   await webhook.subscribe(ctx, url);
-  const hash = await services.redis.hget(key, 'accountHash');
-  const multi = services.redis.multi().hset(key, 'webhookState', 'subscribed');
-  if (hash) multi.set(services.keys.accountSubscriber(installation.connector, hash), installation.id);
-  await multi.exec();
+  await records.markSubscribed(installation.id, installation.connector);
 }
 
 /** Best effort at linking time: a cloud that is down now gets another try from the next poll. */
 export async function trySubscribe(services: Services, installationId: string): Promise<void> {
   try {
-    await services.redis.hset(services.keys.installation(installationId), 'webhookState', 'pending');
+    await recordsOf(services).markPending(installationId);
     await ensureSubscribed(services, installationId);
   } catch (err) {
     services.log.warn({ installationId, reason: (err as Error).message }, 'webhook subscription failed; will retry on next poll');
@@ -77,14 +66,15 @@ export async function trySubscribe(services: Services, installationId: string): 
 }
 
 export async function subscriptionPending(services: Services, installationId: string): Promise<boolean> {
-  return (await services.redis.hget(services.keys.installation(installationId), 'webhookState')) === 'pending';
+  return (await recordsOf(services).state(installationId)).state === 'pending';
 }
 
 /** Installations a push received by `installationId` applies to: its whole account, or just itself. */
 export async function pushTargets(services: Services, installation: Installation): Promise<string[]> {
-  const hash = await services.redis.hget(services.keys.installation(installation.id), 'accountHash');
+  const records = recordsOf(services);
+  const hash = (await records.state(installation.id)).accountHash;
   if (!hash) return [installation.id];
-  const members = await services.redis.smembers(services.keys.accountInstallations(installation.connector, hash));
+  const members = await records.accountMembers(installation.connector, hash);
   return members.includes(installation.id) ? members : [installation.id, ...members];
 }
 
@@ -96,27 +86,23 @@ export async function unsubscribeOnUninstall(services: Services, installation: I
   const connector = connectorFor(services, installation);
   const webhook = connector.definition.webhook;
   if (!webhook) return;
-  const key = services.keys.installation(installation.id);
-  const [hash, state] = await services.redis.hmget(key, 'accountHash', 'webhookState');
+  const records = recordsOf(services);
+  const { accountHash: hash, state } = await records.state(installation.id);
   if (hash) {
-    const setKey = services.keys.accountInstallations(installation.connector, hash);
-    const subscriberKey = services.keys.accountSubscriber(installation.connector, hash);
-    await services.redis.srem(setKey, installation.id);
-    const remaining = await services.redis.smembers(setKey);
-    const subscriber = await services.redis.get(subscriberKey);
+    const { remaining, subscriber } = await records.leaveAccount(installation.id, installation.connector, hash);
     if (remaining.length > 0) {
       if (subscriber === installation.id) {
-        await services.redis.del(subscriberKey);
+        await records.clearAccountSubscriber(installation.connector, hash);
         for (const other of remaining) {
           await ensureSubscribed(services, other).catch((err: unknown) =>
             services.log.warn({ installationId: other, reason: (err as Error).message }, 'handing over webhook failed'),
           );
-          if ((await services.redis.get(subscriberKey)) === other) break;
+          if ((await records.accountSubscriber(installation.connector, hash)) === other) break;
         }
       }
       return;
     }
-    await services.redis.del(subscriberKey, setKey);
+    await records.dropAccount(installation.connector, hash);
   }
   if (state !== 'subscribed' || installation.status !== 'linked') return;
   const ctx = await contextFor(services, installation, connector);

@@ -6,6 +6,7 @@
  */
 export { CallbackTokenCache } from './callback-token-cache';
 export { FailedWebhooks } from './failed-store';
+export { WebhookRecords } from './webhook-records';
 export { hmacSha256Hex } from './ingest';
 export { MissedDeliveries } from './missed';
 export { webhookRoutes } from './routes';

@@ -5,6 +5,7 @@ import { isRedisUnavailable, withDeadline } from '../runtime';
 import type { WebhookCallback } from './webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
+import { WebhookRecords } from './webhook-records';
 
 export const DEFAULT_WEBHOOK_LIMIT = 256 * 1024;
 const DEFAULT_ACK = 202;
@@ -44,19 +45,13 @@ const LOOKUP_FIELDS = ['connector', ...CALLBACK_FIELDS] as const;
  */
 export class WebhookIngester {
   private readonly lookups: TickBatcher<string, Lookup>;
+  private readonly records: WebhookRecords;
   private readonly jobs: TickBatcher<WebhookCallback, true>;
 
   constructor(private readonly services: Services) {
     services.callbackTokens.listen();
-    this.lookups = new TickBatcher(async (ids) => {
-      const pipeline = services.redis.pipeline();
-      for (const id of ids) pipeline.hmget(services.keys.installation(id), ...LOOKUP_FIELDS);
-      const results = (await pipeline.exec()) ?? [];
-      return ids.map((_, i): Lookup => {
-        const [error, fields] = results[i] ?? [new Error('no reply'), null];
-        return error ? { error } : { fields: fields as (string | null)[] };
-      });
-    });
+    this.records = new WebhookRecords(services.redis, services.keys);
+    this.lookups = new TickBatcher((ids) => this.records.lookupMany(ids, LOOKUP_FIELDS));
     // One job for the whole turn: either all of them are in Redis (and acknowledged) or none.
     this.jobs = new TickBatcher(
       async (callbacks) => {
@@ -119,7 +114,7 @@ export class WebhookIngester {
     const ack = webhook.ackStatus ?? DEFAULT_ACK;
     if (webhook.verify && !webhook.verify({ rawBody: input.rawBody, headers: input.headers, clientSecret: connector.credentials.clientSecret })) {
       if (webhook.onBadSignature === 'acknowledge') {
-        await services.redis.hincrby(services.keys.webhookStats(input.installationId), 'droppedBadSignature', 1).catch(() => 0);
+        await this.records.countDroppedBadSignature(input.installationId).catch(() => undefined);
         services.log.warn({ connector: input.connector, installationId: input.installationId }, 'webhook dropped: bad signature');
         return { kind: 'dropped', status: ack, reason: 'bad_signature' };
       }

@@ -11,6 +11,7 @@ import { planBatch, settleLimited } from './batch';
 import { claim, release } from './dedup';
 import { FailedWebhooks } from './failed-store';
 import { pushTargets } from './cloud-subscriptions';
+import { WebhookRecords } from './webhook-records';
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
 export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;
@@ -48,7 +49,7 @@ async function applyEffect(services: Services, installationId: string, effect: W
       await services.scheduler.pollNow(installationId, 'webhook', effect.debounceMs ?? DEFAULT_REFRESH_DEBOUNCE_MS);
       return;
     case 'activation':
-      await services.redis.hset(services.keys.installation(installationId), 'webhookActivatedAt', new Date(services.now()).toISOString());
+      await new WebhookRecords(services.redis, services.keys).markActivated(installationId, new Date(services.now()));
       return;
   }
 }

@@ -3,7 +3,7 @@ import { createRouter } from '../../runtime';
 import { AppError } from '../../runtime';
 import { requireInstallation, requireLinked } from '../../platform';
 import type { Services } from '../../runtime';
-import { FailedWebhooks } from '../../ingest';
+import { FailedWebhooks, WebhookRecords } from '../../ingest';
 import { ensureSubscribed } from '../../ingest';
 import type { RequestState } from '../../runtime';
 
@@ -11,16 +11,16 @@ import type { RequestState } from '../../runtime';
 export function webhookAdminRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations/:id/webhooks' });
   const failed = new FailedWebhooks(services.redis, services.keys);
+  const records = new WebhookRecords(services.redis, services.keys);
 
   router.get('/', async (ctx) => {
     const installation = await requireInstallation(services, ctx.params['id'] ?? '');
-    const [state, activatedAt] = await services.redis.hmget(services.keys.installation(installation.id), 'webhookState', 'webhookActivatedAt');
-    const stats = await services.redis.hgetall(services.keys.webhookStats(installation.id));
+    const { state, activatedAt } = await records.state(installation.id);
     ctx.body = {
       supported: services.connectors.get(installation.connector)?.definition.webhook !== undefined,
       state: state ?? 'none',
       activatedAt: activatedAt ?? null,
-      droppedBadSignature: Number(stats['droppedBadSignature'] ?? 0),
+      droppedBadSignature: await records.droppedBadSignature(installation.id),
       failed: (await failed.list(installation.id)).length,
     };
   });

@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../runtime';
+
+export type WebhookState = 'pending' | 'subscribed';
+
+/** The callback token fields `issue` writes: the current hash and, during rotation, the previous one. */
+export interface CallbackTokenFields {
+  callbackTokenHash: string;
+  prevCallbackTokenHash?: string;
+  prevCallbackTokenUntil?: string;
+}
+
+/**
+ * The one repository of ingest's records: the webhook fields of an installation's hash (callback
+ * token hashes, subscription state, the account it belongs to), an account's installations and its
+ * registered subscriber, and the per-installation drop counters. Nothing else in ingest (or
+ * elsewhere) reads or writes these keys; the installation's own fields belong to platform.
+ */
+export class WebhookRecords {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /**
+   * `fields` of many installations' hashes in one round trip (the ingest hot path batches the
+   * callbacks of one event-loop turn); each answer is its fields, or the error of its command.
+   */
+  async lookupMany(ids: readonly string[], fields: readonly string[]): Promise<Array<{ fields: (string | null)[] } | { error: unknown }>> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.installation(id), ...fields);
+    const results = (await pipeline.exec()) ?? [];
+    return ids.map((_, i) => {
+      const [error, values] = results[i] ?? [new Error('no reply'), null];
+      return error ? { error } : { fields: values as (string | null)[] };
+    });
+  }
+
+  async currentTokenHash(installationId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.installation(installationId), 'callbackTokenHash');
+  }
+
+  async setTokenHashes(installationId: string, fields: CallbackTokenFields): Promise<void> {
+    await this.redis.hset(this.keys.installation(installationId), { ...fields });
+  }
+
+  async state(installationId: string): Promise<{ state: WebhookState | null; activatedAt: string | null; accountHash: string | null }> {
+    const [state, activatedAt, accountHash] = await this.redis.hmget(
+      this.keys.installation(installationId),
+      'webhookState',
+      'webhookActivatedAt',
+      'accountHash',
+    );
+    return { state: state === 'pending' || state === 'subscribed' ? state : null, activatedAt: activatedAt ?? null, accountHash: accountHash ?? null };
+  }
+
+  async markPending(installationId: string): Promise<void> {
+    await this.redis.hset(this.keys.installation(installationId), 'webhookState', 'pending');
+  }
+
+  /** Subscribed; for a per-account cloud, this installation's URL is now the account's registration. */
+  async markSubscribed(installationId: string, connector: string): Promise<void> {
+    const key = this.keys.installation(installationId);
+    const hash = await this.redis.hget(key, 'accountHash');
+    const multi = this.redis.multi().hset(key, 'webhookState', 'subscribed');
+    if (hash) multi.set(this.keys.accountSubscriber(connector, hash), installationId);
+    await multi.exec();
+  }
+
+  async markActivated(installationId: string, at: Date): Promise<void> {
+    await this.redis.hset(this.keys.installation(installationId), 'webhookActivatedAt', at.toISOString());
+  }
+
+  /** Joins the account `hash` (leaving a previous one): pushes to the account reach every member. */
+  async joinAccount(installationId: string, connector: string, hash: string): Promise<void> {
+    const key = this.keys.installation(installationId);
+    const previous = await this.redis.hget(key, 'accountHash');
+    if (previous && previous !== hash) await this.redis.srem(this.keys.accountInstallations(connector, previous), installationId);
+    await this.redis.multi().hset(key, 'accountHash', hash).sadd(this.keys.accountInstallations(connector, hash), installationId).exec();
+  }
+
+  async accountMembers(connector: string, hash: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.accountInstallations(connector, hash));
+  }
+
+  async accountSubscriber(connector: string, hash: string): Promise<string | null> {
+    return this.redis.get(this.keys.accountSubscriber(connector, hash));
+  }
+
+  /** Leaves the account; returns who remains and who was the registered subscriber. */
+  async leaveAccount(installationId: string, connector: string, hash: string): Promise<{ remaining: string[]; subscriber: string | null }> {
+    await this.redis.srem(this.keys.accountInstallations(connector, hash), installationId);
+    const [remaining, subscriber] = await Promise.all([this.accountMembers(connector, hash), this.accountSubscriber(connector, hash)]);
+    return { remaining, subscriber };
+  }
+
+  async clearAccountSubscriber(connector: string, hash: string): Promise<void> {
+    await this.redis.del(this.keys.accountSubscriber(connector, hash));
+  }
+
+  async dropAccount(connector: string, hash: string): Promise<void> {
+    await this.redis.del(this.keys.accountSubscriber(connector, hash), this.keys.accountInstallations(connector, hash));
+  }
+
+  async countDroppedBadSignature(installationId: string): Promise<void> {
+    await this.redis.hincrby(this.keys.webhookStats(installationId), 'droppedBadSignature', 1);
+  }
+
+  async droppedBadSignature(installationId: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.webhookStats(installationId), 'droppedBadSignature')) ?? 0);
+  }
+}
