@@ -1,6 +1,5 @@
-import type { EnabledConnector } from '../runtime';
+import type { EnabledConnector, Logger } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
-import type { Logger } from '../runtime';
 import type { ProviderTokenStore } from './provider-token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';

@@ -1,13 +1,11 @@
 import { AuthorizationCode } from 'simple-oauth2';
 import type { Redis } from 'ioredis';
-import type { ConnectorCredentials } from '../runtime';
+import type { ConnectorCredentials, Keys, Logger } from '../runtime';
 import type { OAuthProvider } from '../connectors';
 import { cloudUnavailable, reauthRequired } from './errors';
-import type { Logger } from '../runtime';
 import { describeTokenEndpointFailure } from './oauth-failure';
 import { toModuleOptions } from './provider-options';
 import { parseTokenResponse } from './token-response';
-import type { Keys } from '../runtime';
 import type { TokenSet, ProviderTokenStore } from './provider-token-store';
 import { tryAcquire } from './lock';
 import { refreshBackoffMs } from './token-expiry';

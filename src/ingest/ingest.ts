@@ -1,7 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { AppError } from '../runtime';
+import { AppError, isRedisUnavailable, withDeadline } from '../runtime';
 import type { Services } from '../runtime';
-import { isRedisUnavailable, withDeadline } from '../runtime';
 import type { WebhookCallback } from './webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';

@@ -1,13 +1,10 @@
 import type Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
-import { AppError } from '../runtime';
-import { labelledChildren } from '../runtime';
-import type { Services } from '../runtime';
+import { AppError, createRouter, guarded, labelledChildren, presentedIn } from '../runtime';
+import type { RequestState, Services } from '../runtime';
 import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from './ingest';
 import { readRawBody } from './read-body';
-import type { RequestState } from '../runtime';
 import { singleQueryParam } from './query-param';
-import { createRouter, guarded, presentedIn } from '../runtime';
 
 export const WEBHOOK_ROUTE = '/connectors/:connector/webhooks/:installationId';
 

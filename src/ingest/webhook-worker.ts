@@ -1,12 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ChainableCommander } from 'ioredis';
 import type { WebhookEffect } from '../connectors';
-import type { Logger } from '../runtime';
+import type { Logger, Services } from '../runtime';
 import { callbacksOf, webhookJobSchema, type WebhookCallback, type WebhookJob } from './webhook-queue';
-import type { Services } from '../runtime';
 import type { Installation } from '../platform';
-import { applySnapshot } from '../sync';
-import { withSyncLock } from '../sync';
+import { applySnapshot, withSyncLock } from '../sync';
 import { planBatch, settleLimited } from './batch';
 import { claim, release } from './dedup';
 import { FailedWebhooks } from './failed-store';

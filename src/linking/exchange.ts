@@ -2,8 +2,7 @@ import { AuthorizationCode } from 'simple-oauth2';
 import type { ConnectorCredentials } from '../runtime';
 import type { OAuthProvider } from '../connectors';
 import type { TokenSet } from '../cloud';
-import { toModuleOptions } from '../cloud';
-import { parseTokenResponse } from '../cloud';
+import { parseTokenResponse, toModuleOptions } from '../cloud';
 
 export interface AuthorizeUrlInput {
   redirectUri: string;

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../runtime';
-import { hashToken, randomToken } from '../runtime';
-import { pollIntervalMs, type EnabledConnector, type Services } from '../runtime';
+import { AppError, type EnabledConnector, hashToken, pollIntervalMs, randomToken, type Services } from '../runtime';
 import type { Installation } from '../platform';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
 import { describeTokenEndpointFailure } from '../cloud';

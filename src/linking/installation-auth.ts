@@ -1,5 +1,4 @@
-import { AppError } from '../runtime';
-import { tokenMatchesHash } from '../runtime';
+import { AppError, tokenMatchesHash } from '../runtime';
 import type { Installation, InstallationStore } from '../platform';
 
 /**

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
-import { AppError } from '../runtime';
+import { AppError, createRouter, guarded, installationToken, publicRoute } from '../runtime';
 import { outcomeOf } from '../cloud';
 import { discover, updateSelection } from '../sync';
 import type { Installation } from '../platform';
@@ -9,12 +9,9 @@ import { browserNonceFor, completeLinking, enabledConnector, startLinking, valid
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
 import { authenticateInstallation } from './installation-auth';
-import { initializeUrl } from './urls';
-import type { EnabledConnector, Services } from '../runtime';
-import type { AppContext, RequestState } from '../runtime';
+import { initializeUrl, setupUrl } from './urls';
+import type { AppContext, EnabledConnector, RequestState, Services } from '../runtime';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from './pages';
-import { createRouter, guarded, installationToken, publicRoute } from '../runtime';
-import { setupUrl } from './urls';
 
 const NONCE_COOKIE = 'sm_oauth';
 

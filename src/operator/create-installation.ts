@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../runtime';
-import { hashToken, randomToken } from '../runtime';
+import { AppError, hashToken, randomToken } from '../runtime';
 import { setupUrl } from '../linking';
 import type { Services } from '../runtime';
 import type { Installation } from '../platform';

@@ -1,6 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError } from '../runtime';
-import { isAdminBearer } from '../runtime';
+import { AppError, isAdminBearer } from '../runtime';
 import type { RequestState } from '../runtime';
 
 /** Bearer ADMIN_TOKEN, compared in constant time. */

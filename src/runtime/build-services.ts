@@ -1,22 +1,15 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients } from '../cloud';
-import { RefreshCoordinator } from '../cloud';
-import { DeviceStore } from '../platform';
-import { EventLog } from '../platform';
+import { AuthorizedClients, ProviderTokenStore, RefreshCoordinator } from '../cloud';
+import { DeviceStore, EventLog, InstallationStore, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
 import { PollScheduler } from '../sync';
-import { WebhookQueue } from '../ingest';
-import { CallbackTokenCache } from '../ingest';
-import { MissedDeliveries } from '../ingest';
-import { markReauthRequired } from '../platform';
+import { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
 import type { Config } from './config';
 import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
 import { StateStore } from '../linking';
 import type { EnabledConnector, Services } from './services';
-import { InstallationStore } from '../platform';
 import { createKeys } from './redis/keys';
-import { ProviderTokenStore } from '../cloud';
 import { createWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */

@@ -1,19 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { AuthorizedClients } from '../cloud';
-import type { DeviceStore } from '../platform';
-import type { EventLog } from '../platform';
+import type { AuthorizedClients, ProviderTokenStore } from '../cloud';
+import type { DeviceStore, EventLog, InstallationStore } from '../platform';
 import type { Metrics } from './metrics/metrics';
 import type { PollScheduler } from '../sync';
-import type { WebhookQueue } from '../ingest';
-import type { CallbackTokenCache } from '../ingest';
-import type { MissedDeliveries } from '../ingest';
+import type { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
 import type { Config, ConnectorCredentials } from './config';
 import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
 import type { StateStore } from '../linking';
-import type { InstallationStore } from '../platform';
 import type { Keys } from './redis/keys';
-import type { ProviderTokenStore } from '../cloud';
 import type { WebServices } from '../webservices';
 
 /** A connector that is enabled in this deployment: its definition plus its credentials. */

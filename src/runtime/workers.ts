@@ -1,13 +1,8 @@
 import { Worker, type Processor } from 'bullmq';
-import { POLL_QUEUE, type PollJob } from '../sync';
-import { WEBHOOK_QUEUE, type WebhookJob } from '../ingest';
+import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
+import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
-import { pollProcessor } from '../sync';
-import { webhookProcessor } from '../ingest';
-import { retryPendingSubscription } from '../ingest';
-import { DELIVERY_QUEUE, type DeliveryJob } from '../webservices';
-import { deliveryProcessor } from '../webservices';
-import { EventFanout } from '../webservices';
+import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout } from '../webservices';
 
 export interface RunningWorkers {
   close(): Promise<void>;

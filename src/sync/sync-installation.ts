@@ -1,10 +1,9 @@
-import { isEmpty, reconcile, type DeviceView, type Reconciliation } from '../platform';
+import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
 import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 import type { PipelineReplies } from '../cloud';
-import { installationFromHash, type Installation } from '../platform';
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }

@@ -1,5 +1,4 @@
-import { basicCredentials } from '../runtime';
-import { ERROR_CATALOGUE, type ErrorCode } from '../runtime';
+import { basicCredentials, ERROR_CATALOGUE, type ErrorCode } from '../runtime';
 import type { GrantType } from './authorize-request';
 
 /** A token endpoint failure, rendered exactly as RFC 6749 §5.2 says; codes and statuses come from the catalogue. */

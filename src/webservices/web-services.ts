@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../runtime';
-import type { Keys } from '../runtime';
+import type { Config, Keys } from '../runtime';
 import { AppInstallationStore } from './app-installations';
 import { AuthorizeSessionStore } from './authorize-session';
 import { ClientStore } from './clients';

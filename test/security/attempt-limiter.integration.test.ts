@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AttemptLimiter } from '../../src/webservices/attempt-limiter';
 
 // The reservation script behind every credential limiter (issue 14, item 2), against the real

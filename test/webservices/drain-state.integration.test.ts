@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { DrainState } from '../../src/webservices/drain-state';
 import { GrantStore } from '../../src/webservices/grant-store';

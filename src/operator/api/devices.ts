@@ -1,13 +1,10 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
+import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import { runCommand } from '../../sync';
+import { deleteDevice, discover, runCommand, updateSelection } from '../../sync';
 import type { ChildDevice } from '../../connectors';
-import { deleteDevice, discover, updateSelection } from '../../sync';
 import { requireInstallation } from '../../platform';
-import type { Services } from '../../runtime';
-import type { RequestState } from '../../runtime';
-import { parseBody } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
 
 const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
 const commandBody = z.object({

@@ -1,11 +1,8 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
+import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import { isCursor } from '../../platform';
-import { requireInstallation } from '../../platform';
-import type { Services } from '../../runtime';
-import type { RequestState } from '../../runtime';
-import { parseBody } from '../../runtime';
+import { isCursor, requireInstallation } from '../../platform';
+import type { RequestState, Services } from '../../runtime';
 
 const query = z.object({
   after: z.string().refine(isCursor, 'must be a cursor returned by this API').optional(),

@@ -1,12 +1,10 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
+import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
 import { createInstallation } from '../create-installation';
 import { requireInstallation } from '../../platform';
 import { uninstall } from '../uninstall';
-import type { Services } from '../../runtime';
-import type { RequestState } from '../../runtime';
-import { parseBody } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
 
 const createBody = z.object({
   connector: z.string().min(1).max(40),

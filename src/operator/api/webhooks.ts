@@ -1,11 +1,8 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
-import { AppError } from '../../runtime';
+import { AppError, createRouter } from '../../runtime';
 import { requireInstallation, requireLinked } from '../../platform';
-import type { Services } from '../../runtime';
-import { FailedWebhooks, WebhookRecords } from '../../ingest';
-import { ensureSubscribed } from '../../ingest';
-import type { RequestState } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
+import { ensureSubscribed, FailedWebhooks, WebhookRecords } from '../../ingest';
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
 export function webhookAdminRoutes(services: Services): Router<RequestState> {

@@ -7,22 +7,12 @@ import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
 import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
-import { deviceRoutes } from '../../operator';
-import { eventRoutes } from '../../operator';
-import { installationRoutes } from '../../operator';
-import { adminRoutes } from '../../operator';
-import { webhookAdminRoutes } from '../../operator';
+import { adminRoutes, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
-import { appInstallationRoutes } from '../../webservices';
-import { clientRoutes } from '../../webservices';
-import { userRoutes } from '../../webservices';
-import { authorizeRoutes } from '../../webservices';
-import { tokenRoutes } from '../../webservices';
-import { confirmRoutes } from '../../webservices';
-import { smartAppRoutes } from '../../webservices';
+import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
 

@@ -1,11 +1,8 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
-import { AppError } from '../../runtime';
-import type { Services } from '../../runtime';
+import { AppError, basicCredentials, createRouter, isAdminBearer } from '../../runtime';
+import type { AppContext, RequestState, Services } from '../../runtime';
 import { revokeApp } from '../lifecycle';
 import { normaliseUsername } from '../users';
-import { basicCredentials, isAdminBearer } from '../../runtime';
-import type { AppContext, RequestState } from '../../runtime';
 
 /**
  * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic

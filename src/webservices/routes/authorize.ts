@@ -1,15 +1,12 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
-import { AppError } from '../../runtime';
-import type { Services } from '../../runtime';
-import { randomToken } from '../../runtime';
+import { AppError, createRouter, guarded, publicRoute, randomToken } from '../../runtime';
+import type { AppContext, RequestState, Services } from '../../runtime';
 import { checkAuthorizeRequest, type ClientView } from '../authorize-request';
 import { csrfMatches, type AuthorizeSession } from '../authorize-session';
 import { redirectWith } from '../redirect-uri';
 import { normaliseUsername } from '../users';
-import type { AppContext, RequestState } from '../../runtime';
-import { createRouter, guarded, publicRoute } from '../../runtime';
 import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
 
 /** The signed-in session (Redis), from sign-in to the consent decision. */

@@ -1,13 +1,10 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
+import { AppError, createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import { AppError } from '../../runtime';
-import type { Services } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../authorize-request';
 import { isValidRedirectUri } from '../redirect-uri';
 import { expandScopes, REQUESTABLE_SCOPES } from '../scopes';
-import type { RequestState } from '../../runtime';
-import { parseBody } from '../../runtime';
 
 const clientBody = z.object({
   name: z.string().min(1).max(100),

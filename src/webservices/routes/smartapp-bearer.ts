@@ -1,10 +1,8 @@
 import type { Middleware } from 'koa';
-import type { ErrorCode } from '../../runtime';
-import type { Services } from '../../runtime';
+import type { AppContext, ErrorCode, RequestState, Services } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { checkToken } from '../grant-checks';
 import type { Scope } from '../scopes';
-import type { AppContext, RequestState } from '../../runtime';
 
 export interface SmartAppGrant {
   app: AppInstallation;

@@ -1,8 +1,6 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
-import { AppError } from '../../runtime';
-import type { Services } from '../../runtime';
-import type { RequestState } from '../../runtime';
+import { AppError, createRouter } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
 
 /**
  * The confirmationUrl sent in a CONFIRMATION lifecycle: the target proves it wants the events by

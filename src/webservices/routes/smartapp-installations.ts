@@ -3,15 +3,13 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { runCommand } from '../../sync';
 import type { ChildDevice } from '../../connectors';
-import { AppError } from '../../runtime';
+import { AppError, createRouter, guard, guarded, parseBody } from '../../runtime';
 import type { Services } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { EXECUTE_DEVICES, READ_DEVICES } from '../scopes';
-import { parseBody } from '../../runtime';
 import { grantOf, requireAppToken, requireScope, type SmartAppState } from './smartapp-bearer';
 import { installationUri } from './smartapp-paths';
 import { addSubscriptionRoutes } from './smartapp-subscriptions';
-import { createRouter, guard, guarded } from '../../runtime';
 
 const commandBody = z.object({
   command: z.string().min(1).max(64),

@@ -1,12 +1,11 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../../runtime';
+import { AppError, parseBody } from '../../runtime';
 import type { Services } from '../../runtime';
 import { subscribe } from '../lifecycle';
 import { assertPublicTarget, TargetRefused } from '../target-guard';
 import { SUBSCRIBABLE_EVENTS, type Subscription } from '../event-subscriptions';
-import { parseBody } from '../../runtime';
 import { grantOf, type SmartAppState } from './smartapp-bearer';
 
 const MAX_SUBSCRIPTIONS = 20;

@@ -1,13 +1,12 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
-import type { Services } from '../../runtime';
+import type { AppContext, RequestState, Services } from '../../runtime';
 import type { ClientView } from '../authorize-request';
 import { isPublicClient } from '../clients';
 import { checkCode, checkPkce, checkToken } from '../grant-checks';
 import type { IssuedTokens } from '../grant-store';
 import { formatScope, isSubset, parseScope } from '../scopes';
 import { clientCredentials, parseTokenRequest, TokenError, type ClientCredentials, type TokenRequest } from '../token-request';
-import type { AppContext, RequestState } from '../../runtime';
 import { createRouter, guarded, publicRoute } from '../../runtime';
 
 function response(tokens: IssuedTokens) {

@@ -1,9 +1,7 @@
 import type Router from '@koa/router';
-import { createRouter } from '../../runtime';
+import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import type { Services } from '../../runtime';
-import type { RequestState } from '../../runtime';
-import { parseBody } from '../../runtime';
+import type { RequestState, Services } from '../../runtime';
 
 const userBody = z.object({
   username: z.string().min(1).max(100).regex(/^[^\s:]+$/, 'must not contain spaces or ":"'),
