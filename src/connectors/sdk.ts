@@ -17,4 +17,5 @@ export {
   WebhookParseError,
 } from './context';
 export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from '../devices/types';
-export { hmacSha256Hex } from '../webhooks/ingest';
+// From the pure crypto module: importing the SDK must not pull in Redis, BullMQ or the HTTP app.
+export { constantTimeEqual, constantTimeEqualBytes, hmacSha256Hex } from '../secrets/hmac';
