@@ -2,6 +2,7 @@ import { freemem } from 'node:os';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import type { DeviceSnapshot } from '../src/connectors/device-types';
 import { syncInstallation } from '../src/sync/sync-installation';
+import { withSyncLock } from '../src/sync/with-sync-lock';
 import { startChild, type BenchChild } from './lib/child';
 import { fakeTokens } from './lib/ecobee';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
@@ -71,7 +72,7 @@ async function fanoutAt(n: number): Promise<BenchResult> {
   try {
     // One installation linked and polled for real gives the device snapshot and cursor to copy.
     const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
-    await services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier));
+    await withSyncLock(services, first, (_, fence) => services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier), fence));
     await syncInstallation(services, first);
     const template: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
     const cursor = await services.devices.getCursor(first);
@@ -81,7 +82,7 @@ async function fanoutAt(n: number): Promise<BenchResult> {
     const seedStart = performance.now();
     await inParallel(n, 200, async (i) => {
       const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template });
-      await services.devices.setCursor(id, cursor);
+      await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, cursor, fence));
       await services.scheduler.schedule(id, 180_000);
       ids.push(id);
     });

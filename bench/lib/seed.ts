@@ -4,6 +4,7 @@ import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
 import type { Services } from '../../src/runtime/services';
 import type { TokenSet } from '../../src/cloud/provider-token-store';
 import { applySnapshot } from '../../src/sync/sync-installation';
+import { withSyncLock } from '../../src/sync/with-sync-lock';
 
 /**
  * Linked installations written straight through the stores (the browser flow would take hours for
@@ -25,10 +26,13 @@ export async function seedLinkedInstallation(
   if (!created.created) throw new Error(`seeding ${input.locationId} failed`);
   if (input.tokens) await services.tokens.put(id, input.tokens);
   await services.installations.setStatus(id, 'linked', new Date(services.now()));
-  if (input.devices?.length) {
-    const selected = input.devices.map((d) => d.externalId);
-    await services.devices.setSelection(id, selected);
-    await applySnapshot(services, id, input.devices, true, new Set(selected));
+  const devices = input.devices ?? [];
+  if (devices.length) {
+    const selected = devices.map((d) => d.externalId);
+    await withSyncLock(services, id, async (_, fence) => {
+      await services.devices.setSelection(id, selected, fence);
+      await applySnapshot(services, id, devices, true, new Set(selected), fence);
+    });
   }
   return id;
 }

@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import {
+  constantTimeEqualBytes,
   hmacSha256Hex,
   WebhookParseError,
   type ParsedWebhook,
@@ -16,7 +16,7 @@ export function verify(request: WebhookRequest): boolean {
   if (!presented || !request.clientSecret) return false;
   const expected = Buffer.from(hmacSha256Hex(request.clientSecret, request.rawBody), 'utf8');
   const given = Buffer.from(presented.toLowerCase(), 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return constantTimeEqualBytes(given, expected);
 }
 
 const envelope = z.object({

@@ -6,8 +6,6 @@
  */
 export { AuthorizedClients } from './authorized-client';
 export { outcomeOf } from './errors';
-export { tryAcquire } from './lock';
-export type { PipelineReplies } from './lock';
 export { describeTokenEndpointFailure } from './oauth-failure';
 export { toModuleOptions } from './provider-options';
 export { RefreshCoordinator } from './refresh';

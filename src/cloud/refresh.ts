@@ -7,7 +7,7 @@ import { describeTokenEndpointFailure } from './oauth-failure';
 import { toModuleOptions } from './provider-options';
 import { parseTokenResponse } from './token-response';
 import type { TokenSet, ProviderTokenStore } from './provider-token-store';
-import { tryAcquire } from './lock';
+import { tryAcquire } from '../runtime';
 import { refreshBackoffMs } from './token-expiry';
 
 /** OAuth errors that mean the grant is gone for good (RFC 6749 §5.2, ecobee §1.6). */

@@ -17,4 +17,5 @@ export {
   WebhookParseError,
 } from './context';
 export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from './device-types';
-export { hmacSha256Hex } from '../ingest';
+// From the pure crypto module: importing the SDK must not pull in Redis, BullMQ or the HTTP app.
+export { constantTimeEqual, constantTimeEqualBytes, hmacSha256Hex } from '../runtime/secrets/hmac';

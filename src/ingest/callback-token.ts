@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import { hashToken } from '../runtime';
+import { constantTimeEqualBytes, hashToken } from '../runtime';
 
 /** The callback-token fields kept in the installation's hash (so uninstall removes them with it). */
 export interface CallbackTokenRecord {
@@ -29,12 +28,7 @@ export function recordFromFields(values: readonly (string | null)[]): CallbackTo
  * missing stored value) reveals nothing about the secret.
  */
 function digestsEqual(presented: Buffer, stored: string | undefined): boolean {
-  const other = Buffer.from(stored ?? '', 'latin1');
-  if (other.length !== presented.length) {
-    timingSafeEqual(presented, presented);
-    return false;
-  }
-  return timingSafeEqual(presented, other);
+  return constantTimeEqualBytes(presented, Buffer.from(stored ?? '', 'latin1'));
 }
 
 /**

@@ -7,7 +7,6 @@
 export { CallbackTokenCache } from './callback-token-cache';
 export { FailedWebhooks } from './failed-store';
 export { WebhookRecords } from './webhook-records';
-export { hmacSha256Hex } from './ingest';
 export { MissedDeliveries } from './missed';
 export { webhookRoutes } from './routes';
 export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './cloud-subscriptions';

@@ -1,5 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { AppError, isRedisUnavailable, withDeadline } from '../runtime';
+import { AppError, constantTimeEqualBytes, isRedisUnavailable, withDeadline } from '../runtime';
 import type { Services } from '../runtime';
 import type { WebhookCallback } from './webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
@@ -142,22 +141,6 @@ export class WebhookIngester {
 
 /** Constant time for tokens of the same length (the length of a token is not its secret). */
 function sameToken(accepted: Buffer | undefined, presented: string): boolean {
-  if (!accepted || accepted.length !== presented.length) return false;
-  return timingSafeEqual(accepted, Buffer.from(presented, 'latin1'));
-}
-
-const hmacKeys = new Map<string, KeyObject>();
-
-/**
- * Lower-case hex HMAC-SHA256 of the raw body: the common shape of cloud webhook signatures. The
- * key is imported once per secret (a connector has one), not on every callback.
- */
-export function hmacSha256Hex(secret: string, body: Buffer): string {
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    if (hmacKeys.size >= 16) hmacKeys.clear();
-    key = createSecretKey(Buffer.from(secret, 'utf8'));
-    hmacKeys.set(secret, key);
-  }
-  return createHmac('sha256', key).update(body).digest('hex');
+  if (!accepted) return false;
+  return constantTimeEqualBytes(accepted, Buffer.from(presented, 'latin1'));
 }

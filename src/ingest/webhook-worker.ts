@@ -31,16 +31,16 @@ export type BatchSummary = Record<WebhookOutcome | 'failed', number>;
 async function applyEffect(services: Services, installationId: string, effect: WebhookEffect): Promise<void> {
   switch (effect.kind) {
     case 'patch':
-      await withSyncLock(services, installationId, async () => {
+      await withSyncLock(services, installationId, async (_, fence) => {
         const selected = await services.devices.selected(installationId);
-        await applySnapshot(services, installationId, effect.devices, false, selected);
+        await applySnapshot(services, installationId, effect.devices, false, selected, fence);
       });
       return;
     case 'removed':
-      await withSyncLock(services, installationId, async () => {
+      await withSyncLock(services, installationId, async (_, fence) => {
         const current = await services.devices.byExternalId(installationId);
         const gone = effect.externalIds.flatMap((id) => current.get(id) ?? []);
-        if (gone.length) await services.devices.apply(installationId, { add: [], remove: gone, rename: [], update: [] });
+        if (gone.length) await services.devices.apply(installationId, { add: [], remove: gone, rename: [], update: [] }, fence);
       });
       return;
     case 'refresh':

@@ -1,5 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from '../runtime';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes } from '../runtime';
 
 /**
  * The CSRF token of the linking confirmation form: `<expiresAtMs>.<hmac>`, where the HMAC binds
@@ -14,12 +13,12 @@ export interface CsrfBinding {
 }
 
 export function linkingCsrfKey(secretKey: Buffer): Buffer {
-  return createHmac('sha256', secretKey).update('linking-csrf-key', 'utf8').digest();
+  return hmacSha256Bytes(secretKey, 'linking-csrf-key');
 }
 
 function mac(key: Buffer, binding: CsrfBinding, expiresAt: number): string {
   const message = ['v1', binding.connector, binding.installationId, binding.browserNonce, String(expiresAt)].join('\0');
-  return createHmac('sha256', key).update(message, 'utf8').digest('base64url');
+  return hmacSha256(key, message);
 }
 
 export function issueLinkingCsrf(key: Buffer, binding: CsrfBinding, expiresAt: number): string {

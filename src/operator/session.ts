@@ -1,5 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import { constantTimeEqual } from '../runtime';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes } from '../runtime';
 
 /**
  * The browser session of the queue dashboard, as a stateless signed cookie:
@@ -13,11 +13,11 @@ export const ADMIN_SESSION_TTL_MS = 8 * 3600 * 1000;
 const VERSION = 'v1';
 
 export function sessionKey(secretKey: Buffer, adminToken: string): Buffer {
-  return createHmac('sha256', secretKey).update(`admin-session-key\0${adminToken}`, 'utf8').digest();
+  return hmacSha256Bytes(secretKey, `admin-session-key\0${adminToken}`);
 }
 
 function mac(key: Buffer, expiresAt: number, nonce: string): string {
-  return createHmac('sha256', key).update(`${VERSION}.${expiresAt}.${nonce}`, 'utf8').digest('base64url');
+  return hmacSha256(key, `${VERSION}.${expiresAt}.${nonce}`);
 }
 
 export function issueSession(key: Buffer, now: number, ttlMs = ADMIN_SESSION_TTL_MS): string {

@@ -27,11 +27,13 @@ export async function uninstall(services: Services, installationId: string): Pro
   await step('purge webhook jobs', () => services.webhooks.purge(installationId));
   // A flow started before uninstall could not complete anyway; its states would only linger.
   await step('drop linking states', () => services.states.forgetInstallation(installationId));
-  await withSyncLock(services, installationId, async () => {
+  await withSyncLock(services, installationId, async (_, fence) => {
     await step('remove devices', async () => {
       const devices = await services.devices.list(installationId);
-      if (devices.length) await services.devices.apply(installationId, { add: [], remove: devices, rename: [], update: [] });
+      if (devices.length) await services.devices.apply(installationId, { add: [], remove: devices, rename: [], update: [] }, fence);
     });
+    // The device removal above is fenced; the rest is not, so a lock lost by now stops it here.
+    fence.assertHeld();
     await step('delete tokens', () => services.tokens.delete(installationId));
     await step('record event', () =>
       services.events.append([

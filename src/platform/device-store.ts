@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
+import { execFenced, WriteBatch, type Fence } from '../runtime';
 import type { EventLog, NewEvent } from './event-log';
 import type { Reconciliation } from './reconcile-diff';
 import type { Keys } from '../runtime';
@@ -41,7 +42,10 @@ export function eventsFor(installationId: string, r: Reconciliation): NewEvent[]
 
 /**
  * Child devices, the user's selection and the sync cursor of each installation. A reconciliation
- * and its events are written in one MULTI, so readers never see a device without its event.
+ * and its events are written in one atomic batch, so readers never see a device without its event.
+ * Those writes take the installation's sync lock as a `Fence` and commit only while it is still
+ * held (checked in the same script): a sync that lost its lock mid-poll cannot overwrite the work
+ * of the one that took it over.
  */
 export class DeviceStore {
   constructor(
@@ -74,22 +78,22 @@ export class DeviceStore {
   }
 
   /** Replaces the selection; the caller reconciles afterwards. */
-  async setSelection(installationId: string, externalIds: readonly string[]): Promise<void> {
-    const multi = this.redis.multi().del(this.keys.selection(installationId));
-    if (externalIds.length > 0) multi.sadd(this.keys.selection(installationId), ...externalIds);
-    await multi.exec();
+  async setSelection(installationId: string, externalIds: readonly string[], fence: Fence): Promise<void> {
+    const batch = new WriteBatch().del(this.keys.selection(installationId));
+    if (externalIds.length > 0) batch.sadd(this.keys.selection(installationId), ...externalIds);
+    await execFenced(this.redis, fence, batch);
   }
 
-  async apply(installationId: string, r: Reconciliation, extra: { deselect?: string[] } = {}): Promise<void> {
-    const multi = this.redis.multi();
+  async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[] } = {}): Promise<void> {
+    const batch = new WriteBatch();
     const key = this.keys.devices(installationId);
-    for (const d of r.remove) multi.hdel(key, d.externalId);
+    for (const d of r.remove) batch.hdel(key, d.externalId);
     for (const d of [...r.add, ...r.rename.map((x) => x.device), ...r.update.map((x) => x.device)]) {
-      multi.hset(key, d.externalId, JSON.stringify(d));
+      batch.hset(key, d.externalId, JSON.stringify(d));
     }
-    if (extra.deselect?.length) multi.srem(this.keys.selection(installationId), ...extra.deselect);
-    this.events.appendTo(multi, eventsFor(installationId, r));
-    await execOrThrow(multi);
+    if (extra.deselect?.length) batch.srem(this.keys.selection(installationId), ...extra.deselect);
+    this.events.appendTo(batch, eventsFor(installationId, r));
+    await execFenced(this.redis, fence, batch);
   }
 
   async setLabel(installationId: string, device: ChildDevice, label: string, now: string): Promise<ChildDevice> {
@@ -102,9 +106,9 @@ export class DeviceStore {
     return (await this.redis.hget(this.keys.syncState(installationId), 'cursor')) ?? undefined;
   }
 
-  async setCursor(installationId: string, cursor: string | undefined): Promise<void> {
-    if (cursor === undefined) await this.redis.hdel(this.keys.syncState(installationId), 'cursor');
-    else await this.redis.hset(this.keys.syncState(installationId), 'cursor', cursor);
+  async setCursor(installationId: string, cursor: string | undefined, fence: Fence): Promise<void> {
+    const key = this.keys.syncState(installationId);
+    await execFenced(this.redis, fence, cursor === undefined ? new WriteBatch().hdel(key, 'cursor') : new WriteBatch().hset(key, 'cursor', cursor));
   }
 }
 

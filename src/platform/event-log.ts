@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Keys } from '../runtime';
 
 export const EVENT_TYPES = [
@@ -27,6 +27,11 @@ export interface NewEvent {
   installationId: string;
   deviceId?: string;
   data?: Record<string, unknown>;
+}
+
+/** What appendTo needs of a MULTI (ioredis's, or a fenced WriteBatch). */
+export interface StreamAppender {
+  xadd(key: string, ...args: (string | number)[]): unknown;
 }
 
 /** Bounded retention of the platform-wide stream (approximate trimming keeps XADD O(1)). */
@@ -63,8 +68,8 @@ export class EventLog {
     for (const [err] of results ?? []) if (err) throw err;
   }
 
-  /** Queues the XADDs on a caller's MULTI, so events commit together with the change they describe. */
-  appendTo(multi: ChainableCommander, events: readonly NewEvent[]): void {
+  /** Queues the XADDs on a caller's MULTI or batch, so events commit together with the change they describe. */
+  appendTo(multi: StreamAppender, events: readonly NewEvent[]): void {
     const at = new Date(this.now()).toISOString();
     for (const event of events) {
       const f = fields(event, at);

@@ -21,3 +21,8 @@ export { basicCredentials, isAdminBearer } from './secrets/authorization-header'
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
 export { pollIntervalMs } from './services';
 export type { EnabledConnector, Services } from './services';
+export { tryAcquire } from './redis/lock';
+export type { PipelineReplies } from './redis/lock';
+export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';
+export type { Fence } from './redis/fenced-write';
+export { constantTimeEqualBytes, hmacSha256, hmacSha256Bytes, hmacSha256Hex } from './secrets/hmac';

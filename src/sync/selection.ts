@@ -31,10 +31,10 @@ export async function updateSelection(
   if (unknown.length > 0) {
     throw new AppError('bad_request', { message: `Unknown device ids: ${unknown.slice(0, 10).join(', ')}` });
   }
-  await withSyncLock(services, installationId, async () => {
-    await services.devices.setSelection(installationId, unique);
+  await withSyncLock(services, installationId, async (_, fence) => {
+    await services.devices.setSelection(installationId, unique, fence);
     // Removal of deselected devices needs no cloud call: a partial (empty) view removes only those.
-    await applySnapshot(services, installationId, [], false, new Set(unique));
+    await applySnapshot(services, installationId, [], false, new Set(unique), fence);
   });
   try {
     await syncInstallation(services, installationId, { full: true });
@@ -50,12 +50,13 @@ export async function updateSelection(
 /** Explicit delete: the device goes and is deselected, so the next poll does not bring it back. */
 export async function deleteDevice(services: Services, installationId: string, deviceId: string): Promise<void> {
   await requireInstallation(services, installationId);
-  await withSyncLock(services, installationId, async () => {
+  await withSyncLock(services, installationId, async (_, fence) => {
     const device = await services.devices.get(installationId, deviceId);
     if (!device) throw new AppError('not_found', { message: 'No such device.' });
     await services.devices.apply(
       installationId,
       { add: [], remove: [device], rename: [], update: [] },
+      fence,
       { deselect: [device.externalId] },
     );
   });

@@ -3,7 +3,7 @@ import type { DeviceSnapshot } from '../connectors';
 import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
-import type { PipelineReplies } from '../cloud';
+import type { Fence, PipelineReplies } from '../runtime';
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }
@@ -24,7 +24,7 @@ export async function syncInstallation(
   return withSyncLock(
     services,
     installationId,
-    async (replies) => {
+    async (replies, fence) => {
       const { installation, selected, cursor } = syncInputs(replies);
       if (!installation) return { kind: 'skipped', reason: 'not_found' };
       if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
@@ -33,11 +33,11 @@ export async function syncInstallation(
       const result = await connector.definition.poll.run(ctx, options.full ? undefined : cursor);
       if (result.unchanged) {
         // Only this path (under the lock) writes the cursor: an equal one needs no write.
-        if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor);
+        if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
         return { kind: 'unchanged' };
       }
-      const changes = await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected);
-      if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor);
+      const changes = await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected, fence);
+      if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
       return { kind: 'applied', changes };
     },
     {
@@ -62,13 +62,14 @@ export function syncInputs(replies: PipelineReplies): { installation: Installati
   };
 }
 
-/** Reconcile a snapshot (complete or partial) and apply it. Call with the sync lock held. */
+/** Reconcile a snapshot (complete or partial) and apply it, fenced by the sync lock the caller holds. */
 export async function applySnapshot(
   services: Services,
   installationId: string,
   snapshot: readonly (DeviceSnapshot | DeviceView)[],
   complete: boolean,
   selected: ReadonlySet<string>,
+  fence: Fence,
 ): Promise<Reconciliation> {
   const changes = reconcile({
     installationId,
@@ -78,6 +79,6 @@ export async function applySnapshot(
     selected,
     now: new Date(services.now()).toISOString(),
   });
-  if (!isEmpty(changes)) await services.devices.apply(installationId, changes);
+  if (!isEmpty(changes)) await services.devices.apply(installationId, changes, fence);
   return changes;
 }

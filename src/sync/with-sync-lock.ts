@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import { tryAcquire, type PipelineReplies } from '../cloud';
+import { LockFence, tryAcquire, type Fence, type PipelineReplies } from '../runtime';
 import { AppError } from '../runtime';
 import type { Services } from '../runtime';
 
@@ -16,22 +16,33 @@ export const SYNC_LOCK_RENEW_MS = 5_000;
  * Runs `task` as the only writer of one installation's devices across every process: polls,
  * selection changes, explicit deletes and uninstall all take this lock, so they never interleave.
  * `reads` are queued behind the acquire (one round trip) and their replies handed to `task`.
+ *
+ * `task` also gets the lock's `Fence`: the device store commits only while the lock is still ours,
+ * and a renewal that finds it gone marks the fence lost, so the task's next write (fenced or behind
+ * `fence.assertHeld()`) throws `lock_lost` (retryable) instead of overwriting the new holder's work.
  */
 export async function withSyncLock<T>(
   services: Services,
   installationId: string,
-  task: (replies: PipelineReplies) => Promise<T>,
+  task: (replies: PipelineReplies, fence: Fence) => Promise<T>,
   options: { waitMs?: number; reads?: (pipeline: ChainableCommander) => void } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
     const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
     if (lock) {
+      const fence = new LockFence(lock.key, lock.owner);
       const renew = setInterval(() => {
-        lock.extend(SYNC_LOCK_TTL_MS).catch(() => false);
+        lock.extend(SYNC_LOCK_TTL_MS).then(
+          (held) => {
+            if (!held) fence.markLost();
+          },
+          // No answer says nothing about the lock: the fenced write itself will tell.
+          () => undefined,
+        );
       }, SYNC_LOCK_RENEW_MS);
       try {
-        return await task(lock.replies);
+        return await task(lock.replies, fence);
       } finally {
         clearInterval(renew);
         await lock.release();

@@ -1,4 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { hmacSha256, hmacSha256Bytes } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
@@ -39,7 +40,7 @@ function view(s: Stored): Subscription {
 
 /** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
 export function confirmationKey(secretKey: Buffer): Buffer {
-  return createHmac('sha256', secretKey).update('subscription-confirmation-token\0v1', 'utf8').digest();
+  return hmacSha256Bytes(secretKey, 'subscription-confirmation-token\0v1');
 }
 
 /**
@@ -62,7 +63,7 @@ export class SubscriptionStore {
 
   /** The token of the subscription's confirmationUrl (256 bits, base64url). */
   confirmationToken(subscriptionId: string): string {
-    return createHmac('sha256', this.confirmKey).update(subscriptionId, 'utf8').digest('base64url');
+    return hmacSha256(this.confirmKey, subscriptionId);
   }
 
   async create(

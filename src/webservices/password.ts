@@ -1,4 +1,5 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { constantTimeEqualBytes } from '../runtime';
 
 // OWASP's scrypt minimum (N=2^17, r=8, p=1) needs 128 MiB per hash; N=2^15 keeps a login at
 // ~32 MiB and tens of milliseconds on a shared box while staying far from brute-forceable.
@@ -25,7 +26,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const N = Number(n);
   const params = { N, r: Number(r), p: Number(p), maxmem: Math.max(PARAMS.maxmem, 256 * N * Number(r)) };
   const key = await derive(password, Buffer.from(salt, 'base64url'), params);
-  return key.length === expected.length && timingSafeEqual(key, expected);
+  return constantTimeEqualBytes(key, expected);
 }
 
 /** Verifies against a fixed hash when the user does not exist, so timing does not reveal usernames. */

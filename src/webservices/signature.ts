@@ -1,10 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqualBytes, hmacSha256Bytes } from '../runtime';
 
 /** The header carrying the HMAC-SHA256 of the exact request body, keyed by the subscription secret. */
 export const SIGNATURE_HEADER = 'x-sm-signature';
 
 export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+  // Not hmacSha256Hex: its key cache is sized for a connector's one secret, not one per subscription.
+  return `sha256=${hmacSha256Bytes(secret, body).toString('hex')}`;
 }
 
 /** What a receiver does (and what our tests do): recompute and compare in constant time. */
@@ -12,5 +13,5 @@ export function verifyBody(secret: string, body: string, header: string | undefi
   if (!header) return false;
   const expected = Buffer.from(signBody(secret, body));
   const given = Buffer.from(header);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return constantTimeEqualBytes(expected, given);
 }

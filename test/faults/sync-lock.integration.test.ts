@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryAcquire } from '../../src/cloud/lock';
+import { tryAcquire } from '../../src/runtime/redis/lock';
 import { SYNC_LOCK_RENEW_MS, SYNC_LOCK_TTL_MS, withSyncLock } from '../../src/sync/with-sync-lock';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually } from '../helpers/link';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
-import { tryAcquire } from '../../src/cloud/lock';
+import { tryAcquire } from '../../src/runtime/redis/lock';
 import type { WebhookCallback } from '../../src/ingest/webhook-queue';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { listDevices, readEvents } from '../helpers/faults';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CloudHttp } from '../../../src/connectors/cloud-types';
+import type { CloudHttp } from '../../../src/connectors/sdk';
 import { startHostCore, type HostCore } from '../../../test/helpers/host';
 import { eventually, link, type LinkedInstallation } from '../../../test/helpers/link';
 import { runRefreshCallers } from '../../../test/helpers/refresh-callers';

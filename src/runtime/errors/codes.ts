@@ -14,6 +14,8 @@ export const ERROR_CATALOGUE = {
   already_installed: { status: 409, message: 'This connector is already installed at this location.' },
   server_error: { status: 500, message: 'Internal server error.' },
   service_unavailable: { status: 503, message: 'A dependency is unavailable; try again shortly.' },
+  // A sync lock that expired or was taken over while its holder worked: nothing was written, retry.
+  lock_lost: { status: 503, message: 'Another writer took over this installation; try again shortly.' },
   // auth
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
   // oauth linking

@@ -1,4 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { constantTimeEqual, sha256Base64url } from './hmac';
+
+export { constantTimeEqual };
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -37,15 +40,7 @@ export function randomToken(bytes = 32): string {
 
 /** Tokens we issue are stored only as this digest; they carry 256 bits, so no slow hash is needed. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url');
-}
-
-/** Constant-time comparison of two strings of possibly different lengths. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  // Hashing first gives equal-length inputs, so the length check itself leaks nothing useful.
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(da, db);
+  return sha256Base64url(token);
 }
 
 /** Does `presented` hash to `storedHash`? Constant time in the stored value. */

@@ -8,6 +8,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 export interface HeldLock {
+  key: string;
   owner: string;
   release(): Promise<void>;
   /** Resets the TTL if still ours; false when the lock was lost. */
@@ -61,6 +62,7 @@ async function acquire(
     if (ok !== 'OK') return undefined;
   }
   return {
+    key,
     owner,
     replies,
     release: async () => {
