@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { setpointPushes } from '../../connectors/netatmo/fake/push';
-import type { FakeHome, FakeRoom } from '../../connectors/netatmo/fake/state';
+import type { FakeHome, FakeRoom } from '../../connectors/netatmo/fake/device-types';
 import { parse, verify } from '../../connectors/netatmo/webhook';
 import { WebhookParseError, type ParsedWebhook } from '../../src/connectors/sdk';
 import { acceptsCallbackToken, ROTATION_OVERLAP_MS, type CallbackTokenRecord } from '../../src/ingest/callback-token';

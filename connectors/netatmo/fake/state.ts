@@ -11,21 +11,6 @@ import { WebhookRegistry } from './webhooks';
  * here; server.ts and the handlers drive it. Section numbers (§) refer to /work/shared/netatmo-api.md.
  */
 
-// Importers from before the split (test/property) still find the device shapes here.
-export type {
-  FakeHome,
-  FakeHomeSeed,
-  FakeModule,
-  FakeModuleSeed,
-  FakeRoom,
-  FakeRoomSeed,
-  HomeMode,
-  ModuleStatePatch,
-  RoomMode,
-  RoomStatePatch,
-  SetpointMode,
-} from './device-types';
-
 export interface FakeStateOptions extends TokenStoreOptions {
   user: FakeUser;
   homes: readonly FakeHomeSeed[];
