@@ -5,8 +5,7 @@
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
 export { CallbackTokenCache } from './callback-token-cache';
-export { FailedWebhooks } from './failed-store';
-export { WebhookRecords } from './webhook-records';
+export { ingestRecords } from './records';
 export { MissedDeliveries } from './missed';
 export { webhookRoutes } from './routes';
 export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './cloud-subscriptions';

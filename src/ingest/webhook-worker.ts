@@ -1,29 +1,17 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { ChainableCommander } from 'ioredis';
 import type { WebhookEffect } from '../connectors';
 import type { Logger, Services } from '../runtime';
 import { callbacksOf, webhookJobSchema, type WebhookCallback, type WebhookJob } from './webhook-queue';
 import type { Installation } from '../platform';
 import { applySnapshot, withSyncLock } from '../sync';
 import { planBatch, settleLimited } from './batch';
-import { claim, release } from './dedup';
-import { FailedWebhooks } from './failed-store';
 import { pushTargets } from './cloud-subscriptions';
-import { WebhookRecords } from './webhook-records';
+import { ingestRecords } from './records';
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
 export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;
 /** Installations of one batch processed side by side. */
 const INSTALLATIONS_IN_PARALLEL = 16;
-/**
- * How long a batch remembers which callbacks it applied. While it runs: long enough for every
- * retry with backoff and for a dead worker fleet to come back. Once it has finished: long enough
- * for stalled-job recovery (lock + stalled interval, 60 s by default) to retry a job whose worker
- * died between applying the last callback and BullMQ recording the job as completed.
- */
-const DONE_TTL_RUNNING_MS = 24 * 3600 * 1000;
-const DONE_TTL_FINISHED_MS = 5 * 60 * 1000;
-
 /** What became of one callback; `failed` ones are retried with their job. */
 export type WebhookOutcome = 'applied' | 'duplicate' | 'skipped' | 'unparseable';
 export type BatchSummary = Record<WebhookOutcome | 'failed', number>;
@@ -47,7 +35,7 @@ async function applyEffect(services: Services, installationId: string, effect: W
       await services.scheduler.pollNow(installationId, 'webhook', effect.debounceMs ?? DEFAULT_REFRESH_DEBOUNCE_MS);
       return;
     case 'activation':
-      await new WebhookRecords(services.redis, services.keys).markActivated(installationId, new Date(services.now()));
+      await ingestRecords(services).webhooks.markActivated(installationId, new Date(services.now()));
       return;
   }
 }
@@ -71,8 +59,7 @@ export class WebhookBatchIncomplete extends Error {
  * whose worker was killed, applies only the rest.
  */
 export function webhookProcessor(services: Services) {
-  const failedSet = new FailedWebhooks(services.redis, services.keys);
-  const { redis, keys } = services;
+  const records = ingestRecords(services);
 
   return async (job: Job<WebhookJob>): Promise<BatchSummary> => {
     const data = webhookJobSchema.safeParse(job.data);
@@ -80,10 +67,9 @@ export function webhookProcessor(services: Services) {
     const callbacks = callbacksOf(data.data);
     const legacy = !('callbacks' in data.data);
     // Job ids come from a counter that a wiped queue restarts; the creation time makes the key unique.
-    const doneKey = keys.webhookBatchDone(`${job.id ?? 'no-id'}:${job.timestamp}`);
+    const ledger = records.batch(`${job.id ?? 'no-id'}:${job.timestamp}`);
     // Only a job started before can have applied anything; BullMQ counts starts, stalled restarts included.
-    const done = job.attemptsStarted === 1 ? new Set<number>() : new Set((await redis.smembers(doneKey)).map(Number));
-    const markDone = (tx: ChainableCommander, index: number) => tx.sadd(doneKey, String(index)).pexpire(doneKey, DONE_TTL_RUNNING_MS);
+    const done = job.attemptsStarted === 1 ? new Set<number>() : await ledger.done();
 
     const summary: BatchSummary = { applied: 0, duplicate: 0, skipped: 0, unparseable: 0, failed: 0 };
     const runs = planBatch(callbacks, done);
@@ -118,18 +104,17 @@ export function webhookProcessor(services: Services) {
         } catch (err) {
           const reason = (err as Error).message.slice(0, 200);
           const entry = { receivedAt: new Date(callback.receivedAt).toISOString(), failedAt: new Date(services.now()).toISOString(), reason, body: callback.body };
-          await failedSet.record(installation.id, entry, (tx) => markDone(tx, index));
+          await ledger.recordUnparseable(installation.id, index, entry);
           log.warn({ reason }, 'webhook payload could not be parsed; kept in the failed set');
           return 'unparseable';
         }
 
         const dedupKey = parsed.dedupKey;
-        const dedupSet = keys.webhookDedup(installation.id);
         // Stable across retries of this job, so a claim this delivery left behind (killed worker,
         // Redis gone before release) is recognised as its own and not as a duplicate.
         const owner = legacy ? String(job.id) : `${job.id}:${job.timestamp}:${index}`;
         if (dedupKey !== undefined) {
-          const fresh = await claim(redis, dedupSet, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS, owner);
+          const fresh = await ledger.claim(installation.id, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS, owner);
           if (!fresh) {
             log.info('duplicate webhook ignored');
             return 'duplicate';
@@ -142,19 +127,17 @@ export function webhookProcessor(services: Services) {
             for (const effect of parsed.effects) await applyEffect(services, target, effect);
           }
         } catch (err) {
-          if (dedupKey !== undefined) await release(redis, dedupSet, dedupKey, owner).catch(() => undefined);
+          if (dedupKey !== undefined) await ledger.release(installation.id, dedupKey, owner).catch(() => undefined);
           throw err;
         }
-        const tx = redis.multi();
-        markDone(tx, index);
-        await tx.exec();
+        await ledger.markApplied(index);
         return 'applied';
       }
     });
 
     const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (rejected.length > 0) throw new WebhookBatchIncomplete(summary.failed, callbacks.length, rejected[0]?.reason);
-    if (summary.applied + summary.unparseable > 0 || done.size > 0) await redis.pexpire(doneKey, DONE_TTL_FINISHED_MS);
+    if (summary.applied + summary.unparseable > 0 || done.size > 0) await ledger.finish();
     return summary;
   };
 }

@@ -9,7 +9,7 @@ import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQu
 import type { RequestState, Services } from '../runtime';
 import { requireOperator } from './require-operator';
 import { adminLoginPage } from './login-page';
-import { LoginLimiter, OPERATOR_LOGIN_LIMITS } from '../webservices';
+import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
 
 export const ADMIN_LOGIN_PATH = '/admin/login';
@@ -25,7 +25,7 @@ const loginForm = z.object({ token: z.string().max(1024) });
 export function adminRoutes(services: Services): Router<RequestState> {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
   const router = createRouter<RequestState>({ prefix: '/admin' });
-  const logins = new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
+  const logins = operatorLoginLimiter(services);
 
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

@@ -8,7 +8,7 @@ export { DELIVERY_QUEUE } from './delivery-queue';
 export type { DeliveryJob } from './delivery-queue';
 export { deliveryProcessor } from './delivery-worker';
 export { EventFanout } from './fanout';
-export { LoginLimiter, OPERATOR_LOGIN_LIMITS } from './login-limiter';
+export { LoginLimiter, OPERATOR_LOGIN_LIMITS, operatorLoginLimiter } from './login-limiter';
 export { appInstallationRoutes } from './routes/app-installations';
 export { authorizeRoutes } from './routes/authorize';
 export { clientRoutes } from './routes/clients-api';

@@ -79,3 +79,8 @@ export class LoginLimiter {
     return { limited: false, value };
   }
 }
+
+/** The operator form's limiter, built where the connection is at hand: the route never sees the client. */
+export function operatorLoginLimiter(services: { redis: Redis; keys: { ws: WebServicesKeys } }): LoginLimiter {
+  return new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
+}

@@ -122,3 +122,29 @@ describe('src/ slices', () => {
     expect(all.some((e) => e.from === 'operator' && e.to === 'platform')).toBe(true);
   });
 });
+
+describe('routes and workers reach Redis only through repositories', () => {
+  /** Route and worker modules: what answers a request or runs a job. */
+  const isRouteOrWorker = (rel: string): boolean =>
+    /(^|\/)(routes|[\w-]+-routes|[\w-]+-worker)\.ts$/.test(rel) || /\/(routes|api)\//.test(rel);
+  /** `/readyz` asks the connection itself whether it is up; it reads no record. */
+  const EXEMPT = new Set(['runtime/http/health-routes.ts']);
+
+  it('no route or worker imports ioredis or uses the client', () => {
+    const offenders = walk(SRC)
+      .map((file) => relative(SRC, file))
+      .filter((rel) => isRouteOrWorker(rel) && !EXEMPT.has(rel))
+      .filter((rel) => {
+        const text = readFileSync(join(SRC, rel), 'utf8');
+        return /from 'ioredis'/.test(text) || /\bservices\.redis\b|\bredis\.\w+\(/.test(text);
+      });
+    expect(offenders).toEqual([]);
+  });
+
+  it('the check covers the routes and workers it should', () => {
+    const covered = walk(SRC).map((file) => relative(SRC, file)).filter(isRouteOrWorker);
+    for (const rel of ['ingest/routes.ts', 'ingest/webhook-worker.ts', 'sync/poll-worker.ts', 'operator/api/webhooks.ts', 'webservices/routes/token.ts']) {
+      expect(covered).toContain(rel);
+    }
+  });
+});

@@ -2,13 +2,12 @@ import type Router from '@koa/router';
 import { AppError, createRouter } from '../../runtime';
 import { requireInstallation, requireLinked } from '../../platform';
 import type { RequestState, Services } from '../../runtime';
-import { ensureSubscribed, FailedWebhooks, WebhookRecords } from '../../ingest';
+import { ensureSubscribed, ingestRecords } from '../../ingest';
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
 export function webhookAdminRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations/:id/webhooks' });
-  const failed = new FailedWebhooks(services.redis, services.keys);
-  const records = new WebhookRecords(services.redis, services.keys);
+  const { failed, webhooks: records } = ingestRecords(services);
 
   router.get('/', async (ctx) => {
     const installation = await requireInstallation(services, ctx.params['id'] ?? '');

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../runtime';
+import { claim, release } from './dedup';
+import { FailedWebhooks, type FailedWebhook } from './failed-store';
+
+/**
+ * How long a batch remembers which callbacks it applied. While it runs: long enough for every
+ * retry with backoff and for a dead worker fleet to come back. Once it has finished: long enough
+ * for stalled-job recovery (lock + stalled interval, 60 s by default) to retry a job whose worker
+ * died between applying the last callback and BullMQ recording the job as completed.
+ */
+const DONE_TTL_RUNNING_MS = 24 * 3600 * 1000;
+const DONE_TTL_FINISHED_MS = 5 * 60 * 1000;
+
+/**
+ * The records of one webhook batch job: which of its callbacks are done (applied, or kept as
+ * unparseable, in the same MULTI as the failed-set entry), and the dedup claims its callbacks take.
+ * The worker's only way to these keys.
+ */
+export class BatchLedger {
+  private readonly doneKey: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    /** Unique per job: job ids come from a counter a wiped queue restarts, so the creation time is part of it. */
+    jobKey: string,
+  ) {
+    this.doneKey = keys.webhookBatchDone(jobKey);
+  }
+
+  /** Callbacks a previous run of this job already finished. */
+  async done(): Promise<Set<number>> {
+    return new Set((await this.redis.smembers(this.doneKey)).map(Number));
+  }
+
+  async markApplied(index: number): Promise<void> {
+    const results = await this.redis.multi().sadd(this.doneKey, String(index)).pexpire(this.doneKey, DONE_TTL_RUNNING_MS).exec();
+    const failed = results?.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+  }
+
+  /** Keeps an unparseable payload in the installation's failed set and marks it done, both or neither. */
+  async recordUnparseable(installationId: string, index: number, entry: FailedWebhook): Promise<void> {
+    await new FailedWebhooks(this.redis, this.keys).record(installationId, entry, (tx) =>
+      tx.sadd(this.doneKey, String(index)).pexpire(this.doneKey, DONE_TTL_RUNNING_MS),
+    );
+  }
+
+  /** The job is over: keep the ledger only as long as stalled-job recovery may still re-run it. */
+  async finish(): Promise<void> {
+    await this.redis.pexpire(this.doneKey, DONE_TTL_FINISHED_MS);
+  }
+
+  /** See dedup.ts: true when `dedupKey` is new within the window, or already claimed by `owner`. */
+  claim(installationId: string, dedupKey: string, now: number, windowMs: number, owner: string): Promise<boolean> {
+    return claim(this.redis, this.keys.webhookDedup(installationId), dedupKey, now, windowMs, owner);
+  }
+
+  release(installationId: string, dedupKey: string, owner: string): Promise<void> {
+    return release(this.redis, this.keys.webhookDedup(installationId), dedupKey, owner);
+  }
+}
