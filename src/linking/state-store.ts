@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt } from '../runtime';
+import { decrypt, encrypt, hashToken } from '../runtime';
 import type { Keys } from '../runtime';
 import type { OAuthStateRecord } from './state';
 
@@ -46,7 +46,8 @@ return redis.call('DEL', KEYS[1])
 /**
  * Pending authorization requests. Sealed (the PKCE verifier is a secret), expiring with a TTL,
  * capped per installation, and consumed with GETDEL so that two callbacks racing on one state
- * cannot both succeed.
+ * cannot both succeed. Keys and the index name a state by its digest: whoever can read Redis
+ * learns no state a callback would accept.
  */
 export class StateStore {
   constructor(
@@ -59,21 +60,23 @@ export class StateStore {
   async save(state: string, record: OAuthStateRecord): Promise<void> {
     const sealed = encrypt(this.secretKey, JSON.stringify(record), state);
     const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
+    const id = hashToken(state);
     await this.redis.eval(
       SAVE,
       2,
-      this.keys.oauthState(state),
+      this.keys.oauthState(id),
       this.keys.oauthStates(record.installationId),
       sealed,
       String(ttlMs),
-      state,
+      id,
       String(this.cap),
       this.keys.oauthState(''),
     );
   }
 
   async consume(state: string): Promise<OAuthStateRecord | undefined> {
-    const sealed = await this.redis.getdel(this.keys.oauthState(state));
+    const id = hashToken(state);
+    const sealed = await this.redis.getdel(this.keys.oauthState(id));
     if (sealed === null) return undefined;
     let record: OAuthStateRecord;
     try {
@@ -84,7 +87,7 @@ export class StateStore {
       return undefined;
     }
     // GETDEL above is what makes the state single-use; this only keeps the index short.
-    await this.redis.lrem(this.keys.oauthStates(record.installationId), 1, state);
+    await this.redis.lrem(this.keys.oauthStates(record.installationId), 1, id);
     return record;
   }
 

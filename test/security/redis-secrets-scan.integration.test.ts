@@ -155,6 +155,8 @@ describe('no credential is readable in Redis', () => {
       { redirect: 'manual' },
     );
     expect(init.status).toBe(302);
+    // The state itself: it was part of a key name until it was used.
+    secrets['pending linking state'] = new URL(init.headers.get('location') ?? '').searchParams.get('state') ?? '';
     for (const line of init.headers.getSetCookie()) {
       const [name, value] = (line.split(';')[0] ?? '').split('=');
       if (name && value) secrets[`linking cookie ${name}`] = value;
@@ -268,7 +270,7 @@ describe('no credential is readable in Redis', () => {
         'ecobee installation token', 'netatmo callback token', 'ecobee provider access token', 'ecobee provider refresh token',
         'client secret', 'user password', 'authorization code', 'access token', 'refresh token',
         'subscription signing secret', 'subscription confirmation token', 'unconfirmed confirmation token', 'authorize session cookie',
-        'linking cookie sm_oauth',
+        'linking cookie sm_oauth', 'pending linking state',
       ]),
     );
   });
