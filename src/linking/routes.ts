@@ -184,6 +184,11 @@ export function linkingRoutes(services: Services): Router<RequestState> {
       appId: single(ctx.query['appId']),
       accessToken,
     });
+    // A HEAD (a link checker, a prefetch) must not issue a state: it would only fill the cap.
+    if (ctx.method === 'HEAD') {
+      ctx.status = 204;
+      return;
+    }
     if (classifyNavigation(sourceOf(ctx), publicOrigin) !== 'cross-site') {
       await redirectToProvider(ctx, connector, installation, accessToken ?? '');
       return;

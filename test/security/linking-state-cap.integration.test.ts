@@ -95,4 +95,12 @@ describe('outstanding linking states per installation', () => {
     expect(await stateKeys()).toEqual([]);
     expect(await host.inspect.keys(`${host.config.keyPrefix}:*${inst.id}*`)).toEqual([]);
   });
+
+  it('HEAD on initialize (a link checker, a prefetch) => 204, no state issued; a bad token is still 401', async () => {
+    const inst = await createInstallation(host);
+    const url = `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    for (let i = 0; i < 3; i++) expect((await fetch(url, { method: 'HEAD', redirect: 'manual' })).status).toBe(204);
+    expect(await indexed(inst.id)).toBe(0);
+    expect((await fetch(url.replace(/access_token=[^&]+/, 'access_token=wrong'), { method: 'HEAD' })).status).toBe(401);
+  });
 });
