@@ -14,7 +14,9 @@ export function classify(response: CloudResponse): Classification {
   if (code !== undefined) return 'fatal';
   // No ecobee status object: the HTTP status is all we have.
   if (response.status === 401) return 'token_expired';
-  if (response.status === 429 || response.status >= 500) return 'retry';
+  // No 429 behaviour is documented (ecobee-api.md §8); if one comes, it is a quota all the same.
+  if (response.status === 429) return 'rate_limited';
+  if (response.status >= 500) return 'retry';
   if (response.status >= 400) return 'fatal';
   // A 2xx without a status object is not an answer ecobee gives: treat it as a transient glitch.
   return 'retry';

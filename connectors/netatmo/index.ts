@@ -12,8 +12,15 @@ export default defineConnector({
   defaultApiUrl: 'https://api.netatmo.com',
   provider,
   classify,
-  // Per user: 50 requests / 10 s (§4); a handful in flight is plenty.
+  // A handful in flight is plenty; more draws 429 code 11 (§4).
   maxConcurrentRequests: 3,
+  // Per user: 50 requests / 10 s and 500 / hour (§4). The per-application quota grows with the
+  // number of users (2 × users / 10 s above 100), so a fixed figure here would throttle a large
+  // platform for nothing: its 429 (code 26) pauses the account instead.
+  rateLimits: [
+    { per: 'account', requests: 50, windowMs: 10_000 },
+    { per: 'account', requests: 500, windowMs: 3_600_000 },
+  ],
   // Access tokens live 3 h; refresh 5 minutes early (§6.1).
   refreshMarginMs: 300_000,
   discover,

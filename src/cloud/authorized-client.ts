@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnabledConnector, Logger } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
 import type { ProviderTokenStore } from './provider-token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';
 import { send } from './send';
+import type { RateGate } from './rate-gate';
+import { retryAfterMs } from './retry-after';
 import { needsProactiveRefresh } from './token-expiry';
 import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse } from '../connectors';
 
@@ -17,6 +21,8 @@ export interface AuthorizedClientDeps {
   timeoutMs: number;
   onReauthRequired: (installationId: string, reason: string) => Promise<void>;
   onCall?: (connector: string, outcome: string) => void;
+  /** The cloud's limits shared by every worker; without it, only this process's concurrency cap. */
+  rates?: RateGate;
 }
 
 /**
@@ -45,12 +51,58 @@ export class AuthorizedClients {
   }
 
   private async call(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+    const lease = await this.admit(installationId, connector, request);
     try {
       return await this.callOnce(installationId, connector, request);
     } finally {
+      if (lease) void this.deps.rates?.release(installationId, lease).catch(() => undefined);
       const gate = this.gates.get(installationId);
       // Forget idle gates so the map does not grow with every installation ever called.
       if (gate?.idle) this.gates.delete(installationId);
+    }
+  }
+
+  /** Uninstall: drops the installation's share of the cloud's limits (pause, leases, budgets). */
+  async forget(installationId: string, connector: EnabledConnector): Promise<void> {
+    this.gates.delete(installationId);
+    await this.deps.rates?.forget(installationId, connector.definition.rateLimits ?? []);
+  }
+
+  /**
+   * Waits for the shared limits to let this call through: a paused account (or application) fails
+   * at once, without calling the cloud (the job retries later); an empty budget or a full set of
+   * leases is waited out for up to one call's timeout, then fails the same way.
+   */
+  private async admit(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<string | undefined> {
+    const { rates, timeoutMs } = this.deps;
+    if (!rates) return undefined;
+    // Real time, not deps.now: tests move that clock (token expiry), and budgets and leases are
+    // shared with other processes that do not.
+    const now = Date.now;
+    const definition = connector.definition;
+    const spec = {
+      installationId,
+      connector: definition.name,
+      maxConcurrent: definition.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+      limits: definition.rateLimits ?? [],
+      // A refresh and a replay may follow the first send, each with its timeout.
+      leaseMs: 3 * timeoutMs + 5_000,
+    };
+    const lease = randomUUID();
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const admission = await rates.admit(spec, lease, now());
+      if (admission.admitted) return lease;
+      const what = `${request.method ?? 'GET'} ${request.path}`;
+      if (admission.reason === 'pause') {
+        this.deps.onCall?.(definition.name, 'held_rate_limited');
+        throw cloudUnavailable(`${what}: the cloud asked to hold this account's calls for ${Math.ceil(admission.waitMs / 1000)} s more`);
+      }
+      if (now() + admission.waitMs > deadline) {
+        this.deps.onCall?.(definition.name, 'held_over_budget');
+        throw cloudUnavailable(`${what}: over the cloud's rate limit or concurrency cap; retried later`);
+      }
+      await sleep(admission.waitMs);
     }
   }
 
@@ -91,6 +143,11 @@ export class AuthorizedClients {
         await this.dropRefusedTokens(installationId, access);
         await this.deps.onReauthRequired(installationId, `${request.path} answered ${response.status}`);
         throw reauthRequired('the cloud no longer accepts this account link; the user must reconnect');
+      case 'rate_limited': {
+        const pauseMs = retryAfterMs(response.headers.get('retry-after'), now());
+        await this.deps.rates?.pause({ installationId, connector: name }, connector.definition.rateLimitedPauses ?? 'account', pauseMs);
+        throw cloudUnavailable(`${request.method ?? 'GET'} ${request.path}: rate limited by the cloud for ${Math.ceil(pauseMs / 1000)} s`);
+      }
       case 'retry':
         throw cloudUnavailable(`${request.method ?? 'GET'} ${request.path}: transient failure (HTTP ${response.status})`);
       default:

@@ -8,6 +8,7 @@ export { AuthorizedClients } from './authorized-client';
 export { outcomeOf } from './errors';
 export { describeTokenEndpointFailure } from './oauth-failure';
 export { toModuleOptions } from './provider-options';
+export { RateGate } from './rate-gate';
 export { RefreshCoordinator } from './refresh';
 export { parseTokenResponse } from './token-response';
 export { ProviderTokenStore } from './provider-token-store';

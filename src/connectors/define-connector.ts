@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Classification, CloudResponse } from './cloud-types';
+import type { Classification, CloudResponse, RateLimit } from './cloud-types';
 import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition, WebhookDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
 
@@ -24,12 +24,20 @@ export interface ConnectorDefinition {
   defaultApiUrl: string;
   provider: OAuthProvider;
   /**
-   * What a cloud answer means. Default: 401 → token_expired, 429/5xx → retry, other 4xx → fatal.
+   * What a cloud answer means. Default: 401 → token_expired, 429 → rate_limited, 5xx → retry,
+   * other 4xx → fatal.
    * Clouds that signal expiry differently (ecobee: status.code 14 in a 500) declare it here.
    */
   classify?: (response: CloudResponse) => Classification;
-  /** Open requests allowed per account at once (ecobee: no more than 2–3). Default 4. */
+  /** Open requests allowed per account at once, across every worker (ecobee: no more than 2–3). Default 4. */
   maxConcurrentRequests?: number;
+  /** The cloud's published quotas; every worker draws from one budget per account or per application. */
+  rateLimits?: readonly RateLimit[];
+  /**
+   * Whose calls a `rate_limited` answer pauses until its Retry-After: the account's (default) or the
+   * whole application's (a cloud whose 429 means the client id's quota).
+   */
+  rateLimitedPauses?: 'account' | 'application';
   /** Refresh this long before the token's stated expiry. Default 120 s. */
   refreshMarginMs?: number;
   /** Lists the account's devices, for the user to choose from. */
@@ -56,6 +64,10 @@ const definitionSchema = z.object({
   provider: oauthProviderSchema,
   classify: z.function().optional(),
   maxConcurrentRequests: z.number().int().min(1).max(100).optional(),
+  rateLimits: z
+    .array(z.object({ per: z.enum(['account', 'application']), requests: z.number().int().min(1), windowMs: z.number().int().min(100) }))
+    .optional(),
+  rateLimitedPauses: z.enum(['account', 'application']).optional(),
   refreshMarginMs: z.number().int().min(0).optional(),
   discover: z.function(),
   poll: z.object({ intervalMs: z.number().int().min(1000), run: z.function() }),

@@ -1,7 +1,7 @@
 /** The only module a connector imports from the framework. */
 export { defineConnector, type ConnectorDefinition, type RunningFake } from './define-connector';
 export type { OAuthProvider } from './provider';
-export type { Classification, CloudHttp, CloudRequest, CloudResponse } from './cloud-types';
+export type { Classification, CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
 export {
   defineCommand,
   type CommandDefinition,

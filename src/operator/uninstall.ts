@@ -56,6 +56,8 @@ export async function uninstall(services: Services, installationId: string): Pro
     services.keys.webhookStats(installationId),
     services.keys.webhookDedup(installationId),
   );
+  const enabled = services.connectors.get(installation.connector);
+  if (enabled) await services.clients.forget(installationId, enabled);
   // Jobs enqueued by a poll that was running while we purged.
   await services.scheduler.purge(installationId);
 }

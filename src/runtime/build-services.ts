@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients, ProviderTokenStore, RefreshCoordinator } from '../cloud';
+import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator } from '../cloud';
 import { DeviceStore, EventLog, InstallationStore, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
 import { PollScheduler } from '../sync';
@@ -80,6 +80,7 @@ export function buildServices(input: {
       timeoutMs: config.httpTimeoutMs,
       onReauthRequired,
       onCall: (connector, outcome) => metrics.cloudCalls.inc({ connector, outcome }),
+      rates: new RateGate(redis, keys),
     }),
     metrics,
     devices: new DeviceStore(redis, keys, events),

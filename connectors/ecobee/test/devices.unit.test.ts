@@ -19,7 +19,7 @@ describe('classify (ecobee-api.md §6)', () => {
     [200, ecobeeStatus(0), 'ok'],
     [401, undefined, 'token_expired'],
     [502, undefined, 'retry'],
-    [429, undefined, 'retry'],
+    [429, undefined, 'rate_limited'],
     [404, undefined, 'fatal'],
     [200, undefined, 'retry'],
   ] as const)('classify(HTTP %i, %j) => %s', (status, body, expected) => {

@@ -69,9 +69,10 @@ describe('classify (netatmo-api.md §2.2)', () => {
   it.each([
     [403, { error: { code: 3, message: 'Access token expired' } }, 'token_expired'],
     [403, { error: { code: 2, message: 'Invalid access token' } }, 'token_expired'],
-    [429, { error: { code: 26, message: 'Maximum api usage reached' } }, 'retry'],
-    [403, { error: { code: 26, message: 'Application usage reached' } }, 'retry'],
-    [429, { error: { code: 11, message: 'Failed to enter concurrency limited section' } }, 'retry'],
+    [429, { error: { code: 26, message: 'Maximum api usage reached' } }, 'rate_limited'],
+    [403, { error: { code: 26, message: 'Application usage reached' } }, 'rate_limited'],
+    [429, { error: { code: 11, message: 'Failed to enter concurrency limited section' } }, 'rate_limited'],
+    [500, { error: { code: 11, message: 'Internal error' } }, 'retry'],
     [403, { error: { code: 13, message: 'Operation is forbidden' } }, 'fatal'],
     [406, { error: { code: 7, message: 'Nothing to drop' } }, 'fatal'],
     [500, undefined, 'retry'],

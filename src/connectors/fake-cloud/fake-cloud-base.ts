@@ -30,4 +30,13 @@ export abstract class FakeCloudBase<R extends string> {
   setLatency(ms: number): void {
     this.http.setLatency(ms);
   }
+
+  /** The most API requests held at once since the last resetInFlight(): concurrency caps show here. */
+  get maxInFlight(): number {
+    return this.http.maxInFlight;
+  }
+
+  resetInFlight(): void {
+    this.http.resetInFlight();
+  }
 }

@@ -1,6 +1,6 @@
 /** What a test can make a fake cloud do instead of answering a route normally. */
 export type FakeFault =
-  | { kind: 'status'; status: number; body?: unknown }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'reset' };

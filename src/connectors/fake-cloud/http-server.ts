@@ -62,6 +62,8 @@ export class FakeHttpServer<R extends string> {
   /** Aborted by stop(): wakes requests sleeping in setLatency() so they never answer late. */
   private readonly stopping = new AbortController();
   private latencyMs = 0;
+  private active = 0;
+  private peak = 0;
   private baseUrl = '';
   private stopped: Promise<void> | undefined;
 
@@ -74,6 +76,15 @@ export class FakeHttpServer<R extends string> {
   /** e.g. http://127.0.0.1:54321, no trailing slash; empty until listen() resolves. */
   get url(): string {
     return this.baseUrl;
+  }
+
+  /** The most API requests (routes other than the sign-in pages) this fake held at once. */
+  get maxInFlight(): number {
+    return this.peak;
+  }
+
+  resetInFlight(): void {
+    this.peak = this.active;
   }
 
   /** Every request in arrival order. */
@@ -145,6 +156,17 @@ export class FakeHttpServer<R extends string> {
     };
     const grantType = this.spec.grantType?.(request);
     if (grantType) call.grantType = grantType;
+    const counted = !this.spec.unthrottled?.includes(route);
+    if (counted) this.peak = Math.max(this.peak, ++this.active);
+    try {
+      await this.answer(request, req, res, afterReply);
+    } finally {
+      if (counted) this.active--;
+    }
+  }
+
+  private async answer(request: FakeRequest<R>, req: IncomingMessage, res: ServerResponse, afterReply: (() => void)[]): Promise<void> {
+    const route = request.route;
 
     if (this.latencyMs > 0 && !this.spec.unthrottled?.includes(route)) {
       const slept = await sleep(this.latencyMs, true, { signal: this.stopping.signal }).catch(() => false);
@@ -164,6 +186,7 @@ export class FakeHttpServer<R extends string> {
           kind: 'json',
           status: fault.status,
           body: 'body' in fault ? fault.body : this.spec.faultBody(route),
+          ...(fault.headers ? { headers: fault.headers } : {}),
         });
       case 'hang':
         return; // never answered; stop() destroys the socket

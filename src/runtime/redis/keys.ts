@@ -22,6 +22,12 @@ export interface Keys {
   selection(id: string): string;
   syncState(id: string): string;
   syncLock(id: string): string;
+  /** Cloud calls of one installation in flight, across every worker (a sorted set of leases). */
+  cloudLeases(id: string): string;
+  /** A cloud quota's budget: `scope` is `inst:<id>` (one account) or `app:<connector>` (the client id). */
+  rateBucket(scope: string, windowMs: number): string;
+  /** Set while the cloud asked `scope` to hold its calls (a 429 and its Retry-After). */
+  ratePause(scope: string): string;
   webhookFailed(id: string): string;
   webhookStats(id: string): string;
   webhookDedup(id: string): string;
@@ -82,6 +88,9 @@ export function createKeys(prefix: string): Keys {
     selection: (id) => `${p}:inst:${id}:selected`,
     syncState: (id) => `${p}:inst:${id}:sync`,
     syncLock: (id) => `${p}:inst:${id}:sync-lock`,
+    cloudLeases: (id) => `${p}:inst:${id}:cloud-leases`,
+    rateBucket: (scope, windowMs) => `${p}:${scope}:rate:${windowMs}`,
+    ratePause: (scope) => `${p}:${scope}:rate-pause`,
     webhookFailed: (id) => `${p}:inst:${id}:webhooks:failed`,
     webhookStats: (id) => `${p}:inst:${id}:webhooks:stats`,
     webhookDedup: (id) => `${p}:inst:${id}:webhooks:dedup`,
