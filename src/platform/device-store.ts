@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { execFenced, WriteBatch, type Fence } from '../runtime';
 import type { EventLog, NewEvent } from './event-log';
@@ -110,9 +110,4 @@ export class DeviceStore {
     const key = this.keys.syncState(installationId);
     await execFenced(this.redis, fence, cursor === undefined ? new WriteBatch().hdel(key, 'cursor') : new WriteBatch().hset(key, 'cursor', cursor));
   }
-}
-
-export async function execOrThrow(multi: ChainableCommander): Promise<void> {
-  const results = await multi.exec();
-  for (const [err] of results ?? []) if (err) throw err;
 }

@@ -26,3 +26,4 @@ export type { PipelineReplies } from './redis/lock';
 export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';
 export type { Fence } from './redis/fenced-write';
 export { constantTimeEqualBytes, hmacSha256, hmacSha256Bytes, hmacSha256Hex } from './secrets/hmac';
+export { sendError } from './http/middleware/error-handler';

@@ -1,4 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { AppError } from './errors';
+import { renderAppError } from './http/render-error';
 import type { Logger } from './logging/logger';
 
 /** Seconds a caller refused during shutdown should wait: another host, or this one restarted. */
@@ -59,17 +61,24 @@ export class DrainGate {
     if (path === '/readyz') {
       return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"draining"}');
     }
-    const message = 'The server is shutting down; try again shortly.';
-    res.setHeader('Retry-After', String(DRAIN_RETRY_AFTER_S));
-    if (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? '')) {
-      res.writeHead(503, {
+    // The app's renderer, without the app: the same JSON and page as any other 503.
+    const draining = new AppError('service_unavailable', {
+      message: 'The server is shutting down; try again shortly.',
+      retryAfterS: DRAIN_RETRY_AFTER_S,
+    });
+    const accept = req.headers.accept ?? '';
+    const wantsHtml = /\btext\/html\b/.test(accept) && !/\bapplication\/json\b/.test(accept);
+    const rendered = renderAppError(draining, { wantsHtml, linking: false, requestId: undefined });
+    for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
+    if (rendered.type === 'html') {
+      res.writeHead(rendered.status, {
         'content-type': 'text/html; charset=utf-8',
-        'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       });
-      res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unavailable</title></head><body><h1>Unavailable</h1><p>${message}</p></body></html>`);
+      res.end(rendered.body);
       return;
     }
-    res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'service_unavailable', message }));
+    res.writeHead(rendered.status, { 'content-type': 'application/json' }).end(JSON.stringify(rendered.body));
   }
 }
 

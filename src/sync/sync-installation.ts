@@ -1,9 +1,8 @@
 import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
-import type { Services } from '../runtime';
+import type { Fence, PipelineReplies, Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
-import type { Fence, PipelineReplies } from '../runtime';
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }

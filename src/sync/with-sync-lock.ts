@@ -1,6 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import { LockFence, tryAcquire, type Fence, type PipelineReplies } from '../runtime';
-import { AppError } from '../runtime';
+import { AppError, type Fence, LockFence, type PipelineReplies, tryAcquire } from '../runtime';
 import type { Services } from '../runtime';
 
 /**

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { hmacSha256, hmacSha256Bytes } from '../runtime';
+import { constantTimeEqual, decrypt, encrypt, hmacSha256, hmacSha256Bytes, randomToken, tokenMatchesHash } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import { constantTimeEqual, decrypt, encrypt, randomToken, tokenMatchesHash } from '../runtime';
 import type { WebServicesKeys } from '../runtime';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */

@@ -1,4 +1,4 @@
-import { basicCredentials, ERROR_CATALOGUE, type ErrorCode } from '../runtime';
+import { AppError, basicCredentials, type ErrorCode } from '../runtime';
 import type { GrantType } from './authorize-request';
 
 /** A token endpoint failure, rendered exactly as RFC 6749 §5.2 says; codes and statuses come from the catalogue. */
@@ -13,21 +13,19 @@ export type TokenErrorCode = Extract<
   | 'too_many_attempts'
 >;
 
-export class TokenError extends Error {
+export class TokenError extends AppError {
+  declare readonly code: TokenErrorCode;
+
   constructor(
-    readonly code: TokenErrorCode,
+    code: TokenErrorCode,
     readonly description: string,
     /** invalid_client after a Basic attempt must answer 401 with a Basic challenge (§5.2). */
     readonly basicChallenge = false,
     /** For too_many_attempts: when the limit resets (the Retry-After header). */
-    readonly retryAfterS?: number,
+    retryAfterS?: number,
   ) {
-    super(description);
+    super(code, { message: description, variant: { kind: 'oauth_token' }, ...(retryAfterS === undefined ? {} : { retryAfterS }) });
     this.name = 'TokenError';
-  }
-
-  get status(): number {
-    return ERROR_CATALOGUE[this.code].status;
   }
 }
 

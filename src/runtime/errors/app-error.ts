@@ -1,10 +1,24 @@
 import { ERROR_CATALOGUE, type ErrorCode } from './codes';
 
+/**
+ * How an error is rendered where a standard fixes its shape. `api` is ours: `{error, message}` as
+ * JSON, or a page for a browser. The others are always JSON, whatever the Accept header says.
+ */
+export type ErrorVariant =
+  | { kind: 'api' }
+  /** RFC 6749 §5.2: `{error, error_description}`, no-store, a Basic challenge on 401. */
+  | { kind: 'oauth_token' }
+  /** RFC 6750 §3: a Bearer challenge naming the realm and, when `describe`, the error (and scope). */
+  | { kind: 'bearer'; realm: string; describe: boolean; scope?: string };
+
 export interface AppErrorOptions {
   message?: string;
   cause?: unknown;
   /** Extra fields rendered next to `error` and `message` (e.g. the conflicting installation id). */
   details?: Record<string, string | number | boolean>;
+  variant?: ErrorVariant;
+  /** Seconds for Retry-After (a 503 without one gets the renderer's default). */
+  retryAfterS?: number;
 }
 
 /**
@@ -16,6 +30,8 @@ export class AppError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly details: Record<string, string | number | boolean> | undefined;
+  readonly variant: ErrorVariant;
+  readonly retryAfterS: number | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
     const entry = ERROR_CATALOGUE[code];
@@ -25,6 +41,8 @@ export class AppError extends Error {
     this.status = entry.status;
     this.expose = entry.status < 500;
     this.details = options.details;
+    this.variant = options.variant ?? { kind: 'api' };
+    this.retryAfterS = options.retryAfterS;
   }
 }
 

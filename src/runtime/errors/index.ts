@@ -1,2 +1,2 @@
-export { AppError, isAppError, type AppErrorOptions } from './app-error';
+export { AppError, isAppError, type AppErrorOptions, type ErrorVariant } from './app-error';
 export { ERROR_CATALOGUE, type ErrorCode } from './codes';

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import type { AppContext, ErrorCode, RequestState, Services } from '../../runtime';
+import { AppError, sendError, type AppContext, type ErrorCode, type RequestState, type Services } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { checkToken } from '../grant-checks';
 import type { Scope } from '../scopes';
@@ -14,35 +14,32 @@ export interface SmartAppState extends RequestState {
   grant?: SmartAppGrant;
 }
 
-const REALM = 'realm="smartapps"';
+const REALM = 'smartapps';
 
-/**
- * RFC 6750 §3: the challenge names the problem. These answers are written here rather than thrown,
- * because the app's error handler would replace the challenge with a bare `Bearer`.
- */
+/** RFC 6750 §3: the challenge names the problem (the `bearer` variant of the one error renderer). */
 function challenge(
   ctx: AppContext,
-  status: 401 | 403,
   error: Extract<ErrorCode, 'invalid_token' | 'insufficient_scope'> | undefined,
   message: string,
   scope?: string,
 ): void {
-  const params = [REALM, ...(error ? [`error="${error}"`, `error_description="${message}"`] : []), ...(scope ? [`scope="${scope}"`] : [])];
-  ctx.status = status;
-  ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
-  ctx.body = { error: error ?? 'unauthorized', message };
+  const err = new AppError(error ?? 'unauthorized', {
+    message,
+    variant: { kind: 'bearer', realm: REALM, describe: error !== undefined, ...(scope ? { scope } : {}) },
+  });
+  sendError(ctx, err);
 }
 
 /** An app access token from `Authorization: Bearer` (the only place we accept it: never the query). */
 export function requireAppToken(services: Services): Middleware<SmartAppState> {
   return async (ctx, next) => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(ctx.get('authorization'));
-    if (!match?.[1]) return challenge(ctx as unknown as AppContext, 401, undefined, 'An app access token is required.');
+    if (!match?.[1]) return challenge(ctx as unknown as AppContext, undefined, 'An app access token is required.');
     const found = await services.webServices.grants.readToken('access', match[1]);
     const valid = found && checkToken(found.record, { kind: 'access', now: services.now() }).ok;
     const app = valid && found ? await services.webServices.apps.get(found.record.appId) : undefined;
     if (!found || !app) {
-      return challenge(ctx as unknown as AppContext, 401, 'invalid_token', 'The access token is invalid, expired or revoked.');
+      return challenge(ctx as unknown as AppContext, 'invalid_token', 'The access token is invalid, expired or revoked.');
     }
     ctx.state.grant = { app, clientId: found.record.clientId, scopes: found.record.scopes };
     await next();
@@ -53,7 +50,7 @@ export function requireAppToken(services: Services): Middleware<SmartAppState> {
 export function requireScope(scope: Scope): Middleware<SmartAppState> {
   return async (ctx, next) => {
     if (!ctx.state.grant?.scopes.includes(scope)) {
-      return challenge(ctx as unknown as AppContext, 403, 'insufficient_scope', `This operation needs the ${scope} scope.`, scope);
+      return challenge(ctx as unknown as AppContext, 'insufficient_scope', `This operation needs the ${scope} scope.`, scope);
     }
     await next();
   };

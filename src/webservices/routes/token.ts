@@ -1,13 +1,12 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
-import type { AppContext, RequestState, Services } from '../../runtime';
+import { createRouter, guarded, publicRoute, sendError, type AppContext, type RequestState, type Services } from '../../runtime';
 import type { ClientView } from '../authorize-request';
 import { isPublicClient } from '../clients';
 import { checkCode, checkPkce, checkToken } from '../grant-checks';
 import type { IssuedTokens } from '../grant-store';
 import { formatScope, isSubset, parseScope } from '../scopes';
 import { clientCredentials, parseTokenRequest, TokenError, type ClientCredentials, type TokenRequest } from '../token-request';
-import { createRouter, guarded, publicRoute } from '../../runtime';
 
 function response(tokens: IssuedTokens) {
   return {
@@ -21,10 +20,11 @@ function response(tokens: IssuedTokens) {
 
 /**
  * The token endpoint (RFC 6749 §3.2, §4.1.3, §6), with the Security BCP (RFC 9700): PKCE checked
- * here, a reused code or rotated refresh token revokes its grant. Errors are rendered here, not by
- * the app's error handler, because §5.2 fixes their shape: `{"error","error_description"}` with
- * 400, or 401 and a Basic challenge for invalid_client, and `Cache-Control: no-store` on every
- * answer (429 too_many_attempts, with Retry-After, when client secrets are being guessed).
+ * here, a reused code or rotated refresh token revokes its grant. §5.2 fixes the shape of errors:
+ * `{"error","error_description"}` with 400, or 401 and a Basic challenge for invalid_client, and
+ * `Cache-Control: no-store` on every answer (429 too_many_attempts, with Retry-After, when client
+ * secrets are being guessed): TokenError is an AppError of the `oauth_token` variant, which the one
+ * renderer draws that way. Caught here only to log it as a token request.
  */
 export function tokenRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>();
@@ -155,10 +155,7 @@ export function tokenRoutes(services: Services): Router<RequestState> {
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
       ctx.state.log.info({ code: err.code, status: err.status }, 'token request rejected');
-      ctx.status = err.status;
-      if (err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
-      if (err.retryAfterS !== undefined) ctx.set('Retry-After', String(err.retryAfterS));
-      ctx.body = { error: err.code, error_description: err.description };
+      sendError(ctx, err);
     }
   });
 

@@ -3,11 +3,8 @@ import { AppError, isAppError } from '../../errors';
 import type { ErrorCode } from '../../errors';
 import type { Logger } from '../../logging/logger';
 import { isRedisUnavailable } from '../../redis/redis';
-import { failurePage } from '../error-page';
 import type { RequestState } from '../context';
-
-/** Seconds a client should wait after a 503: about a Redis reconnect attempt and a bit. */
-const RETRY_AFTER_S = 5;
+import { renderAppError } from '../render-error';
 
 interface HttpLikeError {
   status?: number;
@@ -38,9 +35,28 @@ function toAppError(err: unknown): AppError {
 }
 
 /**
- * Renders every error in one place. JSON `{error, message}` for API callers, an escaped page for
- * browsers. A 5xx never shows its original message or stack; it is logged here (and only here)
- * with its stack, a 4xx at info without one.
+ * Writes a typed error as renderAppError says: JSON `{error, message}` for API callers, an escaped
+ * page for browsers, the RFC shape for the variants that have one. A Retry-After a route already
+ * set stays, unless the error names its own.
+ */
+export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError): void {
+  const rendered = renderAppError(err, {
+    wantsHtml: ctx.accepts('json', 'html') === 'html',
+    linking: ctx.state.html === true,
+    requestId: ctx.state.requestId,
+  });
+  ctx.status = rendered.status;
+  for (const [name, value] of Object.entries(rendered.headers)) {
+    if (name === 'Retry-After' && err.retryAfterS === undefined && ctx.response.get('Retry-After')) continue;
+    ctx.set(name, value);
+  }
+  ctx.type = rendered.type;
+  ctx.body = rendered.body;
+}
+
+/**
+ * Handles every error that reaches the app's error middleware: logged here (and only here), a 5xx
+ * with its stack, a 4xx at info without one; then rendered by sendError.
  */
 export function renderError(ctx: ParameterizedContext<RequestState>, thrown: unknown, root: Logger): void {
   const err = toAppError(thrown);
@@ -51,16 +67,5 @@ export function renderError(ctx: ParameterizedContext<RequestState>, thrown: unk
   } else {
     log.info({ error: err.code, status: err.status, method: ctx.method, path: ctx.path }, 'request rejected');
   }
-  const message = err.status >= 500 ? `${err.message} (request id ${ctx.state.requestId ?? 'unknown'})` : err.message;
-  ctx.status = err.status;
-  // A 503 is a fault on our side that clears by itself: say when to come back (a cloud's webhook
-  // retry, an API client, a person reloading) rather than let them guess.
-  if (err.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_S));
-  if (err.status === 401 && !ctx.state.html) ctx.set('WWW-Authenticate', 'Bearer');
-  if (ctx.state.html || ctx.accepts('json', 'html') === 'html') {
-    ctx.type = 'html';
-    ctx.body = failurePage({ reason: message, requestId: ctx.state.requestId, linking: ctx.state.html === true });
-  } else {
-    ctx.body = { error: err.code, message, ...err.details };
-  }
+  sendError(ctx, err);
 }
