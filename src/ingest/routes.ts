@@ -73,6 +73,7 @@ export function webhookRoutes(services: Services): WebhookEndpoint {
     const path = ctx.path;
     const match = layer.regexp.exec(path);
     if (!match) return next();
+    ctx.set('X-Content-Type-Options', 'nosniff');
     // Ids and connector names need no decoding; anything escaped goes through the router's decoder.
     const [, connector = '', installationId = ''] = match;
     const params = path.includes('%') ? layer.params(path, match.slice(1)) : { connector, installationId };
