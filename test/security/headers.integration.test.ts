@@ -80,7 +80,14 @@ it('the operator login page and the queue dashboard', async () => {
 });
 
 it('JSON answers: nosniff, on success and on error', async () => {
-  for (const res of [await fetch(`${w.host.url}/healthz`), await fetch(`${w.host.url}/api/installations`), await fetch(`${w.host.url}/nowhere`)]) {
+  // A callback takes the fast path ahead of the headers middleware: it sets nosniff itself.
+  const callback = await fetch(`${w.host.url}/connectors/ecobee/webhooks/00000000-0000-4000-8000-000000000000?access_token=x`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(callback.status).toBeGreaterThanOrEqual(400);
+  for (const res of [callback, await fetch(`${w.host.url}/healthz`), await fetch(`${w.host.url}/api/installations`), await fetch(`${w.host.url}/nowhere`)]) {
     expect(res.headers.get('content-type')).toMatch(/json/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   }
