@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnabledConnector, Logger } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
-import type { ProviderTokenStore } from './provider-token-store';
+import type { ProviderTokenStore, StoredTokens } from './provider-token-store';
 import type { RefreshCoordinator } from './refresh';
 import { Semaphore } from './semaphore';
 import { send } from './send';
@@ -51,9 +51,9 @@ export class AuthorizedClients {
   }
 
   private async call(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
-    const lease = await this.admit(installationId, connector, request);
+    const { lease, stored } = await this.admit(installationId, connector, request);
     try {
-      return await this.callOnce(installationId, connector, request);
+      return await this.callOnce(installationId, connector, request, stored);
     } finally {
       if (lease) void this.deps.rates?.release(installationId, lease).catch(() => undefined);
       const gate = this.gates.get(installationId);
@@ -73,9 +73,13 @@ export class AuthorizedClients {
    * at once, without calling the cloud (the job retries later); an empty budget or a full set of
    * leases is waited out for up to one call's timeout, then fails the same way.
    */
-  private async admit(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<string | undefined> {
-    const { rates, timeoutMs } = this.deps;
-    if (!rates) return undefined;
+  private async admit(
+    installationId: string,
+    connector: EnabledConnector,
+    request: CloudRequest,
+  ): Promise<{ lease: string | undefined; stored: StoredTokens | undefined }> {
+    const { rates, timeoutMs, tokens } = this.deps;
+    if (!rates) return { lease: undefined, stored: await tokens.get(installationId) };
     // Real time, not deps.now: tests move that clock (token expiry), and budgets and leases are
     // shared with other processes that do not.
     const now = Date.now;
@@ -91,8 +95,19 @@ export class AuthorizedClients {
     const lease = randomUUID();
     const deadline = now() + timeoutMs;
     for (;;) {
-      const admission = await rates.admit(spec, lease, now());
-      if (admission.admitted) return lease;
+      // The stored tokens are read in the same round trip: every call needs them next.
+      const { admission, replies } = await rates.admitWith(spec, lease, now(), (pipeline) => tokens.queueGet(pipeline, installationId));
+      if (admission.admitted) {
+        try {
+          const [error, sealed] = replies[0] ?? [new Error('no reply from Redis'), null];
+          if (error) throw error;
+          return { lease, stored: tokens.fromReply(installationId, sealed) };
+        } catch (err) {
+          // Admitted but cannot go on: give the slot back rather than hold it until the lease expires.
+          void rates.release(installationId, lease).catch(() => undefined);
+          throw err;
+        }
+      }
       const what = `${request.method ?? 'GET'} ${request.path}`;
       if (admission.reason === 'pause') {
         this.deps.onCall?.(definition.name, 'held_rate_limited');
@@ -112,12 +127,16 @@ export class AuthorizedClients {
     if (current && current.tokens.accessToken === accessToken) await this.deps.tokens.deleteIf(installationId, current.sealed);
   }
 
-  private async callOnce(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+  private async callOnce(
+    installationId: string,
+    connector: EnabledConnector,
+    request: CloudRequest,
+    stored: StoredTokens | undefined,
+  ): Promise<CloudResponse> {
     const { tokens, refresher, now, timeoutMs } = this.deps;
     const name = connector.definition.name;
     const target = { installationId, provider: connector.definition.provider, credentials: connector.credentials };
     const classify = connector.definition.classify ?? defaultClassify;
-    const stored = await tokens.get(installationId);
     if (!stored) throw reauthRequired('this installation is not linked to an account');
     let access = stored.tokens.accessToken;
     if (needsProactiveRefresh(stored.tokens, now(), connector.definition.refreshMarginMs)) {

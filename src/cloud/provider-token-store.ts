@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import { decrypt, encrypt } from '../runtime';
 import type { Keys } from '../runtime';
@@ -66,8 +66,16 @@ export class ProviderTokenStore {
   }
 
   async get(installationId: string): Promise<StoredTokens | undefined> {
-    const sealed = await this.redis.get(this.keys.installationTokens(installationId));
-    if (sealed === null) return undefined;
+    return this.fromReply(installationId, await this.redis.get(this.keys.installationTokens(installationId)));
+  }
+
+  /** Queues the read on another repository's pipeline (one round trip for both); see fromReply. */
+  queueGet(pipeline: ChainableCommander, installationId: string): void {
+    pipeline.get(this.keys.installationTokens(installationId));
+  }
+
+  fromReply(installationId: string, sealed: unknown): StoredTokens | undefined {
+    if (typeof sealed !== 'string') return undefined;
     return { tokens: this.unseal(installationId, sealed), sealed };
   }
 

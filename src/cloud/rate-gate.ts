@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../runtime';
 import type { RateLimit } from '../connectors';
 
@@ -64,6 +64,19 @@ export class RateGate {
   }
 
   async admit(spec: GateSpec, leaseId: string, now: number): Promise<Admission> {
+    return (await this.admitWith(spec, leaseId, now)).admission;
+  }
+
+  /**
+   * The admission, with `reads` queued behind it in the same round trip (the caller's next reads,
+   * e.g. the stored tokens) and their replies, [error, value] each.
+   */
+  async admitWith(
+    spec: GateSpec,
+    leaseId: string,
+    now: number,
+    reads?: (pipeline: ChainableCommander) => void,
+  ): Promise<{ admission: Admission; replies: Array<[Error | null, unknown]> }> {
     const scope = this.scopes(spec);
     const keys = [this.keys.ratePause(scope.account), this.keys.ratePause(scope.application), this.keys.cloudLeases(spec.installationId)];
     const args = [String(now), leaseId, String(now + spec.leaseMs), String(spec.maxConcurrent)];
@@ -71,9 +84,15 @@ export class RateGate {
       keys.push(this.keys.rateBucket(scope[limit.per], limit.windowMs));
       args.push(String(limit.requests), String(limit.windowMs));
     }
-    const reply = (await this.redis.eval(ADMIT, keys.length, ...keys, ...args)) as [number, number?, string?];
-    if (reply[0] === 1) return { admitted: true };
-    return { admitted: false, waitMs: Number(reply[1] ?? 25), reason: reply[2] === 'pause' ? 'pause' : 'busy' };
+    const pipeline = this.redis.pipeline().eval(ADMIT, keys.length, ...keys, ...args);
+    reads?.(pipeline);
+    const [first, ...replies] = (await pipeline.exec()) ?? [];
+    if (!first) throw new Error('no reply from Redis');
+    if (first[0]) throw first[0];
+    const reply = first[1] as [number, number?, string?];
+    const admission: Admission =
+      reply[0] === 1 ? { admitted: true } : { admitted: false, waitMs: Number(reply[1] ?? 25), reason: reply[2] === 'pause' ? 'pause' : 'busy' };
+    return { admission, replies: replies as Array<[Error | null, unknown]> };
   }
 
   async release(installationId: string, leaseId: string): Promise<void> {
