@@ -54,6 +54,8 @@ export interface GateSpec {
  * worker that dies mid-call frees its slot when the lease expires). The only code on these keys.
  */
 export class RateGate {
+  private releasing: Array<{ key: string; leaseId: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
@@ -95,8 +97,23 @@ export class RateGate {
     return { admission, replies: replies as Array<[Error | null, unknown]> };
   }
 
-  async release(installationId: string, leaseId: string): Promise<void> {
-    await this.redis.zrem(this.keys.cloudLeases(installationId), leaseId);
+  /**
+   * Gives a slot back. Releases of one event-loop turn go out together in one pipeline: under load,
+   * many calls end in the same turn, and a release is never waited for by the caller.
+   */
+  release(installationId: string, leaseId: string): Promise<void> {
+    if (this.releasing.length === 0) setImmediate(() => this.flushReleases());
+    return new Promise((resolve, reject) => this.releasing.push({ key: this.keys.cloudLeases(installationId), leaseId, resolve, reject }));
+  }
+
+  private flushReleases(): void {
+    const batch = this.releasing.splice(0);
+    const pipeline = this.redis.pipeline();
+    for (const r of batch) pipeline.zrem(r.key, r.leaseId);
+    pipeline.exec().then(
+      () => batch.forEach((r) => r.resolve()),
+      (err: unknown) => batch.forEach((r) => r.reject(err)),
+    );
   }
 
   /** Uninstall: the account's pause, leases and budgets go with it. */
