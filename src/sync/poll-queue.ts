@@ -38,7 +38,8 @@ export function jitterOffsetMs(installationId: string, intervalMs: number): numb
  * BullMQ copies them into its queue-wide event stream, which outlives the installation.
  */
 const jobTag = (installationId: string) => createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
-const schedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+export const pollSchedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+const schedulerId = pollSchedulerId;
 const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
 
 /** The producer side of polling: schedules, immediate polls, and cleanup of one installation's jobs. */
