@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   e2e: async () => (await import('./e2e')).e2eBench,
   fanout: async () => (await import('./fanout')).fanoutBench,
   stampede: async () => (await import('./stampede')).stampedeBench,
+  uninstall: async () => (await import('./uninstall')).uninstallBench,
 };
 
 // The fake clouds park every delayed answer on one AbortSignal (to cut them short at stop): with

@@ -11,12 +11,17 @@ export const pollJobSchema = z.object({
 });
 export type PollJob = z.infer<typeof pollJobSchema>;
 
-/** Transient failures back off 5 s, 10 s, 20 s, 40 s; reauth and fatal errors are not retried. */
+/**
+ * Transient failures back off 5 s, 10 s, 20 s, 40 s; reauth and fatal errors are not retried. A poll
+ * that failed for good keeps no record: it has nothing to replay (the next poll reads the cloud
+ * again), its failure is logged and counted, and a kept record would name the installation in a
+ * queue-wide set that uninstall could only clean by scanning.
+ */
 export const POLL_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 5_000 },
   removeOnComplete: true,
-  removeOnFail: { count: 1_000, age: 7 * 24 * 3600 },
+  removeOnFail: true,
 };
 
 /**
@@ -33,7 +38,8 @@ export function jitterOffsetMs(installationId: string, intervalMs: number): numb
  * BullMQ copies them into its queue-wide event stream, which outlives the installation.
  */
 const jobTag = (installationId: string) => createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
-const schedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+export const pollSchedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+const schedulerId = pollSchedulerId;
 const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
 
 /** The producer side of polling: schedules, immediate polls, and cleanup of one installation's jobs. */
@@ -71,26 +77,21 @@ export class PollScheduler {
     );
   }
 
-  /** Removes the schedule and every job record (waiting, delayed, failed, completed) of one installation. */
+  /**
+   * Removes one installation's schedule and jobs by their ids, never by scanning the queue (the
+   * delayed set holds one job per scheduled installation, so a scan grew with the fleet): the
+   * scheduler with its next delayed job, and the pending immediate poll the deduplication key
+   * points to. Finished jobs leave no record (removeOnComplete, removeOnFail), so nothing else is left.
+   */
   async purge(installationId: string): Promise<void> {
+    const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
     await this.unschedule(installationId);
-    const states = ['waiting', 'delayed', 'prioritized', 'failed', 'completed'] as const;
-    const batch = 500;
-    for (const state of states) {
-      for (let start = 0; ; start += batch) {
-        const jobs = await this.queue.getJobs([state], start, start + batch - 1, true);
-        if (jobs.length === 0) break;
-        let removed = 0;
-        for (const job of jobs) {
-          if (job?.data?.installationId === installationId) {
-            await job.remove().catch(() => undefined); // an active job finishes on its own
-            removed++;
-          }
-        }
-        start -= removed;
-        if (jobs.length < batch) break;
-      }
+    // removeJobScheduler deletes the next job only while it is delayed; once due it sits in wait.
+    if (scheduler?.next !== undefined) {
+      await this.queue.remove(`repeat:${schedulerId(installationId)}:${scheduler.next}`).catch(() => undefined);
     }
+    const pending = await this.queue.getDeduplicationJobId(dedupId(installationId));
+    if (pending) await this.queue.remove(pending).catch(() => undefined); // an active job finishes on its own
     await this.queue.removeDeduplicationKey(dedupId(installationId)).catch(() => undefined);
     await this.awaitActive(installationId);
   }

@@ -1,0 +1,78 @@
+/**
+ * `npx tsx bench/memory-breakdown.ts [N]`: where a linked installation's Redis memory goes. Seeds N
+ * (default 2,000) installations as the fanout bench does (records, tokens, 3 thermostats with their
+ * events and cursor, a poll schedule), on a private redis-server, then prints the used_memory
+ * delta per installation and MEMORY USAGE of one installation's keys by family, including the
+ * BullMQ records named by a hash of its id (the job scheduler and its next delayed job). What the
+ * keys do not account for is its share of the queue-wide sorted sets and indexes.
+ */
+import { FakeEcobee } from '../connectors/ecobee/fake/server';
+import type { DeviceSnapshot } from '../src/connectors/device-types';
+import { pollSchedulerId } from '../src/sync/poll-queue';
+import { syncInstallation } from '../src/sync/sync-installation';
+import { withSyncLock } from '../src/sync/with-sync-lock';
+import { benchEnv, servicesFrom } from './lib/env';
+import { fakeTokens } from './lib/ecobee';
+import { benchRedis, usedMemory } from './lib/redis';
+import { inParallel, seedLinkedInstallation } from './lib/seed';
+import { fmt, table } from './lib/stats';
+
+const n = Number(process.argv[2] ?? '2000');
+const redis = await benchRedis();
+// Redis 7 preallocates a stream's first listpack node at min(4096, stream-node-max-bytes) bytes:
+// set BENCH_STREAM_NODE_MAX_BYTES to see what a smaller node does to the per-installation stream.
+const nodeBytes = process.env['BENCH_STREAM_NODE_MAX_BYTES'];
+if (nodeBytes) await redis.client.config('SET', 'stream-node-max-bytes', nodeBytes);
+const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
+const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-memory', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
+const host = await servicesFrom(env);
+const { services } = host;
+try {
+  const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
+  await withSyncLock(services, first, (_, fence) => services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier), fence));
+  await syncInstallation(services, first);
+  const template: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
+  const cursor = await services.devices.getCursor(first);
+  if (cursor === undefined) throw new Error('no cursor after the first poll');
+
+  const ids: string[] = [];
+  const before = await usedMemory(redis.client);
+  await inParallel(n, 200, async (i) => {
+    const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template });
+    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, cursor, fence));
+    await services.scheduler.schedule(id, 180_000);
+    ids.push(id);
+  });
+  const perInstallation = ((await usedMemory(redis.client)) - before) / n;
+
+  const sample = ids[0] ?? first;
+  const prefix = `${services.config.keyPrefix}:`;
+  const sid = pollSchedulerId(sample);
+  const keys = [
+    ...(await redis.client.keys(`${prefix}*${sample}*`)),
+    ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`)),
+  ].sort();
+  const rows: string[][] = [];
+  let total = 0;
+  for (const key of keys) {
+    const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
+    total += bytes;
+    const type = await redis.client.type(key);
+    rows.push([key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}'), type, String(bytes)]);
+  }
+  const node = (await redis.client.config('GET', 'stream-node-max-bytes')) as string[];
+  console.log(`\n## Redis memory per linked installation (${n} seeded; INFO used_memory delta / N; stream-node-max-bytes ${node[1] ?? '?'})`);
+  console.log(`${fmt(perInstallation / 1024, 2)} KiB per installation`);
+  console.log(table(['key (one installation)', 'type', 'MEMORY USAGE B'], rows));
+  console.log(`keys of one installation: ${total} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
+  const shared = ['bull:poll:delayed', 'bull:poll:repeat', 'bull:poll:events'].map((k) => `${prefix}${k}`);
+  for (const key of [...shared, ...(await redis.client.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:'))].slice(0, 40)) {
+    const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
+    if (bytes > 10_000) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
+  }
+} finally {
+  await host.close();
+  await fake.stop();
+  await redis.client.quit().catch(() => undefined);
+  await redis.stop();
+}
