@@ -10,6 +10,7 @@ import type { Logger } from './logging/logger';
 import { StateStore } from '../linking';
 import type { EnabledConnector, Services } from './services';
 import { createKeys } from './redis/keys';
+import type { RedisConnections } from './redis/connections';
 import { createWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
@@ -29,7 +30,7 @@ export function buildServices(input: {
   config: Config;
   log: Logger;
   redis: Redis;
-  redisUrl: string;
+  connections: RedisConnections;
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
   metrics?: Metrics;
@@ -86,9 +87,11 @@ export function buildServices(input: {
     scheduler,
     webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
-    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log),
+    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
+      input.connections.create('subscriber', options),
+    ),
     missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
-    redisUrl: input.redisUrl,
+    connections: input.connections,
     now,
   };
   return services;

@@ -21,7 +21,9 @@ export interface WorkerOptions {
 }
 
 export function startWorkers(services: Services, options: WorkerOptions = {}): RunningWorkers {
-  const connection = { url: services.redisUrl, maxRetriesPerRequest: null };
+  // BullMQ makes its clients from these options (and closes them); `blocking` has the
+  // `maxRetriesPerRequest: null` it requires, and on Sentinel the sentinels and master name.
+  const connection = services.connections.bullmq();
   const recovery = {
     ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
     ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
