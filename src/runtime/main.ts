@@ -116,11 +116,12 @@ async function main(): Promise<void> {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
   forced.push(() => redis.disconnect());
-  // Without an offline queue the client refuses commands until it is connected: nothing may use
-  // it before then (the demo's installations, BullMQ's first script load). Waits as long as it
-  // takes; a signal meanwhile still shuts down.
-  await whenReady(redis, { onWaiting: (ms) => log.warn({ redis: connections.describe(), waitedMs: ms }, 'waiting for Redis') });
-  log.info({ redis: connections.describe() }, 'redis connected');
+  // Without an offline queue the client refuses commands until it is connected. A short wait keeps
+  // the first requests from racing the connect; past it the host starts anyway and answers 503
+  // (readyz too) until Redis is there, as it does during any later outage.
+  const connected = await whenReady(redis, { timeoutMs: 5_000 }).then(() => true, () => false);
+  if (connected) log.info({ redis: connections.describe() }, 'redis connected');
+  else log.warn({ redis: connections.describe() }, 'redis not reachable yet: serving 503 until it is');
 
   const services = buildServices({
     config,
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
   }
 
   if (config.demo && config.mode !== 'work') {
+    await whenReady(redis, { onWaiting: (ms) => log.warn({ redis: connections.describe(), waitedMs: ms }, 'waiting for Redis') });
     const installs = await createDemoInstallations(services);
     const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
     if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);

@@ -42,7 +42,8 @@ export async function startHostCore(options: {
   const { services, config, close } = await servicesFromEnv(
     {
       PUBLIC_URL: url,
-      REDIS_URL: inject('redisUrl'),
+      // The suite's Redis, unless the test names a topology of its own (REDIS_SENTINELS: only one may be set).
+      ...(options.env?.['REDIS_SENTINELS'] === undefined && options.env?.['REDIS_CLUSTER_NODES'] === undefined ? { REDIS_URL: inject('redisUrl') } : {}),
       KEY_PREFIX: `test-${randomUUID()}`,
       ADMIN_TOKEN,
       SECRET_KEY: randomBytes(32).toString('hex'),
