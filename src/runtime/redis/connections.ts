@@ -1,4 +1,3 @@
-import type { ConnectionOptions as BullConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { describeTopology, type RedisTopology } from './topology';
 
@@ -14,7 +13,7 @@ import { describeTopology, type RedisTopology } from './topology';
  */
 export type ConnectionRole = 'request' | 'blocking' | 'subscriber' | 'tool';
 
-/** ioredis options plus, for a single server, the URL BullMQ passes on to ioredis as given. */
+/** ioredis options plus, for a single server, the URL. */
 export type ConnectionOptions = RedisOptions & { url?: string };
 
 /** The process was configured for a topology it cannot run on yet; main exits with code 2. */
@@ -74,7 +73,7 @@ export class RedisConnections {
     assertTopologySupported(topology);
   }
 
-  /** The options for `role`: given to ioredis by create(), or to BullMQ, which makes its own clients. */
+  /** The options for `role`, as create() gives them to ioredis. */
   options(role: ConnectionRole, overrides: RedisOptions = {}): ConnectionOptions {
     const common: RedisOptions = {
       connectTimeout: 2_000,
@@ -108,28 +107,51 @@ export class RedisConnections {
     }
   }
 
-  /**
-   * The options BullMQ's Workers make their clients from (BullMQ closes them with the worker).
-   * Blocking: BullMQ requires `maxRetriesPerRequest: null` of them. Cast because ioredis types
-   * optional fields as `T | undefined`, which BullMQ's own option type does not accept under
-   * exactOptionalPropertyTypes; the object holds no undefined value.
-   */
-  bullmq(): BullConnectionOptions {
-    return this.options('blocking') as BullConnectionOptions;
-  }
-
   /** A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'. */
   create(role: ConnectionRole, overrides: RedisOptions = {}): Redis {
     const { url, ...options } = this.options(role, overrides);
     // 'legacy': ioredis 6's reply shapes as ioredis 5 had them, which the stores are written for.
     const withMapping = { ...options, replyMapping: 'legacy' as const };
-    return url !== undefined ? new Redis<'legacy'>(url, withMapping) : new Redis<'legacy'>(withMapping);
+    return reviveOnUnplannedEnd(url !== undefined ? new Redis<'legacy'>(url, withMapping) : new Redis<'legacy'>(withMapping));
   }
 
   /** Where this process connects, for logs: never a password. */
   describe(): string {
     return describeTopology(this.topology);
   }
+}
+
+/**
+ * ioredis gives up on a client for good ('end') when a Sentinel failover notice (failoverDetector)
+ * lands while a reconnect is asking the sentinels where the primary is: the notice cancels the
+ * connect, and a cancelled connect ends the client instead of retrying. Seen in the failover
+ * fault test: the host answered 503 forever after a failover that took 2 s. A client that ends
+ * without being closed by us is connected again; its copies (duplicate(), which BullMQ uses for
+ * its blocking connections) get the same treatment. Patched on the instance, not by subclassing,
+ * so that BullMQ and the benchmarks still see a plain ioredis client.
+ */
+function reviveOnUnplannedEnd<T extends Redis>(client: T): T {
+  let closedOnPurpose = false;
+  const disconnect = client.disconnect.bind(client);
+  client.disconnect = (reconnect = false): void => {
+    if (!reconnect) closedOnPurpose = true;
+    disconnect(reconnect);
+  };
+  const sendCommand = client.sendCommand.bind(client);
+  client.sendCommand = (...args: Parameters<Redis['sendCommand']>): unknown => {
+    if (args[0].name === 'quit') closedOnPurpose = true;
+    return sendCommand(...args);
+  };
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = ((override?: Partial<RedisOptions>) => reviveOnUnplannedEnd(duplicate(override))) as T['duplicate'];
+  client.on('end', () => {
+    if (closedOnPurpose) return;
+    const retry = setTimeout(() => {
+      if (!closedOnPurpose && client.status === 'end') client.connect().catch(() => undefined);
+    }, 200);
+    retry.unref();
+  });
+  return client;
 }
 
 /**
