@@ -85,7 +85,12 @@ export function buildServices(input: {
     metrics,
     devices: new DeviceStore(redis, keys, events),
     scheduler,
-    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
+    // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
+    // replica is a 503 of ours, not a timed-out command.
+    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook'), {
+      replicas: config.redisAckReplicas,
+      timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
+    }),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
     callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
       input.connections.create('subscriber', options),
