@@ -112,3 +112,37 @@ it('on Sentinel: link Ecobee through its fake cloud, select devices, the poll wo
     }
   }
 });
+
+it('REDIS_ACK_REPLICAS: 2 (both replicas up) => 200 once WAIT confirms; 3 (only 2 exist) => 503 + Retry-After, never a 2xx', async () => {
+  const inst = await link({ ...host, fake: netatmo }, undefined, 'netatmo');
+  const callback = new URL(await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration', 20_000));
+  expect(callback.pathname).toContain(inst.id);
+  const home = netatmo.homes()[0];
+  const room = home?.rooms[0];
+  if (!home || !room) throw new Error('no room');
+  // Hosts of the same deployment (key prefix, secret key) that differ only in REDIS_ACK_REPLICAS.
+  const shared = { KEY_PREFIX: host.config.keyPrefix, SECRET_KEY: host.config.secretKey.toString('hex'), ...topologyEnv(group.topology) };
+  const post = async (h: HostCore, temperature: number) => {
+    const { body, signature } = netatmoSetpoint(netatmo.clientSecret, home.id, room.id, temperature);
+    return fetch(`${h.url}${callback.pathname}${callback.search}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-netatmo-secret': signature } });
+  };
+  const two = await startHostCore({ fakes: { ecobee, netatmo }, env: { ...shared, REDIS_ACK_REPLICAS: '2' } });
+  const three = await startHostCore({ fakes: { ecobee, netatmo }, env: { ...shared, REDIS_ACK_REPLICAS: '3' } });
+  try {
+    expect((await post(two, 18.5)).status).toBe(200);
+    const refused = await post(three, 19.5);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await refused.json()).toMatchObject({ error: 'service_unavailable' });
+  } finally {
+    // Not close(): that would delete the shared prefix's keys under the main host.
+    for (const h of [two, three]) {
+      await h.services.webhooks.close();
+      await h.services.scheduler.close();
+      await h.services.callbackTokens.close();
+      h.services.missedDeliveries.close();
+      h.services.redis.disconnect();
+      h.inspect.disconnect();
+    }
+  }
+});
