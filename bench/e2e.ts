@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import { toolClient } from '../test/helpers/redis-client';
 import { createApp } from '../src/runtime/http/app';
 import { issueCallbackToken } from '../src/ingest/cloud-subscriptions';
 import { startChild } from './lib/child';
@@ -35,7 +35,7 @@ export async function e2eBench(): Promise<BenchResult> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const worker = startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'webhook', WORKER_CONCURRENCY: '16' } });
-  const reader = new Redis(redis.url);
+  const reader = toolClient(redis.url);
   const targets: Array<{ id: string; url: string; home: string }> = [];
   const acks: number[] = [];
   const latencies: number[] = [];

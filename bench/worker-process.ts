@@ -35,7 +35,8 @@ const built = await servicesFrom(process.env);
 const { services } = built;
 const which = process.env['WORKER_QUEUES'] ?? 'both';
 const concurrency = Number(process.env['WORKER_CONCURRENCY'] ?? 16);
-const connection = { url: services.redisUrl, maxRetriesPerRequest: null };
+const connection = services.connections.create('blocking');
+connection.on('error', () => undefined);
 const counts = { completed: 0, failed: 0, outcomes: {} as Record<string, number>, failures: {} as Record<string, number> };
 const workers: Worker[] = [];
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { toolClient } from '../../test/helpers/redis-client';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 
 export type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>> & { client: Redis };
@@ -8,8 +9,7 @@ export type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>> & { cli
 /** Every bench runs against its own redis-server on a free port, never the one on 6379. */
 export async function benchRedis(): Promise<PrivateRedis> {
   const started = await startPrivateRedis();
-  const client = new Redis(started.url, { maxRetriesPerRequest: 1 });
-  client.on('error', () => undefined);
+  const client = toolClient(started.url);
   return { ...started, client };
 }
 

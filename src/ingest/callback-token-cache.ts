@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../runtime';
 import { TokenRecordCache, type CachedLookup } from './token-record-cache';
 
@@ -33,6 +33,8 @@ export class CallbackTokenCache {
     private readonly redis: Redis,
     readonly channel: string,
     private readonly log: Logger,
+    /** Opens the subscriber connection (the process's connection factory; by default a copy of `redis`). */
+    private readonly openSubscriber: (options: RedisOptions) => Redis = (options) => redis.duplicate(options),
     // Real time, not services.now: tests freeze that clock, and a frozen cache would never expire.
     clock: () => number = () => performance.now(),
   ) {
@@ -96,7 +98,7 @@ export class CallbackTokenCache {
    */
   listen(): void {
     if (this.subscriber || this.closed) return;
-    const subscriber = this.redis.duplicate({
+    const subscriber = this.openSubscriber({
       connectionName: this.connectionName,
       // Subscribed again by hand on every `ready`, so `subscribed` means confirmed, not "asked for".
       autoResubscribe: false,

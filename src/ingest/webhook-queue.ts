@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { ReplicasNotConfirmedError } from '../runtime';
 
 export const WEBHOOK_QUEUE = 'webhook';
 
@@ -39,7 +40,13 @@ export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
 export class WebhookQueue {
   readonly queue: Queue<WebhookJob>;
 
-  constructor(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined) {
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+    onError: (err: Error) => void = () => undefined,
+    /** REDIS_ACK_REPLICAS: replicas that must hold a job before enqueue resolves (0: the primary alone). */
+    private readonly durability: { replicas: number; timeoutMs: number } = { replicas: 0, timeoutMs: 0 },
+  ) {
     this.queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection, prefix, defaultJobOptions: WEBHOOK_JOB_OPTIONS });
     this.queue.on('error', onError);
   }
@@ -51,6 +58,16 @@ export class WebhookQueue {
   async enqueue(callbacks: readonly WebhookCallback[]): Promise<void> {
     if (callbacks.length === 0) return;
     await this.queue.add('webhook', { callbacks: [...callbacks] });
+    const { replicas, timeoutMs } = this.durability;
+    if (replicas > 0) {
+      // Replication is asynchronous: a primary that dies before its replicas have the job takes
+      // it along, and the promoted replica never saw it. WAIT counts the replicas that have every
+      // write this connection sent so far, the add included (the Queue uses this very client).
+      // It blocks this connection for up to timeoutMs; replicas normally answer within a
+      // millisecond.
+      const confirmed = await this.connection.wait(replicas, timeoutMs);
+      if (confirmed < replicas) throw new ReplicasNotConfirmedError(replicas, confirmed);
+    }
   }
 
   /**

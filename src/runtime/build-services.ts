@@ -10,6 +10,7 @@ import type { Logger } from './logging/logger';
 import { StateStore } from '../linking';
 import type { EnabledConnector, Services } from './services';
 import { createKeys } from './redis/keys';
+import type { RedisConnections } from './redis/connections';
 import { createWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
@@ -29,7 +30,7 @@ export function buildServices(input: {
   config: Config;
   log: Logger;
   redis: Redis;
-  redisUrl: string;
+  connections: RedisConnections;
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
   metrics?: Metrics;
@@ -85,11 +86,18 @@ export function buildServices(input: {
     metrics,
     devices: new DeviceStore(redis, keys, events),
     scheduler,
-    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook')),
+    // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
+    // replica is a 503 of ours, not a timed-out command.
+    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook'), {
+      replicas: config.redisAckReplicas,
+      timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
+    }),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
-    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log),
+    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
+      input.connections.create('subscriber', options),
+    ),
     missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
-    redisUrl: input.redisUrl,
+    connections: input.connections,
     now,
   };
   return services;

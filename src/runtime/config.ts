@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseSecretKey } from './secret-key';
+import { topologyFromEnv, type RedisTopology } from './redis/topology';
 
 export type Mode = 'serve' | 'work' | 'all';
 
@@ -22,7 +23,18 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** REDIS_URL as given (undefined with Sentinel, Cluster, or nothing configured). */
   redisUrl: string | undefined;
+  /**
+   * REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME …) or REDIS_CLUSTER_NODES; undefined when
+   * none is set, and the demo's fallback finds or starts a Redis.
+   */
+  redisTopology: RedisTopology | undefined;
+  /**
+   * REDIS_ACK_REPLICAS: replicas that must confirm a webhook's job (WAIT) before it is
+   * acknowledged; 0 (default) acknowledges once the primary has it.
+   */
+  redisAckReplicas: number;
   /** Without REDIS_URL: use what answers on 127.0.0.1:6379 (`auto`), or always a private redis-server. */
   redisFallback: 'auto' | 'private';
   keyPrefix: string;
@@ -89,10 +101,15 @@ const baseSchema = z.object({
   PORT: port.default(3000),
   HOST: z.string().min(1).optional(),
   PUBLIC_URL: absoluteHttpUrl.optional(),
-  REDIS_URL: z
-    .string()
-    .refine((u) => /^rediss?:\/\//.test(u), 'must be a redis:// or rediss:// URL')
-    .optional(),
+  // Which of these may go together is checked by topologyFromEnv, with the other problems.
+  REDIS_URL: z.string().optional(),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1, 'must not be empty when set').optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_USERNAME: z.string().min(1, 'must not be empty when set').optional(),
+  REDIS_PASSWORD: z.string().min(1, 'must not be empty when set').optional(),
+  REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
   REDIS_FALLBACK: z.enum(['auto', 'private']).default('auto'),
   KEY_PREFIX: z
     .string()
@@ -136,6 +153,8 @@ export function loadConfig(
   const problems: string[] = [];
   const parsed = baseSchema.safeParse(env);
   if (!parsed.success) problems.push(...problemsOf(parsed.error));
+  const redis = topologyFromEnv(env);
+  if ('problems' in redis) problems.push(...redis.problems);
 
   const credentials: Record<string, ConnectorCredentials> = {};
   let anyConfigured = false;
@@ -185,6 +204,8 @@ export function loadConfig(
     host: v.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     redisUrl: v.REDIS_URL,
+    redisTopology: 'topology' in redis ? redis.topology : undefined,
+    redisAckReplicas: v.REDIS_ACK_REPLICAS,
     redisFallback: v.REDIS_FALLBACK,
     keyPrefix: v.KEY_PREFIX,
     adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),

@@ -16,7 +16,7 @@ export type { Logger } from './logging/logger';
 export { labelledChildren } from './metrics/labelled-children';
 export { serviceQueues } from './metrics/queue-depth';
 export type { Keys, WebServicesKeys } from './redis/keys';
-export { isRedisUnavailable, withDeadline } from './redis/redis';
+export { isRedisUnavailable, ReplicasNotConfirmedError, withDeadline } from './redis/redis';
 export { basicCredentials, isAdminBearer } from './secrets/authorization-header';
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
 export { pollIntervalMs } from './services';

@@ -11,7 +11,8 @@ import { DrainGate, Shutdown } from './shutdown';
 import { Metrics } from './metrics/metrics';
 import { startMetricsServer } from './metrics/server';
 import { startWorkers } from './workers';
-import { createRedis } from './redis/redis';
+import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
+import type { RedisTopology } from './redis/topology';
 
 /** Cleanup steps run in reverse order of start; every step runs even if one fails. */
 const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
@@ -54,6 +55,15 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
   }
+  // Before anything starts: a topology we cannot run on is a configuration error (exit 2).
+  if (config.redisTopology) {
+    try {
+      assertTopologySupported(config.redisTopology);
+    } catch (err) {
+      if (err instanceof UnsupportedTopologyError) fail(err.message, 2);
+      throw err;
+    }
+  }
   const log = createLogger(config.logLevel);
 
   // Installed before anything starts, so a signal during start-up is honoured too (the steps
@@ -79,28 +89,45 @@ async function main(): Promise<void> {
 
   if (config.demo) await startFakes(config, definitions);
 
-  let endpoint: RedisEndpoint;
-  try {
-    endpoint = await resolveRedis(config.redisUrl, config.redisFallback);
-  } catch (err) {
-    if (err instanceof RedisUnavailableError) fail(err.message, 1);
-    throw err;
+  // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, the demo's
+  // fallback: whatever answers on 6379, else a private redis-server.
+  let topology: RedisTopology;
+  if (config.redisTopology) {
+    topology = config.redisTopology;
+    log.info({ redis: 'configured' }, 'redis selected');
+  } else {
+    let endpoint: RedisEndpoint;
+    try {
+      endpoint = await resolveRedis(undefined, config.redisFallback);
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) fail(err.message, 1);
+      throw err;
+    }
+    if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
+    log.info({ redis: endpoint.origin }, 'redis selected');
+    topology = { kind: 'single', url: endpoint.url };
   }
-  if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
-  log.info({ redis: endpoint.origin }, 'redis selected');
+  const connections = new RedisConnections(topology, { commandTimeoutMs: config.redisCommandTimeoutMs });
 
-  // The request-path client: every command bounded. BullMQ workers and the fan-out's XREAD use
-  // connections of their own, without a command timeout.
-  const redis = createRedis(endpoint.url, { commandTimeoutMs: config.redisCommandTimeoutMs });
+  // The request-path client: no offline queue (a command while no primary is reachable fails at
+  // once, 503), every command bounded. BullMQ workers and the fan-out's XREAD use connections of
+  // their own, without a command timeout.
+  const redis = connections.create('request');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push({ name: 'redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) });
   forced.push(() => redis.disconnect());
+  // Without an offline queue the client refuses commands until it is connected. A short wait keeps
+  // the first requests from racing the connect; past it the host starts anyway and answers 503
+  // (readyz too) until Redis is there, as it does during any later outage.
+  const connected = await whenReady(redis, { timeoutMs: 5_000 }).then(() => true, () => false);
+  if (connected) log.info({ redis: connections.describe() }, 'redis connected');
+  else log.warn({ redis: connections.describe() }, 'redis not reachable yet: serving 503 until it is');
 
   const services = buildServices({
     config,
     log,
     redis,
-    redisUrl: endpoint.url,
+    connections,
     connectors: enableConnectors(definitions, config),
     metrics: new Metrics({ defaults: true }),
   });
@@ -142,6 +169,7 @@ async function main(): Promise<void> {
   }
 
   if (config.demo && config.mode !== 'work') {
+    await whenReady(redis, { onWaiting: (ms) => log.warn({ redis: connections.describe(), waitedMs: ms }, 'waiting for Redis') });
     const installs = await createDemoInstallations(services);
     const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
     if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);

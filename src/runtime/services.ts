@@ -9,6 +9,7 @@ import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
 import type { StateStore } from '../linking';
 import type { Keys } from './redis/keys';
+import type { RedisConnections } from './redis/connections';
 import type { WebServices } from '../webservices';
 
 /** A connector that is enabled in this deployment: its definition plus its credentials. */
@@ -42,8 +43,8 @@ export interface Services {
   metrics: Metrics;
   /** Web Services API: users, OAuth clients, app installations, grants, subscriptions, delivery queue. */
   webServices: WebServices;
-  /** Where BullMQ workers connect (the resolved Redis, which REDIS_URL may not name). */
-  redisUrl: string;
+  /** The one factory of Redis clients: BullMQ workers, blocking readers and subscribers get theirs here. */
+  connections: RedisConnections;
   now: () => number;
 }
 

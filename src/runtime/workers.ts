@@ -1,4 +1,5 @@
 import { Worker, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
 import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
@@ -21,7 +22,15 @@ export interface WorkerOptions {
 }
 
 export function startWorkers(services: Services, options: WorkerOptions = {}): RunningWorkers {
-  const connection = { url: services.redisUrl, maxRetriesPerRequest: null };
+  // One client per worker from the factory (`blocking`: the `maxRetriesPerRequest: null` BullMQ
+  // requires); BullMQ duplicates it for the blocking fetch, and leaves it to us to close.
+  const connections: Redis[] = [];
+  const connectionFor = (queue: string): Redis => {
+    const connection = services.connections.create('blocking');
+    connection.on('error', (err: Error) => services.log.debug({ queue, reason: err.message }, 'worker connection error'));
+    connections.push(connection);
+    return connection;
+  };
   const recovery = {
     ...(options.lockDurationMs !== undefined ? { lockDuration: options.lockDurationMs } : {}),
     ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
@@ -29,7 +38,7 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
   // Every queue's worker is made alike; only the queue, its processor and its log line differ.
   const start = <T>(queue: string, processor: Processor<T>, errorMessage: string, extra: { maxStalledCount?: number } = {}): Worker<T> => {
     const worker = new Worker<T>(queue, processor, {
-      connection,
+      connection: connectionFor(queue),
       ...recovery,
       ...extra,
       prefix: services.keys.bullPrefix,
@@ -52,6 +61,7 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     close: async () => {
       await fanout.stop();
       await Promise.all([poll.close(), webhook.close(), delivery.close()]);
+      for (const connection of connections) connection.disconnect();
     },
   };
 }

@@ -21,8 +21,7 @@ export class EventFanout {
     // Blocks on purpose: without the request path's command timeout, which would cut XREAD BLOCK
     // short, but with ioredis's own bound for blocking commands, so that an XREAD queued while Redis
     // is unreachable (or sent to a hung one) gives up, and stop() is not left waiting on it.
-    this.blocker = services.redis.duplicate({ maxRetriesPerRequest: null, blockingTimeout: BLOCK_MS * 2 });
-    delete this.blocker.options.commandTimeout;
+    this.blocker = services.connections.create('blocking', { blockingTimeout: BLOCK_MS * 2 });
     this.blocker.on('error', () => undefined);
   }
 

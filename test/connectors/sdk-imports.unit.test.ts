@@ -46,9 +46,11 @@ describe('src/connectors/sdk.ts', () => {
     expect(offending).toEqual([]);
   });
 
-  it('the walker sees through re-exports: from ingest/ingest.ts it reaches ioredis (what the SDK used to pull in)', () => {
+  it('the walker sees through re-exports: from ingest/ingest.ts (what the SDK used to import) it reaches a connecting package through runtime/index.ts', () => {
+    // It reached ioredis until the Redis client factory left runtime/redis/redis.ts (issue 16);
+    // through the index's re-exports it still reaches Koa (@koa/router, koa-bodyparser).
     const all = [...reachable('src/ingest/ingest.ts').values()].flat();
-    expect(all.some((i) => i.specifier === 'ioredis')).toBe(true);
+    expect(all.filter((i) => CONNECTING.test(i.specifier)).map((i) => i.specifier).length).toBeGreaterThan(0);
   });
 });
 

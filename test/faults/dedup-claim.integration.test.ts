@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { claim, release } from '../../src/ingest/dedup';
+import { toolClient } from '../helpers/redis-client';
 
 /**
  * The webhook worker claims a delivery's dedup key before applying it. A worker killed (or cut off
@@ -17,7 +18,7 @@ const WINDOW = 60_000;
 const now = 1_700_000_000_000;
 
 beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
+  redis = toolClient(inject('redisUrl'));
 });
 afterAll(async () => {
   await redis.del(key);

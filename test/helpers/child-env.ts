@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../src/runtime/config';
 import { connectorDefinitions } from './services-from-env';
+import { topologyEnv, topologyOf } from './redis-client';
 
 /** What a fake cloud must tell a host: where it is and the credentials it accepts. */
 export interface FakeEndpoint {
@@ -48,7 +49,7 @@ export async function childEnv(config: Config, extra: Record<string, string> = {
   return {
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? '',
-    REDIS_URL: config.redisUrl ?? '',
+    ...topologyEnv(topologyOf(config)),
     KEY_PREFIX: config.keyPrefix,
     ADMIN_TOKEN: config.adminToken,
     SECRET_KEY: config.secretKey.toString('hex'),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { FakeEcobee, type FakeEcobeeOptions } from '../../connectors/ecobee/fake/server';
 import type { Config } from '../../src/runtime/config';
@@ -9,6 +9,7 @@ import { createApp } from '../../src/runtime/http/app';
 import type { Services } from '../../src/runtime/services';
 import { connectorEnv, type FakeEndpoint } from './child-env';
 import { servicesFromEnv } from './services-from-env';
+import { toolClient, topologyOf } from './redis-client';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -41,7 +42,8 @@ export async function startHostCore(options: {
   const { services, config, close } = await servicesFromEnv(
     {
       PUBLIC_URL: url,
-      REDIS_URL: inject('redisUrl'),
+      // The suite's Redis, unless the test names a topology of its own (REDIS_SENTINELS: only one may be set).
+      ...(options.env?.['REDIS_SENTINELS'] === undefined && options.env?.['REDIS_CLUSTER_NODES'] === undefined ? { REDIS_URL: inject('redisUrl') } : {}),
       KEY_PREFIX: `test-${randomUUID()}`,
       ADMIN_TOKEN,
       SECRET_KEY: randomBytes(32).toString('hex'),
@@ -54,8 +56,7 @@ export async function startHostCore(options: {
     },
     options.now ? { now: options.now } : {},
   );
-  const inspect = new Redis(config.redisUrl ?? '', { maxRetriesPerRequest: 1 });
-  inspect.on('error', () => undefined);
+  const inspect = toolClient(topologyOf(config));
   const app = createApp(services);
   server.on('request', app.callback());
   return {

@@ -9,7 +9,8 @@ import { loadConnectors } from '../../src/connectors/registry';
 import { createLogger, type Logger } from '../../src/runtime/logging/logger';
 import { buildServices, enableConnectors } from '../../src/runtime/build-services';
 import type { Services } from '../../src/runtime/services';
-import { createRedis } from '../../src/runtime/redis/redis';
+import { whenReady } from '../../src/runtime/redis/connections';
+import { connectionsFor } from './redis-client';
 
 export interface BuiltServices {
   services: Services;
@@ -42,14 +43,18 @@ export async function servicesFromEnv(
     [...defs.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
     options.mode,
   );
-  const redis = createRedis(config.redisUrl ?? '', { commandTimeoutMs: config.redisCommandTimeoutMs });
+  const connections = connectionsFor(config);
+  const redis = connections.create('request');
   // A test or bench that stops Redis on purpose must not crash on the reconnect noise.
   redis.on('error', () => undefined);
+  // As main does: the request client has no offline queue, so a test's first command must not
+  // race its connect. A Redis that is down on purpose (readyz tests) is not waited for long.
+  await whenReady(redis, { timeoutMs: 3_000 }).catch(() => undefined);
   const services = buildServices({
     config,
     log: typeof options.log === 'function' ? options.log(config) : (options.log ?? createLogger('silent')),
     redis,
-    redisUrl: config.redisUrl ?? '',
+    connections,
     connectors: enableConnectors(defs, config),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AttemptLimiter } from '../../src/webservices/attempt-limiter';
+import { toolClient } from '../helpers/redis-client';
 
 // The reservation script behind every credential limiter (issue 14, item 2), against the real
 // Redis: all or nothing, the window starts with the first slot, a success gives its slot back.
@@ -9,7 +10,7 @@ import { AttemptLimiter } from '../../src/webservices/attempt-limiter';
 let redis: Redis;
 const prefix = `test-${randomUUID()}`;
 beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
+  redis = toolClient(inject('redisUrl'));
 });
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}:*`);

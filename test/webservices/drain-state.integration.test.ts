@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { DrainState } from '../../src/webservices/drain-state';
 import { GrantStore } from '../../src/webservices/grant-store';
+import { toolClient } from '../helpers/redis-client';
 
 let redis: Redis;
 let prefix: string;
@@ -12,7 +13,7 @@ let drains: DrainState;
 let grants: GrantStore;
 
 beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
+  redis = toolClient(inject('redisUrl'));
 });
 beforeEach(() => {
   prefix = `test-${randomUUID()}`;

@@ -1,28 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
-
-/**
- * Connections for data access fail fast instead of queueing commands while Redis is down, so an
- * HTTP request gets a 503 quickly rather than hanging. BullMQ's own connections are created by
- * BullMQ with the options it requires (maxRetriesPerRequest: null).
- *
- * `commandTimeoutMs` bounds every command, sent or still in the offline queue: a Redis that hangs
- * (SIGSTOP, a stuck fork, a full network buffer) keeps its TCP connection open, so neither the
- * reconnect logic nor maxRetriesPerRequest would ever fire. Never give it to a connection that
- * runs blocking commands (XREAD BLOCK, BullMQ's workers): those wait on purpose.
- */
-export function createRedis(url: string, overrides: RedisOptions & { commandTimeoutMs?: number } = {}): Redis {
-  const { commandTimeoutMs, ...rest } = overrides;
-  const options: Omit<RedisOptions, 'replyMapping'> = {
-    ...(commandTimeoutMs !== undefined ? { commandTimeout: commandTimeoutMs } : {}),
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    connectTimeout: 2_000,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-    lazyConnect: false,
-    ...rest,
-  };
-  return new Redis<'legacy'>(url, { ...options, replyMapping: 'legacy' });
-}
+import type { Redis } from 'ioredis';
 
 export async function isRedisReady(redis: Redis, timeoutMs = 1_000): Promise<boolean> {
   if (redis.status !== 'ready') return false;
@@ -37,14 +13,49 @@ export async function isRedisReady(redis: Redis, timeoutMs = 1_000): Promise<boo
   }
 }
 
-/** Errors that mean "Redis is not there right now", as opposed to a bug in a command. */
+/**
+ * Errors that mean "no usable primary right now", as opposed to a bug in a command: the request
+ * answers 503 + Retry-After. Besides a connection that is down or hung: a refused command of a
+ * client without offline queue (it was not connected), a demoted primary (READONLY), a primary
+ * without enough replicas (NOREPLICAS, min-replicas-to-write), a primary that lost its master
+ * (MASTERDOWN), sentinels that cannot be reached, a cluster that is reconfiguring.
+ */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'DeadlineExceededError') return true;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'DeadlineExceededError' || err.name === 'ReplicasNotConfirmedError') return true;
   // "Command timed out" is ioredis's commandTimeout: Redis hangs, or is too slow to count on.
-  return /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|LOADING|READONLY/.test(
-    err.message,
-  );
+  return UNAVAILABLE.test(err.message);
+}
+
+// Server error codes also match inside a script's error (`… -READONLY You can't write …`).
+const UNAVAILABLE = new RegExp(
+  [
+    'Command timed out',
+    'Connection is closed',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    "Stream isn't writeable",
+    'enableOfflineQueue',
+    'All sentinels are unreachable',
+    '\\bLOADING\\b',
+    '\\bREADONLY\\b',
+    '\\bNOREPLICAS\\b',
+    '\\bMASTERDOWN\\b',
+    '\\bCLUSTERDOWN\\b',
+    '\\bTRYAGAIN\\b',
+    'Failed to refresh slots cache',
+  ].join('|'),
+);
+
+/** Fewer replicas confirmed a write (WAIT) than REDIS_ACK_REPLICAS asks: the write is not acknowledged. */
+export class ReplicasNotConfirmedError extends Error {
+  constructor(wanted: number, confirmed: number) {
+    super(`${confirmed} of ${wanted} replicas confirmed the write`);
+    this.name = 'ReplicasNotConfirmedError';
+  }
 }
 
 /** Thrown by withDeadline: the operation may still complete later; the caller gave up on it. */
