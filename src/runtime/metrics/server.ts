@@ -1,6 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constantTimeEqual } from '../secrets/crypto';
+import { AppError } from '../errors';
+import { renderAppError } from '../http/render-error';
 import type { Services } from '../services';
 import { refreshQueueDepth } from './queue-depth';
 
@@ -14,25 +16,24 @@ export interface MetricsServer {
  * and job outcomes are counted where the jobs run, so each worker process must be scraped itself.
  */
 export async function startMetricsServer(services: Services, port: number, host: string): Promise<MetricsServer> {
+  // Errors drawn by the one renderer, as the host draws them (JSON: nobody browses a worker's port).
+  const fail = (res: ServerResponse, err: AppError): void => {
+    const rendered = renderAppError(err, { wantsHtml: false, linking: false, requestId: undefined });
+    res
+      .writeHead(rendered.status, { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff', ...rendered.headers })
+      .end(JSON.stringify(rendered.body));
+  };
   const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","message":"Not found."}');
-      return;
-    }
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return fail(res, new AppError('not_found'));
     // The host's rule (METRICS_TOKEN, when set, as a bearer token), on the worker's own port.
     const token = services.config.metricsToken;
     const presented = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (token !== undefined && (presented === undefined || !constantTimeEqual(presented, token))) {
-      res
-        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer', 'x-content-type-options': 'nosniff' })
-        .end('{"error":"unauthorized","message":"Missing or invalid credentials."}');
-      return;
-    }
+    if (token !== undefined && (presented === undefined || !constantTimeEqual(presented, token))) return fail(res, new AppError('unauthorized'));
     refreshQueueDepth(services)
       .then(() => services.metrics.registry.metrics())
       .then(
         (body) => res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(body),
-        () => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"service_unavailable","message":"Metrics are unavailable."}'),
+        () => fail(res, new AppError('service_unavailable', { message: 'Metrics are unavailable.' })),
       );
   });
   await new Promise<void>((resolve, reject) => {
