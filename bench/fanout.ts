@@ -1,13 +1,9 @@
 import { freemem } from 'node:os';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
-import type { DeviceSnapshot } from '../src/connectors/device-types';
-import { syncInstallation } from '../src/sync/sync-installation';
-import { withSyncLock } from '../src/sync/with-sync-lock';
 import { startChild, type BenchChild } from './lib/child';
-import { fakeTokens } from './lib/ecobee';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, netBytes, usedMemory } from './lib/redis';
-import { inParallel, seedLinkedInstallation } from './lib/seed';
+import { seedCopies, seedTemplate } from './lib/seed';
 import { fmt, table, type BenchResult } from './lib/stats';
 
 interface Stats {
@@ -71,21 +67,11 @@ async function fanoutAt(n: number): Promise<BenchResult> {
   const ids: string[] = [];
   try {
     // One installation linked and polled for real gives the device snapshot and cursor to copy.
-    const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
-    await withSyncLock(services, first, (_, fence) => services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier), fence));
-    await syncInstallation(services, first);
-    const template: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
-    const cursor = await services.devices.getCursor(first);
-    if (template.length === 0 || cursor === undefined) throw new Error('the first poll produced no devices or cursor');
-
+    const template = await seedTemplate(services, fake);
+    const first = template.first;
     const memoryBefore = await usedMemory(redis.client);
     const seedStart = performance.now();
-    await inParallel(n, 200, async (i) => {
-      const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template });
-      await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, cursor, fence));
-      await services.scheduler.schedule(id, 180_000);
-      ids.push(id);
-    });
+    ids.push(...(await seedCopies(services, fake, template, n)));
     memoryPerInstallation = ((await usedMemory(redis.client)) - memoryBefore) / n;
     // Where one installation's bytes are, by key (job scheduler records are named by a hash, not the id).
     const sample = ids[0] ?? first;

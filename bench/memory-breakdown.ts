@@ -7,14 +7,10 @@
  * keys do not account for is its share of the queue-wide sorted sets and indexes.
  */
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
-import type { DeviceSnapshot } from '../src/connectors/device-types';
 import { pollSchedulerId } from '../src/sync/poll-queue';
-import { syncInstallation } from '../src/sync/sync-installation';
-import { withSyncLock } from '../src/sync/with-sync-lock';
 import { benchEnv, servicesFrom } from './lib/env';
-import { fakeTokens } from './lib/ecobee';
 import { benchRedis, usedMemory } from './lib/redis';
-import { inParallel, seedLinkedInstallation } from './lib/seed';
+import { seedCopies, seedTemplate } from './lib/seed';
 import { fmt, table } from './lib/stats';
 
 const n = Number(process.argv[2] ?? '2000');
@@ -28,21 +24,10 @@ const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-memory', connector
 const host = await servicesFrom(env);
 const { services } = host;
 try {
-  const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
-  await withSyncLock(services, first, (_, fence) => services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier), fence));
-  await syncInstallation(services, first);
-  const template: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
-  const cursor = await services.devices.getCursor(first);
-  if (cursor === undefined) throw new Error('no cursor after the first poll');
-
-  const ids: string[] = [];
+  const template = await seedTemplate(services, fake);
+  const first = template.first;
   const before = await usedMemory(redis.client);
-  await inParallel(n, 200, async (i) => {
-    const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template });
-    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, cursor, fence));
-    await services.scheduler.schedule(id, 180_000);
-    ids.push(id);
-  });
+  const ids = await seedCopies(services, fake, template, n);
   const perInstallation = ((await usedMemory(redis.client)) - before) / n;
 
   const sample = ids[0] ?? first;

@@ -3,7 +3,9 @@ import type { DeviceSnapshot } from '../../src/connectors/device-types';
 import { hashToken, randomToken } from '../../src/runtime/secrets/crypto';
 import type { Services } from '../../src/runtime/services';
 import type { TokenSet } from '../../src/cloud/provider-token-store';
-import { applySnapshot } from '../../src/sync/sync-installation';
+import type { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { applySnapshot, syncInstallation } from '../../src/sync/sync-installation';
+import { fakeTokens } from './ecobee';
 import { withSyncLock } from '../../src/sync/with-sync-lock';
 
 /**
@@ -45,4 +47,36 @@ export async function inParallel(n: number, width: number, task: (i: number) => 
       while (next < n) await task(next++);
     }),
   );
+}
+
+/** One ecobee installation linked and polled for real: the devices and cursor the fleet copies. */
+export interface FleetTemplate {
+  first: string;
+  devices: DeviceSnapshot[];
+  cursor: string;
+}
+
+export async function seedTemplate(services: Services, fake: FakeEcobee): Promise<FleetTemplate> {
+  const first = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: 'loc-0', tokens: fakeTokens(fake) });
+  await withSyncLock(services, first, (_, fence) => services.devices.setSelection(first, fake.thermostats().map((t) => t.identifier), fence));
+  await syncInstallation(services, first);
+  const devices: DeviceSnapshot[] = (await services.devices.list(first)).map((d) => ({ externalId: d.externalId, name: d.name, type: d.type, attributes: d.attributes }));
+  const cursor = await services.devices.getCursor(first);
+  if (devices.length === 0 || cursor === undefined) throw new Error('the first poll produced no devices or cursor');
+  return { first, devices, cursor };
+}
+
+/**
+ * `n` linked, polled, scheduled installations written as copies of the template (seeding them
+ * through the cloud would take hours at 100,000). Returns their ids.
+ */
+export async function seedCopies(services: Services, fake: FakeEcobee, template: FleetTemplate, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  await inParallel(n, 200, async (i) => {
+    const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template.devices });
+    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, template.cursor, fence));
+    await services.scheduler.schedule(id, 180_000);
+    ids.push(id);
+  });
+  return ids;
 }
