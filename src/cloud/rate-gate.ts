@@ -65,10 +65,6 @@ export class RateGate {
     return { account: `inst:${spec.installationId}`, application: `app:${spec.connector}` };
   }
 
-  async admit(spec: GateSpec, leaseId: string, now: number): Promise<Admission> {
-    return (await this.admitWith(spec, leaseId, now)).admission;
-  }
-
   /**
    * The admission, with `reads` queued behind it in the same round trip (the caller's next reads,
    * e.g. the stored tokens) and their replies, [error, value] each.

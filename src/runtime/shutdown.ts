@@ -3,9 +3,6 @@ import { AppError } from './errors';
 import { renderAppError } from './http/render-error';
 import type { Logger } from './logging/logger';
 
-/** Seconds a caller refused during shutdown should wait: another host, or this one restarted. */
-const DRAIN_RETRY_AFTER_S = 5;
-
 /**
  * In front of the HTTP app while the process drains: /readyz answers 503 at once (so a load
  * balancer stops sending), every other new request a fast 503 + Retry-After (a cloud retries its
@@ -62,10 +59,7 @@ export class DrainGate {
       return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"draining"}');
     }
     // The app's renderer, without the app: the same JSON and page as any other 503.
-    const draining = new AppError('service_unavailable', {
-      message: 'The server is shutting down; try again shortly.',
-      retryAfterS: DRAIN_RETRY_AFTER_S,
-    });
+    const draining = new AppError('service_unavailable', { message: 'The server is shutting down; try again shortly.' });
     const accept = req.headers.accept ?? '';
     const wantsHtml = /\btext\/html\b/.test(accept) && !/\bapplication\/json\b/.test(accept);
     const rendered = renderAppError(draining, { wantsHtml, linking: false, requestId: undefined });

@@ -20,10 +20,7 @@ async function caller(services: Services, ctx: AppContext): Promise<{ admin: tru
   if (!creds) throw new AppError('unauthorized');
   const { logins, users } = services.webServices;
   const attempt = await logins.attempt(normaliseUsername(creds.user), ctx.ip, () => users.authenticate(creds.user, creds.password));
-  if (attempt.limited) {
-    ctx.set('Retry-After', String(attempt.retryAfterS));
-    throw new AppError('too_many_attempts');
-  }
+  if (attempt.limited) throw new AppError('too_many_attempts', { retryAfterS: attempt.retryAfterS });
   if (!attempt.value) throw new AppError('unauthorized');
   return { admin: false, userId: attempt.value.id };
 }

@@ -36,8 +36,8 @@ function toAppError(err: unknown): AppError {
 
 /**
  * Writes a typed error as renderAppError says: JSON `{error, message}` for API callers, an escaped
- * page for browsers, the RFC shape for the variants that have one. A Retry-After a route already
- * set stays, unless the error names its own.
+ * page for browsers, the RFC shape for the variants that have one. A limited caller's Retry-After
+ * comes with its error (`retryAfterS`).
  */
 export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError): void {
   const rendered = renderAppError(err, {
@@ -46,10 +46,7 @@ export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError
     requestId: ctx.state.requestId,
   });
   ctx.status = rendered.status;
-  for (const [name, value] of Object.entries(rendered.headers)) {
-    if (name === 'Retry-After' && err.retryAfterS === undefined && ctx.response.get('Retry-After')) continue;
-    ctx.set(name, value);
-  }
+  for (const [name, value] of Object.entries(rendered.headers)) ctx.set(name, value);
   ctx.type = rendered.type;
   ctx.body = rendered.body;
 }
