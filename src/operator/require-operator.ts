@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError, isAdminBearer } from '../runtime';
+import { AppError, isBearer } from '../runtime';
 import type { RequestState } from '../runtime';
 import { ADMIN_SESSION_COOKIE, verifySession } from './session';
 
@@ -20,7 +20,7 @@ export function requireOperator(auth: OperatorAuth): Middleware<RequestState> {
   return async (ctx, next) => {
     const header = ctx.get('authorization');
     if (header) {
-      if (!isAdminBearer(header, auth.adminToken)) throw new AppError('unauthorized');
+      if (!isBearer(header, auth.adminToken)) throw new AppError('unauthorized');
       return next();
     }
     if (verifySession(auth.sessionKey, ctx.cookies.get(ADMIN_SESSION_COOKIE), auth.now())) return next();

@@ -17,7 +17,7 @@ export { labelledChildren } from './metrics/labelled-children';
 export { serviceQueues } from './metrics/queue-depth';
 export type { Keys, WebServicesKeys } from './redis/keys';
 export { isRedisUnavailable, ReplicasNotConfirmedError, withDeadline } from './redis/redis';
-export { basicCredentials, isAdminBearer } from './secrets/authorization-header';
+export { basicCredentials, isBearer } from './secrets/authorization-header';
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
 export { pollIntervalMs } from './services';
 export type { EnabledConnector, Services } from './services';

@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { constantTimeEqual } from '../secrets/crypto';
+import { isBearer } from '../secrets/authorization-header';
 import { AppError } from '../errors';
 import { renderAppError } from '../http/render-error';
 import type { Services } from '../services';
@@ -27,8 +27,7 @@ export async function startMetricsServer(services: Services, port: number, host:
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return fail(res, new AppError('not_found'));
     // The host's rule (METRICS_TOKEN, when set, as a bearer token), on the worker's own port.
     const token = services.config.metricsToken;
-    const presented = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (token !== undefined && (presented === undefined || !constantTimeEqual(presented, token))) return fail(res, new AppError('unauthorized'));
+    if (token !== undefined && !isBearer(req.headers.authorization, token)) return fail(res, new AppError('unauthorized'));
     refreshQueueDepth(services)
       .then(() => services.metrics.registry.metrics())
       .then(

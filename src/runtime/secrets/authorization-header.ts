@@ -9,8 +9,8 @@ export function basicCredentials(header: string | undefined): { user: string; pa
   return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Is this `Authorization` header `Bearer <ADMIN_TOKEN>`? Compared in constant time. */
-export function isAdminBearer(header: string | undefined, adminToken: string): boolean {
+/** Is this `Authorization` header `Bearer <token>` (ADMIN_TOKEN, METRICS_TOKEN)? Compared in constant time. */
+export function isBearer(header: string | undefined, token: string): boolean {
   const match = /^Bearer (\S+)$/i.exec(header ?? '');
-  return match?.[1] !== undefined && constantTimeEqual(match[1], adminToken);
+  return match?.[1] !== undefined && constantTimeEqual(match[1], token);
 }

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { AppError, basicCredentials, createRouter, isAdminBearer } from '../../runtime';
+import { AppError, basicCredentials, createRouter, isBearer } from '../../runtime';
 import type { AppContext, RequestState, Services } from '../../runtime';
 import { revokeApp } from '../lifecycle';
 import { normaliseUsername } from '../users';
@@ -13,7 +13,7 @@ import { normaliseUsername } from '../users';
 async function caller(services: Services, ctx: AppContext): Promise<{ admin: true } | { admin: false; userId: string }> {
   const header = ctx.get('authorization');
   if (/^Bearer /i.test(header)) {
-    if (isAdminBearer(header, services.config.adminToken)) return { admin: true };
+    if (isBearer(header, services.config.adminToken)) return { admin: true };
     throw new AppError('unauthorized');
   }
   const creds = basicCredentials(header);
