@@ -1,7 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt } from '../runtime';
-import type { Keys } from '../runtime';
+import type { Keys, SecretKeyring } from '../runtime';
 
 /** A third-party token set as we keep it. `expiresAt` is epoch milliseconds. */
 export interface TokenSet {
@@ -36,7 +35,7 @@ export class ProviderTokenStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly secretKey: Buffer,
+    private readonly secretKeys: SecretKeyring,
   ) {}
 
   seal(installationId: string, tokens: TokenSet): string {
@@ -47,11 +46,11 @@ export class ProviderTokenStore {
       scope: tokens.scope,
       tokenType: tokens.tokenType,
     });
-    return encrypt(this.secretKey, plain, installationId);
+    return this.secretKeys.seal(plain, installationId);
   }
 
   unseal(installationId: string, sealed: string): TokenSet {
-    const parsed = tokenSetSchema.parse(JSON.parse(decrypt(this.secretKey, sealed, installationId)));
+    const parsed = tokenSetSchema.parse(JSON.parse(this.secretKeys.open(sealed, installationId)));
     return {
       accessToken: parsed.accessToken,
       refreshToken: parsed.refreshToken,

@@ -38,7 +38,7 @@ export function buildServices(input: {
   const { config, log, redis } = input;
   const keys = createKeys(config.keyPrefix);
   const now = input.now ?? Date.now;
-  const tokens = new ProviderTokenStore(redis, keys, config.secretKey);
+  const tokens = new ProviderTokenStore(redis, keys, config.secretKeys);
   const metrics = input.metrics ?? new Metrics();
   // `services` is referenced lazily by the callbacks below; they run only after it exists.
   let services: Services | undefined;
@@ -71,7 +71,7 @@ export function buildServices(input: {
     connectors: input.connectors,
     installations: new InstallationStore(redis, keys),
     tokens,
-    states: new StateStore(redis, keys, config.secretKey),
+    states: new StateStore(redis, keys, config.secretKeys),
     events,
     clients: new AuthorizedClients({
       tokens,

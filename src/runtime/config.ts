@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseSecretKey } from './secret-key';
+import { keyringFromEnv, SecretKeyring } from './secrets/keyring';
 import { topologyFromEnv, type RedisTopology } from './redis/topology';
 
 export type Mode = 'serve' | 'work' | 'all';
@@ -39,7 +40,10 @@ export interface Config {
   redisFallback: 'auto' | 'private';
   keyPrefix: string;
   adminToken: string;
+  /** The first key of `secretKeys`: what HMAC keys (sessions, CSRF, confirmation tokens) derive from. */
   secretKey: Buffer;
+  /** SECRET_KEYS (+ SECRET_KEY as id `legacy`): the first encrypts, every one decrypts. */
+  secretKeys: SecretKeyring;
   /** True when no connector has credentials: fakes are started and a demo installation is created. */
   demo: boolean;
   /** Secrets we made up because demo mode allows it; printed once so a person can use them. */
@@ -117,6 +121,7 @@ const baseSchema = z.object({
     .default('sm'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRET_KEY: z.string().optional(),
+  SECRET_KEYS: z.string().optional(),
   DEMO: z.enum(['true', 'false', '1', '0']).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -178,24 +183,21 @@ export function loadConfig(
     else problems.push(`mode argument: must be one of serve, work, all (got "${modeArg}")`);
   }
 
-  const rawSecret = env['SECRET_KEY'];
-  const secretKeyProblem = 'SECRET_KEY: must be 32 bytes, as 64 hex characters or base64';
+  const keyring = keyringFromEnv(env['SECRET_KEYS'], env['SECRET_KEY'], parseSecretKey);
   if (!parsed.success || problems.length > 0) {
-    if (rawSecret !== undefined && !parseSecretKey(rawSecret)) problems.push(secretKeyProblem);
+    if (keyring && 'problems' in keyring) problems.push(...keyring.problems);
     throw new ConfigError(problems);
   }
   const v = parsed.data;
 
   const demo = v.DEMO === undefined ? !anyConfigured : v.DEMO === 'true' || v.DEMO === '1';
-  let secretKey: Buffer | undefined;
-  if (v.SECRET_KEY !== undefined) {
-    secretKey = parseSecretKey(v.SECRET_KEY);
-    if (!secretKey) problems.push(secretKeyProblem);
-  } else if (!demo) {
-    problems.push('SECRET_KEY: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
-  }
+  let secretKeys: SecretKeyring | undefined;
+  if (keyring && 'problems' in keyring) problems.push(...keyring.problems);
+  else if (keyring) secretKeys = keyring.ring;
+  else if (!demo) problems.push('SECRET_KEY or SECRET_KEYS: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
   if (v.ADMIN_TOKEN === undefined && !demo) problems.push('ADMIN_TOKEN: required (at least 16 characters)');
   if (problems.length > 0) throw new ConfigError(problems);
+  const ring = secretKeys ?? SecretKeyring.single(randomBytes(32));
 
   return {
     mode: mode ?? 'all',
@@ -209,9 +211,10 @@ export function loadConfig(
     redisFallback: v.REDIS_FALLBACK,
     keyPrefix: v.KEY_PREFIX,
     adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
-    secretKey: secretKey ?? randomBytes(32),
+    secretKey: ring.primaryKey,
+    secretKeys: ring,
     demo,
-    generated: { adminToken: v.ADMIN_TOKEN === undefined, secretKey: v.SECRET_KEY === undefined },
+    generated: { adminToken: v.ADMIN_TOKEN === undefined, secretKey: v.SECRET_KEY === undefined && v.SECRET_KEYS === undefined },
     logLevel: v.LOG_LEVEL,
     httpTimeoutMs: v.HTTP_TIMEOUT_MS,
     stateTtlS: v.OAUTH_STATE_TTL_S,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, decrypt, encrypt, hmacSha256, hmacSha256Bytes, randomToken, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes, randomToken, tokenMatchesHash } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { WebServicesKeys } from '../runtime';
+import type { SecretKeyring, WebServicesKeys } from '../runtime';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -55,9 +55,9 @@ export class SubscriptionStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
-    private readonly secretKey: Buffer,
+    private readonly secretKeys: SecretKeyring,
   ) {
-    this.confirmKey = confirmationKey(secretKey);
+    this.confirmKey = confirmationKey(secretKeys.primaryKey);
   }
 
   /** The token of the subscription's confirmationUrl (256 bits, base64url). */
@@ -71,7 +71,7 @@ export class SubscriptionStore {
   ): Promise<{ subscription: Subscription; secret: string }> {
     const id = randomUUID();
     const secret = randomToken();
-    const sealedSecret = encrypt(this.secretKey, secret, id);
+    const sealedSecret = this.sealSecret(id, secret);
     const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
     await this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id).exec();
     return { subscription: view(stored), secret };
@@ -94,8 +94,13 @@ export class SubscriptionStore {
     return s && { subscription: view(s), secret: this.unseal(id, s.sealedSecret) };
   }
 
+  /** The signing secret sealed under the first key, bound to the subscription (also for job data). */
+  sealSecret(subscriptionId: string, secret: string): string {
+    return this.secretKeys.seal(secret, subscriptionId);
+  }
+
   unseal(subscriptionId: string, sealed: string): string {
-    return decrypt(this.secretKey, sealed, subscriptionId);
+    return this.secretKeys.open(sealed, subscriptionId);
   }
 
   async listForApp(appId: string): Promise<Subscription[]> {

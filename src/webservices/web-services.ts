@@ -41,7 +41,7 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     pending: new AuthorizationSealer(config.secretKey, config.stateTtlS),
     logins: new LoginLimiter(redis, ws, DEFAULT_LOGIN_LIMITS, 'user-'),
     clientLogins: new LoginLimiter(redis, ws, CLIENT_SECRET_LIMITS, 'client-'),
-    subscriptions: new SubscriptionStore(redis, ws, config.secretKey),
+    subscriptions: new SubscriptionStore(redis, ws, config.secretKeys),
     drains: new DrainState(redis, ws),
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),
   };
