@@ -43,6 +43,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly secretsUnreadable = new Counter({
+    name: 'sm_secrets_unreadable_total',
+    help: 'Installations moved to reauth_required because no configured key opens their stored tokens',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+
   readonly polls = new Counter({
     name: 'sm_polls_total',
     help: 'Installation polls by outcome',
