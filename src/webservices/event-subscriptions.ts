@@ -3,7 +3,7 @@ import { constantTimeEqual, hmacSha256, hmacSha256Bytes, randomToken, tokenMatch
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { SecretKeyring, WebServicesKeys } from '../runtime';
+import type { SealedFamily, SealedRecord, SecretKeyring, WebServicesKeys } from '../runtime';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -37,6 +37,11 @@ function view(s: Stored): Subscription {
   return { id: s.id, appId: s.appId, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
 }
 
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0
+`;
+
 /** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
 export function confirmationKey(secretKey: Buffer): Buffer {
   return hmacSha256Bytes(secretKey, 'subscription-confirmation-token\0v1');
@@ -49,7 +54,7 @@ export function confirmationKey(secretKey: Buffer): Buffer {
  * id under a key derived from SECRET_KEY, computed when the CONFIRMATION is sent and when the link
  * is followed.
  */
-export class SubscriptionStore {
+export class SubscriptionStore implements SealedFamily {
   private readonly confirmKey: Buffer;
 
   constructor(
@@ -121,6 +126,38 @@ export class SubscriptionStore {
     const next: Stored = { ...s, status: 'confirmed', confirmedAt: now.toISOString() };
     const ok = await this.redis.set(this.keys.subscription(id), JSON.stringify(next), 'XX');
     return ok === 'OK' ? view(next) : undefined;
+  }
+
+  /** One SCAN batch of subscriptions, for a rekey: the sealed signing secret inside each record. */
+  async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
+    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.subscription('*'), 'COUNT', count);
+    const head = this.keys.subscription('');
+    // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
+    const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    if (ids.length === 0) return { cursor: next, records: [] };
+    const values = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
+    const records: SealedRecord[] = [];
+    ids.forEach((id, i) => {
+      const raw = values[i];
+      if (typeof raw !== 'string') return;
+      const parsed = storedSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) records.push({ id, sealed: parsed.data.sealedSecret, version: raw });
+    });
+    return { cursor: next, records };
+  }
+
+  /** Swaps the sealed secret only if the record is unchanged since the scan (confirmed meanwhile: skipped). */
+  async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { record, sealed } of updates) {
+      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
+      pipeline.eval(COMPARE_AND_SET, 1, this.keys.subscription(record.id), record.version, next);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, ok]) => {
+      if (err) throw err;
+      return ok === 1;
+    });
   }
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */

@@ -17,4 +17,5 @@ export { smartAppRoutes } from './routes/smartapp-installations';
 export { tokenRoutes } from './routes/token';
 export { userRoutes } from './routes/users-api';
 export { createWebServices } from './web-services';
+export { SubscriptionStore } from './event-subscriptions';
 export type { WebServices } from './web-services';

@@ -28,6 +28,8 @@ const COMPOSITION = new Set([
   'runtime/workers.ts',
   'runtime/demo.ts',
   'runtime/http/app.ts',
+  // The rekey command builds the stores of every family holding a sealed secret.
+  'runtime/rekey-command.ts',
   // Types only (the Services bag each slice is handed); type imports are erased at run time.
   'runtime/services.ts',
 ]);
