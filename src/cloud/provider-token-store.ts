@@ -68,6 +68,11 @@ export class ProviderTokenStore implements SealedFamily {
     return this.fromReply(installationId, await this.redis.get(this.keys.installationTokens(installationId)));
   }
 
+  /** The stored ciphertext as it is, unopened (uninstall hands it to the revocation job). */
+  async getSealed(installationId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.installationTokens(installationId))) ?? undefined;
+  }
+
   /** Queues the read on another repository's pipeline (one round trip for both); see fromReply. */
   queueGet(pipeline: ChainableCommander, installationId: string): void {
     pipeline.get(this.keys.installationTokens(installationId));

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator } from '../cloud';
+import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator, TokenRevocations } from '../cloud';
 import { DeviceStore, EventLog, InstallationStore, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
 import { PollScheduler } from '../sync';
@@ -93,6 +93,7 @@ export function buildServices(input: {
       timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
     }),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
+    revocations: new TokenRevocations(redis, keys.bullPrefix, config.tokenRevocation, queueError('token-revocation')),
     callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
       input.connections.create('subscriber', options),
     ),

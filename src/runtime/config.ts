@@ -70,6 +70,8 @@ export interface Config {
   /** After SIGTERM, how long in-flight work may drain before the process exits anyway. */
   shutdownTimeoutMs: number;
   connectors: Record<string, ConnectorCredentials>;
+  /** Provider-token revocation after uninstall: attempts, and the first backoff (doubling). */
+  tokenRevocation: { attempts: number; backoffMs: number };
   /** The Web Services API (the platform as OAuth2 authorization server). */
   webServices: WebServicesConfig;
 }
@@ -140,6 +142,8 @@ const baseSchema = z.object({
   WS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   WS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   WS_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false', '1', '0']).optional(),
+  TOKEN_REVOCATION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  TOKEN_REVOCATION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -228,6 +232,7 @@ export function loadConfig(
     webhookEnqueueTimeoutMs: v.WEBHOOK_ENQUEUE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     connectors: credentials,
+    tokenRevocation: { attempts: v.TOKEN_REVOCATION_ATTEMPTS, backoffMs: v.TOKEN_REVOCATION_BACKOFF_MS },
     webServices: {
       codeTtlS: v.WS_CODE_TTL_S,
       accessTokenTtlS: v.WS_ACCESS_TOKEN_TTL_S,

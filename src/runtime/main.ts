@@ -135,6 +135,7 @@ async function main(): Promise<void> {
 
   cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
   cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
+  cleanups.push({ name: 'token revocation queue', run: () => services.revocations.close() });
   cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
   cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AuthorizedClients, ProviderTokenStore } from '../cloud';
+import type { AuthorizedClients, ProviderTokenStore, TokenRevocations } from '../cloud';
 import type { DeviceStore, EventLog, InstallationStore } from '../platform';
 import type { Metrics } from './metrics/metrics';
 import type { PollScheduler } from '../sync';
@@ -36,6 +36,8 @@ export interface Services {
   scheduler: PollScheduler;
   /** Producer side of the webhook queue: the host enqueues, workers process. */
   webhooks: WebhookQueue;
+  /** Producer side of the provider-token revocation queue (uninstall, best effort). */
+  revocations: TokenRevocations;
   /** Callback-token lookups remembered by this process, dropped on every host when a token changes. */
   callbackTokens: CallbackTokenCache;
   /** Installations whose callbacks were refused while Redis was down; polled once it is back. */

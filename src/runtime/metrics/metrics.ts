@@ -50,6 +50,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenRevocations = new Counter({
+    name: 'sm_token_revocations_total',
+    help: 'Provider-token revocation attempts after uninstall, by outcome (revoked, retry, gave_up, rejected, unreadable)',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly polls = new Counter({
     name: 'sm_polls_total',
     help: 'Installation polls by outcome',
