@@ -116,16 +116,23 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Idempotent: a confirmed subscription stays confirmed. False for a wrong token or unknown id. */
   async confirm(id: string, token: string, now: Date): Promise<Subscription | undefined> {
-    const s = await this.stored(id);
-    if (!s) return undefined;
-    const derived = constantTimeEqual(token, this.confirmationToken(id));
-    // A CONFIRMATION queued before the upgrade carries the random token whose digest was kept.
-    const legacy = s.confirmHash !== undefined && tokenMatchesHash(token, s.confirmHash);
-    if (!derived && !legacy) return undefined;
-    if (s.status === 'confirmed') return view(s);
-    const next: Stored = { ...s, status: 'confirmed', confirmedAt: now.toISOString() };
-    const ok = await this.redis.set(this.keys.subscription(id), JSON.stringify(next), 'XX');
-    return ok === 'OK' ? view(next) : undefined;
+    // Compare-and-set on the record as read, so a rekey swapping the sealed secret meanwhile is
+    // not undone by this write (nor this one lost): on a race, read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+      const raw = await this.redis.get(this.keys.subscription(id));
+      if (!raw) return undefined;
+      const s = storedSchema.parse(JSON.parse(raw));
+      const derived = constantTimeEqual(token, this.confirmationToken(id));
+      // A CONFIRMATION queued before the upgrade carries the random token whose digest was kept.
+      const legacy = s.confirmHash !== undefined && tokenMatchesHash(token, s.confirmHash);
+      if (!derived && !legacy) return undefined;
+      if (s.status === 'confirmed') return view(s);
+      const next = { ...(JSON.parse(raw) as Record<string, unknown>), status: 'confirmed', confirmedAt: now.toISOString() };
+      const ok = await this.redis.eval(COMPARE_AND_SET, 1, this.keys.subscription(id), raw, JSON.stringify(next));
+      if (ok === 1) return view({ ...s, status: 'confirmed', confirmedAt: now.toISOString() });
+    }
+    return undefined;
   }
 
   /** One SCAN batch of subscriptions, for a rekey: the sealed signing secret inside each record. */
