@@ -27,7 +27,7 @@ export async function rekeyBench(): Promise<BenchResult> {
     });
     console.log(`  seeded ${n} installations in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const out: string[] = [];
-    const io = { out: (line: string) => out.push(line), progress: { write: () => true } };
+    const io = { out: (line: string) => out.push(line), err: (line: string) => out.push(line), progress: { write: () => true } };
     const rotated = { ...env, SECRET_KEYS: `k2:${k2},k1:${k1}` };
     const first = performance.now();
     const code = await rekeyCommand([], rotated, io);

@@ -9,7 +9,10 @@ import { rekeyFamilies, type RekeyProgress } from './secrets/rekey';
 import { RedisRekeyCheckpoints } from './secrets/rekey-checkpoints';
 
 export interface RekeyIo {
+  /** The final count. */
   out: (line: string) => void;
+  /** Why it stopped (usage, configuration, Redis), and the unreadable warning. */
+  err: (line: string) => void;
   /** Progress: rewritten in place on a terminal, one line per finished family otherwise. */
   progress: NodeJS.WriteStream | { isTTY?: boolean; write(chunk: string): unknown };
 }
@@ -25,7 +28,7 @@ const USAGE = 'usage: rekey [--batch-size N]   (re-encrypts every stored secret 
 export async function rekeyCommand(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
-  io: RekeyIo = { out: (line) => process.stdout.write(`${line}\n`), progress: process.stderr },
+  io: RekeyIo = { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`), progress: process.stderr },
 ): Promise<number> {
   let batchSize = 500;
   try {
@@ -35,7 +38,7 @@ export async function rekeyCommand(
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error('--batch-size must be an integer from 1 to 10000');
     }
   } catch (err) {
-    io.out(`rekey: ${(err as Error).message}\n${USAGE}`);
+    io.err(`rekey: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
 
@@ -45,18 +48,18 @@ export async function rekeyCommand(
     config = loadConfig(env, [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })));
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.out(`rekey: ${err.message}`);
+      io.err(`rekey: ${err.message}`);
       return 2;
     }
     throw err;
   }
   // A key made up for this run would seal every secret under a key nobody has: refuse.
   if (config.generated.secretKey) {
-    io.out('rekey: SECRET_KEYS (or SECRET_KEY) must be set to the keys the service runs with');
+    io.err('rekey: SECRET_KEYS (or SECRET_KEY) must be set to the keys the service runs with');
     return 2;
   }
   if (!config.redisTopology) {
-    io.out('rekey: REDIS_URL (or REDIS_SENTINELS) must name the Redis the service uses');
+    io.err('rekey: REDIS_URL (or REDIS_SENTINELS) must name the Redis the service uses');
     return 2;
   }
   let connections: RedisConnections;
@@ -64,7 +67,7 @@ export async function rekeyCommand(
     connections = new RedisConnections(config.redisTopology, { commandTimeoutMs: Math.max(config.redisCommandTimeoutMs, 10_000) });
   } catch (err) {
     if (err instanceof UnsupportedTopologyError) {
-      io.out(`rekey: ${err.message}`);
+      io.err(`rekey: ${err.message}`);
       return 2;
     }
     throw err;
@@ -76,7 +79,7 @@ export async function rekeyCommand(
     try {
       await whenReady(redis, { timeoutMs: 5_000 });
     } catch {
-      io.out(`rekey: Redis is not reachable at ${connections.describe()}`);
+      io.err(`rekey: Redis is not reachable at ${connections.describe()}`);
       return 1;
     }
     const keys = createKeys(config.keyPrefix);
@@ -98,11 +101,11 @@ export async function rekeyCommand(
         `(${total.scanned} scanned, ${total.current} already current, ${total.changed} rewritten by the service meanwhile, ${total.unreadable} unreadable)`,
     );
     if (total.unreadable > 0) {
-      io.out(`rekey: ${total.unreadable} secret(s) open with no configured key; their installations will ask to be linked again (reason secret_unreadable)`);
+      io.err(`rekey: ${total.unreadable} secret(s) open with no configured key; their installations will ask to be linked again (reason secret_unreadable)`);
     }
     return 0;
   } catch (err) {
-    io.out(`rekey: stopped: ${(err as Error).message}; run it again to resume`);
+    io.err(`rekey: stopped: ${(err as Error).message}; run it again to resume`);
     return 1;
   } finally {
     await redis.quit().catch(() => redis.disconnect());

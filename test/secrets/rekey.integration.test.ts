@@ -43,13 +43,14 @@ afterEach(async () => {
 
 async function rekey(secretKeys: string, argv: string[] = [], extra: Record<string, string> = {}) {
   const lines: string[] = [];
+  const errors: string[] = [];
   const progress: string[] = [];
   const code = await rekeyCommand(
     argv,
     { REDIS_URL: inject('redisUrl'), KEY_PREFIX: before.config.keyPrefix, SECRET_KEYS: secretKeys, ...extra },
-    { out: (line) => lines.push(line), progress: { isTTY: true, write: (chunk: string) => progress.push(chunk) } },
+    { out: (line) => lines.push(line), err: (line) => errors.push(line), progress: { isTTY: true, write: (chunk: string) => progress.push(chunk) } },
   );
-  return { code, out: lines.join('\n'), progress: progress.join('') };
+  return { code, out: lines.join('\n'), err: errors.join('\n'), progress: progress.join('') };
 }
 
 const stored = (key: string) => before.inspect.get(key);
@@ -133,7 +134,8 @@ describe('rekey', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('3 secret(s) re-encrypted');
     expect(run.out).toContain('1 unreadable');
-    expect(run.out).not.toContain('accessToken');
+    expect(run.err).toContain('1 secret(s) open with no configured key');
+    expect(run.out + run.err).not.toContain('accessToken');
     expect(await stored(tokensKey('inst-lost'))).toBe(lost);
   });
 
@@ -151,14 +153,15 @@ describe('rekey', () => {
       const code = await rekeyCommand(
         argv,
         { REDIS_URL: inject('redisUrl'), KEY_PREFIX: before.config.keyPrefix, ...env },
-        { out: (line) => lines.push(line), progress: { write: () => true } },
+        { out: (line) => lines.push(line), err: (line) => lines.push(`stderr: ${line}`), progress: { write: () => true } },
       );
       expect({ argv, code }).toEqual({ argv, code: 2 });
+      expect(lines.join('\n')).toContain(`stderr: rekey: `);
       expect(lines.join('\n')).toContain(expected);
       expect(lines.join('\n')).not.toContain(k1);
     }
     const lines: string[] = [];
-    const code = await rekeyCommand([], { REDIS_URL: 'redis://127.0.0.1:1', SECRET_KEYS: `k2:${k2}` }, { out: (l) => lines.push(l), progress: { write: () => true } });
+    const code = await rekeyCommand([], { REDIS_URL: 'redis://127.0.0.1:1', SECRET_KEYS: `k2:${k2}` }, { out: (l) => lines.push(l), err: (l) => lines.push(l), progress: { write: () => true } });
     expect(code).toBe(1);
     expect(lines.join('\n')).toContain('not reachable');
     // Nothing was touched by any of them.
