@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config';
 import { ConnectorLoadError, loadConnectors } from '../connectors';
@@ -36,10 +37,21 @@ async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof
   return fakes;
 }
 
-async function main(): Promise<void> {
+export interface HostOptions {
+  /** `serve`, `work` or `all` (the default); anything else is a configuration error (exit 2). */
+  mode?: string | undefined;
+  /** Where connector folders are found (the compiled build's own, when run from dist/). */
+  connectorsDir?: string | undefined;
+}
+
+/**
+ * Starts the host and/or workers and returns once they run; the process then lives until a signal
+ * (the shutdown handler exits it). A start-up failure exits the process with its code.
+ */
+export async function main(options: HostOptions = {}): Promise<void> {
   let definitions;
   try {
-    definitions = await loadConnectors();
+    definitions = await loadConnectors(options.connectorsDir);
   } catch (err) {
     if (err instanceof ConnectorLoadError) fail(err.message, 1);
     throw err;
@@ -49,7 +61,7 @@ async function main(): Promise<void> {
     config = loadConfig(
       process.env,
       [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
-      process.argv[2],
+      options.mode,
     );
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
@@ -182,7 +194,14 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+export function runHost(options: HostOptions = {}): Promise<void> {
+  return main(options).catch((err: unknown) => {
+    process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+// Run as a script (`tsx src/runtime/main.ts [mode]`, as some tests do). The CLI imports this module
+// instead and calls runHost; compiled, this module is a chunk of its own, never the script itself.
+const script = process.argv[1];
+if (script !== undefined && import.meta.filename === realpathSync.native(script)) void runHost({ mode: process.argv[2] });
