@@ -49,6 +49,22 @@ it('npm run build => JavaScript only, one entry per connector, and npm start run
   expect(pkg.dependencies['tsx']).toBeUndefined();
 });
 
+it('dist/ imports only node: built-ins and production dependencies (npm ci --omit=dev is enough to run it)', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*)["']([^"'.][^"']*)["']/g;
+  const packages = new Set<string>();
+  for (const file of filesUnder(join(ROOT, 'dist')).filter((f) => f.endsWith('.js'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(specifier)) {
+      const name = match[1] ?? '';
+      if (!name.startsWith('node:')) packages.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : (name.split('/')[0] ?? name));
+    }
+  }
+  // Comment text can look like an import ("from 'self'" in a CSP note); real packages resolve.
+  const missing = [...packages].filter((name) => pkg.dependencies[name] === undefined && existsSync(join(ROOT, 'node_modules', name)));
+  expect(missing).toEqual([]);
+  expect(packages.has('koa')).toBe(true);
+});
+
 it('compiled start (demo, REDIS_URL) => /readyz 200, both connectors loaded from dist/, SIGTERM exits 0', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'start'], {
