@@ -89,10 +89,14 @@ export function checkClock(redisMs: number, sentAt: number, receivedAt: number):
 
 async function checkRedis(redis: Redis, where: string): Promise<Finding[]> {
   const out: Finding[] = [];
+  // The command fails with "Connection is closed"; the connection's own error says why.
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
   try {
     await redis.ping();
   } catch (err) {
-    return [{ level: 'fix', check: 'redis', message: `${where} does not answer (${(err as Error).message}): check REDIS_URL / REDIS_SENTINELS, the network and the password` }];
+    const reason = (cause ?? (err as Error)).message;
+    return [{ level: 'fix', check: 'redis', message: `${where} does not answer (${reason}): check REDIS_URL / REDIS_SENTINELS, the network and the password` }];
   }
   out.push({ level: 'ok', check: 'redis', message: `${where} answers` });
   const info = parseInfo(`${await redis.info('persistence')}\n${await redis.info('memory')}`);
