@@ -94,11 +94,31 @@ it('compiled start (demo, REDIS_URL) => /readyz 200, both connectors loaded from
     expect(connectors).toContain('"netatmo"');
     // The process itself: plain node, no loader flags.
     expect(child.spawnargs).toEqual([process.execPath, CLI, 'start']);
+    // The image's HEALTHCHECK against it: healthy while it runs.
+    const check = await run(process.execPath, [join(ROOT, 'scripts/healthcheck.mjs')], { env: { PORT: String(port), METRICS_PORT: String(await freePort()) } });
+    expect(check.stderr).toBe('');
   } finally {
     child.kill('SIGTERM');
   }
   expect(await exited).toBe(0);
   expect(stderr).not.toMatch(/tsx|\.ts:\d+/);
+});
+
+it('HEALTHCHECK with nothing listening on PORT or METRICS_PORT => exit 1', async () => {
+  const env = { PORT: String(await freePort()), METRICS_PORT: String(await freePort()) };
+  const failed = await run(process.execPath, [join(ROOT, 'scripts/healthcheck.mjs')], { env }).then(() => 0, (err: { code: number }) => err.code);
+  expect(failed).toBe(1);
+});
+
+it('compiled CLI: an argument a command does not take => exit 2, naming it', async () => {
+  for (const args of [['start', 'serve', 'extra'], ['worker', 'serve']]) {
+    const failed = await run(process.execPath, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '' } }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain(`unexpected argument "${args.at(-1)}"`);
+  }
 });
 
 it('compiled CLI: no command or an unknown one => usage on stderr, exit 2', async () => {

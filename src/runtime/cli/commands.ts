@@ -23,6 +23,11 @@ const connectorsDir = resolve(import.meta.dirname, '../../../connectors');
 
 /** The host in one mode; `demo` forces demo mode (fake clouds) unless DEMO is set. */
 const host = (mode: 'serve' | 'work' | 'all' | undefined, demo = false): CommandRun => async (argv) => {
+  // `start` takes the mode (checked with the rest of the configuration); the others take nothing.
+  if (argv.length > (mode === undefined ? 1 : 0)) {
+    process.stderr.write(`service-manager: unexpected argument "${argv.at(-1)}"; see service-manager help\n`);
+    return 2;
+  }
   if (demo) process.env['DEMO'] ??= 'true';
   const { runHost } = await import('../main');
   await runHost({ mode: mode ?? argv[0], connectorsDir });

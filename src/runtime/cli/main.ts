@@ -25,8 +25,9 @@ async function cli(argv: string[]): Promise<void> {
     return;
   }
   const code = await (await command.load())(rest);
-  // A one-shot command is done: exit even if a library left a timer or socket behind.
-  if (!command.longRunning) process.exit(code);
+  // A one-shot command is done: exit even if a library left a timer or socket behind. A host
+  // that started lives on; one that refused its arguments exits like any other command.
+  if (!command.longRunning || code !== 0) process.exit(code);
 }
 
 cli(process.argv.slice(2)).catch((err: unknown) => {
