@@ -143,7 +143,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
   // the first requests from racing the connect; past it the host starts anyway and answers 503
   // (readyz too) until Redis is there, as it does during any later outage.
   const connected = await whenReady(redis, { timeoutMs: 5_000 }).then(() => true, () => false);
-  if (connected) log.info({ redis: connections.describe() }, 'redis connected');
+  if (connected) log.info({ redis: connections.describe(), keyPrefix: config.keyPrefix }, 'redis connected');
   else log.warn({ redis: connections.describe() }, 'redis not reachable yet: serving 503 until it is');
 
   const services = buildServices({
