@@ -109,8 +109,8 @@ export async function main(options: HostOptions = {}): Promise<void> {
 
   if (config.demo) await startFakes(config, definitions);
 
-  // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, the demo's
-  // fallback: whatever answers on 6379, else a private redis-server.
+  // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, a private
+  // redis-server (REDIS_FALLBACK=auto: whatever answers on 6379 first).
   let topology: RedisTopology;
   let redisInBanner: string;
   if (config.redisTopology) {
