@@ -28,6 +28,8 @@ const COMPOSITION = new Set([
   'runtime/workers.ts',
   'runtime/demo.ts',
   'runtime/http/app.ts',
+  // The command table: each command lives with its slice (rekey, api-key, …) and is loaded on use.
+  'runtime/cli/commands.ts',
   // Types only (the Services bag each slice is handed); type imports are erased at run time.
   'runtime/services.ts',
 ]);
