@@ -11,3 +11,4 @@ export { webhookAdminRoutes } from './api/webhooks';
 export { createInstallation } from './create-installation';
 export type { CreatedInstallation } from './create-installation';
 export { adminRoutes } from './routes';
+export { uninstall } from './uninstall';

@@ -36,7 +36,7 @@ export interface Config {
    * acknowledged; 0 (default) acknowledges once the primary has it.
    */
   redisAckReplicas: number;
-  /** Without REDIS_URL: use what answers on 127.0.0.1:6379 (`auto`), or always a private redis-server. */
+  /** Without REDIS_URL: a private redis-server (default), or what answers on 127.0.0.1:6379 first (`auto`). */
   redisFallback: 'auto' | 'private';
   keyPrefix: string;
   adminToken: string;
@@ -116,7 +116,9 @@ const baseSchema = z.object({
   REDIS_USERNAME: z.string().min(1, 'must not be empty when set').optional(),
   REDIS_PASSWORD: z.string().min(1, 'must not be empty when set').optional(),
   REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
-  REDIS_FALLBACK: z.enum(['auto', 'private']).default('auto'),
+  // Without REDIS_URL: a private redis-server. `auto` would reuse whatever answers on 6379, whose
+  // data (another run's installations, schedules, keys) the demo does not own.
+  REDIS_FALLBACK: z.enum(['auto', 'private']).default('private'),
   KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')

@@ -36,7 +36,8 @@ export function composeApp(services: Services): ComposedApp {
   app.maxIpsCount = hops;
   app.silent = true; // errors are rendered and logged by requestFrame, once
 
-  app.use(requestFrame(services.log, services.metrics));
+  // The demo's console is for its banner: requests there are logged at debug (LOG_LEVEL=debug shows them).
+  app.use(requestFrame(services.log, services.metrics, { requestsAtDebug: services.config.demo }));
 
   // First, and before any body parser: callbacks are the hot path, and are read raw, for
   // signature checks on the exact bytes. Routers below are entered only where they match (routed).
