@@ -74,7 +74,7 @@ export async function seedCopies(services: Services, fake: FakeEcobee, template:
   const ids: string[] = [];
   await inParallel(n, 200, async (i) => {
     const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template.devices });
-    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, template.cursor, fence));
+    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, { cursor: template.cursor }, fence));
     await services.scheduler.schedule(id, 180_000);
     ids.push(id);
   });

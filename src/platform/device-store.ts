@@ -106,8 +106,23 @@ export class DeviceStore {
     return (await this.redis.hget(this.keys.syncState(installationId), 'cursor')) ?? undefined;
   }
 
-  async setCursor(installationId: string, cursor: string | undefined, fence: Fence): Promise<void> {
+  /**
+   * Writes the cursor when `change` is given (its `cursor` undefined: forget it), and whatever
+   * `also` adds (health), in one fenced batch; nothing at all when both are empty.
+   */
+  async setCursor(
+    installationId: string,
+    change: { cursor: string | undefined } | undefined,
+    fence: Fence,
+    also?: (batch: WriteBatch) => void,
+  ): Promise<void> {
     const key = this.keys.syncState(installationId);
-    await execFenced(this.redis, fence, cursor === undefined ? new WriteBatch().hdel(key, 'cursor') : new WriteBatch().hset(key, 'cursor', cursor));
+    const batch = new WriteBatch();
+    if (change) {
+      if (change.cursor === undefined) batch.hdel(key, 'cursor');
+      else batch.hset(key, 'cursor', change.cursor);
+    }
+    also?.(batch);
+    await execFenced(this.redis, fence, batch);
   }
 }

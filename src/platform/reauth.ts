@@ -17,7 +17,9 @@ export async function markReauthRequired(
   const installation = await services.installations.get(installationId);
   if (!installation || installation.status === 'reauth_required') return;
   await services.installations.setStatus(installationId, 'reauth_required', new Date(services.now()));
+  await services.health.markReauth(installationId, reason);
+  services.metrics.healthTransitions.inc({ connector: installation.connector, state: 'reauth_required' });
   await services.scheduler.unschedule(installationId);
-  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason } }]);
+  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason, connector: installation.connector } }]);
   services.log.warn({ installationId, connector: installation.connector, reason }, 'installation needs re-authorization');
 }

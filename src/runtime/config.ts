@@ -68,6 +68,10 @@ export interface Config {
   connectors: Record<string, ConnectorCredentials>;
   /** The Web Services API (the platform as OAuth2 authorization server). */
   webServices: WebServicesConfig;
+  /** Installation health: when a linked installation counts as degraded, how coarse lastSuccessAt is. */
+  health: { degradedAfter: number; successResolutionMs: number };
+  /** Event sinks (pushed events): attempts per event before it is dead-lettered, backoff base. */
+  eventSinks: { attempts: number; backoffMs: number };
 }
 
 export interface WebServicesConfig {
@@ -135,6 +139,10 @@ const baseSchema = z.object({
   WS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   WS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   WS_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false', '1', '0']).optional(),
+  HEALTH_DEGRADED_AFTER: z.coerce.number().int().min(1).max(1000).default(3),
+  HEALTH_SUCCESS_RESOLUTION_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  SINK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -233,5 +241,7 @@ export function loadConfig(
       deliveryBackoffMs: v.WS_DELIVERY_BACKOFF_MS,
       allowPrivateTargets: v.WS_ALLOW_PRIVATE_TARGETS === 'true' || v.WS_ALLOW_PRIVATE_TARGETS === '1',
     },
+    health: { degradedAfter: v.HEALTH_DEGRADED_AFTER, successResolutionMs: v.HEALTH_SUCCESS_RESOLUTION_S * 1000 },
+    eventSinks: { attempts: v.SINK_DELIVERY_ATTEMPTS, backoffMs: v.SINK_DELIVERY_BACKOFF_MS },
   };
 }
