@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
 import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
-import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout } from '../webservices';
+import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout, SINK_QUEUE, type SinkJob, sinkDeliveryProcessor } from '../webservices';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -55,12 +55,13 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
   // up to a whole batch in the failed set because two workers died in a row.
   const webhook = start<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), 'webhook worker error', { maxStalledCount: 10 });
   const delivery = start<DeliveryJob>(DELIVERY_QUEUE, deliveryProcessor(services), 'delivery worker error');
+  const sinks = start<SinkJob>(SINK_QUEUE, sinkDeliveryProcessor(services), 'event sink worker error');
   const fanout = new EventFanout(services);
   fanout.start();
   return {
     close: async () => {
       await fanout.stop();
-      await Promise.all([poll.close(), webhook.close(), delivery.close()]);
+      await Promise.all([poll.close(), webhook.close(), delivery.close(), sinks.close()]);
       for (const connection of connections) connection.disconnect();
     },
   };

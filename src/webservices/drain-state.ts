@@ -59,10 +59,19 @@ export function parseMember(value: string): { subscriptionId: string; deviceId: 
   return subscriptionId && deviceId && rest.length === 0 ? { subscriptionId, deviceId } : undefined;
 }
 
+/**
+ * The keys one family of ordered deliveries uses: subscriptions' (per device) and event sinks'
+ * (per installation) share this machinery under their own names.
+ */
+export type DrainKeys = Pick<
+  WebServicesKeys,
+  'fanoutCursor' | 'activeDrains' | 'deliveryGeneration' | 'deliveryList' | 'deliveryMarker' | 'deliveryFailed'
+>;
+
 export class DrainState {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    private readonly keys: DrainKeys,
   ) {}
 
   async cursor(): Promise<string | undefined> {
@@ -104,6 +113,11 @@ export class DrainState {
     const body = await this.redis.lpop(this.keys.deliveryList(subscriptionId, deviceId));
     if (body === null) return;
     await this.redis.multi().lpush(this.keys.deliveryFailed(subscriptionId), body).ltrim(this.keys.deliveryFailed(subscriptionId), 0, 999).exec();
+  }
+
+  /** The newest dead-lettered bodies first. */
+  async failed(subscriptionId: string, limit = 100): Promise<string[]> {
+    return this.redis.lrange(this.keys.deliveryFailed(subscriptionId), 0, limit - 1);
   }
 
   async failedCount(subscriptionId: string): Promise<number> {

@@ -1,0 +1,42 @@
+import type { Services } from '../runtime';
+import type { FanoutRoute } from './fanout';
+import { routeToSinks } from './sink-routing';
+
+/** Installations never change connector: remember each one, bounded, so routing reads it once. */
+const CONNECTOR_CACHE_MAX = 10_000;
+
+/** Every event to the event sinks that asked for its type and connector, one chain per (sink, installation). */
+export function sinkRoute(services: Services): FanoutRoute {
+  const { sinks, sinkDrains, sinkDeliveries } = services.webServices;
+  const connectors = new Map<string, string>();
+
+  async function connectorOf(installationId: string, fromEvent: unknown): Promise<string | undefined> {
+    // Installation events name their connector: an uninstalled one can no longer be looked up.
+    if (typeof fromEvent === 'string') return fromEvent;
+    const known = connectors.get(installationId);
+    if (known !== undefined) return known;
+    const connector = (await services.installations.get(installationId))?.connector;
+    if (connector !== undefined) {
+      if (connectors.size >= CONNECTOR_CACHE_MAX) connectors.clear();
+      connectors.set(installationId, connector);
+    }
+    return connector;
+  }
+
+  return {
+    name: 'event-sinks',
+    drains: sinkDrains,
+    async route(events) {
+      const all = await sinks.list();
+      if (all.length === 0) return [];
+      const out = [];
+      for (const event of events) {
+        const filtersByConnector = all.some((s) => s.connectors !== null);
+        const connector = filtersByConnector ? await connectorOf(event.installationId, event.data['connector']) : undefined;
+        out.push(...routeToSinks(event, connector, all));
+      }
+      return out;
+    },
+    startDrain: (sinkId, chain, generation) => sinkDeliveries.drain(sinkId, chain, generation),
+  };
+}
