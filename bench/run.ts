@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   fanout: async () => (await import('./fanout')).fanoutBench,
   stampede: async () => (await import('./stampede')).stampedeBench,
   uninstall: async () => (await import('./uninstall')).uninstallBench,
+  sinks: async () => (await import('./sinks')).sinksBench,
 };
 
 // The fake clouds park every delayed answer on one AbortSignal (to cut them short at stop): with
