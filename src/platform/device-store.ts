@@ -84,7 +84,8 @@ export class DeviceStore {
     await execFenced(this.redis, fence, batch);
   }
 
-  async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[] } = {}): Promise<void> {
+  /** `extra.connector` goes into each event's data: uninstall names it, as the installation will be gone when sinks route them. */
+  async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[]; connector?: string } = {}): Promise<void> {
     const batch = new WriteBatch();
     const key = this.keys.devices(installationId);
     for (const d of r.remove) batch.hdel(key, d.externalId);
@@ -92,7 +93,9 @@ export class DeviceStore {
       batch.hset(key, d.externalId, JSON.stringify(d));
     }
     if (extra.deselect?.length) batch.srem(this.keys.selection(installationId), ...extra.deselect);
-    this.events.appendTo(batch, eventsFor(installationId, r));
+    const events = eventsFor(installationId, r);
+    if (extra.connector !== undefined) for (const e of events) e.data = { ...e.data, connector: extra.connector };
+    this.events.appendTo(batch, events);
     await execFenced(this.redis, fence, batch);
   }
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { InstallationStatus } from './installation-store';
 
 /**
@@ -120,15 +121,19 @@ export function redactMessage(message: string): string {
   return out.length > 300 ? `${out.slice(0, 297)}...` : out;
 }
 
-export type HealthState = 'linked' | 'degraded' | 'reauth_required';
+/** The `health` object of `GET /api/installations/:id` (null while pending), for the OpenAPI document. */
+export const healthViewSchema = z
+  .object({
+    state: z.enum(['linked', 'degraded', 'reauth_required']),
+    reason: z.string().optional(),
+    lastSuccessAt: z.string().nullable(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+    nextPollAt: z.string().nullable(),
+  })
+  .nullable();
 
-export interface HealthView {
-  state: HealthState;
-  reason?: string;
-  lastSuccessAt: string | null;
-  lastError?: HealthError;
-  nextPollAt: string | null;
-}
+export type HealthState = 'linked' | 'degraded' | 'reauth_required';
+export type HealthView = NonNullable<z.infer<typeof healthViewSchema>>;
 
 /** The `health` object of `GET /api/installations/:id`; null while the installation was never linked. */
 export function healthView(status: InstallationStatus, record: HealthRecord, nextPollAt: string | undefined): HealthView | null {

@@ -16,11 +16,13 @@ export function sinkRoute(services: Services): FanoutRoute {
     const known = connectors.get(installationId);
     if (known !== undefined) return known;
     const connector = (await services.installations.get(installationId))?.connector;
-    if (connector !== undefined) {
-      if (connectors.size >= CONNECTOR_CACHE_MAX) connectors.clear();
-      connectors.set(installationId, connector);
-    }
+    if (connector !== undefined) remember(installationId, connector);
     return connector;
+  }
+
+  function remember(installationId: string, connector: string): void {
+    if (connectors.size >= CONNECTOR_CACHE_MAX) connectors.clear();
+    connectors.set(installationId, connector);
   }
 
   return {
@@ -29,9 +31,15 @@ export function sinkRoute(services: Services): FanoutRoute {
     async route(events) {
       const all = await sinks.list();
       if (all.length === 0) return [];
+      const filtersByConnector = all.some((s) => s.connectors !== null);
+      // Installation events name their connector; learn it from the whole batch first, so a device
+      // event routed after its installation was deleted still finds it.
+      for (const event of events) {
+        const named = event.data['connector'];
+        if (typeof named === 'string') remember(event.installationId, named);
+      }
       const out = [];
       for (const event of events) {
-        const filtersByConnector = all.some((s) => s.connectors !== null);
         const connector = filtersByConnector ? await connectorOf(event.installationId, event.data['connector']) : undefined;
         out.push(...routeToSinks(event, connector, all));
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailure, afterSuccess, healthFromFields, healthView, redactMessage } from '../../src/platform';
+import { afterFailure, afterSuccess, healthFromFields, healthView, healthViewSchema, redactMessage } from '../../src/platform';
 import type { HealthRecord } from '../../src/platform';
 
 const policy = { degradedAfter: 3, successResolutionMs: 60_000 };
@@ -62,6 +62,15 @@ describe('health transitions (pure)', () => {
     expect(healthView('reauth_required', { ...healthy, reauthReason: 'refresh_refused' }, 'later')).toEqual({
       state: 'reauth_required', reason: 'refresh_refused', lastSuccessAt: healthy.lastSuccessAt, nextPollAt: null,
     });
+  });
+
+  it('every view matches the exported schema (the OpenAPI document is generated from it)', () => {
+    const lastError = { ...error, at: 'x' };
+    for (const status of ['pending', 'linked', 'reauth_required'] as const) {
+      for (const record of [healthy, { ...healthy, degraded: true, lastError, reauthReason: 'r' }]) {
+        expect(healthViewSchema.safeParse(healthView(status, record, undefined)).success).toBe(true);
+      }
+    }
   });
 
   it('messages lose anything shaped like a credential and stay bounded', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
+import { eventSinkCreatedSchema, eventSinkDetailSchema, eventSinkListSchema } from '../../src/operator/api/event-sinks';
 import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 
@@ -121,6 +122,10 @@ describe('event sinks: admin API', () => {
     const one = await host.admin(`/api/event-sinks/${created.id}`);
     const text = await one.text();
     expect(JSON.parse(text)).toMatchObject({ id: created.id, delivered: 0, failed: 0, deadLettered: 0, lastError: null });
+    // The answers match the exported schemas the OpenAPI document is generated from (strictly: no extra fields).
+    expect(eventSinkCreatedSchema.strict().parse(created)).toEqual(created);
+    expect(eventSinkDetailSchema.strict().parse(JSON.parse(text))).toEqual(JSON.parse(text));
+    expect(eventSinkListSchema.parse(list)).toEqual(list);
     expect(text).not.toContain(created.secret.slice(6));
     for (const [key, value] of await dumpKeys(host)) expect(value, key).not.toContain(created.secret.slice(6));
 
@@ -265,6 +270,25 @@ describe('event sinks: delivery', () => {
       await linkedOnly.close();
       await otherConnector.close();
     }
+  });
+
+  it('uninstall: a sink filtered by connector gets the device removals and the uninstall, after the installation is gone', async () => {
+    await createSink({ url: sink.url, connectors: ['ecobee'], types: ['device.removed', 'installation.uninstalled'] });
+    await fanoutReady();
+    const inst = await link({ ...host, fake: host.fake });
+    const ids = host.fake.thermostats().map((t) => t.identifier);
+    await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ids }) });
+    await eventually(async () => (await host.services.webServices.sinkDrains.cursor()) === (await host.services.redis.xrevrange(host.services.keys.globalEvents(), '+', '-', 'COUNT', 1))[0]?.[0], 'fan-out caught up');
+    // A fresh worker routes the removals: it never saw the installation, which is gone by then.
+    await workers?.close();
+    expect((await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' })).status).toBe(204);
+    workers = startWorkers(host.services, { concurrency: 4 });
+    await eventually(async () => sink.delivered().some((h) => h.body.type === 'installation.uninstalled'), 'uninstall delivered');
+    const types = sink.delivered().map((h) => h.body.type);
+    expect(types).toEqual([...ids.map(() => 'device.removed'), 'installation.uninstalled']);
+    expect(sink.delivered().every((h) => h.body.data['installationId'] === inst.id && h.body.data['connector'] === 'ecobee')).toBe(true);
+    // No key names the uninstalled installation, its pending deliveries included.
+    expect(await host.inspect.keys(host.services.keys.installationPattern(inst.id))).toEqual([]);
   });
 
   it('delete stops delivery: queued events are dropped, later ones are not routed', async () => {
