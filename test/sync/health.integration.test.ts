@@ -12,13 +12,17 @@ import { link } from '../helpers/link';
 let fake: FakeEcobee;
 let proxy: FaultProxy;
 let host: HostCore;
+/** The host's clock runs ahead of real time by this much (the fake cloud keeps real time). */
+let ahead = 0;
 
 beforeEach(async () => {
+  ahead = 0;
   fake = await FakeEcobee.start();
   proxy = await FaultProxy.start(fake.url);
   host = await startHostCore({
     fakes: { ecobee: { url: proxy.url, clientId: fake.clientId } },
-    env: { HEALTH_DEGRADED_AFTER: '2', HTTP_TIMEOUT_MS: '1000' },
+    env: { HEALTH_DEGRADED_AFTER: '2', HTTP_TIMEOUT_MS: '1000', HEALTH_SUCCESS_RESOLUTION_S: '300' },
+    now: () => Date.now() + ahead,
   });
 });
 afterEach(async () => {
@@ -48,6 +52,22 @@ describe('installation health', () => {
     expect(health?.lastSuccessAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(health?.lastError).toBeUndefined();
     expect(Date.parse(health?.nextPollAt ?? '')).toBeGreaterThan(0);
+  });
+
+  it('an unchanged poll within HEALTH_SUCCESS_RESOLUTION_S writes no health field; past it, lastSuccessAt moves', async () => {
+    const inst = await link({ ...host, fake });
+    await syncInstallation(host.services, inst.id);
+    const syncKey = host.services.keys.syncState(inst.id);
+    const first = await host.inspect.hgetall(syncKey);
+    expect(first['lastSuccessAt']).toBeDefined();
+    ahead = 299_000;
+    expect(await syncInstallation(host.services, inst.id)).toEqual({ kind: 'unchanged' });
+    expect(await host.inspect.hgetall(syncKey)).toEqual(first);
+    ahead = 301_000;
+    expect(await syncInstallation(host.services, inst.id)).toEqual({ kind: 'unchanged' });
+    const later = await host.inspect.hgetall(syncKey);
+    expect(Date.parse(later['lastSuccessAt'] ?? '') - Date.parse(first['lastSuccessAt'] ?? '')).toBeGreaterThanOrEqual(300_000);
+    expect({ ...later, lastSuccessAt: '' }).toEqual({ ...first, lastSuccessAt: '' });
   });
 
   it('500s => failures count, degraded once after N, lastError without secrets; success => recovered once', async () => {
