@@ -106,18 +106,16 @@ export function onReauthRequired(reason: string): Record<string, string> {
   return { failures: '0', degraded: '0', reauthReason: reason };
 }
 
-const SECRETISH = [
-  /\b(Bearer|Basic)\s+\S+/gi,
-  /([?&](?:access_token|refresh_token|token|code|client_secret|secret|key)=)[^&\s]+/gi,
-  /https?:\/\/[^\s/]*:[^\s/@]*@/gi, // credentials in a URL
-];
+const AUTH_SCHEME = /\b(Bearer|Basic)\s+\S+/gi;
+const SECRET_PARAM = /([?&](?:access_token|refresh_token|token|code|client_secret|secret|key)=)[^&\s]+/gi;
+const URL_CREDENTIALS = /(https?:\/\/)[^\s/@]*@/gi;
 
 /** A message fit to show an operator: bounded, with anything shaped like a credential cut out. */
 export function redactMessage(message: string): string {
-  let out = message;
-  out = out.replace(SECRETISH[0] as RegExp, '$1 [redacted]');
-  out = out.replace(SECRETISH[1] as RegExp, '$1[redacted]');
-  out = out.replace(SECRETISH[2] as RegExp, 'https://[redacted]@');
+  const out = message
+    .replace(AUTH_SCHEME, '$1 [redacted]')
+    .replace(SECRET_PARAM, '$1[redacted]')
+    .replace(URL_CREDENTIALS, '$1[redacted]@');
   return out.length > 300 ? `${out.slice(0, 297)}...` : out;
 }
 
