@@ -115,11 +115,6 @@ export class DrainState {
     await this.redis.multi().lpush(this.keys.deliveryFailed(subscriptionId), body).ltrim(this.keys.deliveryFailed(subscriptionId), 0, 999).exec();
   }
 
-  /** The newest dead-lettered bodies first. */
-  async failed(subscriptionId: string, limit = 100): Promise<string[]> {
-    return this.redis.lrange(this.keys.deliveryFailed(subscriptionId), 0, limit - 1);
-  }
-
   async failedCount(subscriptionId: string): Promise<number> {
     return this.redis.llen(this.keys.deliveryFailed(subscriptionId));
   }

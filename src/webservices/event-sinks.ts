@@ -125,6 +125,19 @@ export class SinkStore {
     };
   }
 
+  /** The newest dead-lettered messages first: the webhook-id and the body that was POSTed. */
+  async deadLetters(id: string, limit = 100): Promise<{ id: string; body: unknown }[]> {
+    const raws = await this.redis.lrange(this.keys.deliveryFailed(id), 0, limit - 1);
+    return raws.flatMap((raw) => {
+      try {
+        const { id: messageId, body } = JSON.parse(raw) as { id?: unknown; body?: unknown };
+        return typeof messageId === 'string' && typeof body === 'string' ? [{ id: messageId, body: JSON.parse(body) as unknown }] : [];
+      } catch {
+        return []; // not a message we queued: nothing to show
+      }
+    });
+  }
+
   async recordDelivered(id: string): Promise<void> {
     await this.redis.hincrby(this.keys.stats(id), 'delivered', 1);
   }

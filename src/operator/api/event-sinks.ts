@@ -69,7 +69,7 @@ const view = (sink: EventSink): z.infer<typeof eventSinkSchema> => ({
 /** Admin: where the platform wants events pushed (Standard Webhooks), with their delivery counters. */
 export function eventSinkRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/event-sinks' });
-  const { sinks, sinkDrains } = services.webServices;
+  const { sinks } = services.webServices;
 
   async function requireSink(id: string): Promise<EventSink> {
     const sink = await sinks.get(id);
@@ -116,10 +116,7 @@ export function eventSinkRoutes(services: Services): Router<RequestState> {
   /** The newest dead-lettered messages (up to 100), to inspect or replay by hand. */
   router.get('/:id/dead-letters', async (ctx) => {
     const sink = await requireSink(ctx.params['id'] ?? '');
-    ctx.body = (await sinkDrains.failed(sink.id)).map((raw) => {
-      const { id, body } = JSON.parse(raw) as { id: string; body: string };
-      return { id, body: JSON.parse(body) as unknown };
-    }) satisfies z.infer<typeof deadLetterListSchema>;
+    ctx.body = (await sinks.deadLetters(sink.id)) satisfies z.infer<typeof deadLetterListSchema>;
   });
 
   router.delete('/:id', async (ctx) => {
