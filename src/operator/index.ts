@@ -6,6 +6,7 @@
  */
 export { deviceRoutes } from './api/devices';
 export { eventRoutes } from './api/events';
+export { eventSinkRoutes } from './api/event-sinks';
 export { installationRoutes } from './api/installations';
 export { webhookAdminRoutes } from './api/webhooks';
 export { createInstallation } from './create-installation';

@@ -46,7 +46,10 @@ export async function uninstall(services: Services, installationId: string): Pro
   await withSyncLock(services, installationId, async (_, fence) => {
     await step('remove devices', async () => {
       const devices = await services.devices.list(installationId);
-      if (devices.length) await services.devices.apply(installationId, { add: [], remove: devices, rename: [], update: [] }, fence);
+      if (devices.length) {
+        const removal = { add: [], remove: devices, rename: [], update: [] };
+        await services.devices.apply(installationId, removal, fence, { connector: installation.connector });
+      }
     });
     // The device removal above is fenced; the rest is not, so a lock lost by now stops it here.
     fence.assertHeld();

@@ -17,8 +17,10 @@ export async function markReauthRequired(
   const installation = await services.installations.get(installationId);
   if (!installation || installation.status === 'reauth_required') return false;
   if (!(await services.installations.changeStatus(installationId, 'reauth_required', new Date(services.now())))) return false;
+  await services.health.markReauth(installationId, reason);
+  services.metrics.healthTransitions.inc({ connector: installation.connector, state: 'reauth_required' });
   await services.scheduler.unschedule(installationId);
-  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason } }]);
+  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason, connector: installation.connector } }]);
   services.log.warn({ installationId, connector: installation.connector, reason }, 'installation needs re-authorization');
   if (reason === 'secret_unreadable') services.metrics.secretsUnreadable.inc({ connector: installation.connector });
   return true;

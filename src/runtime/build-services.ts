@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator, TokenRevocations } from '../cloud';
-import { DeviceStore, EventLog, InstallationStore, markReauthRequired } from '../platform';
+import { DeviceStore, EventLog, HealthStore, InstallationStore, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
 import { PollScheduler } from '../sync';
 import { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
@@ -85,6 +85,7 @@ export function buildServices(input: {
     }),
     metrics,
     devices: new DeviceStore(redis, keys, events),
+    health: new HealthStore(redis, keys, events),
     scheduler,
     // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
     // replica is a 503 of ours, not a timed-out command.

@@ -74,6 +74,10 @@ export interface Config {
   tokenRevocation: { attempts: number; backoffMs: number };
   /** The Web Services API (the platform as OAuth2 authorization server). */
   webServices: WebServicesConfig;
+  /** Installation health: when a linked installation counts as degraded, how coarse lastSuccessAt is. */
+  health: { degradedAfter: number; successResolutionMs: number };
+  /** Event sinks (pushed events): attempts per event before it is dead-lettered, backoff base. */
+  eventSinks: { attempts: number; backoffMs: number };
 }
 
 export interface WebServicesConfig {
@@ -146,6 +150,10 @@ const baseSchema = z.object({
   WS_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false', '1', '0']).optional(),
   TOKEN_REVOCATION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   TOKEN_REVOCATION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  HEALTH_DEGRADED_AFTER: z.coerce.number().int().min(1).max(1000).default(3),
+  HEALTH_SUCCESS_RESOLUTION_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  SINK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -243,5 +251,7 @@ export function loadConfig(
       deliveryBackoffMs: v.WS_DELIVERY_BACKOFF_MS,
       allowPrivateTargets: v.WS_ALLOW_PRIVATE_TARGETS === 'true' || v.WS_ALLOW_PRIVATE_TARGETS === '1',
     },
+    health: { degradedAfter: v.HEALTH_DEGRADED_AFTER, successResolutionMs: v.HEALTH_SUCCESS_RESOLUTION_S * 1000 },
+    eventSinks: { attempts: v.SINK_DELIVERY_ATTEMPTS, backoffMs: v.SINK_DELIVERY_BACKOFF_MS },
   };
 }

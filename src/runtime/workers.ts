@@ -4,7 +4,7 @@ import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
 import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
 import { REVOCATION_QUEUE, type RevocationJob, revocationProcessor } from '../cloud';
-import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout } from '../webservices';
+import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout, SINK_QUEUE, type SinkJob, sinkDeliveryProcessor } from '../webservices';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -67,12 +67,13 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     }),
     'token revocation worker error',
   );
+  const sinks = start<SinkJob>(SINK_QUEUE, sinkDeliveryProcessor(services), 'event sink worker error');
   const fanout = new EventFanout(services);
   fanout.start();
   return {
     close: async () => {
       await fanout.stop();
-      await Promise.all([poll.close(), webhook.close(), delivery.close(), revocation.close()]);
+      await Promise.all([poll.close(), webhook.close(), delivery.close(), revocation.close(), sinks.close()]);
       for (const connection of connections) connection.disconnect();
     },
   };

@@ -87,6 +87,12 @@ export class PollScheduler {
     await this.queue.removeJobScheduler(id);
   }
 
+  /** When the schedule's next poll is due (undefined: not scheduled). */
+  async nextPollAt(installationId: string): Promise<Date | undefined> {
+    const next = (await this.queue.getJobScheduler(schedulerId(installationId)))?.next;
+    return next === undefined ? undefined : new Date(next);
+  }
+
   async isScheduled(installationId: string): Promise<boolean> {
     return (await this.queue.getJobScheduler(schedulerId(installationId))) !== undefined;
   }

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
 import { createInstallation } from '../create-installation';
-import { requireInstallation } from '../../platform';
+import { healthView, requireInstallation } from '../../platform';
 import { uninstall } from '../uninstall';
 import type { RequestState, Services } from '../../runtime';
 
@@ -33,7 +33,12 @@ export function installationRoutes(services: Services): Router<RequestState> {
 
   router.get('/:id', async (ctx) => {
     const installation = await requireInstallation(services, ctx.params['id'] ?? '');
-    ctx.body = { ...installation, deviceCount: await services.devices.count(installation.id) };
+    const [deviceCount, health, nextPollAt] = await Promise.all([
+      services.devices.count(installation.id),
+      services.health.read(installation.id),
+      installation.status === 'linked' ? services.scheduler.nextPollAt(installation.id) : undefined,
+    ]);
+    ctx.body = { ...installation, deviceCount, health: healthView(installation.status, health, nextPollAt?.toISOString()) };
   });
 
   router.delete('/:id', async (ctx) => {

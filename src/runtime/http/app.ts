@@ -7,7 +7,7 @@ import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
 import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
-import { adminRoutes, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
+import { adminRoutes, deviceRoutes, eventRoutes, eventSinkRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
@@ -85,6 +85,7 @@ export function composeApp(services: Services): ComposedApp {
     deviceRoutes(services),
     eventRoutes(services),
     webhookAdminRoutes(services),
+    eventSinkRoutes(services),
   ].map((router) => guarded(router, admin, json));
   const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));

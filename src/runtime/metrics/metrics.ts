@@ -85,6 +85,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Counters, not a gauge: each process sees only the transitions it made; sum across processes. */
+  readonly healthTransitions = new Counter({
+    name: 'sm_installation_health_transitions_total',
+    help: 'Installation health transitions, by connector and the state entered',
+    labelNames: ['connector', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sinkDeliveries = new Counter({
+    name: 'sm_event_sink_posts_total',
+    help: 'Standard Webhooks POSTs to event sinks, by outcome (delivered, http_5xx, unreachable, dead_lettered, ...)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'sm_queue_jobs',
     help: 'Jobs per queue and state, read at scrape time',
