@@ -2,6 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import { decrypt, encrypt } from '../runtime';
 import type { Keys } from '../runtime';
+import { tokenKeys, type TokenKeys } from './token-keys';
 
 /** A third-party token set as we keep it. `expiresAt` is epoch milliseconds. */
 export interface TokenSet {
@@ -33,11 +34,15 @@ return 0
 
 /** Tokens are only ever written encrypted, bound to their installation id as associated data. */
 export class ProviderTokenStore {
+  private readonly keys: TokenKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly secretKey: Buffer,
-  ) {}
+  ) {
+    this.keys = tokenKeys(keySpace.prefix);
+  }
 
   seal(installationId: string, tokens: TokenSet): string {
     const plain = JSON.stringify({
@@ -104,5 +109,13 @@ export class ProviderTokenStore {
 
   async delete(installationId: string): Promise<void> {
     await this.redis.del(this.keys.installationTokens(installationId));
+  }
+
+  /**
+   * The tokens' key, for the one caller that must delete them atomically with the installation
+   * record (platform's InstallationStore, wired at composition: platform may not import cloud).
+   */
+  recordKey(installationId: string): string {
+    return this.keys.installationTokens(installationId);
   }
 }

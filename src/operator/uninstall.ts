@@ -1,6 +1,6 @@
 import type { Services } from '../runtime';
 import { withSyncLock } from '../sync';
-import { unsubscribeOnUninstall } from '../ingest';
+import { ingestRecords, unsubscribeOnUninstall } from '../ingest';
 import { requireInstallation } from '../platform';
 
 /**
@@ -45,17 +45,12 @@ export async function uninstall(services: Services, installationId: string): Pro
     // The token went with the record; hosts that cached it must stop accepting it now.
     await services.callbackTokens.announce(installationId);
   });
-  // Whatever is left that names the installation (events stream, selection, cursor, locks).
-  await services.redis.del(
-    services.keys.installationEvents(installationId),
-    services.keys.selection(installationId),
-    services.keys.syncState(installationId),
-    services.keys.devices(installationId),
-    services.keys.refreshLock(installationId),
-    services.keys.webhookFailed(installationId),
-    services.keys.webhookStats(installationId),
-    services.keys.webhookDedup(installationId),
-  );
+  // Whatever is left that names the installation (events stream, selection, cursor, locks), each
+  // family through its own repository.
+  await services.events.forgetInstallation(installationId);
+  await services.devices.forgetInstallation(installationId);
+  await services.clients.forgetRefreshLock(installationId);
+  await ingestRecords(services).forgetInstallation(installationId);
   const enabled = services.connectors.get(installation.connector);
   if (enabled) await services.clients.forget(installationId, enabled);
   // Jobs enqueued by a poll that was running while we purged.

@@ -8,6 +8,9 @@ export { DeviceStore } from './device-store';
 export { EVENT_TYPES, EventLog, isCursor } from './event-log';
 export type { EventType, PlatformEvent } from './event-log';
 export { InstallationStore, installationFromHash } from './installation-store';
+// Only for ingest/webhook-records.ts, which keeps ingest's fields in the installation hash.
+export { installationKeys } from './installation-keys';
+export type { InstallationKeys } from './installation-keys';
 export type { Installation } from './installation-store';
 export { markReauthRequired } from './reauth';
 export { isEmpty, reconcile } from './reconcile-diff';

@@ -69,7 +69,7 @@ export function buildServices(input: {
     redis,
     keys,
     connectors: input.connectors,
-    installations: new InstallationStore(redis, keys),
+    installations: new InstallationStore(redis, keys, (id) => tokens.recordKey(id)),
     tokens,
     states: new StateStore(redis, keys, config.secretKey),
     events,

@@ -15,7 +15,7 @@ export { parseBody } from './http/validate';
 export type { Logger } from './logging/logger';
 export { labelledChildren } from './metrics/labelled-children';
 export { serviceQueues } from './metrics/queue-depth';
-export type { Keys, WebServicesKeys } from './redis/keys';
+export type { Keys } from './redis/keys';
 export { isRedisUnavailable, ReplicasNotConfirmedError, withDeadline } from './redis/redis';
 export { basicCredentials, isBearer } from './secrets/authorization-header';
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';

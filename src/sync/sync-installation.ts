@@ -19,7 +19,6 @@ export async function syncInstallation(
   installationId: string,
   options: { full?: boolean } = {},
 ): Promise<SyncOutcome> {
-  const { keys } = services;
   return withSyncLock(
     services,
     installationId,
@@ -42,9 +41,8 @@ export async function syncInstallation(
     {
       // What a poll reads first, queued behind the lock's SET: one round trip instead of four.
       reads: (pipeline) => {
-        pipeline.hgetall(keys.installation(installationId));
-        pipeline.smembers(keys.selection(installationId));
-        pipeline.hget(keys.syncState(installationId), 'cursor');
+        services.installations.queueRead(pipeline, installationId);
+        services.devices.queueSyncReads(pipeline, installationId);
       },
     },
   );

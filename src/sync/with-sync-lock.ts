@@ -1,6 +1,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { AppError, type Fence, LockFence, type PipelineReplies, tryAcquire } from '../runtime';
 import type { Services } from '../runtime';
+import { syncLockKeys } from './sync-lock-keys';
 
 /**
  * Short and renewed while held: a holder that died (SIGKILL, or Redis lost before it could
@@ -28,7 +29,7 @@ export async function withSyncLock<T>(
 ): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
-    const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
+    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys.prefix).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
     if (lock) {
       const fence = new LockFence(lock.key, lock.owner);
       const renew = setInterval(() => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { subscriptionKeys, type SubscriptionKeys } from './subscription-keys';
 import type { RoutedDelivery } from './delivery-payloads';
 
 /**
@@ -60,10 +61,14 @@ export function parseMember(value: string): { subscriptionId: string; deviceId: 
 }
 
 export class DrainState {
+  private readonly keys: SubscriptionKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = subscriptionKeys(keySpace.prefix);
+  }
 
   async cursor(): Promise<string | undefined> {
     return (await this.redis.get(this.keys.fanoutCursor())) ?? undefined;

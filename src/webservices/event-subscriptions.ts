@@ -3,7 +3,8 @@ import { constantTimeEqual, decrypt, encrypt, hmacSha256, hmacSha256Bytes, rando
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { subscriptionKeys, type SubscriptionKeys } from './subscription-keys';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -52,11 +53,14 @@ export function confirmationKey(secretKey: Buffer): Buffer {
 export class SubscriptionStore {
   private readonly confirmKey: Buffer;
 
+  private readonly keys: SubscriptionKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly secretKey: Buffer,
   ) {
+    this.keys = subscriptionKeys(keySpace.prefix);
     this.confirmKey = confirmationKey(secretKey);
   }
 

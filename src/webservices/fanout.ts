@@ -47,7 +47,7 @@ export class EventFanout {
         const progressed = await this.step();
         if (!progressed && !this.stopped) {
           const cursor = (await this.services.webServices.drains.cursor()) ?? '$';
-          await this.blocker.xread('COUNT', 1, 'BLOCK', BLOCK_MS, 'STREAMS', this.services.keys.globalEvents(), cursor);
+          await this.services.events.waitForGlobal(this.blocker, cursor, BLOCK_MS);
         }
       } catch (err) {
         if (this.stopped) break;
@@ -63,8 +63,8 @@ export class EventFanout {
     const cursor = await drains.cursor();
     if (cursor === undefined) {
       // First run: start from now; earlier events predate every subscription.
-      const [last] = await this.services.redis.xrevrange(this.services.keys.globalEvents(), '+', '-', 'COUNT', 1);
-      await drains.commit(undefined, last?.[0] ?? '0-0', []);
+      const last = await this.services.events.lastGlobalCursor();
+      await drains.commit(undefined, last ?? '0-0', []);
       return true;
     }
     const events = await this.services.events.readGlobal(cursor, BATCH);

@@ -30,7 +30,7 @@ export interface WebServices {
 }
 
 export function createWebServices(redis: Redis, keys: Keys, config: Config, onQueueError: (err: Error) => void): WebServices {
-  const ws = keys.ws;
+  const ws = keys;
   const lifetimes = config.webServices;
   return {
     users: new UserStore(redis, ws),

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/runtime/redis/keys';
+import { keyNames } from '../helpers/key-names';
 
-// Key names as they were when one central builder made them all (before each record family got its
-// own builder). Moving a builder must not move a key: live deployments hold data under these names.
+// Key names as they were when one central builder made them all (runtime/redis/keys.ts, before each
+// record family got its own builder beside its repository); test/helpers/key-names.ts gathers the
+// family builders into that old shape. Moving a builder must not move a key: live deployments hold data under these names.
 const P = 'sm';
 const ID = 'i-1';
 
 describe('Redis key names stay byte-identical', () => {
   it('every family builds the names it always did', () => {
-    const k = createKeys(P);
+    const k = keyNames(createKeys(P));
     const actual = {
-      bullPrefix: k.bullPrefix,
+      bullPrefix: createKeys(P).bullPrefix,
       installation: k.installation(ID),
       installationTokens: k.installationTokens(ID),
       installationsAll: k.installationsAll(),

@@ -18,7 +18,7 @@ beforeAll(() => {
 beforeEach(() => {
   prefix = `test-${randomUUID()}`;
   prefixes.push(prefix);
-  const keys = createKeys(prefix).ws;
+  const keys = createKeys(prefix);
   drains = new DrainState(redis, keys);
   grants = new GrantStore(redis, keys, { codeTtlS: 600, accessTokenTtlS: 60, refreshTokenTtlS: 600 });
 });
