@@ -4,6 +4,8 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
+export { buildPlatform } from './build';
+export type { Platform } from './build';
 export { DeviceStore } from './device-store';
 export { EVENT_TYPES, EventLog, isCursor } from './event-log';
 export type { EventType, PlatformEvent } from './event-log';

@@ -20,7 +20,7 @@ export { isRedisUnavailable, ReplicasNotConfirmedError, withDeadline } from './r
 export { basicCredentials, isBearer } from './secrets/authorization-header';
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
 export { pollIntervalMs } from './services';
-export type { EnabledConnector, Services } from './services';
+export type { Base, EnabledConnector, Services } from './services';
 export { tryAcquire } from './redis/lock';
 export type { PipelineReplies } from './redis/lock';
 export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';

@@ -16,5 +16,5 @@ export { confirmRoutes } from './routes/smartapp-confirm';
 export { smartAppRoutes } from './routes/smartapp-installations';
 export { tokenRoutes } from './routes/token';
 export { userRoutes } from './routes/users-api';
-export { createWebServices } from './web-services';
+export { buildWebServices, createWebServices } from './web-services';
 export type { WebServices } from './web-services';

@@ -46,3 +46,11 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),
   };
 }
+
+/** The Web Services slice's parts, built from the shared base. */
+export function buildWebServices(
+  base: { redis: Redis; keys: Keys; config: Config },
+  onQueueError: (err: Error) => void,
+): { webServices: WebServices } {
+  return { webServices: createWebServices(base.redis, base.keys, base.config, onQueueError) };
+}
