@@ -1,14 +1,22 @@
-import type { Services } from '../runtime';
 import { withSyncLock } from '../sync';
 import { ingestRecords, unsubscribeOnUninstall } from '../ingest';
 import { requireInstallation } from '../platform';
+import type { Cloud } from '../cloud';
+import type { Ingest } from '../ingest';
+import type { Linking } from '../linking';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from '../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients' | 'tokens'> & Pick<Ingest, 'callbackTokens' | 'webhooks'> & Pick<Linking, 'states'> & Pick<Platform, 'devices' | 'events' | 'installations'> & Pick<Sync, 'scheduler'>;
 
 /**
  * Uninstall: every step runs even if one fails (like BullMQ's close), and the record goes last, so
  * a failed uninstall can be retried. Devices are removed with events; schedules and job records
  * are purged; the cloud tokens are deleted; deleting the record revokes the installation's token.
  */
-export async function uninstall(services: Services, installationId: string): Promise<void> {
+export async function uninstall(services: Deps, installationId: string): Promise<void> {
   const installation = await requireInstallation(services, installationId);
   const failures: unknown[] = [];
   const step = async (name: string, run: () => Promise<unknown>) => {

@@ -1,8 +1,14 @@
 import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
-import type { Fence, PipelineReplies, Services } from '../runtime';
+import type { Fence, PipelineReplies } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'>;
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }
@@ -15,7 +21,7 @@ export type SyncOutcome =
  * Safe to run twice or from two workers at once: the lock serialises, and a second run sees no diff.
  */
 export async function syncInstallation(
-  services: Services,
+  services: Deps,
   installationId: string,
   options: { full?: boolean } = {},
 ): Promise<SyncOutcome> {
@@ -61,7 +67,7 @@ export function syncInputs(replies: PipelineReplies): { installation: Installati
 
 /** Reconcile a snapshot (complete or partial) and apply it, fenced by the sync lock the caller holds. */
 export async function applySnapshot(
-  services: Services,
+  services: Deps,
   installationId: string,
   snapshot: readonly (DeviceSnapshot | DeviceView)[],
   complete: boolean,

@@ -1,7 +1,10 @@
 import type { ChainableCommander } from 'ioredis';
 import { AppError, type Fence, LockFence, type PipelineReplies, tryAcquire } from '../runtime';
-import type { Services } from '../runtime';
 import { syncLockKeys } from './sync-lock-keys';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'keys' | 'redis'>;
 
 /**
  * Short and renewed while held: a holder that died (SIGKILL, or Redis lost before it could
@@ -22,7 +25,7 @@ export const SYNC_LOCK_RENEW_MS = 5_000;
  * `fence.assertHeld()`) throws `lock_lost` (retryable) instead of overwriting the new holder's work.
  */
 export async function withSyncLock<T>(
-  services: Services,
+  services: Deps,
   installationId: string,
   task: (replies: PipelineReplies, fence: Fence) => Promise<T>,
   options: { waitMs?: number; reads?: (pipeline: ChainableCommander) => void } = {},

@@ -1,7 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { PlatformEvent } from '../platform';
-import type { Services } from '../runtime';
 import { routeEvent, type RoutedDelivery } from './delivery-payloads';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { WebServices } from './web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'connections' | 'log'> & Pick<Platform, 'events'> & { webServices: WebServices };
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;
@@ -17,7 +22,7 @@ export class EventFanout {
   private readonly blocker: Redis;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: Deps) {
     // Blocks on purpose: without the request path's command timeout, which would cut XREAD BLOCK
     // short, but with ioredis's own bound for blocking commands, so that an XREAD queued while Redis
     // is unreachable (or sent to a hung one) gives up, and stop() is not left waiting on it.

@@ -28,7 +28,7 @@ const COMPOSITION = new Set([
   'runtime/workers.ts',
   'runtime/demo.ts',
   'runtime/http/app.ts',
-  // Types only (the Services bag each slice is handed); type imports are erased at run time.
+  // Types only (Base, and the composed Services that only composition holds); erased at run time.
   'runtime/services.ts',
 ]);
 
@@ -203,6 +203,16 @@ describe('each Redis record family has one key builder, used by its repository',
         expect(names.some((name) => text.includes(name)), `${repo} builds its keys with ${builder}`).toBe(true);
       }
     }
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('modules take the parts they use, not the whole process', () => {
+  it('only composition names the composed Services type; slices and the base use Base and slice parts', () => {
+    const offenders = walk(SRC)
+      .map((file) => relative(SRC, file))
+      .filter((rel) => !COMPOSITION.has(rel))
+      .filter((rel) => /import type \{[^}]*\bServices\b[^}]*\}/.test(readFileSync(join(SRC, rel), 'utf8')));
     expect(offenders).toEqual([]);
   });
 });
