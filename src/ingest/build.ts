@@ -26,7 +26,7 @@ export function buildIngest(
       replicas: config.redisAckReplicas,
       timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
     }),
-    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
+    callbackTokens: new CallbackTokenCache(redis, keys, log, (options) =>
       base.connections.create('subscriber', options),
     ),
     missedDeliveries: new MissedDeliveries((id) => sync.scheduler.pollNow(id, 'catch-up'), log),

@@ -1,4 +1,5 @@
 import { batchKeys } from '../../src/ingest/batch-keys';
+import { callbackTokenKeys } from '../../src/ingest/callback-token-keys';
 import { failedKeys } from '../../src/ingest/failed-keys';
 import { webhookRecordKeys } from '../../src/ingest/webhook-record-keys';
 import { stateKeys } from '../../src/linking/state-keys';
@@ -36,6 +37,7 @@ export function keyNames(keys: Keys | string) {
     ...failedKeys(p),
     ...batchKeys(p),
     ...webhookRecordKeys(p),
+    ...callbackTokenKeys(p),
     ws: {
       ...userKeys(p),
       ...clientKeys(p),
