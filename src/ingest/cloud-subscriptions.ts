@@ -10,7 +10,10 @@ import type { Base } from '../runtime';
 import type { Ingest } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Ingest, 'callbackTokens'> & Pick<Platform, 'devices' | 'installations'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'installations'>;
 
 const recordsOf = (services: Deps) => new WebhookRecords(services.redis, services.keys);
 

@@ -7,7 +7,8 @@ import type { Base } from '../runtime';
 import type { Ingest } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
 
 export const DEFAULT_WEBHOOK_LIMIT = 256 * 1024;
 const DEFAULT_ACK = 202;

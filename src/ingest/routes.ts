@@ -9,7 +9,8 @@ import type { Base } from '../runtime';
 import type { Ingest } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> & Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
 
 export const WEBHOOK_ROUTE = '/connectors/:connector/webhooks/:installationId';
 

@@ -14,7 +14,11 @@ import type { Sync } from '../sync';
 import type { Ingest } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Ingest, 'callbackTokens'> & Pick<Platform, 'devices' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
 export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;

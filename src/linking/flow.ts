@@ -15,7 +15,12 @@ import type { Sync } from '../sync';
 import type { Linking } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients' | 'tokens'> & Pick<Ingest, 'callbackTokens'> & Pick<Linking, 'states'> & Pick<Platform, 'devices' | 'events' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 

@@ -9,7 +9,12 @@ import type { Base } from '../runtime';
 import type { Sync } from '../sync';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients' | 'tokens'> & Pick<Ingest, 'callbackTokens' | 'webhooks'> & Pick<Linking, 'states'> & Pick<Platform, 'devices' | 'events' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens' | 'webhooks'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 /**
  * Uninstall: every step runs even if one fails (like BullMQ's close), and the record goes last, so

@@ -7,7 +7,9 @@ import type { Platform } from '../platform';
 import type { Base } from '../runtime';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'>;
+type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'>;
 
 /**
  * The poll job: parse → sync → classify failures once. Transient errors are rethrown for BullMQ's

@@ -7,7 +7,10 @@ import type { Base } from '../runtime';
 import type { Sync } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'connectors' | 'log'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'connectors' | 'log'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 /** Validates and runs one command through the connector (and so the authorized client), then asks for a sync. */
 export async function runCommand(

@@ -11,7 +11,10 @@ import type { Base } from '../runtime';
 import type { Sync } from './build';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 export async function discover(services: Deps, installationId: string): Promise<DiscoveredDevice[]> {
   const installation = await requireInstallation(services, installationId);

@@ -8,7 +8,9 @@ import type { Platform } from '../platform';
 import type { Base } from '../runtime';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'>;
+type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'>;
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }

@@ -11,7 +11,10 @@ import type { Base } from '../../runtime';
 import type { Sync } from '../../sync';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
 const commandBody = z.object({

@@ -13,7 +13,12 @@ import type { Base } from '../../runtime';
 import type { Sync } from '../../sync';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients' | 'tokens'> & Pick<Ingest, 'callbackTokens' | 'webhooks'> & Pick<Linking, 'states'> & Pick<Platform, 'devices' | 'events' | 'installations'> & Pick<Sync, 'scheduler'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens' | 'webhooks'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const createBody = z.object({
   connector: z.string().min(1).max(40),

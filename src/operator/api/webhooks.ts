@@ -9,7 +9,10 @@ import type { Platform } from '../../platform';
 import type { Base } from '../../runtime';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Cloud, 'clients'> & Pick<Ingest, 'callbackTokens'> & Pick<Platform, 'devices' | 'installations'>;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'installations'>;
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
 export function webhookAdminRoutes(services: Deps): Router<RequestState> {

@@ -13,7 +13,9 @@ import type { Base } from '../../runtime';
 import type { WebServices } from '../web-services';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'now'> & Pick<Platform, 'devices' | 'installations'> & { webServices: WebServices };
+type Deps = Pick<Base, 'config' | 'connectors' | 'now'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  { webServices: WebServices };
 
 /** The signed-in session (Redis), from sign-in to the consent decision. */
 const SESSION_COOKIE = 'sm_authz';

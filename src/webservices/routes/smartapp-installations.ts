@@ -16,7 +16,11 @@ import type { Sync } from '../../sync';
 import type { WebServices } from '../web-services';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'connectors' | 'log' | 'now'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices' | 'installations'> & Pick<Sync, 'scheduler'> & { webServices: WebServices };
+type Deps = Pick<Base, 'config' | 'connectors' | 'log' | 'now'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'> &
+  { webServices: WebServices };
 
 const commandBody = z.object({
   command: z.string().min(1).max(64),
