@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { installationKeys, type InstallationKeys } from './installation-keys';
 
 export type InstallationStatus = 'pending' | 'linked' | 'reauth_required';
 
@@ -73,10 +74,16 @@ export function installationFromHash(hash: Record<string, string>): Installation
 }
 
 export class InstallationStore {
+  private readonly keys: InstallationKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
+    keySpace: Keys,
+    /** The provider tokens' key (cloud's family), deleted in the same script as the record. */
+    private readonly tokensKey: (installationId: string) => string,
+  ) {
+    this.keys = installationKeys(keySpace.prefix);
+  }
 
   async create(input: {
     id: string;
@@ -177,7 +184,7 @@ export class InstallationStore {
       DELETE_SCRIPT,
       5,
       this.keys.installation(installation.id),
-      this.keys.installationTokens(installation.id),
+      this.tokensKey(installation.id),
       this.keys.installationsAll(),
       this.keys.installationsAtLocation(installation.locationId),
       this.keys.singleInstance(installation.connector, installation.locationId),
@@ -189,5 +196,10 @@ export class InstallationStore {
   private async getStored(id: string): Promise<StoredInstallation | undefined> {
     const hash = await this.redis.hgetall(this.keys.installation(id));
     return fromHash(hash);
+  }
+
+  /** Queues the installation's HGETALL on `pipeline` (a poll's first reads share one round trip); see `installationFromHash`. */
+  queueRead(pipeline: ChainableCommander, id: string): void {
+    pipeline.hgetall(this.keys.installation(id));
   }
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken, randomToken, tokenMatchesHash } from '../runtime';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { clientKeys, type ClientKeys } from './client-keys';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
 
@@ -26,10 +27,14 @@ export const isPublicClient = (client: ClientView): boolean => client.tokenEndpo
 export class ClientStore {
   private verifications = 0;
 
+  private readonly keys: ClientKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = clientKeys(keySpace.prefix);
+  }
 
   /** Secrets checked since this store was built (what the token endpoint's limiter bounds). */
   get secretVerifications(): number {

@@ -3,7 +3,8 @@ import { constantTimeEqual, hmacSha256, hmacSha256Bytes, randomToken, tokenMatch
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { SealedFamily, SealedRecord, SecretKeyring, WebServicesKeys } from '../runtime';
+import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
+import { subscriptionKeys, type SubscriptionKeys } from './subscription-keys';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -57,11 +58,14 @@ export function confirmationKey(secretKey: Buffer): Buffer {
 export class SubscriptionStore implements SealedFamily {
   private readonly confirmKey: Buffer;
 
+  private readonly keys: SubscriptionKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
   ) {
+    this.keys = subscriptionKeys(keySpace.prefix);
     this.confirmKey = confirmationKey(secretKeys.primaryKey);
   }
 

@@ -21,6 +21,7 @@ export { confirmRoutes } from './routes/smartapp-confirm';
 export { smartAppRoutes } from './routes/smartapp-installations';
 export { tokenRoutes } from './routes/token';
 export { userRoutes } from './routes/users-api';
-export { createWebServices } from './web-services';
+export { buildWebServices, createWebServices } from './web-services';
 export { SubscriptionStore } from './event-subscriptions';
+export { SinkStore } from './event-sinks';
 export type { WebServices } from './web-services';

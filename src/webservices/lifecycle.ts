@@ -1,12 +1,16 @@
 import type { EventType } from '../platform';
-import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './event-subscriptions';
+import type { Base } from '../runtime';
+import type { WebServices } from './web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 /** Creates a pending subscription and queues its CONFIRMATION (built when sent); events flow only once the target confirms. */
 export async function subscribe(
-  services: Services,
+  services: Deps,
   app: AppInstallation,
   input: { targetUrl: string; events: EventType[] },
 ): Promise<{ subscription: Subscription; secret: string }> {
@@ -22,7 +26,7 @@ export async function subscribe(
  * the app installation is gone. Each step runs even if another fails; the record goes last so a
  * failed revocation can be retried.
  */
-export async function revokeApp(services: Services, app: AppInstallation): Promise<boolean> {
+export async function revokeApp(services: Deps, app: AppInstallation): Promise<boolean> {
   const { grants, subscriptions, deliveries, apps } = services.webServices;
   await grants.revokeApp(app.id);
   const failures: unknown[] = [];

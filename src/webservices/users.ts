@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AppError } from '../runtime';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { userKeys, type UserKeys } from './user-keys';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password';
 
 export interface Location {
@@ -32,10 +33,14 @@ export const normaliseUsername = (username: string): string => username.normaliz
 export class UserStore {
   private verifications = 0;
 
+  private readonly keys: UserKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = userKeys(keySpace.prefix);
+  }
 
   async create(input: { username: string; password: string; locations: Location[] }, now: Date): Promise<User> {
     const id = randomUUID();

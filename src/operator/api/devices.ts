@@ -4,7 +4,17 @@ import { z } from 'zod';
 import { deleteDevice, discover, runCommand, updateSelection } from '../../sync';
 import type { ChildDevice } from '../../connectors';
 import { requireInstallation } from '../../platform';
-import type { RequestState, Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import type { Cloud } from '../../cloud';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+import type { Sync } from '../../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
 const commandBody = z.object({
@@ -17,7 +27,7 @@ export function deviceView(d: ChildDevice) {
   return { id: d.id, externalId: d.externalId, name: d.name, label: d.label, type: d.type, attributes: d.attributes, updatedAt: d.updatedAt };
 }
 
-export function deviceRoutes(services: Services): Router<RequestState> {
+export function deviceRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations/:id' });
   const id = (params: Record<string, string>) => params['id'] ?? '';
 

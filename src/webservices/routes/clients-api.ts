@@ -1,10 +1,15 @@
 import type Router from '@koa/router';
 import { AppError, createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import type { RequestState, Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../authorize-request';
 import { isValidRedirectUri } from '../redirect-uri';
 import { expandScopes, REQUESTABLE_SCOPES } from '../scopes';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'now'> & { webServices: WebServices };
 
 const clientBody = z.object({
   name: z.string().min(1).max(100),
@@ -22,7 +27,7 @@ const clientBody = z.object({
 });
 
 /** Admin: OAuth clients (external systems). The secret (none for a public client) is in this answer only. */
-export function clientRoutes(services: Services): Router<RequestState> {
+export function clientRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.post('/api/clients', async (ctx) => {
     const body = parseBody(clientBody, ctx.request.body);

@@ -1,7 +1,12 @@
 import type Router from '@koa/router';
 import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
-import type { RequestState, Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'now'> & { webServices: WebServices };
 
 const userBody = z.object({
   username: z.string().min(1).max(100).regex(/^[^\s:]+$/, 'must not contain spaces or ":"'),
@@ -13,7 +18,7 @@ const userBody = z.object({
 });
 
 /** Admin: end-user accounts of the platform (who can authorize external systems). */
-export function userRoutes(services: Services): Router<RequestState> {
+export function userRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.post('/api/users', async (ctx) => {
     const body = parseBody(userBody, ctx.request.body);

@@ -1,0 +1,12 @@
+/** Key names of app installations and their indexes (app-installations.ts only). */
+export function appInstallationKeys(prefix: string) {
+  const p = prefix;
+  return {
+    app: (id: string) => `${p}:ws:app:${id}`,
+    userApps: (userId: string) => `${p}:ws:user:${userId}:apps`,
+    /** App installations that were granted one child device, for event routing. */
+    deviceApps: (deviceId: string) => `${p}:ws:device:${deviceId}:apps`,
+  };
+}
+
+export type AppInstallationKeys = ReturnType<typeof appInstallationKeys>;
