@@ -5,7 +5,7 @@ import { AppError, createRouter, guarded, installationToken, publicRoute } from 
 import { outcomeOf } from '../cloud';
 import { discover, updateSelection } from '../sync';
 import type { Installation } from '../platform';
-import { browserNonceFor, completeLinking, enabledConnector, startLinking, validBrowserNonce } from './flow';
+import { browserNonceFor, completeLinking, enabledConnector, LinkingFailed, startLinking, validBrowserNonce } from './flow';
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
 import { authenticateInstallation } from './installation-auth';
@@ -248,17 +248,34 @@ export function linkingRoutes(services: Services): Router<RequestState> {
   // The provider's redirect back: the single-use state bound to this browser is the credential.
   router.get('/oauth/callback', publicRoute(), async (ctx) => {
     const connector = ctx.params['connector'] ?? '';
-    const { setupUrl } = await completeLinking(services, {
-      connector,
-      query: {
-        code: single(ctx.query['code']),
-        state: single(ctx.query['state']),
-        error: single(ctx.query['error']),
-      },
-      browserNonce: ctx.cookies.get(NONCE_COOKIE),
-    });
+    let done;
+    try {
+      done = await completeLinking(services, {
+        connector,
+        query: {
+          code: single(ctx.query['code']),
+          state: single(ctx.query['state']),
+          error: single(ctx.query['error']),
+        },
+        browserNonce: ctx.cookies.get(NONCE_COOKIE),
+      });
+    } catch (err) {
+      if (err instanceof LinkingFailed) {
+        // Say what the failure did to the link as it stands now (a declined second consent leaves a
+        // linked installation linked), and lead back to where the person started.
+        const installation = await services.installations.get(err.installationId);
+        ctx.state.errorPage = {
+          ...(installation ? { linkStatus: installation.status } : {}),
+          ...(installation && err.setupToken
+            ? { back: { href: setupUrl(services.config.publicUrl, connector, installation.id, err.setupToken), label: 'Back to the setup page' } }
+            : {}),
+        };
+      }
+      throw err;
+    }
+    const { setupUrl: next } = done;
     ctx.type = 'html';
-    ctx.body = successPage({ title: enabledConnector(services, connector).definition.title, setupUrl });
+    ctx.body = successPage({ title: enabledConnector(services, connector).definition.title, setupUrl: next });
   });
 
   return guarded(router, installationToken());

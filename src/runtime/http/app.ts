@@ -12,6 +12,7 @@ import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
+import { landingRoutes } from './landing-routes';
 import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
@@ -50,6 +51,8 @@ export function composeApp(services: Services): ComposedApp {
   const metrics = metricsRoutes(services);
   app.use(routed(health));
   app.use(routed(metrics));
+  const landing = landingRoutes(services);
+  app.use(routed(landing));
 
   // Never skipped: it records the (possibly empty) match the 405/501 handling starts from.
   app.use(routed(webhooks.router, { always: true }));
@@ -88,5 +91,5 @@ export function composeApp(services: Services): ComposedApp {
   const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
-  return { app, routers: [webhooks.router, health, metrics, linking, operator, ...oauth, ...api] };
+  return { app, routers: [webhooks.router, health, metrics, landing, linking, operator, ...oauth, ...api] };
 }

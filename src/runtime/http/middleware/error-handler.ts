@@ -44,6 +44,7 @@ export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError
     wantsHtml: ctx.accepts('json', 'html') === 'html',
     linking: ctx.state.html === true,
     requestId: ctx.state.requestId,
+    page: ctx.state.errorPage,
   });
   ctx.status = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) ctx.set(name, value);
