@@ -7,3 +7,5 @@
 export { linkingRoutes } from './routes';
 export { StateStore } from './state-store';
 export { setupUrl } from './urls';
+export { deviceRoutes as userDeviceRoutes } from './device-routes';
+export { userPageUrl } from './urls';

@@ -8,21 +8,13 @@ import type { Installation } from '../platform';
 import { browserNonceFor, completeLinking, enabledConnector, LinkingFailed, startLinking, validBrowserNonce } from './flow';
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
-import { authenticateInstallation } from './installation-auth';
-import { initializeUrl, setupUrl } from './urls';
+import { authenticateInstallation } from '../platform';
+import { initializeUrl, setupUrl, userPageUrl } from './urls';
+import { readingSummary } from './reading-summary';
 import type { AppContext, EnabledConnector, RequestState, Services } from '../runtime';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from './pages';
 
 const NONCE_COOKIE = 'sm_oauth';
-
-/** "71.1 °F, auto, idle": the reading, then whichever of mode and state the device reports. */
-function readingSummary(attrs: Readonly<Record<string, unknown>>): string | undefined {
-  const temperature = attrs['temperature'];
-  if (typeof temperature !== 'number') return undefined;
-  const unit = typeof attrs['temperatureUnit'] === 'string' ? ` °${attrs['temperatureUnit']}` : '';
-  const extras = [attrs['thermostatMode'], attrs['operatingState']].filter((v): v is string => typeof v === 'string' && v !== '');
-  return [`${temperature}${unit}`, ...extras].join(', ');
-}
 
 /**
  * The confirmation page: no script at all, its own inline style, never framed (clickjacking the
@@ -108,6 +100,8 @@ export function linkingRoutes(services: Services): Router<RequestState> {
               accessToken,
               devices: await choices(installation),
               notice,
+              devicesUrl: userPageUrl(services.config.publicUrl, connector.definition.name, '/devices', installation.id, accessToken),
+              appsUrl: userPageUrl(services.config.publicUrl, connector.definition.name, '/apps', installation.id, accessToken),
             },
           }
         : {}),
@@ -150,7 +144,8 @@ export function linkingRoutes(services: Services): Router<RequestState> {
     });
     const devices = parsed.data.devices === undefined ? [] : [parsed.data.devices].flat();
     await updateSelection(services, installation.id, devices);
-    ctx.redirect(`${setupUrl(services.config.publicUrl, connector.definition.name, installation.id, parsed.data.access_token)}&saved=1`);
+    // Done leads to the devices now kept in sync, each with its state, rename and controls.
+    ctx.redirect(userPageUrl(services.config.publicUrl, connector.definition.name, '/devices', installation.id, parsed.data.access_token, { saved: '1' }));
   });
 
   // The nonce cookie binds a flow (its state, and the confirmation form's CSRF token) to this browser.

@@ -9,7 +9,7 @@ import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRoutes, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
-import { linkingRoutes } from '../../linking';
+import { linkingRoutes, userDeviceRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
 import { landingRoutes } from './landing-routes';
@@ -59,6 +59,8 @@ export function composeApp(services: Services): ComposedApp {
 
   const linking = linkingRoutes(services);
   app.use(routed(linking));
+  const userDevices = userDeviceRoutes(services);
+  app.use(routed(userDevices));
 
   // Operator pages: login form, and the queue dashboard behind the operator session.
   const operator = adminRoutes(services);
@@ -91,5 +93,5 @@ export function composeApp(services: Services): ComposedApp {
   const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
-  return { app, routers: [webhooks.router, health, metrics, landing, linking, operator, ...oauth, ...api] };
+  return { app, routers: [webhooks.router, health, metrics, landing, linking, userDevices, operator, ...oauth, ...api] };
 }
