@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { AppError, createRouter, formCsrfMatches, guarded, hmacSha256Bytes, installationToken, issueFormCsrf } from '../runtime';
+import { AppError, createRouter, formCsrfKey, formCsrfMatches, guarded, installationToken, issueFormCsrf } from '../runtime';
 import type { AppContext, RequestState, Services } from '../runtime';
 import type { ChildDevice } from '../connectors';
 import type { Installation } from '../platform';
@@ -8,7 +8,7 @@ import { argumentsFrom, commandForms } from './command-forms';
 import { devicePage, devicesOverviewPage, type DeviceLinks, type FormAuth } from './device-pages';
 import { enabledConnector } from './flow';
 import { authenticateInstallation } from '../platform';
-import { isSameOriginSubmission } from './navigation';
+import { isSameOriginSubmission } from '../runtime';
 import { readingSummary } from './reading-summary';
 import { userPageUrl } from './urls';
 
@@ -41,7 +41,7 @@ export function deviceRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/connectors/:connector' });
   const publicUrl = services.config.publicUrl;
   const publicOrigin = new URL(publicUrl).origin;
-  const csrfKey = hmacSha256Bytes(services.config.secretKey, 'user-pages-csrf-key');
+  const csrfKey = formCsrfKey(services.config.secretKey, 'user-pages');
 
   router.use(async (ctx, next) => {
     ctx.state.html = true;

@@ -7,7 +7,7 @@ import { discover, updateSelection } from '../sync';
 import type { Installation } from '../platform';
 import { browserNonceFor, completeLinking, enabledConnector, LinkingFailed, startLinking, validBrowserNonce } from './flow';
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
-import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
+import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../runtime';
 import { authenticateInstallation } from '../platform';
 import { initializeUrl, setupUrl, userPageUrl } from './urls';
 import { readingSummary } from './reading-summary';

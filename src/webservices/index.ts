@@ -18,3 +18,4 @@ export { tokenRoutes } from './routes/token';
 export { userRoutes } from './routes/users-api';
 export { createWebServices } from './web-services';
 export type { WebServices } from './web-services';
+export { locationAppRoutes } from './routes/location-apps';

@@ -13,6 +13,7 @@ import { linkingRoutes, userDeviceRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
 import { landingRoutes } from './landing-routes';
+import { locationAppRoutes } from '../../webservices';
 import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
@@ -61,6 +62,8 @@ export function composeApp(services: Services): ComposedApp {
   app.use(routed(linking));
   const userDevices = userDeviceRoutes(services);
   app.use(routed(userDevices));
+  const userApps = locationAppRoutes(services);
+  app.use(routed(userApps));
 
   // Operator pages: login form, and the queue dashboard behind the operator session.
   const operator = adminRoutes(services);
@@ -93,5 +96,5 @@ export function composeApp(services: Services): ComposedApp {
   const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
-  return { app, routers: [webhooks.router, health, metrics, landing, linking, userDevices, operator, ...oauth, ...api] };
+  return { app, routers: [webhooks.router, health, metrics, landing, linking, userDevices, userApps, operator, ...oauth, ...api] };
 }

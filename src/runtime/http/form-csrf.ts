@@ -1,5 +1,10 @@
-import { hmacSha256 } from '../secrets/hmac';
+import { hmacSha256, hmacSha256Bytes } from '../secrets/hmac';
 import { constantTimeEqual } from '../secrets/crypto';
+
+/** The key of one family of forms, derived from SECRET_KEY so every host agrees. */
+export function formCsrfKey(secretKey: Buffer, family: string): Buffer {
+  return hmacSha256Bytes(secretKey, `form-csrf-key\0${family}`);
+}
 
 /**
  * A stateless CSRF token for a page's forms: `<expiresAtMs>.<hmac>`, the HMAC binding what the
