@@ -44,7 +44,7 @@ export function deviceRoutes(services: Services): Router<RequestState> {
   const csrfKey = formCsrfKey(services.config.secretKey, 'user-pages');
 
   router.use(async (ctx, next) => {
-    ctx.state.html = true;
+    ctx.state.page = true;
     ctx.set('Cache-Control', 'no-store');
     // Not no-referrer: under it browsers send `Origin: null` with a form's POST, which the POST
     // refuses. same-origin still sends the page's URL (with its token) to no other site.

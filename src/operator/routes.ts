@@ -8,12 +8,15 @@ import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
 import type { RequestState, Services } from '../runtime';
 import { requireOperator } from './require-operator';
+import { addInstallationPages } from './installation-page-routes';
 import { adminLoginPage } from './login-page';
 import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
 
 export const ADMIN_LOGIN_PATH = '/admin/login';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+/** Where a signed-in operator starts: the installations, with a link to the queue dashboard. */
+export const OPERATOR_HOME_PATH = '/admin/installations';
 
 const loginForm = z.object({ token: z.string().max(1024) });
 
@@ -72,7 +75,7 @@ export function adminRoutes(services: Services): Router<RequestState> {
       overwrite: true,
     });
     ctx.status = 303;
-    ctx.redirect(QUEUE_DASHBOARD_PATH);
+    ctx.redirect(OPERATOR_HOME_PATH);
   });
 
   router.post('/logout', (ctx) => {
@@ -98,6 +101,7 @@ export function adminRoutes(services: Services): Router<RequestState> {
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;
   const dashboardPath = QUEUE_DASHBOARD_PATH.slice('/admin'.length);
   router.all([dashboardPath, `${dashboardPath}/*rest`], guard('operator-session', operator), plugin);
+  addInstallationPages(router, services, operator);
   // The login form and sign-out: anyone may ask for them.
   return guarded(router, publicRoute());
 }

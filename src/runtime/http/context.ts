@@ -7,6 +7,8 @@ export interface RequestState {
   log: Logger;
   /** Browser flows render errors as pages whatever the Accept header says. */
   html?: boolean;
+  /** A person's page outside linking (device, apps, operator pages): errors render as neutral pages. */
+  page?: boolean;
   /** What the error page says beyond the error: where to go back to, the installation's link as it is. */
   errorPage?: ErrorPageContext;
 }

@@ -78,7 +78,7 @@ export function locationAppRoutes(services: Services): Router<RequestState> {
   const ws = services.webServices;
 
   router.use(async (ctx, next) => {
-    ctx.state.html = true;
+    ctx.state.page = true;
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Referrer-Policy', 'same-origin'); // the form's POST must carry our Origin, not `null`
     await next();

@@ -41,7 +41,7 @@ function toAppError(err: unknown): AppError {
  */
 export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError): void {
   const rendered = renderAppError(err, {
-    wantsHtml: ctx.accepts('json', 'html') === 'html',
+    wantsHtml: ctx.state.page === true || ctx.accepts('json', 'html') === 'html',
     linking: ctx.state.html === true,
     requestId: ctx.state.requestId,
     page: ctx.state.errorPage,
