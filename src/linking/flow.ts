@@ -94,7 +94,13 @@ export async function completeLinking(
     browserNonce: input.browserNonce,
     now: services.now(),
   });
-  if (!check.ok) throw new AppError(check.code);
+  if (!check.ok) {
+    const usedFor = record === undefined ? await services.states.usedFor(query.state) : undefined;
+    if (usedFor !== undefined) {
+      throw new LinkingFailed(new AppError('invalid_state', { message: 'This sign-in link was already used.' }), usedFor, undefined);
+    }
+    throw new AppError(check.code);
+  }
   try {
     return await exchangeAndLink(services, connector, query, check.record);
   } catch (err) {

@@ -88,7 +88,22 @@ export class StateStore {
     }
     // GETDEL above is what makes the state single-use; this only keeps the index short.
     await this.redis.lrem(this.keys.oauthStates(record.installationId), 1, id);
+    // Remember, for the state's lifetime, which installation it was used for: a replayed callback
+    // (a reload, the back button) can then say the link is in place instead of "not connected".
+    const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
+    await this.redis.set(this.keys.oauthStateUsed(id), encrypt(this.secretKey, record.installationId, `used:${state}`), 'PX', ttlMs, 'NX');
     return record;
+  }
+
+  /** The installation an already-consumed state was used for, while its lifetime lasts. */
+  async usedFor(state: string): Promise<string | undefined> {
+    const sealed = await this.redis.get(this.keys.oauthStateUsed(hashToken(state)));
+    if (sealed === null) return undefined;
+    try {
+      return decrypt(this.secretKey, sealed, `used:${state}`);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Drops every outstanding state of an installation (at uninstall). */

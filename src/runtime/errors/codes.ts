@@ -28,7 +28,7 @@ export const ERROR_CATALOGUE = {
   state_mismatch: { status: 400, message: 'The authorization request was started for something else.' },
   browser_mismatch: { status: 400, message: 'The authorization request was started in another browser.' },
   missing_code: { status: 400, message: 'The provider did not return an authorization code.' },
-  access_denied: { status: 400, message: 'Access was declined at the provider.' },
+  access_denied: { status: 400, message: 'Access was denied at the provider.' },
   provider_error: { status: 400, message: 'The provider returned an error.' },
   token_exchange_failed: { status: 400, message: 'The provider refused to issue tokens.' },
   not_linked: { status: 409, message: 'The installation is not linked to an account.' },

@@ -16,7 +16,9 @@ export function failurePage(input: { reason: string; requestId: string | undefin
   const status = input.context?.linkStatus;
   const back = input.context?.back ?? (input.linking ? undefined : { href: '/', label: 'Go to the start page' });
   let heading = 'Something went wrong';
-  if (input.linking) heading = status === 'linked' ? 'Nothing was changed' : 'Your account could not be connected';
+  if (input.linking) {
+    heading = status === 'linked' ? 'Nothing was changed' : status === undefined ? 'This sign-in could not be completed' : 'Your account could not be connected';
+  }
   return page(
     input.linking ? 'Connection failed' : 'Error',
     html`<h1>${heading}</h1>

@@ -14,6 +14,8 @@ export interface Keys {
   /** singleInstance guard: holds the id of the one installation of `connector` at `locationId`. */
   singleInstance(connector: string, locationId: string): string;
   oauthState(state: string): string;
+  /** Which installation a consumed state was used for, until the state would have expired (replay pages). */
+  oauthStateUsed(state: string): string;
   /** The installation's outstanding linking states, oldest first, so their number can be capped. */
   oauthStates(installationId: string): string;
   refreshLock(installationId: string): string;
@@ -81,6 +83,7 @@ export function createKeys(prefix: string): Keys {
     installationsAtLocation: (locationId) => `${p}:location:${encodeURIComponent(locationId)}:installations`,
     singleInstance: (connector, locationId) => `${p}:location:${encodeURIComponent(locationId)}:single:${connector}`,
     oauthState: (state) => `${p}:oauth-state:${state}`,
+    oauthStateUsed: (state) => `${p}:oauth-used:${state}`,
     oauthStates: (id) => `${p}:inst:${id}:oauth-states`,
     refreshLock: (id) => `${p}:inst:${id}:refresh-lock`,
     installationEvents: (id) => `${p}:inst:${id}:events`,
