@@ -23,7 +23,6 @@ const EXTRA_STYLE = new SafeHtml(`<style>
   form .row { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; }
   form .row label.field { flex: 1 1 12rem; margin: 0; }
   label.field select { display: block; width: 100%; margin-top: .35rem; padding: .5rem .6rem; font: inherit; font-weight: 400; border: 1px solid #c9d1d9; border-radius: 8px; background: #fff; }
-  a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #1f6feb; outline-offset: 2px; }
   ul.list { list-style: none; padding: 0; margin: 0 0 1.25rem; border-top: 1px solid #eef1f4; }
   ul.list li { border-bottom: 1px solid #eef1f4; padding: .65rem .25rem; display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: baseline; justify-content: space-between; }
   nav.back { margin: 0 0 1rem; }

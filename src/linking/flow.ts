@@ -97,7 +97,7 @@ export async function completeLinking(
   if (!check.ok) {
     const usedFor = record === undefined ? await services.states.usedFor(query.state) : undefined;
     if (usedFor !== undefined) {
-      throw new LinkingFailed(new AppError('invalid_state', { message: 'This sign-in link was already used.' }), usedFor, undefined);
+      throw new LinkingFailed(new AppError('invalid_state', { message: 'This sign-in link was already used.' }), usedFor.installationId, usedFor.setupToken);
     }
     throw new AppError(check.code);
   }

@@ -13,6 +13,8 @@ import type { OAuthStateRecord } from './state';
  */
 export const MAX_OUTSTANDING_STATES = 5;
 
+const usedSchema = z.object({ installationId: z.string(), setupToken: z.string().optional() });
+
 const recordSchema = z.object({
   installationId: z.string(),
   connector: z.string(),
@@ -91,16 +93,19 @@ export class StateStore {
     // Remember, for the state's lifetime, which installation it was used for: a replayed callback
     // (a reload, the back button) can then say the link is in place instead of "not connected".
     const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
-    await this.redis.set(this.keys.oauthStateUsed(id), encrypt(this.secretKey, record.installationId, `used:${state}`), 'PX', ttlMs, 'NX');
+    // Sealed like the record (the setup token is the installation's secret): the replay's page links back to setup.
+    const used = JSON.stringify({ installationId: record.installationId, setupToken: record.setupToken });
+    await this.redis.set(this.keys.oauthStateUsed(id), encrypt(this.secretKey, used, `used:${state}`), 'PX', ttlMs, 'NX');
     return record;
   }
 
-  /** The installation an already-consumed state was used for, while its lifetime lasts. */
-  async usedFor(state: string): Promise<string | undefined> {
+  /** The installation an already-consumed state was used for (and its setup token), while its lifetime lasts. */
+  async usedFor(state: string): Promise<{ installationId: string; setupToken: string | undefined } | undefined> {
     const sealed = await this.redis.get(this.keys.oauthStateUsed(hashToken(state)));
     if (sealed === null) return undefined;
     try {
-      return decrypt(this.secretKey, sealed, `used:${state}`);
+      const used = usedSchema.parse(JSON.parse(decrypt(this.secretKey, sealed, `used:${state}`)));
+      return { installationId: used.installationId, setupToken: used.setupToken };
     } catch {
       return undefined;
     }

@@ -5,6 +5,7 @@ import { AppError, formCsrfKey, formCsrfMatches, guard, isSameOriginSubmission, 
 import type { AppContext, RequestState, Services } from '../runtime';
 import { requireInstallation, requireLinked, type PlatformEvent } from '../platform';
 import { ensureSubscribed } from '../ingest';
+import { stateRows } from '../linking';
 import { healthOf, HEALTH_STATES } from './installation-health';
 import { installationPage, installationsPage, type OperatorLinks } from './installation-pages';
 import { ADMIN_SESSION_COOKIE } from './session';
@@ -121,7 +122,13 @@ export function addInstallationPages(router: Router<RequestState>, services: Ser
     ctx.body = installationPage({
       installation: { ...installation, connectorTitle: connector?.definition.title ?? installation.connector },
       health: healthOf(installation),
-      devices: devices.map((d) => ({ label: d.label, name: d.name, type: d.type, summary: summary(d.attributes), updatedAt: d.updatedAt })),
+      devices: devices.map((d) => ({
+        label: d.label,
+        name: d.name,
+        type: d.type,
+        summary: stateRows(d.attributes).map((r) => `${r.label} ${r.value}`).join(' · '),
+        updatedAt: d.updatedAt,
+      })),
       events: events.map((e) => ({ at: e.at, type: e.type, device: e.deviceId ? (labels.get(e.deviceId) ?? e.deviceId) : undefined, detail: eventDetail(e) })),
       actions: {
         poll: `${pageOf(installation.id)}/poll`,

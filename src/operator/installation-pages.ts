@@ -22,7 +22,6 @@ const WIDE = new SafeHtml(`<style>
   section.actions-list form.danger { display: block; border: 1px solid #f3c7c7; border-radius: 8px; padding: .75rem .9rem; }
   button.danger { background: #b42318; }
   button.danger:hover { background: #912018; }
-  a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #1f6feb; outline-offset: 2px; }
 </style>`);
 
 const BADGE: Record<InstallationHealth['state'], { css: string; text: string }> = {

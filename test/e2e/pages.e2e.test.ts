@@ -226,6 +226,9 @@ describe('the pages in a real browser', () => {
     expect(await page.getByText('Not connected').count()).toBe(0);
     await clean(page);
     await shots.take(page, 'replayed-callback');
+    await page.getByRole('link', { name: 'Back to the setup page' }).click();
+    await page.waitForURL((url) => url.pathname === '/connectors/ecobee/setup');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Your ecobee account');
 
     const missing = await page.goto(`${host.url}/no-such-page`);
     expect(missing?.status()).toBe(404);

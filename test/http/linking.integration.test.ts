@@ -163,6 +163,7 @@ describe('GET /connectors/:connector/oauth/callback', () => {
     expect(page).toContain('<span class="status ok">Connected</span>');
     expect(page).toContain('This sign-in link was already used.');
     expect(page).not.toContain('Not connected');
+    expect(page).toContain(`/connectors/ecobee/setup?appId=${inst.id}`);
     expect((await host.services.tokens.get(inst.id))?.sealed).toBe(before?.sealed);
     expect(host.fake.calls.filter((c) => c.path === '/token').length).toBe(tokenCalls);
   });
