@@ -140,3 +140,35 @@ describe('one installation', () => {
     expect(await (await get('/admin/installations?done=uninstalled')).text()).toContain('The installation was uninstalled.');
   });
 });
+
+describe('rotate callback URL on a connector that takes callbacks (Netatmo)', () => {
+  it('the button registers a new callback URL with the cloud and comes back with a notice', async () => {
+    const { FakeNetatmo } = await import('../../connectors/netatmo/fake/server');
+    const { startHostCore } = await import('../helpers/host');
+    const netatmo = await FakeNetatmo.start();
+    const core = await startHostCore({ fakes: { netatmo } });
+    try {
+      const nHost = Object.assign(core, { fake: netatmo });
+      const inst = await link(nHost, undefined, 'netatmo');
+      const before = netatmo.webhookUrl();
+      expect(before).toContain(`/connectors/netatmo/webhooks/${inst.id}`);
+      const login = await operatorLogin(core.url, ADMIN_TOKEN);
+      const session = (login.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+      const page = await (await fetch(`${core.url}/admin/installations/${inst.id}`, { headers: { cookie: session } })).text();
+      expect(page).toContain('>Rotate callback URL</button>');
+      const res = await fetch(`${core.url}/admin/installations/${inst.id}/rotate-callback`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: session },
+        body: new URLSearchParams({ csrf: csrfOf(page) }).toString(),
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe(`/admin/installations/${inst.id}?done=rotated`);
+      expect(netatmo.webhookUrl()).toContain(`/connectors/netatmo/webhooks/${inst.id}`);
+      expect(netatmo.webhookUrl()).not.toBe(before);
+    } finally {
+      await core.close();
+      await netatmo.stop();
+    }
+  });
+});
