@@ -5,7 +5,7 @@
  */
 export { defaultClassify } from './cloud-types';
 export type { CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
-export type { ConnectorContext, WebhookEffect } from './context';
+export type { CommandDefinition, ConnectorContext, WebhookEffect } from './context';
 export type { Connector, RunningFake } from './define-connector';
 export type { Attributes, ChildDevice, DeviceSnapshot, DiscoveredDevice } from './device-types';
 export type { OAuthProvider } from './provider';

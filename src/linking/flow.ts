@@ -4,7 +4,7 @@ import type { Installation } from '../platform';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
 import { describeTokenEndpointFailure } from '../cloud';
 import { createPkcePair } from './pkce';
-import { checkState, isWellFormedState } from './state';
+import { checkState, isWellFormedState, type OAuthStateRecord } from './state';
 import { callbackUrl, setupUrl } from './urls';
 import { trySubscribe } from '../ingest';
 import type { Cloud } from '../cloud';
@@ -71,6 +71,20 @@ export async function startLinking(
   return { authorizeUrl, browserNonce };
 }
 
+/**
+ * A callback that failed after its state was accepted: the installation it was for is known, so
+ * the error page can say what the failure did to the link (nothing) and lead back to setup.
+ */
+export class LinkingFailed extends AppError {
+  constructor(
+    cause: AppError,
+    readonly installationId: string,
+    readonly setupToken: string | undefined,
+  ) {
+    super(cause.code, { message: cause.message, cause: cause.cause ?? cause });
+  }
+}
+
 export interface CallbackQuery {
   code: unknown;
   state: unknown;
@@ -94,15 +108,36 @@ export async function completeLinking(
     browserNonce: input.browserNonce,
     now: services.now(),
   });
-  if (!check.ok) throw new AppError(check.code);
+  if (!check.ok) {
+    const usedFor = record === undefined ? await services.states.usedFor(query.state) : undefined;
+    if (usedFor !== undefined) {
+      throw new LinkingFailed(new AppError('invalid_state', { message: 'This sign-in link was already used.' }), usedFor.installationId, usedFor.setupToken);
+    }
+    throw new AppError(check.code);
+  }
+  try {
+    return await exchangeAndLink(services, connector, query, check.record);
+  } catch (err) {
+    if (err instanceof AppError && !(err instanceof LinkingFailed) && err.status < 500) {
+      throw new LinkingFailed(err, check.record.installationId, check.record.setupToken);
+    }
+    throw err;
+  }
+}
 
+async function exchangeAndLink(
+  services: Deps,
+  connector: EnabledConnector,
+  query: CallbackQuery,
+  record: OAuthStateRecord,
+): Promise<{ installation: Installation; setupUrl: string | undefined }> {
   if (query.error !== undefined) {
     throw new AppError(query.error === 'access_denied' ? 'access_denied' : 'provider_error');
   }
   if (typeof query.code !== 'string' || query.code.length === 0 || query.code.length > 4096) {
     throw new AppError('missing_code');
   }
-  const installation = await services.installations.get(check.record.installationId);
+  const installation = await services.installations.get(record.installationId);
   if (!installation || installation.connector !== connector.definition.name) throw new AppError('invalid_state');
 
   const log = services.log.child({ connector: connector.definition.name, installationId: installation.id });
@@ -111,7 +146,7 @@ export async function completeLinking(
     tokens = await exchangeCode(connector.definition.provider, connector.credentials, {
       code: query.code,
       redirectUri: callbackUrl(services.config.publicUrl, connector.definition.name),
-      codeVerifier: check.record.codeVerifier,
+      codeVerifier: record.codeVerifier,
       timeoutMs: services.config.httpTimeoutMs,
       now: services.now,
     });
@@ -133,8 +168,8 @@ export async function completeLinking(
   await services.scheduler.pollNow(installation.id, 'catch-up');
   log.info('installation linked');
   const linked = (await services.installations.get(installation.id)) ?? installation;
-  const back = check.record.setupToken
-    ? setupUrl(services.config.publicUrl, connector.definition.name, installation.id, check.record.setupToken)
+  const back = record.setupToken
+    ? setupUrl(services.config.publicUrl, connector.definition.name, installation.id, record.setupToken)
     : undefined;
   return { installation: linked, setupUrl: back };
 }

@@ -9,3 +9,6 @@ export type { Linking } from './build';
 export { linkingRoutes } from './routes';
 export { StateStore } from './state-store';
 export { setupUrl } from './urls';
+export { deviceRoutes as userDeviceRoutes } from './device-routes';
+export { userPageUrl } from './urls';
+export { stateRows } from './device-pages';

@@ -17,6 +17,9 @@ export interface SetupForm {
   accessToken: string;
   devices: DeviceChoice[] | undefined;
   notice: string | undefined;
+  /** The synced devices' own pages, and the apps with access to them. */
+  devicesUrl: string;
+  appsUrl: string;
 }
 
 function deviceForm(form: SetupForm) {
@@ -62,6 +65,7 @@ export function setupPage(input: {
 ${warning}
 ${input.form?.notice ? html`<p class="notice" role="status">${input.form.notice}</p>` : ''}
 ${input.form ? deviceForm(input.form) : ''}
+${input.form ? html`<p><a href="${input.form.devicesUrl}">Your synced devices</a> · <a href="${input.form.appsUrl}">Apps with access to your devices</a></p>` : ''}
 <footer><p class="muted">Signed in to the wrong account? <a href="${connectUrl}">Link a different account</a></p></footer>`,
     );
   }

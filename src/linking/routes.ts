@@ -5,11 +5,12 @@ import { AppError, createRouter, guarded, installationToken, publicRoute } from 
 import { outcomeOf } from '../cloud';
 import { discover, updateSelection } from '../sync';
 import type { Installation } from '../platform';
-import { browserNonceFor, completeLinking, enabledConnector, startLinking, validBrowserNonce } from './flow';
+import { browserNonceFor, completeLinking, enabledConnector, LinkingFailed, startLinking, validBrowserNonce } from './flow';
 import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-csrf';
-import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
-import { authenticateInstallation } from './installation-auth';
-import { initializeUrl, setupUrl } from './urls';
+import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../runtime';
+import { authenticateInstallation } from '../platform';
+import { initializeUrl, setupUrl, userPageUrl } from './urls';
+import { readingSummary } from './reading-summary';
 import type { AppContext, EnabledConnector, RequestState } from '../runtime';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from './pages';
 import type { Cloud } from '../cloud';
@@ -28,15 +29,6 @@ type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'n
   Pick<Sync, 'scheduler'>;
 
 const NONCE_COOKIE = 'sm_oauth';
-
-/** "71.1 °F, auto, idle": the reading, then whichever of mode and state the device reports. */
-function readingSummary(attrs: Readonly<Record<string, unknown>>): string | undefined {
-  const temperature = attrs['temperature'];
-  if (typeof temperature !== 'number') return undefined;
-  const unit = typeof attrs['temperatureUnit'] === 'string' ? ` °${attrs['temperatureUnit']}` : '';
-  const extras = [attrs['thermostatMode'], attrs['operatingState']].filter((v): v is string => typeof v === 'string' && v !== '');
-  return [`${temperature}${unit}`, ...extras].join(', ');
-}
 
 /**
  * The confirmation page: no script at all, its own inline style, never framed (clickjacking the
@@ -122,6 +114,8 @@ export function linkingRoutes(services: Deps): Router<RequestState> {
               accessToken,
               devices: await choices(installation),
               notice,
+              devicesUrl: userPageUrl(services.config.publicUrl, connector.definition.name, '/devices', installation.id, accessToken),
+              appsUrl: userPageUrl(services.config.publicUrl, connector.definition.name, '/apps', installation.id, accessToken),
             },
           }
         : {}),
@@ -164,7 +158,8 @@ export function linkingRoutes(services: Deps): Router<RequestState> {
     });
     const devices = parsed.data.devices === undefined ? [] : [parsed.data.devices].flat();
     await updateSelection(services, installation.id, devices);
-    ctx.redirect(`${setupUrl(services.config.publicUrl, connector.definition.name, installation.id, parsed.data.access_token)}&saved=1`);
+    // Done leads to the devices now kept in sync, each with its state, rename and controls.
+    ctx.redirect(userPageUrl(services.config.publicUrl, connector.definition.name, '/devices', installation.id, parsed.data.access_token, { saved: '1' }));
   });
 
   // The nonce cookie binds a flow (its state, and the confirmation form's CSRF token) to this browser.
@@ -262,17 +257,34 @@ export function linkingRoutes(services: Deps): Router<RequestState> {
   // The provider's redirect back: the single-use state bound to this browser is the credential.
   router.get('/oauth/callback', publicRoute(), async (ctx) => {
     const connector = ctx.params['connector'] ?? '';
-    const { setupUrl } = await completeLinking(services, {
-      connector,
-      query: {
-        code: single(ctx.query['code']),
-        state: single(ctx.query['state']),
-        error: single(ctx.query['error']),
-      },
-      browserNonce: ctx.cookies.get(NONCE_COOKIE),
-    });
+    let done;
+    try {
+      done = await completeLinking(services, {
+        connector,
+        query: {
+          code: single(ctx.query['code']),
+          state: single(ctx.query['state']),
+          error: single(ctx.query['error']),
+        },
+        browserNonce: ctx.cookies.get(NONCE_COOKIE),
+      });
+    } catch (err) {
+      if (err instanceof LinkingFailed) {
+        // Say what the failure did to the link as it stands now (a declined second consent leaves a
+        // linked installation linked), and lead back to where the person started.
+        const installation = await services.installations.get(err.installationId);
+        ctx.state.errorPage = {
+          ...(installation ? { linkStatus: installation.status } : {}),
+          ...(installation && err.setupToken
+            ? { back: { href: setupUrl(services.config.publicUrl, connector, installation.id, err.setupToken), label: 'Back to the setup page' } }
+            : {}),
+        };
+      }
+      throw err;
+    }
+    const { setupUrl: next } = done;
     ctx.type = 'html';
-    ctx.body = successPage({ title: enabledConnector(services, connector).definition.title, setupUrl });
+    ctx.body = successPage({ title: enabledConnector(services, connector).definition.title, setupUrl: next });
   });
 
   return guarded(router, installationToken());

@@ -3,6 +3,8 @@ export function stateKeys(prefix: string) {
   const p = prefix;
   return {
     oauthState: (state: string) => `${p}:oauth-state:${state}`,
+    /** Which installation a consumed state was used for, until the state would have expired (replay pages). */
+    oauthStateUsed: (state: string) => `${p}:oauth-used:${state}`,
     /** The installation's outstanding linking states, oldest first, so their number can be capped. */
     oauthStates: (installationId: string) => `${p}:inst:${installationId}:oauth-states`,
   };

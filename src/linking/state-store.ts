@@ -14,6 +14,8 @@ import type { OAuthStateRecord } from './state';
  */
 export const MAX_OUTSTANDING_STATES = 5;
 
+const usedSchema = z.object({ installationId: z.string(), setupToken: z.string().optional() });
+
 const recordSchema = z.object({
   installationId: z.string(),
   connector: z.string(),
@@ -93,7 +95,25 @@ export class StateStore {
     }
     // GETDEL above is what makes the state single-use; this only keeps the index short.
     await this.redis.lrem(this.keys.oauthStates(record.installationId), 1, id);
+    // Remember, for the state's lifetime, which installation it was used for: a replayed callback
+    // (a reload, the back button) can then say the link is in place instead of "not connected".
+    const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
+    // Sealed like the record (the setup token is the installation's secret): the replay's page links back to setup.
+    const used = JSON.stringify({ installationId: record.installationId, setupToken: record.setupToken });
+    await this.redis.set(this.keys.oauthStateUsed(id), this.secretKeys.seal(used, `used:${state}`), 'PX', ttlMs, 'NX');
     return record;
+  }
+
+  /** The installation an already-consumed state was used for (and its setup token), while its lifetime lasts. */
+  async usedFor(state: string): Promise<{ installationId: string; setupToken: string | undefined } | undefined> {
+    const sealed = await this.redis.get(this.keys.oauthStateUsed(hashToken(state)));
+    if (sealed === null) return undefined;
+    try {
+      const used = usedSchema.parse(JSON.parse(this.secretKeys.open(sealed, `used:${state}`)));
+      return { installationId: used.installationId, setupToken: used.setupToken };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Drops every outstanding state of an installation (at uninstall). */

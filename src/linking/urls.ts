@@ -12,3 +12,16 @@ export function initializeUrl(publicUrl: string, connector: string, installation
   const q = new URLSearchParams({ appId: installationId, access_token: accessToken });
   return `${publicUrl}/connectors/${encodeURIComponent(connector)}/oauth/initialize?${q.toString()}`;
 }
+
+/** One of the end user's own pages (devices, a device, apps), reached with the installation's token like setup. */
+export function userPageUrl(
+  publicUrl: string,
+  connector: string,
+  path: string,
+  installationId: string,
+  accessToken: string,
+  extra: Record<string, string> = {},
+): string {
+  const q = new URLSearchParams({ appId: installationId, access_token: accessToken, ...extra });
+  return `${publicUrl}/connectors/${encodeURIComponent(connector)}${path}?${q.toString()}`;
+}

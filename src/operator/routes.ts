@@ -1,3 +1,6 @@
+import type { Linking } from '../linking';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
 import type Router from '@koa/router';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -8,6 +11,7 @@ import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
 import type { RequestState } from '../runtime';
 import { requireOperator } from './require-operator';
+import { addInstallationPages } from './installation-page-routes';
 import { adminLoginPage } from './login-page';
 import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
@@ -16,10 +20,15 @@ import type { Base, QueueOwners } from '../runtime';
 import type { Sync } from '../sync';
 
 /** The parts of the process this module uses. */
-type Deps = Pick<Base, 'config' | 'keys' | 'now' | 'redis'> & Pick<Ingest, 'webhooks'> & Pick<Sync, 'scheduler'> & QueueOwners;
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> & Pick<Ingest, 'callbackTokens' | 'webhooks'> & Pick<Sync, 'scheduler'> & QueueOwners &
+  Pick<Platform, 'devices' | 'events' | 'health' | 'installations'> &
+  Pick<Cloud, 'clients' | 'revocations' | 'tokens'> &
+  Pick<Linking, 'states'>;
 
 export const ADMIN_LOGIN_PATH = '/admin/login';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+/** Where a signed-in operator starts: the installations, with a link to the queue dashboard. */
+export const OPERATOR_HOME_PATH = '/admin/installations';
 
 const loginForm = z.object({ token: z.string().max(1024) });
 
@@ -78,7 +87,7 @@ export function adminRoutes(services: Deps): Router<RequestState> {
       overwrite: true,
     });
     ctx.status = 303;
-    ctx.redirect(QUEUE_DASHBOARD_PATH);
+    ctx.redirect(OPERATOR_HOME_PATH);
   });
 
   router.post('/logout', (ctx) => {
@@ -104,6 +113,7 @@ export function adminRoutes(services: Deps): Router<RequestState> {
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;
   const dashboardPath = QUEUE_DASHBOARD_PATH.slice('/admin'.length);
   router.all([dashboardPath, `${dashboardPath}/*rest`], guard('operator-session', operator), plugin);
+  addInstallationPages(router, services, operator);
   // The login form and sign-out: anyone may ask for them.
   return guarded(router, publicRoute());
 }

@@ -91,6 +91,12 @@ export class EventLog {
     return this.read(this.keys.installationEvents(installationId), after, limit);
   }
 
+  /** This installation's newest `limit` events, newest first (the operator's "recent events"). */
+  async recent(installationId: string, limit = 20): Promise<PlatformEvent[]> {
+    const entries = await this.redis.xrevrange(this.keys.installationEvents(installationId), '+', '-', 'COUNT', limit);
+    return entries.map(([cursor, flat]) => toEvent(cursor, flat));
+  }
+
   async readGlobal(after: string | undefined, limit = 100): Promise<PlatformEvent[]> {
     return this.read(this.keys.globalEvents(), after, limit);
   }
@@ -98,18 +104,7 @@ export class EventLog {
   private async read(key: string, after: string | undefined, limit: number): Promise<PlatformEvent[]> {
     const start = after === undefined ? '-' : `(${after}`;
     const entries = await this.redis.xrange(key, start, '+', 'COUNT', limit);
-    return entries.map(([cursor, flat]) => {
-      const map = new Map<string, string>();
-      for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i] ?? '', flat[i + 1] ?? '');
-      return {
-        cursor,
-        type: map.get('type') as EventType,
-        installationId: map.get('installationId') ?? '',
-        deviceId: map.get('deviceId') || undefined,
-        at: map.get('at') ?? '',
-        data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown>,
-      };
-    });
+    return entries.map(([cursor, flat]) => toEvent(cursor, flat));
   }
 
   /** Uninstall: the installation's own stream (its events stay in the platform-wide one). */
@@ -127,6 +122,19 @@ export class EventLog {
   async waitForGlobal(blocker: Redis, cursor: string, blockMs: number): Promise<void> {
     await blocker.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', this.keys.globalEvents(), cursor);
   }
+}
+
+function toEvent(cursor: string, flat: string[]): PlatformEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i] ?? '', flat[i + 1] ?? '');
+  return {
+    cursor,
+    type: map.get('type') as EventType,
+    installationId: map.get('installationId') ?? '',
+    deviceId: map.get('deviceId') || undefined,
+    at: map.get('at') ?? '',
+    data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown>,
+  };
 }
 
 /** Stream ids are `ms-seq`; anything else is not a cursor we issued. */

@@ -21,3 +21,4 @@ export { markReauthRequired } from './reauth';
 export { isEmpty, reconcile } from './reconcile-diff';
 export type { DeviceView, Reconciliation } from './reconcile-diff';
 export { requireInstallation, requireLinked } from './require-installation';
+export { authenticateInstallation } from './installation-auth';

@@ -29,3 +29,7 @@ export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';
 export type { Fence } from './redis/fenced-write';
 export { constantTimeEqualBytes, hmacSha256, hmacSha256Bytes, hmacSha256Hex } from './secrets/hmac';
 export { sendError } from './http/middleware/error-handler';
+export { formCsrfKey, formCsrfMatches, issueFormCsrf } from './http/form-csrf';
+export type { ErrorPageContext } from './http/context';
+export { classifyNavigation, isSameOriginSubmission } from './http/navigation';
+export type { Arrival, RequestSource } from './http/navigation';

@@ -1,5 +1,13 @@
-import { pollIntervalMs, type Services } from '../runtime';
+import { pollIntervalMs } from '../runtime';
 import { pollSchedulerId } from './poll-queue';
+import type { Base } from '../runtime';
+import type { Platform } from '../platform';
+import type { Sync } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors'> &
+  Pick<Platform, 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 export interface ScheduleRepair {
   /** Linked installations whose connector this process runs: each has exactly one schedule now. */
@@ -20,7 +28,7 @@ export interface ScheduleRepair {
  * installation id, so "one" holds by construction; running it on several processes at once is
  * harmless (upserts of the same id, removals of the same id).
  */
-export async function repairPollSchedules(services: Services): Promise<ScheduleRepair> {
+export async function repairPollSchedules(services: Deps): Promise<ScheduleRepair> {
   const result: ScheduleRepair = { linked: 0, added: 0, updated: 0, removed: 0 };
   const installations = await services.installations.list();
   const linked = new Set(installations.filter((i) => i.status === 'linked').map((i) => pollSchedulerId(i.id)));

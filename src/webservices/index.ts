@@ -25,3 +25,4 @@ export { buildWebServices, createWebServices } from './web-services';
 export { SubscriptionStore } from './event-subscriptions';
 export { SinkStore } from './event-sinks';
 export type { WebServices } from './web-services';
+export { locationAppRoutes } from './routes/location-apps';

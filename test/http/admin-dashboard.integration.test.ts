@@ -20,7 +20,7 @@ type QueuesApi = { queues: Array<{ name: string; counts: Record<string, number> 
 async function sessionCookie(): Promise<{ header: string; setCookie: string }> {
   const res = await login(ADMIN_TOKEN);
   expect(res.status).toBe(303);
-  expect(res.headers.get('location')).toBe('/admin/queues');
+  expect(res.headers.get('location')).toBe('/admin/installations');
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith(`${ADMIN_SESSION_COOKIE}=`)) ?? '';
   const value = setCookie.split(';')[0] ?? '';
   return { header: value, setCookie };

@@ -157,7 +157,13 @@ describe('GET /connectors/:connector/oauth/callback', () => {
 
     const replay = await browser.get(callback);
     expect(replay.status).toBe(400);
-    expect(await replay.text()).toContain('There was an error connecting your account');
+    // Truthful: the link made by the first callback stands (issue 17.7).
+    const page = await replay.text();
+    expect(page).toContain('Nothing was changed');
+    expect(page).toContain('<span class="status ok">Connected</span>');
+    expect(page).toContain('This sign-in link was already used.');
+    expect(page).not.toContain('Not connected');
+    expect(page).toContain(`/connectors/ecobee/setup?appId=${inst.id}`);
     expect((await host.services.tokens.get(inst.id))?.sealed).toBe(before?.sealed);
     expect(host.fake.calls.filter((c) => c.path === '/token').length).toBe(tokenCalls);
   });

@@ -30,7 +30,7 @@ describe('setup page device selection', () => {
     expect(body).toContain('>Done</button>');
   });
 
-  it('POST /setup with two devices => 302 back to setup, two child devices, ticked on the page', async () => {
+  it('POST /setup with two devices => 302 to the synced devices page, two child devices, ticked on the setup page', async () => {
     const res = await postForm([
       ['appId', inst.id],
       ['access_token', inst.accessToken],
@@ -39,11 +39,14 @@ describe('setup page device selection', () => {
     ]);
     expect(res.status).toBe(302);
     const location = res.headers.get('location') ?? '';
-    expect(location.startsWith(`${host.url}/connectors/ecobee/setup?`)).toBe(true);
+    expect(location.startsWith(`${host.url}/connectors/ecobee/devices?`)).toBe(true);
     const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ externalId: string }>;
     expect(devices.map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000003']);
-    const page = await (await fetch(location)).text();
-    expect(page).toContain('Your choice was saved.');
+    const overview = await (await fetch(location)).text();
+    expect(overview).toContain('Your choice was saved.');
+    expect(overview.match(/<li>/g)).toHaveLength(2);
+    expect(overview).toContain('71.1 °F');
+    const page = await (await fetch(inst.setupUrl)).text();
     expect(page.match(/checked/g)).toHaveLength(2);
     expect(page).toContain('71.1 °F');
   });

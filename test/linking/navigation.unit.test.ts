@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../../src/linking/navigation';
+import { classifyNavigation, isSameOriginSubmission, type RequestSource } from '../../src/runtime/http/navigation';
 
 const OURS = 'https://sm.example.com';
 

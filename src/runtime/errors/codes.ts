@@ -20,7 +20,10 @@ export const ERROR_CATALOGUE = {
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
   // oauth linking
   unknown_connector: { status: 404, message: 'Unknown connector.' },
-  invalid_state: { status: 400, message: 'The authorization request is unknown, expired or already used.' },
+  invalid_state: {
+    status: 400,
+    message: 'This sign-in link is unknown, expired or was already used. If you have just connected your account, it stays connected: open the setup page from the app to check.',
+  },
   state_expired: { status: 400, message: 'The authorization request has expired.' },
   state_mismatch: { status: 400, message: 'The authorization request was started for something else.' },
   browser_mismatch: { status: 400, message: 'The authorization request was started in another browser.' },

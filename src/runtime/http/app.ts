@@ -9,9 +9,11 @@ import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
 import { adminRoutes, deviceRoutes, eventRoutes, eventSinkRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
-import { linkingRoutes } from '../../linking';
+import { linkingRoutes, userDeviceRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
+import { landingRoutes } from './landing-routes';
+import { locationAppRoutes } from '../../webservices';
 import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
@@ -51,12 +53,18 @@ export function composeApp(services: Services): ComposedApp {
   const metrics = metricsRoutes(services);
   app.use(routed(health));
   app.use(routed(metrics));
+  const landing = landingRoutes(services);
+  app.use(routed(landing));
 
   // Never skipped: it records the (possibly empty) match the 405/501 handling starts from.
   app.use(routed(webhooks.router, { always: true }));
 
   const linking = linkingRoutes(services);
   app.use(routed(linking));
+  const userDevices = userDeviceRoutes(services);
+  app.use(routed(userDevices));
+  const userApps = locationAppRoutes(services);
+  app.use(routed(userApps));
 
   // Operator pages: login form, and the queue dashboard behind the operator session.
   const operator = adminRoutes(services);
@@ -90,5 +98,5 @@ export function composeApp(services: Services): ComposedApp {
   const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
-  return { app, routers: [webhooks.router, health, metrics, linking, operator, ...oauth, ...api] };
+  return { app, routers: [webhooks.router, health, metrics, landing, linking, userDevices, userApps, operator, ...oauth, ...api] };
 }

@@ -61,6 +61,7 @@ const STYLE = `
   label.field input { display: block; width: 100%; margin-top: .35rem; padding: .55rem .7rem; font: inherit; font-weight: 400; border: 1px solid #c9d1d9; border-radius: 8px; }
   .error { background: #fde8e8; color: #9b1c1c; border-radius: 8px; padding: .6rem .9rem; }
   code { font-size: .9em; background: #eef1f4; border-radius: 4px; padding: 0 .3rem; }
+  a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid #1f6feb; outline-offset: 2px; }
 `;
 
 export function page(title: string, body: SafeHtml): string {

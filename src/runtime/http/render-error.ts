@@ -1,4 +1,5 @@
 import type { AppError } from '../errors';
+import type { ErrorPageContext } from './context';
 import { failurePage } from './error-page';
 
 /** Seconds a client should wait after a 503: about a Redis reconnect attempt and a bit. */
@@ -10,6 +11,8 @@ export interface ErrorAudience {
   /** A linking flow's page: says what failed and where to start again. */
   linking: boolean;
   requestId: string | undefined;
+  /** A page's way back and, for linking, the link's status (set by the route that failed). */
+  page?: ErrorPageContext | undefined;
 }
 
 export type RenderedError =
@@ -48,7 +51,7 @@ export function renderAppError(err: AppError, audience: ErrorAudience): Rendered
       const message = err.status >= 500 && audience.requestId ? `${err.message} (request id ${audience.requestId})` : err.message;
       if (err.status === 401 && !audience.linking) headers['WWW-Authenticate'] = 'Bearer';
       if (audience.wantsHtml || audience.linking) {
-        return { status: err.status, headers, type: 'html', body: failurePage({ reason: message, requestId: audience.requestId, linking: audience.linking }) };
+        return { status: err.status, headers, type: 'html', body: failurePage({ reason: message, requestId: audience.requestId, linking: audience.linking, context: audience.page }) };
       }
       return { status: err.status, headers, type: 'json', body: { error: err.code, message, ...err.details } };
     }

@@ -4,7 +4,7 @@ import { EXECUTE_DEVICES, READ_DEVICES, type Scope } from '../scopes';
 // Consent pages of the authorization endpoint. Plain forms (no JavaScript), every value escaped by
 // the `html` tag, styled by the same sheet as the linking pages.
 
-const SCOPE_TEXT: Record<Scope, string> = {
+export const SCOPE_TEXT: Record<Scope, string> = {
   [READ_DEVICES]: 'See the devices you choose and their current state',
   [EXECUTE_DEVICES]: 'Control the devices you choose',
 };

@@ -41,9 +41,10 @@ function toAppError(err: unknown): AppError {
  */
 export function sendError(ctx: ParameterizedContext<RequestState>, err: AppError): void {
   const rendered = renderAppError(err, {
-    wantsHtml: ctx.accepts('json', 'html') === 'html',
+    wantsHtml: ctx.state.page === true || ctx.accepts('json', 'html') === 'html',
     linking: ctx.state.html === true,
     requestId: ctx.state.requestId,
+    page: ctx.state.errorPage,
   });
   ctx.status = rendered.status;
   for (const [name, value] of Object.entries(rendered.headers)) ctx.set(name, value);

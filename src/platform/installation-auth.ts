@@ -1,5 +1,5 @@
 import { AppError, tokenMatchesHash } from '../runtime';
-import type { Installation, InstallationStore } from '../platform';
+import type { Installation, InstallationStore } from './installation-store';
 
 /**
  * The installation's own access token guards its setup and linking pages. Unknown installation,
