@@ -4,10 +4,10 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
-export { deviceRoutes } from './api/devices';
-export { eventRoutes } from './api/events';
-export { installationRoutes } from './api/installations';
-export { webhookAdminRoutes } from './api/webhooks';
+export { deviceOperations, deviceRoutes } from './api/devices';
+export { eventOperations, eventRoutes } from './api/events';
+export { installationOperations, installationRoutes } from './api/installations';
+export { webhookAdminOperations, webhookAdminRoutes } from './api/webhooks';
 export { createInstallation } from './create-installation';
 export type { CreatedInstallation } from './create-installation';
 export { adminRoutes } from './routes';

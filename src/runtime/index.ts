@@ -27,3 +27,8 @@ export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';
 export type { Fence } from './redis/fenced-write';
 export { constantTimeEqualBytes, hmacSha256, hmacSha256Bytes, hmacSha256Hex } from './secrets/hmac';
 export { sendError } from './http/middleware/error-handler';
+export { decodeCursor, isPageCursor, loadPage, memberOf, pageInMemory, SortedIndex } from './redis/sorted-index';
+export type { Page } from './redis/sorted-index';
+export { pageOf, pageQuery } from './http/pagination';
+export { errorBody, openApiDocument, openApiPath } from './http/openapi';
+export type { ApiOperation } from './http/openapi';

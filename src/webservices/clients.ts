@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { hashToken, randomToken, tokenMatchesHash } from '../runtime';
-import type { WebServicesKeys } from '../runtime';
+import { hashToken, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import type { Page, WebServicesKeys } from '../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
 
@@ -23,13 +23,19 @@ const storedSchema = z.object({
 export const isPublicClient = (client: ClientView): boolean => client.tokenEndpointAuthMethod === 'none';
 
 /** OAuth clients (the external systems). A confidential client's secret is shown once and stored as a SHA-256 digest. */
+/** What the admin API shows of a client: never its secret's digest. */
+export type ClientRecord = ClientView & { createdAt: string };
+
 export class ClientStore {
   private verifications = 0;
+  private readonly index: SortedIndex;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
-  ) {}
+  ) {
+    this.index = new SortedIndex(redis, keys.clientsIndex());
+  }
 
   /** Secrets checked since this store was built (what the token endpoint's limiter bounds). */
   get secretVerifications(): number {
@@ -44,8 +50,34 @@ export class ClientStore {
     const client: ClientView = { clientId, ...input };
     const clientSecret = isPublicClient(client) ? undefined : randomToken();
     const stored = { ...client, ...(clientSecret ? { secretHash: hashToken(clientSecret) } : {}), createdAt: now.toISOString() };
-    await this.redis.set(this.keys.client(clientId), JSON.stringify(stored));
+    await this.index.add(this.redis.multi().set(this.keys.client(clientId), JSON.stringify(stored)), stored.createdAt, clientId).exec();
     return { client, clientSecret };
+  }
+
+  /** The client with its creation time (admin views). */
+  async record(clientId: string): Promise<ClientRecord | undefined> {
+    const stored = await this.getStored(clientId);
+    return stored && { ...stored.client, createdAt: stored.createdAt };
+  }
+
+  /** One page of clients in creation order (see SortedIndex for what the cursor guarantees). */
+  async page(cursor: string | undefined, limit: number): Promise<Page<ClientRecord>> {
+    await this.index.backfillOnce(
+      this.keys.indexBackfilled('clients'),
+      this.keys.recordPattern('client'),
+      (key) => /:ws:client:([0-9a-f-]{36})$/.exec(key)?.[1],
+      async (id) => (await this.getStored(id))?.createdAt,
+    );
+    return loadPage(await this.index.page(cursor, limit), (id) => this.record(id));
+  }
+
+  /** Removes the client: its secret stops authenticating at once. Its apps are revoked by the caller first. */
+  async delete(client: ClientRecord): Promise<boolean> {
+    const results = await this.index
+      .remove(this.redis.multi().del(this.keys.client(client.clientId)), client.createdAt, client.clientId)
+      .del(this.keys.clientApps(client.clientId))
+      .exec();
+    return results?.[0]?.[1] === 1;
   }
 
   async get(clientId: string): Promise<ClientView | undefined> {
@@ -66,11 +98,11 @@ export class ClientStore {
     return tokenMatchesHash(secret, stored.secretHash) ? stored.client : undefined;
   }
 
-  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string | undefined } | undefined> {
+  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string | undefined; createdAt: string } | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(clientId)) return undefined;
     const raw = await this.redis.get(this.keys.client(clientId));
     if (!raw) return undefined;
-    const { secretHash, createdAt: _c, ...client } = storedSchema.parse(JSON.parse(raw));
-    return { client, secretHash };
+    const { secretHash, createdAt, ...client } = storedSchema.parse(JSON.parse(raw));
+    return { client, secretHash, createdAt };
   }
 }

@@ -4,6 +4,8 @@ import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './event-subscriptions';
+import type { ClientRecord } from './clients';
+import type { User } from './users';
 
 /** Creates a pending subscription and queues its CONFIRMATION (built when sent); events flow only once the target confirms. */
 export async function subscribe(
@@ -44,4 +46,22 @@ export async function revokeApp(services: Services, app: AppInstallation): Promi
   }
   if (failures.length > 0) throw failures[0];
   return apps.delete(app);
+}
+
+/**
+ * An account goes: every app it granted is revoked first (tokens, subscriptions, with their
+ * UNINSTALL lifecycle), then the record and its username. A failed revocation leaves the account,
+ * so the delete can be retried.
+ */
+export async function deleteUser(services: Services, user: User): Promise<boolean> {
+  const { apps, users } = services.webServices;
+  for (const app of await apps.forUser(user.id)) await revokeApp(services, app);
+  return users.delete(user);
+}
+
+/** A client goes: every app it was granted is revoked, then the client (its secret stops working). */
+export async function deleteClient(services: Services, client: ClientRecord): Promise<boolean> {
+  const { apps, clients } = services.webServices;
+  for (const app of await apps.forClient(client.clientId)) await revokeApp(services, app);
+  return clients.delete(client);
 }

@@ -28,6 +28,7 @@ const COMPOSITION = new Set([
   'runtime/workers.ts',
   'runtime/demo.ts',
   'runtime/http/app.ts',
+  'runtime/http/openapi-routes.ts',
   // Types only (the Services bag each slice is handed); type imports are erased at run time.
   'runtime/services.ts',
 ]);

@@ -12,7 +12,17 @@ import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
-import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
+import { openApiRoutes } from './openapi-routes';
+import {
+  appInstallationRoutes,
+  authorizeRoutes,
+  clientRoutes,
+  confirmRoutes,
+  smartAppRoutes,
+  subscriptionAdminRoutes,
+  tokenRoutes,
+  userRoutes,
+} from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
 
@@ -84,8 +94,9 @@ export function composeApp(services: Services): ComposedApp {
     deviceRoutes(services),
     eventRoutes(services),
     webhookAdminRoutes(services),
+    subscriptionAdminRoutes(services),
   ].map((router) => guarded(router, admin, json));
-  const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
+  const api = [openApiRoutes(services), confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
   return { app, routers: [webhooks.router, health, metrics, linking, operator, ...oauth, ...api] };

@@ -42,6 +42,12 @@ export interface Keys {
   installationPattern(id: string): string;
   /** Web Services API (external systems authorized into the platform); see src/webservices. */
   ws: WebServicesKeys;
+  /** Listing index of installations (a sorted set by creation; see SortedIndex). */
+  installationsIndex(): string;
+  /** Named admin API keys: the record, the lookup by digest, the listing index. */
+  apiKey(id: string): string;
+  apiKeyByHash(hash: string): string;
+  apiKeys(): string;
 }
 
 export interface WebServicesKeys {
@@ -68,6 +74,15 @@ export interface WebServicesKeys {
   activeDrains(): string;
   deliveryFailed(subscriptionId: string): string;
   fanoutCursor(): string;
+  /** Listing indexes (sorted sets by creation; see SortedIndex) and the marker of their one-time backfill. */
+  usersIndex(): string;
+  clientsIndex(): string;
+  subscriptionsIndex(): string;
+  indexBackfilled(name: string): string;
+  /** Scan pattern of the records one index lists (for the backfill). */
+  recordPattern(family: 'user' | 'client' | 'sub'): string;
+  /** App installations of one OAuth client, so deleting the client revokes them. */
+  clientApps(clientId: string): string;
 }
 
 export function createKeys(prefix: string): Keys {
@@ -121,6 +136,16 @@ export function createKeys(prefix: string): Keys {
       activeDrains: () => `${p}:ws:drains`,
       deliveryFailed: (subId) => `${p}:ws:sub:${subId}:failed`,
       fanoutCursor: () => `${p}:ws:fanout-cursor`,
+      usersIndex: () => `${p}:ws:index:users`,
+      clientsIndex: () => `${p}:ws:index:clients`,
+      subscriptionsIndex: () => `${p}:ws:index:subs`,
+      indexBackfilled: (name) => `${p}:ws:index:${name}:backfilled`,
+      recordPattern: (family) => `${p}:ws:${family}:*`,
+      clientApps: (clientId) => `${p}:ws:client:${clientId}:apps`,
     },
+    installationsIndex: () => `${p}:index:installations`,
+    apiKey: (id) => `${p}:api-key:${id}`,
+    apiKeyByHash: (hash) => `${p}:api-key-hash:${hash}`,
+    apiKeys: () => `${p}:index:api-keys`,
   };
 }
