@@ -75,10 +75,11 @@ function parameters(op: ApiOperation): Record<string, unknown>[] {
 
 function operation(op: ApiOperation): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
-  for (const [status, r] of Object.entries(op.responses)) {
-    responses[status] = r.schema === null ? { description: r.description } : { description: r.description, content: { 'application/json': { schema: toSchema(r.schema, 'output') } } };
-  }
   const error = { content: { 'application/json': { schema: toSchema(errorBody, 'output') } } };
+  for (const [status, r] of Object.entries(op.responses)) {
+    const content = r.schema !== null ? { content: { 'application/json': { schema: toSchema(r.schema, 'output') } } } : Number(status) >= 400 ? error : {};
+    responses[status] = { description: r.description, ...content };
+  }
   if (op.auth !== 'public') responses['401'] ??= { description: 'Missing or invalid credentials.', ...error };
   if (op.auth === 'admin') responses['403'] ??= { description: 'A read-only API key, on a write.', ...error };
   if (op.params || op.query || op.body) responses['400'] ??= { description: 'Invalid input: names the fields.', ...error };
