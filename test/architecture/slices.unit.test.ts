@@ -29,6 +29,8 @@ const COMPOSITION = new Set([
   'runtime/demo.ts',
   'runtime/http/app.ts',
   'runtime/http/openapi-routes.ts',
+  'runtime/api-key-command.ts',
+  'runtime/api-key-main.ts',
   // Types only (the Services bag each slice is handed); type imports are erased at run time.
   'runtime/services.ts',
 ]);

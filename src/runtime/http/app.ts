@@ -7,7 +7,7 @@ import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
 import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
-import { adminRoutes, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
+import { adminRoutes, ApiKeyStore, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
@@ -77,7 +77,8 @@ export function composeApp(services: Services): ComposedApp {
 
   // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
-  const admin = adminToken<RequestState>(services.config.adminToken);
+  // ADMIN_TOKEN, or a named API key (read: GET only; full: everything).
+  const admin = adminToken<RequestState>(services.config.adminToken, new ApiKeyStore(services.redis, services.keys));
   const confirm = guarded(
     confirmRoutes(services),
     presentedIn('confirmation-token', (ctx) => typeof ctx.query['token'] === 'string'),

@@ -44,9 +44,8 @@ export interface Keys {
   ws: WebServicesKeys;
   /** Listing index of installations (a sorted set by creation; see SortedIndex). */
   installationsIndex(): string;
-  /** Named admin API keys: the record, the lookup by digest, the listing index. */
+  /** Named admin API keys: the record, the listing index. */
   apiKey(id: string): string;
-  apiKeyByHash(hash: string): string;
   apiKeys(): string;
 }
 
@@ -145,7 +144,6 @@ export function createKeys(prefix: string): Keys {
     },
     installationsIndex: () => `${p}:index:installations`,
     apiKey: (id) => `${p}:api-key:${id}`,
-    apiKeyByHash: (hash) => `${p}:api-key-hash:${hash}`,
     apiKeys: () => `${p}:index:api-keys`,
   };
 }
