@@ -10,6 +10,7 @@ export { AppError, ERROR_CATALOGUE } from './errors/index';
 export type { ErrorCode } from './errors/index';
 export type { AppContext, RequestState } from './http/context';
 export { createRouter, guard, guarded, installationToken, presentedIn, publicRoute } from './http/guards';
+export type { ApiKeyVerifier } from './http/guards';
 export { SafeHtml, html, page } from './http/html';
 export { parseBody } from './http/validate';
 export type { Logger } from './logging/logger';

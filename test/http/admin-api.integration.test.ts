@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../../src/operator';
 import { authorizeAndExchange, bearer, PASSWORD, startWorld, token, type World } from '../webservices/harness';
 
 let w: World;
@@ -186,5 +187,25 @@ describe('GET/DELETE /api/subscriptions', () => {
     expect((await w.host.admin(`/api/subscriptions/${sub.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await w.host.admin(`/api/subscriptions/${sub.id}`, { method: 'DELETE' })).status).toBe(404);
     expect((await api(`${endpoint?.url}/subscriptions/${sub.id}`)).status).toBe(404);
+  });
+});
+
+describe('DELETE /api/app-installations/:id with a named API key', () => {
+  it('a read key => 403 and the app keeps working; a full key => 204', async () => {
+    const keys = new ApiKeyStore(w.host.services.redis, w.host.services.keys);
+    const read = (await keys.create({ name: 'ro', scope: 'read' }, new Date())).key;
+    const full = (await keys.create({ name: 'rw', scope: 'full' }, new Date())).key;
+    const { tokens } = await authorizeAndExchange(w, [LIVING()]);
+    const api = bearer(w, tokens.access_token);
+    const [endpoint] = await json<{ url: string }[]>(api('/api/smartapps/endpoints'));
+    const appId = endpoint?.url.split('/').at(-1) ?? '';
+    const revoke = (key: string) => fetch(`${w.host.url}/api/app-installations/${appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+    const refused = await revoke(read);
+    expect(refused.status).toBe(403);
+    expect(await json(refused)).toMatchObject({ error: 'forbidden' });
+    expect((await api('/api/smartapps/endpoints')).status).toBe(200);
+    expect((await revoke(`${full}x`)).status).toBe(401);
+    expect((await revoke(full)).status).toBe(204);
+    expect((await api('/api/smartapps/endpoints')).status).toBe(401);
   });
 });

@@ -78,14 +78,15 @@ export function composeApp(services: Services): ComposedApp {
   // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
   // ADMIN_TOKEN, or a named API key (read: GET only; full: everything).
-  const admin = adminToken<RequestState>(services.config.adminToken, new ApiKeyStore(services.redis, services.keys));
+  const apiKeys = new ApiKeyStore(services.redis, services.keys);
+  const admin = adminToken<RequestState>(services.config.adminToken, apiKeys);
   const confirm = guarded(
     confirmRoutes(services),
     presentedIn('confirmation-token', (ctx) => typeof ctx.query['token'] === 'string'),
   );
   const smartApps = smartAppRoutes(services, json);
   const appInstallations = guarded(
-    appInstallationRoutes(services),
+    appInstallationRoutes(services, apiKeys),
     presentedIn('admin-or-user', (ctx) => /^(Bearer|Basic) \S/i.test(ctx.get('authorization'))),
   );
   const adminApi = [
