@@ -102,7 +102,14 @@ export class InstallationStore {
         yield ids;
       } while (at !== '0');
     }
-    await this.index.backfillIdsOnce(`${this.keys.installationsIndex()}:backfilled`, batches(), async (id) => (await this.get(id))?.createdAt);
+    // Create and delete change the set and the index in one script, so only installations made
+    // before the index existed make the two disagree: the check costs two O(1) reads, no write.
+    const counts = await redis.multi().zcard(this.keys.installationsIndex()).scard(all).exec();
+    const [indexed, listed] = (counts ?? []).map(([, n]) => Number(n));
+    // Once only (the marker): an id whose record is gone stays unindexed and must not cost a scan per page.
+    if ((indexed ?? 0) < (listed ?? 0)) {
+      await this.index.backfillIdsOnce(`${this.keys.installationsIndex()}:backfilled`, batches(), async (id) => (await this.get(id))?.createdAt);
+    }
     return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
   }
 

@@ -89,12 +89,17 @@ export class SortedIndex {
   /** As backfillOnce, from batches of ids (a set that already lists every record). */
   async backfillIdsOnce(marker: string, batches: AsyncIterable<string[]>, createdAtOf: (id: string) => Promise<string | undefined>): Promise<void> {
     if ((await this.redis.exists(marker)) === 1) return;
+    await this.backfillIds(batches, createdAtOf);
+    await this.redis.set(marker, new Date().toISOString());
+  }
+
+  /** Indexes every id of `batches` (idempotent). */
+  async backfillIds(batches: AsyncIterable<string[]>, createdAtOf: (id: string) => Promise<string | undefined>): Promise<void> {
     for await (const ids of batches) {
       const dated = await Promise.all(ids.map(async (id) => ({ id, createdAt: await createdAtOf(id) })));
       const members = dated.flatMap((d) => (d.createdAt === undefined ? [] : [0, memberOf(d.createdAt, d.id)]));
       if (members.length > 0) await this.redis.zadd(this.key, ...members);
     }
-    await this.redis.set(marker, new Date().toISOString());
   }
 
   /** Ids of one page: after `cursor` (a value this returned as `next`), at most `limit`. */
