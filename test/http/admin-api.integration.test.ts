@@ -217,7 +217,7 @@ describe('records made before the listing indexes existed', () => {
     const user = await newUser(`legacy-${Math.random().toString(36).slice(2, 6)}`);
     // As an older version left them: the records, no index entries, no backfill marker.
     for (const [index, id] of [[keys.installationsIndex(), inst.id], [keys.ws.usersIndex(), user.id]] as const) {
-      const [member] = (await w.host.inspect.zrange(index, 0, -1)).filter((m) => m.endsWith(`|${id}`));
+      const [member] = (await w.host.inspect.zrange(index, '0', '-1')).filter((m) => m.endsWith(`|${id}`));
       expect(await w.host.inspect.zrem(index, member ?? '')).toBe(1);
     }
     await w.host.inspect.del(keys.ws.indexBackfilled('users'), `${keys.installationsIndex()}:backfilled`);

@@ -38,5 +38,5 @@ export const eventView = z.object({
 
 export const accepted = (status: string) => z.object({ status: z.literal(status) });
 
-export const installationParams = z.object({ id: z.string().max(200) });
-export const deviceParams = installationParams.extend({ deviceId: z.string().max(200) });
+export const installationParams = z.object({ id: z.string() });
+export const deviceParams = installationParams.extend({ deviceId: z.string() });

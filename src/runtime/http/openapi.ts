@@ -15,8 +15,11 @@ export interface ApiOperation {
   tag: string;
   /** Who may call it (the route's guard): the names of `SECURITY_SCHEMES`, or public. */
   auth: 'admin' | 'app-token' | 'admin-or-user' | 'public' | 'confirmation-token' | 'client-credentials';
+  /** Path parameters, for the document only: the handler looks the id up, and an unknown one is a 404. */
   params?: z.ZodObject;
+  /** The schema the handler parses the query with. */
   query?: z.ZodObject;
+  /** The schema the handler parses the body with. */
   body?: z.ZodType;
   /** `application/x-www-form-urlencoded` instead of JSON (the token endpoint). */
   form?: boolean;

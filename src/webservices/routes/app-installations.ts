@@ -6,7 +6,7 @@ import { z } from 'zod';
 export const appInstallationOperations: ApiOperation[] = [
   { method: 'delete', path: '/api/app-installations/:id', tag: 'web services', auth: 'admin-or-user',
     summary: 'Revoke an app installation: every token stops working, subscriptions are deleted (the admin, or the user who granted it)',
-    params: z.object({ id: z.string().max(64) }),
+    params: z.object({ id: z.string() }),
     responses: { 204: { description: 'Revoked', schema: null }, 403: { description: 'A read-only API key', schema: null }, 404: { description: 'No such app installation (or not yours)', schema: null }, 429: { description: 'Too many failed sign-ins', schema: null } } },
 ];
 import { revokeApp } from '../lifecycle';

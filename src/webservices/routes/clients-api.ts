@@ -34,7 +34,7 @@ const clientFields = {
 export const clientView = z.object({ ...clientFields, createdAt: z.iso.datetime() });
 const createdClient = z.object({ ...clientFields, clientSecret: z.string().optional() });
 const clientPage = pageOf(clientView);
-const idParams = z.object({ id: z.string().max(64) });
+const idParams = z.object({ id: z.string() });
 
 export const clientOperations: ApiOperation[] = [
   { method: 'post', path: '/api/clients', tag: 'clients', auth: 'admin', summary: 'Register an OAuth client; a confidential one gets its secret here only', body: clientBody,

@@ -3,10 +3,12 @@ import { AppError, createRouter } from '../../runtime';
 import type { ApiOperation, RequestState, Services } from '../../runtime';
 import { z } from 'zod';
 
+const confirmQuery = z.object({ token: z.string().max(200) });
+
 export const confirmOperations: ApiOperation[] = [
   { method: 'get', path: '/api/smartapps/subscriptions/:subscriptionId/confirm', tag: 'web services', auth: 'confirmation-token',
     summary: "A subscription's confirmation link (sent in its CONFIRMATION lifecycle); the token is its only credential",
-    params: z.object({ subscriptionId: z.string().max(64) }), query: z.object({ token: z.string().max(200) }),
+    params: z.object({ subscriptionId: z.string() }), query: confirmQuery,
     responses: { 200: { description: 'Confirmed', schema: z.object({ id: z.string(), status: z.enum(['pending', 'confirmed']), targetUrl: z.string() }) }, 404: { description: 'Unknown subscription or token', schema: null } } },
 ];
 
@@ -17,11 +19,11 @@ export const confirmOperations: ApiOperation[] = [
 export function confirmRoutes(services: Services): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.get('/api/smartapps/subscriptions/:subscriptionId/confirm', async (ctx) => {
-    const token = ctx.query['token'];
-    const sub =
-      typeof token === 'string'
-        ? await services.webServices.subscriptions.confirm(ctx.params['subscriptionId'] ?? '', token, new Date(services.now()))
-        : undefined;
+    // A missing or malformed token is told apart from a wrong one by nothing: both are a 404.
+    const query = confirmQuery.safeParse(ctx.query);
+    const sub = query.success
+      ? await services.webServices.subscriptions.confirm(ctx.params['subscriptionId'] ?? '', query.data.token, new Date(services.now()))
+      : undefined;
     if (!sub) throw new AppError('not_found', { message: 'Unknown subscription or confirmation token.' });
     ctx.body = { id: sub.id, status: sub.status, targetUrl: sub.targetUrl };
   });

@@ -27,8 +27,8 @@ const appDevice = z.object({
 const endpoints = z.array(
   z.object({ oauthClient: z.object({ clientId: z.string() }), location: z.object({ id: z.string(), name: z.string() }), uri: z.string(), base_url: z.string(), url: z.string() }),
 );
-const appParams = z.object({ appId: z.string().max(64) });
-const appDeviceParams = appParams.extend({ deviceId: z.string().max(200) });
+const appParams = z.object({ appId: z.string() });
+const appDeviceParams = appParams.extend({ deviceId: z.string() });
 const notFound = { description: 'No such app installation or device (or not granted)', schema: null };
 const base = '/api/smartapps/installations/:appId';
 

@@ -36,8 +36,8 @@ const appSubscription = z.object({
   /** Absent until the target fetched its confirmation link. */
   confirmedAt: z.iso.datetime().optional(),
 });
-const appParams = z.object({ appId: z.string().max(64) });
-const subParams = appParams.extend({ subscriptionId: z.string().max(64) });
+const appParams = z.object({ appId: z.string() });
+const subParams = appParams.extend({ subscriptionId: z.string() });
 const base = '/api/smartapps/installations/:appId/subscriptions';
 const notFound = { description: 'No such app installation or subscription', schema: null };
 

@@ -17,7 +17,7 @@ export const subscriptionView = z.object({
 });
 const subscriptionDetail = subscriptionView.extend({ failedDeliveries: z.number().int() });
 const subscriptionPage = pageOf(subscriptionView);
-const idParams = z.object({ id: z.string().max(64) });
+const idParams = z.object({ id: z.string() });
 
 export const subscriptionOperations: ApiOperation[] = [
   { method: 'get', path: '/api/subscriptions', tag: 'subscriptions', auth: 'admin', summary: "Every app's event subscriptions (cursor pages, creation order)", query: pageQuery,

@@ -20,7 +20,7 @@ export const userView = z.object({
   locations: z.array(z.object({ id: z.string(), name: z.string() })),
   createdAt: z.iso.datetime(),
 });
-const idParams = z.object({ id: z.string().max(64) });
+const idParams = z.object({ id: z.string() });
 const userPage = pageOf(userView);
 
 export const userOperations: ApiOperation[] = [
