@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
 import type { RequestState, Services } from '../runtime';
 import { requireOperator } from './require-operator';
+import { ApiKeyStore } from './api-keys';
 import { adminLoginPage } from './login-page';
 import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
@@ -93,6 +94,7 @@ export function adminRoutes(services: Services): Router<RequestState> {
     sessionKey: key,
     loginPath: ADMIN_LOGIN_PATH,
     now: services.now,
+    apiKeys: new ApiKeyStore(services.redis, services.keys),
   });
   // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;

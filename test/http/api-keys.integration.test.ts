@@ -122,3 +122,14 @@ describe('named API keys on the admin API', () => {
     }
   });
 });
+
+describe('named API keys on the queue dashboard', () => {
+  it('a read key => GET 200, a write => 403; a revoked key => 401', async () => {
+    const { id, key } = await create('read', 'dash');
+    expect((await as(key, '/admin/queues/api/queues')).status).toBe(200);
+    const write = await as(key, '/admin/queues/api/queues/poll/retry/failed', { method: 'PUT' });
+    expect(write.status).toBe(403);
+    expect((await run('revoke', id)).code).toBe(0);
+    expect((await as(key, '/admin/queues/api/queues')).status).toBe(401);
+  });
+});
