@@ -59,10 +59,6 @@ export class SortedIndex {
     return tx.zrem(this.key, memberOf(createdAt, id));
   }
 
-  async size(): Promise<number> {
-    return this.redis.zcard(this.key);
-  }
-
   /**
    * Indexes records written before this index existed, once per deployment (`marker` records that it
    * ran): a SCAN over the records' keys, each keyed by `idOf(key)` (undefined: not a record) and
