@@ -18,6 +18,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   fanout: async () => (await import('./fanout')).fanoutBench,
   stampede: async () => (await import('./stampede')).stampedeBench,
   uninstall: async () => (await import('./uninstall')).uninstallBench,
+  rekey: async () => (await import('./rekey')).rekeyBench,
+  sinks: async () => (await import('./sinks')).sinksBench,
 };
 
 // The fake clouds park every delayed answer on one AbortSignal (to cut them short at stop): with

@@ -7,6 +7,7 @@ import type { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import { applySnapshot, syncInstallation } from '../../src/sync/sync-installation';
 import { fakeTokens } from './ecobee';
 import { withSyncLock } from '../../src/sync/with-sync-lock';
+import { afterSuccess, healthFromFields } from '../../src/platform';
 
 /**
  * Linked installations written straight through the stores (the browser flow would take hours for
@@ -74,7 +75,14 @@ export async function seedCopies(services: Services, fake: FakeEcobee, template:
   const ids: string[] = [];
   await inParallel(n, 200, async (i) => {
     const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template.devices });
-    await withSyncLock(services, id, (_, fence) => services.devices.setCursor(id, template.cursor, fence));
+    // Polled just now, as the template was: health says so too, so the bench's polls are the steady state.
+    const installation = await services.installations.get(id);
+    const polled = afterSuccess(healthFromFields(undefined), services.now(), services.config.health);
+    await withSyncLock(services, id, (_, fence) =>
+      services.devices.setCursor(id, { cursor: template.cursor }, fence, (batch) => {
+        if (installation) services.health.addTo(batch, installation, polled);
+      }),
+    );
     await services.scheduler.schedule(id, 180_000);
     ids.push(id);
   });

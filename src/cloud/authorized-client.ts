@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../runtime';
 import type { EnabledConnector, Logger } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
 import type { ProviderTokenStore, StoredTokens } from './provider-token-store';
@@ -51,6 +52,17 @@ export class AuthorizedClients {
   }
 
   private async call(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+    try {
+      return await this.callAdmitted(installationId, connector, request);
+    } catch (err) {
+      // The stored tokens are sealed under a key that is no longer configured: no retry can open
+      // them, so the installation leaves `linked` (once) instead of failing every poll forever.
+      if (err instanceof AppError && err.code === 'secret_unreadable') await this.deps.onReauthRequired(installationId, 'secret_unreadable');
+      throw err;
+    }
+  }
+
+  private async callAdmitted(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
     const { lease, stored } = await this.admit(installationId, connector, request);
     try {
       return await this.callOnce(installationId, connector, request, stored);

@@ -5,7 +5,8 @@ export type FailureOutcome = 'retry' | 'reauth_required' | 'fatal';
 
 export function outcomeOf(err: unknown): FailureOutcome {
   if (err instanceof AppError) {
-    if (err.code === 'reauth_required' || err.code === 'not_linked') return 'reauth_required';
+    // secret_unreadable: no configured key opens the stored tokens; retrying cannot change that.
+    if (err.code === 'reauth_required' || err.code === 'not_linked' || err.code === 'secret_unreadable') return 'reauth_required';
     if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable' || err.code === 'lock_lost') return 'retry';
     return 'fatal';
   }

@@ -13,3 +13,5 @@ export { RefreshCoordinator } from './refresh';
 export { parseTokenResponse } from './token-response';
 export { ProviderTokenStore } from './provider-token-store';
 export type { TokenSet } from './provider-token-store';
+export { REVOCATION_QUEUE, revocationProcessor, TokenRevocations } from './revocation';
+export type { RevocationJob } from './revocation';

@@ -1,7 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt } from '../runtime';
-import type { Keys } from '../runtime';
+import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 
 /** A third-party token set as we keep it. `expiresAt` is epoch milliseconds. */
 export interface TokenSet {
@@ -32,11 +31,11 @@ return 0
 `;
 
 /** Tokens are only ever written encrypted, bound to their installation id as associated data. */
-export class ProviderTokenStore {
+export class ProviderTokenStore implements SealedFamily {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly secretKey: Buffer,
+    private readonly secretKeys: SecretKeyring,
   ) {}
 
   seal(installationId: string, tokens: TokenSet): string {
@@ -47,11 +46,11 @@ export class ProviderTokenStore {
       scope: tokens.scope,
       tokenType: tokens.tokenType,
     });
-    return encrypt(this.secretKey, plain, installationId);
+    return this.secretKeys.seal(plain, installationId);
   }
 
   unseal(installationId: string, sealed: string): TokenSet {
-    const parsed = tokenSetSchema.parse(JSON.parse(decrypt(this.secretKey, sealed, installationId)));
+    const parsed = tokenSetSchema.parse(JSON.parse(this.secretKeys.open(sealed, installationId)));
     return {
       accessToken: parsed.accessToken,
       refreshToken: parsed.refreshToken,
@@ -67,6 +66,11 @@ export class ProviderTokenStore {
 
   async get(installationId: string): Promise<StoredTokens | undefined> {
     return this.fromReply(installationId, await this.redis.get(this.keys.installationTokens(installationId)));
+  }
+
+  /** The stored ciphertext as it is, unopened (uninstall hands it to the revocation job). */
+  async getSealed(installationId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.installationTokens(installationId))) ?? undefined;
   }
 
   /** Queues the read on another repository's pipeline (one round trip for both); see fromReply. */
@@ -100,6 +104,32 @@ export class ProviderTokenStore {
       expected,
     );
     return deleted === 1;
+  }
+
+  /** One SCAN batch of stored token sets, for a rekey; `id` is the installation (the associated data). */
+  async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
+    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.installationTokens('*'), 'COUNT', count);
+    const [head, tail] = this.keys.installationTokens('\0').split('\0') as [string, string];
+    const ids = keys.map((k) => k.slice(head.length, k.length - tail.length)).filter((id) => id !== '' && !id.includes(':'));
+    if (ids.length === 0) return { cursor: next, records: [] };
+    const values = await this.redis.mget(ids.map((id) => this.keys.installationTokens(id)));
+    const records: SealedRecord[] = [];
+    ids.forEach((id, i) => {
+      const sealed = values[i];
+      if (typeof sealed === 'string') records.push({ id, sealed, version: sealed });
+    });
+    return { cursor: next, records };
+  }
+
+  /** Compare-and-set per record, pipelined: a token set refreshed since the scan read it stays. */
+  async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { record, sealed } of updates) pipeline.eval(COMPARE_AND_SET, 1, this.keys.installationTokens(record.id), record.version, sealed);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, ok]) => {
+      if (err) throw err;
+      return ok === 1;
+    });
   }
 
   async delete(installationId: string): Promise<void> {

@@ -22,6 +22,18 @@ export const oauthProviderSchema = z.object({
   authorizeParams: z.record(z.string(), z.string()).optional(),
   /** Static extra parameters for refresh requests (ecobee: ecobee_type=jwt). */
   refreshParams: z.record(z.string(), z.string()).optional(),
+  /**
+   * The cloud's token revocation endpoint, only where its documentation names one; uninstall calls
+   * it in the background, best effort. `rfc7009`: POST form `token` + `token_type_hint` for each of
+   * `tokens` in order, client credentials as `clientAuth` says. `bearer` (a cloud's own shape): the
+   * access token as `Authorization: Bearer` on `method path`.
+   */
+  revocation: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('rfc7009'), path: z.string().startsWith('/'), tokens: z.array(z.enum(['refresh_token', 'access_token'])).min(1).readonly() }),
+      z.object({ kind: z.literal('bearer'), path: z.string().startsWith('/'), method: z.enum(['POST', 'DELETE']) }),
+    ])
+    .optional(),
 });
 
 export type OAuthProvider = z.infer<typeof oauthProviderSchema>;

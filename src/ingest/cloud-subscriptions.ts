@@ -31,6 +31,12 @@ export async function issueCallbackToken(services: Services, installation: Insta
   await records.setTokenHashes(installation.id, fields);
   // Every host's cache still holds the old token as the current one (no overlap end): drop it.
   await services.callbackTokens.announce(installation.id);
+  // The first token (at linking) is not a rotation; the event names no token, old or new.
+  if (previous) {
+    await services.events.append([
+      { type: 'installation.callbackRotated', installationId: installation.id, data: { connector: installation.connector } },
+    ]);
+  }
   const q = new URLSearchParams({ access_token: token });
   return `${callbackBaseUrl(services.config.publicUrl, installation.connector, installation.id)}?${q.toString()}`;
 }

@@ -112,7 +112,8 @@ export async function completeLinking(
     await services.tokens.delete(installation.id);
     throw new AppError('invalid_state');
   }
-  await services.events.append([{ type: 'installation.linked', installationId: installation.id }]);
+  await services.events.append([{ type: 'installation.linked', installationId: installation.id, data: { connector: installation.connector } }]);
+  services.metrics.healthTransitions.inc({ connector: installation.connector, state: 'linked' });
   await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector));
   if (connector.definition.webhook) await trySubscribe(services, installation.id);
   await services.scheduler.pollNow(installation.id, 'catch-up');

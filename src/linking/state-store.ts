@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt, hashToken } from '../runtime';
-import type { Keys } from '../runtime';
+import { hashToken } from '../runtime';
+import type { Keys, SecretKeyring } from '../runtime';
 import type { OAuthStateRecord } from './state';
 
 /**
@@ -53,12 +53,12 @@ export class StateStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    private readonly secretKey: Buffer,
+    private readonly secretKeys: SecretKeyring,
     private readonly cap = MAX_OUTSTANDING_STATES,
   ) {}
 
   async save(state: string, record: OAuthStateRecord): Promise<void> {
-    const sealed = encrypt(this.secretKey, JSON.stringify(record), state);
+    const sealed = this.secretKeys.seal(JSON.stringify(record), state);
     const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
     const id = hashToken(state);
     await this.redis.eval(
@@ -80,10 +80,10 @@ export class StateStore {
     if (sealed === null) return undefined;
     let record: OAuthStateRecord;
     try {
-      const parsed = recordSchema.parse(JSON.parse(decrypt(this.secretKey, sealed, state)));
+      const parsed = recordSchema.parse(JSON.parse(this.secretKeys.open(sealed, state)));
       record = { ...parsed, codeVerifier: parsed.codeVerifier, setupToken: parsed.setupToken };
     } catch {
-      // Written under another SECRET_KEY, or tampered with: an unknown state as far as we care.
+      // Written under a key no longer configured, or tampered with: an unknown state as far as we care.
       return undefined;
     }
     // GETDEL above is what makes the state single-use; this only keeps the index short.

@@ -8,6 +8,22 @@ import { requireInstallation } from '../platform';
  * a failed uninstall can be retried. Devices are removed with events; schedules and job records
  * are purged; the cloud tokens are deleted; deleting the record revokes the installation's token.
  */
+/**
+ * Best effort and in the background: a cloud that documents a revocation endpoint is asked to
+ * revoke the tokens by a job with retries. The job carries the stored ciphertext as it is (sealed,
+ * bound to the installation id), so nothing usable sits in the queue and the request path never
+ * decrypts; a failure to queue is logged and the uninstall goes on.
+ */
+async function queueRevocation(services: Services, installationId: string, connector: string): Promise<void> {
+  if (!services.connectors.get(connector)?.definition.provider.revocation) return;
+  try {
+    const sealedTokens = await services.tokens.getSealed(installationId);
+    if (sealedTokens !== undefined) await services.revocations.enqueue({ installationId, connector, sealedTokens });
+  } catch (err) {
+    services.log.warn({ installationId, reason: (err as Error).message }, 'token revocation not queued');
+  }
+}
+
 export async function uninstall(services: Services, installationId: string): Promise<void> {
   const installation = await requireInstallation(services, installationId);
   const failures: unknown[] = [];
@@ -30,10 +46,15 @@ export async function uninstall(services: Services, installationId: string): Pro
   await withSyncLock(services, installationId, async (_, fence) => {
     await step('remove devices', async () => {
       const devices = await services.devices.list(installationId);
-      if (devices.length) await services.devices.apply(installationId, { add: [], remove: devices, rename: [], update: [] }, fence);
+      if (devices.length) {
+        const removal = { add: [], remove: devices, rename: [], update: [] };
+        await services.devices.apply(installationId, removal, fence, { connector: installation.connector });
+      }
     });
     // The device removal above is fenced; the rest is not, so a lock lost by now stops it here.
     fence.assertHeld();
+    // Before the tokens go: the revocation job gets their ciphertext, unopened (see queueRevocation).
+    await queueRevocation(services, installationId, installation.connector);
     await step('delete tokens', () => services.tokens.delete(installationId));
     await step('record event', () =>
       services.events.append([

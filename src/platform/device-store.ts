@@ -84,7 +84,8 @@ export class DeviceStore {
     await execFenced(this.redis, fence, batch);
   }
 
-  async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[] } = {}): Promise<void> {
+  /** `extra.connector` goes into each event's data: uninstall names it, as the installation will be gone when sinks route them. */
+  async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[]; connector?: string } = {}): Promise<void> {
     const batch = new WriteBatch();
     const key = this.keys.devices(installationId);
     for (const d of r.remove) batch.hdel(key, d.externalId);
@@ -92,7 +93,9 @@ export class DeviceStore {
       batch.hset(key, d.externalId, JSON.stringify(d));
     }
     if (extra.deselect?.length) batch.srem(this.keys.selection(installationId), ...extra.deselect);
-    this.events.appendTo(batch, eventsFor(installationId, r));
+    const events = eventsFor(installationId, r);
+    if (extra.connector !== undefined) for (const e of events) e.data = { ...e.data, connector: extra.connector };
+    this.events.appendTo(batch, events);
     await execFenced(this.redis, fence, batch);
   }
 
@@ -107,8 +110,23 @@ export class DeviceStore {
     return (await this.redis.hget(this.keys.syncState(installationId), 'cursor')) ?? undefined;
   }
 
-  async setCursor(installationId: string, cursor: string | undefined, fence: Fence): Promise<void> {
+  /**
+   * Writes the cursor when `change` is given (its `cursor` undefined: forget it), and whatever
+   * `also` adds (health), in one fenced batch; nothing at all when both are empty.
+   */
+  async setCursor(
+    installationId: string,
+    change: { cursor: string | undefined } | undefined,
+    fence: Fence,
+    also?: (batch: WriteBatch) => void,
+  ): Promise<void> {
     const key = this.keys.syncState(installationId);
-    await execFenced(this.redis, fence, cursor === undefined ? new WriteBatch().hdel(key, 'cursor') : new WriteBatch().hset(key, 'cursor', cursor));
+    const batch = new WriteBatch();
+    if (change) {
+      if (change.cursor === undefined) batch.hdel(key, 'cursor');
+      else batch.hset(key, 'cursor', change.cursor);
+    }
+    also?.(batch);
+    await execFenced(this.redis, fence, batch);
   }
 }

@@ -7,8 +7,11 @@ export const EVENT_TYPES = [
   'device.renamed',
   'device.stateChanged',
   'installation.linked',
+  'installation.degraded',
+  'installation.recovered',
   'installation.reauthRequired',
   'installation.uninstalled',
+  'installation.callbackRotated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -7,6 +7,9 @@
 export { DeviceStore } from './device-store';
 export { EVENT_TYPES, EventLog, isCursor } from './event-log';
 export type { EventType, PlatformEvent } from './event-log';
+export { afterFailure, afterSuccess, healthFromFields, healthView, healthViewSchema, redactMessage } from './health';
+export type { HealthChange, HealthError, HealthPolicy, HealthRecord, HealthView } from './health';
+export { HealthStore } from './health-store';
 export { InstallationStore, installationFromHash } from './installation-store';
 export type { Installation } from './installation-store';
 export { markReauthRequired } from './reauth';

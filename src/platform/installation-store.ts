@@ -192,6 +192,22 @@ export class InstallationStore {
     return written === 1;
   }
 
+  /**
+   * Moves the installation to `status` only if it is not there already, atomically: of two
+   * processes racing to mark it, exactly one gets true (and records the event).
+   */
+  async changeStatus(id: string, status: InstallationStatus, now: Date): Promise<boolean> {
+    const written = await this.redis.eval(
+      `if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then
+         redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updatedAt', ARGV[2]) return 1 end return 0`,
+      1,
+      this.keys.installation(id),
+      status,
+      now.toISOString(),
+    );
+    return written === 1;
+  }
+
   /** Removes the record, its tokens and its index entries. False when it did not exist. */
   async delete(installation: Installation): Promise<boolean> {
     const deleted = await this.redis.eval(

@@ -3,21 +3,25 @@ import type { Services } from '../runtime';
 /**
  * The account link is gone for good (refresh refused, or the cloud says the grant was revoked):
  * mark the installation, stop its scheduled work, and tell whoever reads events. Idempotent: only
- * the transition out of `linked` records an event.
+ * the transition out of `linked` records an event (and counts an unreadable secret); true when this call made it.
  */
 export async function markReauthRequired(
   services: Services,
   installationId: string,
   reason: string,
   refusedTokens: string | undefined,
-): Promise<void> {
+): Promise<boolean> {
   // The refused grant is useless: drop it (only if still the one refused), so later calls fail
   // fast as "not linked" instead of trying it again. Devices and selection stay for the re-link.
   if (refusedTokens !== undefined) await services.tokens.deleteIf(installationId, refusedTokens);
   const installation = await services.installations.get(installationId);
-  if (!installation || installation.status === 'reauth_required') return;
-  await services.installations.setStatus(installationId, 'reauth_required', new Date(services.now()));
+  if (!installation || installation.status === 'reauth_required') return false;
+  if (!(await services.installations.changeStatus(installationId, 'reauth_required', new Date(services.now())))) return false;
+  await services.health.markReauth(installationId, reason);
+  services.metrics.healthTransitions.inc({ connector: installation.connector, state: 'reauth_required' });
   await services.scheduler.unschedule(installationId);
-  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason } }]);
+  await services.events.append([{ type: 'installation.reauthRequired', installationId, data: { reason, connector: installation.connector } }]);
   services.log.warn({ installationId, connector: installation.connector, reason }, 'installation needs re-authorization');
+  if (reason === 'secret_unreadable') services.metrics.secretsUnreadable.inc({ connector: installation.connector });
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator } from '../cloud';
-import { DeviceStore, EventLog, InstallationStore, markReauthRequired } from '../platform';
+import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator, TokenRevocations } from '../cloud';
+import { DeviceStore, EventLog, HealthStore, InstallationStore, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
 import { PollScheduler } from '../sync';
 import { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
@@ -38,7 +38,7 @@ export function buildServices(input: {
   const { config, log, redis } = input;
   const keys = createKeys(config.keyPrefix);
   const now = input.now ?? Date.now;
-  const tokens = new ProviderTokenStore(redis, keys, config.secretKey);
+  const tokens = new ProviderTokenStore(redis, keys, config.secretKeys);
   const metrics = input.metrics ?? new Metrics();
   // `services` is referenced lazily by the callbacks below; they run only after it exists.
   let services: Services | undefined;
@@ -71,7 +71,7 @@ export function buildServices(input: {
     connectors: input.connectors,
     installations: new InstallationStore(redis, keys),
     tokens,
-    states: new StateStore(redis, keys, config.secretKey),
+    states: new StateStore(redis, keys, config.secretKeys),
     events,
     clients: new AuthorizedClients({
       tokens,
@@ -85,6 +85,7 @@ export function buildServices(input: {
     }),
     metrics,
     devices: new DeviceStore(redis, keys, events),
+    health: new HealthStore(redis, keys, events),
     scheduler,
     // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
     // replica is a 503 of ours, not a timed-out command.
@@ -93,6 +94,7 @@ export function buildServices(input: {
       timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
     }),
     webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
+    revocations: new TokenRevocations(redis, keys.bullPrefix, config.tokenRevocation, queueError('token-revocation')),
     callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
       input.connections.create('subscriber', options),
     ),

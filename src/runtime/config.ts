@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseSecretKey } from './secret-key';
+import { keyringFromEnv, SecretKeyring } from './secrets/keyring';
 import { topologyFromEnv, type RedisTopology } from './redis/topology';
 
 export type Mode = 'serve' | 'work' | 'all';
@@ -35,11 +36,14 @@ export interface Config {
    * acknowledged; 0 (default) acknowledges once the primary has it.
    */
   redisAckReplicas: number;
-  /** Without REDIS_URL: use what answers on 127.0.0.1:6379 (`auto`), or always a private redis-server. */
+  /** Without REDIS_URL: a private redis-server (default), or what answers on 127.0.0.1:6379 first (`auto`). */
   redisFallback: 'auto' | 'private';
   keyPrefix: string;
   adminToken: string;
+  /** The first key of `secretKeys`: what HMAC keys (sessions, CSRF, confirmation tokens) derive from. */
   secretKey: Buffer;
+  /** SECRET_KEYS (+ SECRET_KEY as id `legacy`): the first encrypts, every one decrypts. */
+  secretKeys: SecretKeyring;
   /** True when no connector has credentials: fakes are started and a demo installation is created. */
   demo: boolean;
   /** Secrets we made up because demo mode allows it; printed once so a person can use them. */
@@ -66,8 +70,14 @@ export interface Config {
   /** After SIGTERM, how long in-flight work may drain before the process exits anyway. */
   shutdownTimeoutMs: number;
   connectors: Record<string, ConnectorCredentials>;
+  /** Provider-token revocation after uninstall: attempts, and the first backoff (doubling). */
+  tokenRevocation: { attempts: number; backoffMs: number };
   /** The Web Services API (the platform as OAuth2 authorization server). */
   webServices: WebServicesConfig;
+  /** Installation health: when a linked installation counts as degraded, how coarse lastSuccessAt is. */
+  health: { degradedAfter: number; successResolutionMs: number };
+  /** Event sinks (pushed events): attempts per event before it is dead-lettered, backoff base. */
+  eventSinks: { attempts: number; backoffMs: number };
 }
 
 export interface WebServicesConfig {
@@ -110,13 +120,16 @@ const baseSchema = z.object({
   REDIS_USERNAME: z.string().min(1, 'must not be empty when set').optional(),
   REDIS_PASSWORD: z.string().min(1, 'must not be empty when set').optional(),
   REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
-  REDIS_FALLBACK: z.enum(['auto', 'private']).default('auto'),
+  // Without REDIS_URL: a private redis-server. `auto` would reuse whatever answers on 6379, whose
+  // data (another run's installations, schedules, keys) the demo does not own.
+  REDIS_FALLBACK: z.enum(['auto', 'private']).default('private'),
   KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ . -')
     .default('sm'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRET_KEY: z.string().optional(),
+  SECRET_KEYS: z.string().optional(),
   DEMO: z.enum(['true', 'false', '1', '0']).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -135,6 +148,12 @@ const baseSchema = z.object({
   WS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   WS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   WS_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false', '1', '0']).optional(),
+  TOKEN_REVOCATION_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  TOKEN_REVOCATION_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  HEALTH_DEGRADED_AFTER: z.coerce.number().int().min(1).max(1000).default(3),
+  HEALTH_SUCCESS_RESOLUTION_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  SINK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -178,24 +197,21 @@ export function loadConfig(
     else problems.push(`mode argument: must be one of serve, work, all (got "${modeArg}")`);
   }
 
-  const rawSecret = env['SECRET_KEY'];
-  const secretKeyProblem = 'SECRET_KEY: must be 32 bytes, as 64 hex characters or base64';
+  const keyring = keyringFromEnv(env['SECRET_KEYS'], env['SECRET_KEY'], parseSecretKey);
   if (!parsed.success || problems.length > 0) {
-    if (rawSecret !== undefined && !parseSecretKey(rawSecret)) problems.push(secretKeyProblem);
+    if (keyring && 'problems' in keyring) problems.push(...keyring.problems);
     throw new ConfigError(problems);
   }
   const v = parsed.data;
 
   const demo = v.DEMO === undefined ? !anyConfigured : v.DEMO === 'true' || v.DEMO === '1';
-  let secretKey: Buffer | undefined;
-  if (v.SECRET_KEY !== undefined) {
-    secretKey = parseSecretKey(v.SECRET_KEY);
-    if (!secretKey) problems.push(secretKeyProblem);
-  } else if (!demo) {
-    problems.push('SECRET_KEY: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
-  }
+  let secretKeys: SecretKeyring | undefined;
+  if (keyring && 'problems' in keyring) problems.push(...keyring.problems);
+  else if (keyring) secretKeys = keyring.ring;
+  else if (!demo) problems.push('SECRET_KEY or SECRET_KEYS: required (32 bytes as hex or base64; e.g. `openssl rand -hex 32`)');
   if (v.ADMIN_TOKEN === undefined && !demo) problems.push('ADMIN_TOKEN: required (at least 16 characters)');
   if (problems.length > 0) throw new ConfigError(problems);
+  const ring = secretKeys ?? SecretKeyring.single(randomBytes(32));
 
   return {
     mode: mode ?? 'all',
@@ -209,9 +225,10 @@ export function loadConfig(
     redisFallback: v.REDIS_FALLBACK,
     keyPrefix: v.KEY_PREFIX,
     adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
-    secretKey: secretKey ?? randomBytes(32),
+    secretKey: ring.primaryKey,
+    secretKeys: ring,
     demo,
-    generated: { adminToken: v.ADMIN_TOKEN === undefined, secretKey: v.SECRET_KEY === undefined },
+    generated: { adminToken: v.ADMIN_TOKEN === undefined, secretKey: v.SECRET_KEY === undefined && v.SECRET_KEYS === undefined },
     logLevel: v.LOG_LEVEL,
     httpTimeoutMs: v.HTTP_TIMEOUT_MS,
     stateTtlS: v.OAUTH_STATE_TTL_S,
@@ -225,6 +242,7 @@ export function loadConfig(
     webhookEnqueueTimeoutMs: v.WEBHOOK_ENQUEUE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     connectors: credentials,
+    tokenRevocation: { attempts: v.TOKEN_REVOCATION_ATTEMPTS, backoffMs: v.TOKEN_REVOCATION_BACKOFF_MS },
     webServices: {
       codeTtlS: v.WS_CODE_TTL_S,
       accessTokenTtlS: v.WS_ACCESS_TOKEN_TTL_S,
@@ -233,5 +251,7 @@ export function loadConfig(
       deliveryBackoffMs: v.WS_DELIVERY_BACKOFF_MS,
       allowPrivateTargets: v.WS_ALLOW_PRIVATE_TARGETS === 'true' || v.WS_ALLOW_PRIVATE_TARGETS === '1',
     },
+    health: { degradedAfter: v.HEALTH_DEGRADED_AFTER, successResolutionMs: v.HEALTH_SUCCESS_RESOLUTION_S * 1000 },
+    eventSinks: { attempts: v.SINK_DELIVERY_ATTEMPTS, backoffMs: v.SINK_DELIVERY_BACKOFF_MS },
   };
 }

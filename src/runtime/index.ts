@@ -20,6 +20,8 @@ export type { Keys, WebServicesKeys } from './redis/keys';
 export { isRedisUnavailable, ReplicasNotConfirmedError, withDeadline } from './redis/redis';
 export { basicCredentials, isBearer } from './secrets/authorization-header';
 export { constantTimeEqual, decrypt, encrypt, hashToken, randomToken, tokenMatchesHash } from './secrets/crypto';
+export { SecretKeyring } from './secrets/keyring';
+export type { SealedFamily, SealedRecord } from './secrets/rekey';
 export { pollIntervalMs } from './services';
 export type { EnabledConnector, Services } from './services';
 export { tryAcquire } from './redis/lock';

@@ -1,8 +1,9 @@
+import { realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { ConfigError, loadConfig, type Config } from './config';
 import { ConnectorLoadError, loadConnectors } from '../connectors';
 import type { RunningFake } from '../connectors';
-import { createDemoInstallations } from './demo';
+import { createDemoInstallations, demoBanner } from './demo';
 import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
 import { buildServices, enableConnectors } from './build-services';
@@ -11,6 +12,9 @@ import { DrainGate, Shutdown } from './shutdown';
 import { Metrics } from './metrics/metrics';
 import { startMetricsServer } from './metrics/server';
 import { startWorkers } from './workers';
+import { repairPollSchedules } from '../sync';
+import { checkPort, listenProblem } from './port-check';
+import { describeTopology } from './redis/topology';
 import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import type { RedisTopology } from './redis/topology';
 
@@ -36,10 +40,21 @@ async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof
   return fakes;
 }
 
-async function main(): Promise<void> {
+export interface HostOptions {
+  /** `serve`, `work` or `all` (the default); anything else is a configuration error (exit 2). */
+  mode?: string | undefined;
+  /** Where connector folders are found (the compiled build's own, when run from dist/). */
+  connectorsDir?: string | undefined;
+}
+
+/**
+ * Starts the host and/or workers and returns once they run; the process then lives until a signal
+ * (the shutdown handler exits it). A start-up failure exits the process with its code.
+ */
+export async function main(options: HostOptions = {}): Promise<void> {
   let definitions;
   try {
-    definitions = await loadConnectors();
+    definitions = await loadConnectors(options.connectorsDir);
   } catch (err) {
     if (err instanceof ConnectorLoadError) fail(err.message, 1);
     throw err;
@@ -49,7 +64,7 @@ async function main(): Promise<void> {
     config = loadConfig(
       process.env,
       [...definitions.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),
-      process.argv[2],
+      options.mode,
     );
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
@@ -64,6 +79,11 @@ async function main(): Promise<void> {
       throw err;
     }
   }
+  // Before anything starts (a private redis-server, fake clouds, workers): a port we cannot
+  // listen on is one line and exit 1, with nothing to clean up.
+  const listenOn = config.mode === 'work' ? { port: config.metricsPort, variable: 'METRICS_PORT' } : { port: config.port, variable: 'PORT' };
+  const portProblem = await checkPort(listenOn.port, config.host, listenOn.variable);
+  if (portProblem) fail(portProblem, 1);
   const log = createLogger(config.logLevel);
 
   // Installed before anything starts, so a signal during start-up is honoured too (the steps
@@ -89,11 +109,13 @@ async function main(): Promise<void> {
 
   if (config.demo) await startFakes(config, definitions);
 
-  // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, the demo's
-  // fallback: whatever answers on 6379, else a private redis-server.
+  // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, a private
+  // redis-server (REDIS_FALLBACK=auto: whatever answers on 6379 first).
   let topology: RedisTopology;
+  let redisInBanner: string;
   if (config.redisTopology) {
     topology = config.redisTopology;
+    redisInBanner = describeTopology(topology);
     log.info({ redis: 'configured' }, 'redis selected');
   } else {
     let endpoint: RedisEndpoint;
@@ -106,6 +128,7 @@ async function main(): Promise<void> {
     if (endpoint.stop) { const stopRedis = endpoint.stop; cleanups.push({ name: 'private redis-server', run: () => stopRedis() }); }
     log.info({ redis: endpoint.origin }, 'redis selected');
     topology = { kind: 'single', url: endpoint.url };
+    redisInBanner = endpoint.origin === 'private' ? `${describeTopology(topology)}, a private redis-server removed on exit` : describeTopology(topology);
   }
   const connections = new RedisConnections(topology, { commandTimeoutMs: config.redisCommandTimeoutMs });
 
@@ -120,7 +143,7 @@ async function main(): Promise<void> {
   // the first requests from racing the connect; past it the host starts anyway and answers 503
   // (readyz too) until Redis is there, as it does during any later outage.
   const connected = await whenReady(redis, { timeoutMs: 5_000 }).then(() => true, () => false);
-  if (connected) log.info({ redis: connections.describe() }, 'redis connected');
+  if (connected) log.info({ redis: connections.describe(), keyPrefix: config.keyPrefix }, 'redis connected');
   else log.warn({ redis: connections.describe() }, 'redis not reachable yet: serving 503 until it is');
 
   const services = buildServices({
@@ -135,6 +158,7 @@ async function main(): Promise<void> {
 
   cleanups.push({ name: 'poll queue', run: () => services.scheduler.close() });
   cleanups.push({ name: 'webhook queue', run: () => services.webhooks.close() });
+  cleanups.push({ name: 'token revocation queue', run: () => services.revocations.close() });
   cleanups.push({ name: 'catch-up timer', run: async () => services.missedDeliveries.close() });
   cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
 
@@ -142,10 +166,22 @@ async function main(): Promise<void> {
     const workers = startWorkers(services);
     cleanups.push({ name: 'workers', run: () => workers.close() });
     log.info({ mode: config.mode }, 'workers started');
+    // Whatever the last process (or a crash, or an old snapshot) left: one schedule per linked installation.
+    void whenReady(redis)
+      .then(() => repairPollSchedules(services))
+      .then(
+        (repair) => log.info(repair, 'poll schedules checked'),
+        (err: unknown) => log.warn({ err: (err as Error).message }, 'poll schedule repair failed; it runs again at the next start'),
+      );
   }
 
   if (config.mode === 'work') {
-    const metricsServer = await startMetricsServer(services, config.metricsPort, config.host);
+    const metricsServer = await startMetricsServer(services, config.metricsPort, config.host).catch((err: unknown) => err as Error);
+    if (metricsServer instanceof Error) {
+      // Lost the race since checkPort: the same line, and what started is stopped.
+      process.stderr.write(`${listenProblem(metricsServer, config.metricsPort, config.host, 'METRICS_PORT') ?? `fatal: ${metricsServer.message}`}\n`);
+      return shutdown.abort(1);
+    }
     cleanups.push({ name: 'metrics server', run: () => metricsServer.close() });
     log.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics listening');
   }
@@ -153,7 +189,15 @@ async function main(): Promise<void> {
   if (config.mode !== 'work') {
     const app = createApp(services);
     const server: Server = createServer(gate.wrap(app.callback()));
-    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    const listenError = await new Promise<Error | undefined>((resolve) => {
+      server.once('error', resolve);
+      server.listen(config.port, config.host, () => resolve(undefined));
+    });
+    if (listenError) {
+      // Lost the race since checkPort: the same line, and what started is stopped.
+      process.stderr.write(`${listenProblem(listenError, config.port, config.host, 'PORT') ?? `fatal: ${listenError.message}`}\n`);
+      return shutdown.abort(1);
+    }
     // Registered first, so it runs last: the listener answers probes (503) while the rest drains.
     cleanups.unshift({
       name: 'http server',
@@ -171,18 +215,18 @@ async function main(): Promise<void> {
   if (config.demo && config.mode !== 'work') {
     await whenReady(redis, { onWaiting: (ms) => log.warn({ redis: connections.describe(), waitedMs: ms }, 'waiting for Redis') });
     const installs = await createDemoInstallations(services);
-    const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
-    if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);
-    for (const inst of installs) {
-      const fake = definitions.get(inst.connector);
-      lines.push('', `  ${fake?.title ?? inst.connector}: open this link in a browser to link the demo account:`, `    ${inst.setupUrl}`);
-    }
-    lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(demoBanner({ config, redis: redisInBanner, installs, titles: definitions }));
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+export function runHost(options: HostOptions = {}): Promise<void> {
+  return main(options).catch((err: unknown) => {
+    process.stderr.write(`fatal: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+// Run as a script (`tsx src/runtime/main.ts [mode]`, as some tests do). The CLI imports this module
+// instead and calls runHost; compiled, this module is a chunk of its own, never the script itself.
+const script = process.argv[1];
+if (script !== undefined && import.meta.filename === realpathSync.native(script)) void runHost({ mode: process.argv[2] });

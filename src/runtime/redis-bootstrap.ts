@@ -18,7 +18,7 @@ export class RedisUnavailableError extends Error {
   constructor() {
     super(
       [
-        'No Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, and redis-server is not on PATH.',
+        'No Redis found: REDIS_URL is not set and redis-server is not on PATH (the demo starts a private one).',
         'Get Redis in one of these ways, then run again:',
         '  docker compose up -d redis           (uses this repository\'s docker-compose.yml)',
         '  sudo apt-get install redis-server     (Debian/Ubuntu)   |   brew install redis   (macOS)',

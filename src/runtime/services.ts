@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { AuthorizedClients, ProviderTokenStore } from '../cloud';
-import type { DeviceStore, EventLog, InstallationStore } from '../platform';
+import type { AuthorizedClients, ProviderTokenStore, TokenRevocations } from '../cloud';
+import type { DeviceStore, EventLog, HealthStore, InstallationStore } from '../platform';
 import type { Metrics } from './metrics/metrics';
 import type { PollScheduler } from '../sync';
 import type { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
@@ -32,10 +32,14 @@ export interface Services {
   /** The authorized HTTP client factory: the only way to call a cloud. */
   clients: AuthorizedClients;
   devices: DeviceStore;
+  /** Installation health (degraded, last success, last error), beside the sync cursor. */
+  health: HealthStore;
   /** Producer side of the poll queue (schedules, immediate polls); workers run elsewhere. */
   scheduler: PollScheduler;
   /** Producer side of the webhook queue: the host enqueues, workers process. */
   webhooks: WebhookQueue;
+  /** Producer side of the provider-token revocation queue (uninstall, best effort). */
+  revocations: TokenRevocations;
   /** Callback-token lookups remembered by this process, dropped on every host when a token changes. */
   callbackTokens: CallbackTokenCache;
   /** Installations whose callbacks were refused while Redis was down; polled once it is back. */

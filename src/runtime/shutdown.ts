@@ -117,6 +117,21 @@ export class Shutdown {
     }
     this.started = true;
     log.info({ signal, timeoutMs: this.options.timeoutMs }, 'shutting down');
+    this.run(0, true);
+  }
+
+  /**
+   * Start-up failed after something started (the caller has printed why): the same steps, without
+   * the log lines of a shutdown, then exit with `code`.
+   */
+  abort(code: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.run(code, false);
+  }
+
+  private run(code: number, logged: boolean): void {
+    const { log } = this.options;
     this.options.onDrain();
     const deadline = setTimeout(() => {
       log.warn({ timeoutMs: this.options.timeoutMs }, 'shutdown timed out: exiting without finishing');
@@ -124,8 +139,8 @@ export class Shutdown {
     }, this.options.timeoutMs);
     void this.drain().then(() => {
       clearTimeout(deadline);
-      log.info('shutdown complete');
-      this.options.exit(0);
+      if (logged) log.info('shutdown complete');
+      this.options.exit(code);
     });
   }
 

@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
 import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
-import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout } from '../webservices';
+import { REVOCATION_QUEUE, type RevocationJob, revocationProcessor } from '../cloud';
+import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout, SINK_QUEUE, type SinkJob, sinkDeliveryProcessor } from '../webservices';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -55,12 +56,24 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
   // up to a whole batch in the failed set because two workers died in a row.
   const webhook = start<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), 'webhook worker error', { maxStalledCount: 10 });
   const delivery = start<DeliveryJob>(DELIVERY_QUEUE, deliveryProcessor(services), 'delivery worker error');
+  const revocation = start<RevocationJob>(
+    REVOCATION_QUEUE,
+    revocationProcessor({
+      connectors: services.connectors,
+      tokens: services.tokens,
+      log: services.log,
+      timeoutMs: services.config.httpTimeoutMs,
+      onOutcome: (connector, outcome) => services.metrics.tokenRevocations.inc({ connector, outcome }),
+    }),
+    'token revocation worker error',
+  );
+  const sinks = start<SinkJob>(SINK_QUEUE, sinkDeliveryProcessor(services), 'event sink worker error');
   const fanout = new EventFanout(services);
   fanout.start();
   return {
     close: async () => {
       await fanout.stop();
-      await Promise.all([poll.close(), webhook.close(), delivery.close()]);
+      await Promise.all([poll.close(), webhook.close(), delivery.close(), revocation.close(), sinks.close()]);
       for (const connection of connections) connection.disconnect();
     },
   };

@@ -12,3 +12,5 @@ export { runCommand } from './run-command';
 export { deleteDevice, discover, setDeviceLabel, updateSelection } from './selection';
 export { applySnapshot } from './sync-installation';
 export { withSyncLock } from './with-sync-lock';
+export { repairPollSchedules } from './repair-schedules';
+export type { ScheduleRepair } from './repair-schedules';

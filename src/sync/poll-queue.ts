@@ -64,6 +64,35 @@ export class PollScheduler {
     await this.queue.removeJobScheduler(schedulerId(installationId));
   }
 
+  /** The schedule's period, or undefined when the installation has none. */
+  async scheduledEvery(installationId: string): Promise<number | undefined> {
+    const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
+    return scheduler === undefined ? undefined : (scheduler.every ?? 0);
+  }
+
+  /**
+   * Every schedule in the queue, a page at a time: its id and the installation its template
+   * polls (absent on a schedule this code did not write).
+   */
+  async *schedules(pageSize = 500): AsyncGenerator<{ id: string; installationId: string | undefined }> {
+    for (let start = 0; ; start += pageSize) {
+      const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
+      for (const s of page) yield { id: s.key, installationId: s.template?.data?.installationId };
+      if (page.length < pageSize) return;
+    }
+  }
+
+  /** Removes one schedule by its id, with its next delayed job (the installation may be long gone). */
+  async removeSchedule(id: string): Promise<void> {
+    await this.queue.removeJobScheduler(id);
+  }
+
+  /** When the schedule's next poll is due (undefined: not scheduled). */
+  async nextPollAt(installationId: string): Promise<Date | undefined> {
+    const next = (await this.queue.getJobScheduler(schedulerId(installationId)))?.next;
+    return next === undefined ? undefined : new Date(next);
+  }
+
   async isScheduled(installationId: string): Promise<boolean> {
     return (await this.queue.getJobScheduler(schedulerId(installationId))) !== undefined;
   }

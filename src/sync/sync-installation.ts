@@ -1,6 +1,20 @@
-import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
+import {
+  afterFailure,
+  afterSuccess,
+  type DeviceView,
+  type HealthChange,
+  type HealthRecord,
+  healthFromFields,
+  type Installation,
+  installationFromHash,
+  isEmpty,
+  reconcile,
+  type Reconciliation,
+  redactMessage,
+} from '../platform';
 import type { DeviceSnapshot } from '../connectors';
-import type { Fence, PipelineReplies, Services } from '../runtime';
+import { AppError, type Fence, type PipelineReplies, type Services } from '../runtime';
+import { outcomeOf } from '../cloud';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 
@@ -24,20 +38,30 @@ export async function syncInstallation(
     services,
     installationId,
     async (replies, fence) => {
-      const { installation, selected, cursor } = syncInputs(replies);
+      const { installation, selected, cursor, health } = syncInputs(replies);
       if (!installation) return { kind: 'skipped', reason: 'not_found' };
       if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
       const connector = connectorFor(services, installation);
       const ctx = await contextFor(services, installation, connector, selected);
-      const result = await connector.definition.poll.run(ctx, options.full ? undefined : cursor);
-      if (result.unchanged) {
-        // Only this path (under the lock) writes the cursor: an equal one needs no write.
-        if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
-        return { kind: 'unchanged' };
+      let result;
+      try {
+        result = await connector.definition.poll.run(ctx, options.full ? undefined : cursor);
+      } catch (err) {
+        await recordFailure(services, installation, health, err, fence);
+        throw err;
       }
-      const changes = await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected, fence);
-      if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
-      return { kind: 'applied', changes };
+      const healthChange = afterSuccess(health, services.now(), services.config.health);
+      const changes = result.unchanged
+        ? undefined
+        : await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected, fence);
+      // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
+      // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
+      const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;
+      await services.devices.setCursor(installationId, cursorChange, fence, (batch) =>
+        services.health.addTo(batch, installation, healthChange),
+      );
+      countTransition(services, installation, healthChange);
+      return changes ? { kind: 'applied', changes } : { kind: 'unchanged' };
     },
     {
       // What a poll reads first, queued behind the lock's SET: one round trip instead of four.
@@ -45,20 +69,57 @@ export async function syncInstallation(
         pipeline.hgetall(keys.installation(installationId));
         pipeline.smembers(keys.selection(installationId));
         pipeline.hget(keys.syncState(installationId), 'cursor');
+        services.health.queueRead(pipeline, installationId);
       },
     },
   );
 }
 
-/** Pure: the installation, its selection and its stored cursor from the replies of those reads. */
-export function syncInputs(replies: PipelineReplies): { installation: Installation | undefined; selected: Set<string>; cursor: string | undefined } {
+/** Pure: the installation, its selection, its stored cursor and its health from the replies of those reads. */
+export function syncInputs(replies: PipelineReplies): {
+  installation: Installation | undefined;
+  selected: Set<string>;
+  cursor: string | undefined;
+  health: HealthRecord;
+} {
   for (const [err] of replies) if (err) throw err;
-  const [hash, members, cursor] = replies.map(([, reply]) => reply);
+  const [hash, members, cursor, health] = replies.map(([, reply]) => reply);
   return {
     installation: installationFromHash((hash ?? {}) as Record<string, string>),
     selected: new Set((members ?? []) as string[]),
     cursor: typeof cursor === 'string' ? cursor : undefined,
+    health: healthFromFields(health as (string | null)[] | undefined),
   };
+}
+
+/** Pure: what an operator may see of a failed poll (our own error codes; nothing from a stack or a header). */
+export function failureSummary(err: unknown): { code: string; message: string } {
+  if (err instanceof AppError) return { code: err.code, message: redactMessage(err.message) };
+  return { code: 'unexpected', message: 'The poll failed unexpectedly; the worker log has the details.' };
+}
+
+/**
+ * A failed poll counts toward `degraded`, unless it is a lost link (reauth handles that) or a
+ * lost lock (not the cloud's fault). Recording must not hide the poll's own error.
+ */
+async function recordFailure(services: Services, installation: Installation, health: HealthRecord, err: unknown, fence: Fence): Promise<void> {
+  if (outcomeOf(err) === 'reauth_required' || (err instanceof AppError && err.code === 'lock_lost')) return;
+  const change = afterFailure(health, failureSummary(err), services.now(), services.config.health);
+  try {
+    await services.health.commit(installation, change, fence);
+    countTransition(services, installation, change);
+  } catch (writeErr) {
+    services.log.warn({ installationId: installation.id, reason: (writeErr as Error).message }, 'could not record poll failure');
+  }
+}
+
+function countTransition(services: Services, installation: Installation, change: HealthChange): void {
+  if (change.transition) {
+    services.metrics.healthTransitions.inc({ connector: installation.connector, state: change.transition === 'degraded' ? 'degraded' : 'linked' });
+  }
+  if (change.transition === 'degraded') {
+    services.log.warn({ installationId: installation.id, connector: installation.connector }, 'installation degraded');
+  }
 }
 
 /** Reconcile a snapshot (complete or partial) and apply it, fenced by the sync lock the caller holds. */

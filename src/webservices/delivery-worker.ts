@@ -24,6 +24,17 @@ export function postSigned(
   timeoutMs: number,
   allowPrivate = false,
 ): Promise<{ ok: boolean; status: number }> {
+  return postJson(targetUrl, body, { [SIGNATURE_HEADER]: signBody(secret, body) }, timeoutMs, allowPrivate);
+}
+
+/** postSigned with the signature headers the caller made (event sinks sign by Standard Webhooks). */
+export function postJson(
+  targetUrl: string,
+  body: string,
+  signatureHeaders: Record<string, string>,
+  timeoutMs: number,
+  allowPrivate = false,
+): Promise<{ ok: boolean; status: number }> {
   const failed = { ok: false, status: 0 };
   let url: URL;
   try {
@@ -44,7 +55,7 @@ export function postSigned(
         headers: {
           'content-type': 'application/json',
           'content-length': String(payload.length),
-          [SIGNATURE_HEADER]: signBody(secret, body),
+          ...signatureHeaders,
           'user-agent': 'service-manager/0.1',
         },
         timeout: timeoutMs,

@@ -59,10 +59,19 @@ export function parseMember(value: string): { subscriptionId: string; deviceId: 
   return subscriptionId && deviceId && rest.length === 0 ? { subscriptionId, deviceId } : undefined;
 }
 
+/**
+ * The keys one family of ordered deliveries uses: subscriptions' (per device) and event sinks'
+ * (per installation) share this machinery under their own names.
+ */
+export type DrainKeys = Pick<
+  WebServicesKeys,
+  'fanoutCursor' | 'activeDrains' | 'deliveryGeneration' | 'deliveryList' | 'deliveryMarker' | 'deliveryFailed'
+>;
+
 export class DrainState {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    private readonly keys: DrainKeys,
   ) {}
 
   async cursor(): Promise<string | undefined> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, decrypt, encrypt, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { WebServicesKeys } from '../runtime';
+import type { SealedFamily, SealedRecord, SecretKeyring, WebServicesKeys } from '../runtime';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -38,6 +38,11 @@ function view(s: Stored): Subscription {
   return { id: s.id, appId: s.appId, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
 }
 
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0
+`;
+
 /** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
 export function confirmationKey(secretKey: Buffer): Buffer {
   return hmacSha256Bytes(secretKey, 'subscription-confirmation-token\0v1');
@@ -50,16 +55,16 @@ export function confirmationKey(secretKey: Buffer): Buffer {
  * id under a key derived from SECRET_KEY, computed when the CONFIRMATION is sent and when the link
  * is followed.
  */
-export class SubscriptionStore {
+export class SubscriptionStore implements SealedFamily {
   private readonly confirmKey: Buffer;
   private readonly index: SortedIndex;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: WebServicesKeys,
-    private readonly secretKey: Buffer,
+    private readonly secretKeys: SecretKeyring,
   ) {
-    this.confirmKey = confirmationKey(secretKey);
+    this.confirmKey = confirmationKey(secretKeys.primaryKey);
     this.index = new SortedIndex(redis, keys.subscriptionsIndex());
   }
 
@@ -85,7 +90,7 @@ export class SubscriptionStore {
   ): Promise<{ subscription: Subscription; secret: string }> {
     const id = randomUUID();
     const secret = randomToken();
-    const sealedSecret = encrypt(this.secretKey, secret, id);
+    const sealedSecret = this.sealSecret(id, secret);
     const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
     const tx = this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id);
     await this.index.add(tx, stored.createdAt, id).exec();
@@ -109,8 +114,13 @@ export class SubscriptionStore {
     return s && { subscription: view(s), secret: this.unseal(id, s.sealedSecret) };
   }
 
+  /** The signing secret sealed under the first key, bound to the subscription (also for job data). */
+  sealSecret(subscriptionId: string, secret: string): string {
+    return this.secretKeys.seal(secret, subscriptionId);
+  }
+
   unseal(subscriptionId: string, sealed: string): string {
-    return decrypt(this.secretKey, sealed, subscriptionId);
+    return this.secretKeys.open(sealed, subscriptionId);
   }
 
   async listForApp(appId: string): Promise<Subscription[]> {
@@ -121,16 +131,55 @@ export class SubscriptionStore {
 
   /** Idempotent: a confirmed subscription stays confirmed. False for a wrong token or unknown id. */
   async confirm(id: string, token: string, now: Date): Promise<Subscription | undefined> {
-    const s = await this.stored(id);
-    if (!s) return undefined;
-    const derived = constantTimeEqual(token, this.confirmationToken(id));
-    // A CONFIRMATION queued before the upgrade carries the random token whose digest was kept.
-    const legacy = s.confirmHash !== undefined && tokenMatchesHash(token, s.confirmHash);
-    if (!derived && !legacy) return undefined;
-    if (s.status === 'confirmed') return view(s);
-    const next: Stored = { ...s, status: 'confirmed', confirmedAt: now.toISOString() };
-    const ok = await this.redis.set(this.keys.subscription(id), JSON.stringify(next), 'XX');
-    return ok === 'OK' ? view(next) : undefined;
+    // Compare-and-set on the record as read, so a rekey swapping the sealed secret meanwhile is
+    // not undone by this write (nor this one lost): on a race, read again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+      const raw = await this.redis.get(this.keys.subscription(id));
+      if (!raw) return undefined;
+      const s = storedSchema.parse(JSON.parse(raw));
+      const derived = constantTimeEqual(token, this.confirmationToken(id));
+      // A CONFIRMATION queued before the upgrade carries the random token whose digest was kept.
+      const legacy = s.confirmHash !== undefined && tokenMatchesHash(token, s.confirmHash);
+      if (!derived && !legacy) return undefined;
+      if (s.status === 'confirmed') return view(s);
+      const next = { ...(JSON.parse(raw) as Record<string, unknown>), status: 'confirmed', confirmedAt: now.toISOString() };
+      const ok = await this.redis.eval(COMPARE_AND_SET, 1, this.keys.subscription(id), raw, JSON.stringify(next));
+      if (ok === 1) return view({ ...s, status: 'confirmed', confirmedAt: now.toISOString() });
+    }
+    return undefined;
+  }
+
+  /** One SCAN batch of subscriptions, for a rekey: the sealed signing secret inside each record. */
+  async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
+    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.subscription('*'), 'COUNT', count);
+    const head = this.keys.subscription('');
+    // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
+    const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    if (ids.length === 0) return { cursor: next, records: [] };
+    const values = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
+    const records: SealedRecord[] = [];
+    ids.forEach((id, i) => {
+      const raw = values[i];
+      if (typeof raw !== 'string') return;
+      const parsed = storedSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) records.push({ id, sealed: parsed.data.sealedSecret, version: raw });
+    });
+    return { cursor: next, records };
+  }
+
+  /** Swaps the sealed secret only if the record is unchanged since the scan (confirmed meanwhile: skipped). */
+  async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { record, sealed } of updates) {
+      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
+      pipeline.eval(COMPARE_AND_SET, 1, this.keys.subscription(record.id), record.version, next);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, ok]) => {
+      if (err) throw err;
+      return ok === 1;
+    });
   }
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */

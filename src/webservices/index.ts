@@ -8,6 +8,11 @@ export { DELIVERY_QUEUE } from './delivery-queue';
 export type { DeliveryJob } from './delivery-queue';
 export { deliveryProcessor } from './delivery-worker';
 export { EventFanout } from './fanout';
+export { SINK_QUEUE } from './sink-queue';
+export type { SinkJob } from './sink-queue';
+export { sinkDeliveryProcessor } from './sink-delivery';
+export type { EventSink, SinkStats } from './event-sinks';
+export { assertPublicTarget, TargetRefused } from './target-guard';
 export { LoginLimiter, OPERATOR_LOGIN_LIMITS, operatorLoginLimiter } from './login-limiter';
 export { appInstallationOperations, appInstallationRoutes } from './routes/app-installations';
 export { authorizeRoutes } from './routes/authorize';
@@ -19,4 +24,5 @@ export { subscriptionAdminRoutes, subscriptionOperations } from './routes/subscr
 export { tokenRoutes } from './routes/token';
 export { userOperations, userRoutes } from './routes/users-api';
 export { createWebServices } from './web-services';
+export { SubscriptionStore } from './event-subscriptions';
 export type { WebServices } from './web-services';

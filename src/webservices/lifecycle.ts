@@ -1,5 +1,4 @@
 import type { EventType } from '../platform';
-import { encrypt } from '../runtime';
 import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
@@ -35,7 +34,7 @@ export async function revokeApp(services: Services, app: AppInstallation): Promi
       // Queued before the subscription goes, so a failure here leaves it for a retried revocation.
       // Only a target that confirmed ever agreed to hear from us.
       if (withSecret && sub.status === 'confirmed') {
-        const sealedSecret = encrypt(services.config.secretKey, withSecret.secret, sub.id);
+        const sealedSecret = subscriptions.sealSecret(sub.id, withSecret.secret);
         await deliveries.lifecycle({ kind: 'lifecycle', subscriptionId: sub.id, targetUrl: sub.targetUrl, sealedSecret, body: uninstallBody(app.id), requireSubscription: false });
       }
       await subscriptions.delete(sub);

@@ -9,6 +9,8 @@ import { GrantStore } from './grant-store';
 import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
 import { AuthorizationSealer } from './pending-authorization';
 import { SubscriptionStore } from './event-subscriptions';
+import { SinkStore, sinkKeys } from './event-sinks';
+import { SinkDeliveryQueue } from './sink-queue';
 import { UserStore } from './users';
 
 /** The Web Services API's stores and its delivery queue producer, built once with the other services. */
@@ -27,11 +29,16 @@ export interface WebServices {
   subscriptions: SubscriptionStore;
   drains: DrainState;
   deliveries: DeliveryQueue;
+  /** Event sinks of the platform (pushed events, Standard Webhooks) and their ordered chains. */
+  sinks: SinkStore;
+  sinkDrains: DrainState;
+  sinkDeliveries: SinkDeliveryQueue;
 }
 
 export function createWebServices(redis: Redis, keys: Keys, config: Config, onQueueError: (err: Error) => void): WebServices {
   const ws = keys.ws;
   const lifetimes = config.webServices;
+  const sinks = sinkKeys(keys.prefix);
   return {
     users: new UserStore(redis, ws),
     clients: new ClientStore(redis, ws),
@@ -41,8 +48,11 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     pending: new AuthorizationSealer(config.secretKey, config.stateTtlS),
     logins: new LoginLimiter(redis, ws, DEFAULT_LOGIN_LIMITS, 'user-'),
     clientLogins: new LoginLimiter(redis, ws, CLIENT_SECRET_LIMITS, 'client-'),
-    subscriptions: new SubscriptionStore(redis, ws, config.secretKey),
+    subscriptions: new SubscriptionStore(redis, ws, config.secretKeys),
     drains: new DrainState(redis, ws),
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),
+    sinks: new SinkStore(redis, sinks, config.secretKey),
+    sinkDrains: new DrainState(redis, sinks),
+    sinkDeliveries: new SinkDeliveryQueue(redis, keys.bullPrefix, config.eventSinks, onQueueError),
   };
 }

@@ -31,6 +31,10 @@ const COMPOSITION = new Set([
   'runtime/http/openapi-routes.ts',
   'runtime/api-key-command.ts',
   'runtime/api-key-main.ts',
+  // The rekey command builds the stores of every family holding a sealed secret.
+  'runtime/rekey-command.ts',
+  // The command table: each command lives with its slice (rekey, api-key, …) and is loaded on use.
+  'runtime/cli/commands.ts',
   // Types only (the Services bag each slice is handed); type imports are erased at run time.
   'runtime/services.ts',
 ]);

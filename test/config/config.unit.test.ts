@@ -87,3 +87,26 @@ describe('loadConfig', () => {
     expect(problems(prod, 'fly').join()).toContain('mode');
   });
 });
+
+describe('loadConfig: SECRET_KEYS', () => {
+  const prodNoKey = { ECOBEE_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20) };
+
+  it('SECRET_KEYS alone => the first key encrypts and is secretKey; SECRET_KEY alone still works', () => {
+    const c = loadConfig({ ...prodNoKey, SECRET_KEYS: `new:${'b'.repeat(64)},old:${HEX_KEY}` }, specs);
+    expect(c.secretKeys.ids).toEqual(['new', 'old']);
+    expect(c.secretKey).toEqual(Buffer.from('b'.repeat(64), 'hex'));
+    expect(c.generated.secretKey).toBe(false);
+    expect(loadConfig(prod, specs).secretKeys.ids).toEqual(['legacy']);
+  });
+
+  it('a malformed list or a duplicate id => ConfigError naming SECRET_KEYS, with the other problems', () => {
+    expect(problems({ ...prodNoKey, SECRET_KEYS: `k1:${HEX_KEY},k1:${'b'.repeat(64)}` }).join('\n')).toContain('SECRET_KEYS: key id "k1" appears twice');
+    const found = problems({ ...prodNoKey, PORT: 'abc', SECRET_KEYS: 'k1=abc' }).join('\n');
+    expect(found).toContain('PORT');
+    expect(found).toContain('SECRET_KEYS: entry 1');
+  });
+
+  it('neither SECRET_KEY nor SECRET_KEYS outside the demo => required', () => {
+    expect(problems(prodNoKey).some((p) => p.startsWith('SECRET_KEY or SECRET_KEYS: required'))).toBe(true);
+  });
+});

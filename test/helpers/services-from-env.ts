@@ -65,7 +65,7 @@ export async function servicesFromEnv(
     async close() {
       services.missedDeliveries.close();
       await services.callbackTokens.close();
-      await Promise.all([services.scheduler.close(), services.webhooks.close()]).catch(() => undefined);
+      await Promise.all([services.scheduler.close(), services.webhooks.close(), services.revocations.close()]).catch(() => undefined);
       redis.disconnect();
     },
   };

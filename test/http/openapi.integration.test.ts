@@ -128,6 +128,16 @@ describe('real answers validate against the document', () => {
     await call('GET', '/api/installations/:id/webhooks/failed', { id });
     await call('POST', '/api/installations/:id/webhooks/rotate', { id });
 
+    // Event sinks
+    const sink = await call('POST', '/api/event-sinks', {}, { body: JSON.stringify({ url: w.sys.hookUrl, types: ['device.stateChanged'] }) });
+    const sinkId = ((await sink.json()) as { id: string }).id;
+    await call('POST', '/api/event-sinks', {}, { body: JSON.stringify({ url: 'ftp://example.com/x' }) });
+    await call('GET', '/api/event-sinks', {});
+    await call('GET', '/api/event-sinks/:id', { id: sinkId });
+    await call('GET', '/api/event-sinks/:id/dead-letters', { id: sinkId });
+    await call('DELETE', '/api/event-sinks/:id', { id: sinkId });
+    await call('GET', '/api/event-sinks/:id', { id: sinkId });
+
     // Users and clients
     const user = await call('POST', '/api/users', {}, { body: JSON.stringify({ username: 'oa-user', password: PASSWORD, locations: [] }) });
     const userId = ((await user.json()) as { id: string }).id;

@@ -185,6 +185,11 @@ describe('callback token rotation', () => {
     expect((await host.admin(`/api/installations/${inst.id}/webhooks/rotate`, { method: 'POST' })).status).toBe(200);
     const fresh = host.fake.webhookUrl() ?? '';
     expect(fresh).not.toBe(old);
+    // The rotation is an event (linking's first token is not), naming neither token.
+    const events = (await (await host.admin(`/api/installations/${inst.id}/events`)).json()) as { events: { type: string }[] };
+    const rotated = events.events.filter((e) => e.type === 'installation.callbackRotated');
+    expect(rotated).toHaveLength(1);
+    expect(JSON.stringify(rotated)).not.toContain(new URL(fresh).searchParams.get('access_token') ?? 'never');
     expect((await post(fresh, setpointBody(21))).status).toBe(200);
     expect((await post(old, setpointBody(21.5))).status).toBe(200);
     clock += 10 * 60 * 1000 + 1;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syncInputs } from '../../src/sync/sync-installation';
+import { healthFromFields } from '../../src/platform';
 
 const hash = {
   id: 'i1', connector: 'ecobee', locationId: 'home', status: 'linked',
@@ -17,7 +18,12 @@ describe('syncInputs (pure)', () => {
 
   it('a missing installation (empty hash) and no cursor => undefined, not a half record', () => {
     const got = syncInputs([[null, {}], [null, []], [null, null]]);
-    expect(got).toEqual({ installation: undefined, selected: new Set(), cursor: undefined });
+    expect(got).toEqual({ installation: undefined, selected: new Set(), cursor: undefined, health: healthFromFields(undefined) });
+  });
+
+  it('health from the fourth reply (HMGET of the health fields)', () => {
+    const got = syncInputs([[null, hash], [null, []], [null, null], [null, ['2', '1', '2026-01-01T00:00:00.000Z', null, null]]]);
+    expect(got.health).toMatchObject({ failures: 2, degraded: true, lastSuccessAt: '2026-01-01T00:00:00.000Z' });
   });
 
   it('any read that failed => that error, not a guess', () => {

@@ -3,6 +3,7 @@ import {
   FakeCloudBase,
   FakeHttpServer,
   handleAuthorize,
+  json,
   mergeParams,
   type AuthorizeFlow,
   type FakeRequest,
@@ -49,6 +50,18 @@ export interface FakeEcobeeOptions {
   password?: string;
   /** Clock for token/code expiry, revisions and call times (ms since epoch). Defaults to Date.now. */
   now?: () => number;
+  /**
+   * Serve an RFC 7009 revocation endpoint at POST /revoke. ecobee documents none (users remove an
+   * app in the ecobee portal), so it is off by default; tests of uninstall's revocation turn it on.
+   */
+  revocationEndpoint?: boolean;
+}
+
+/** What the fake's revocation endpoint was asked (never the token itself). */
+export interface FakeRevocation {
+  tokenTypeHint: string | undefined;
+  /** Whether the token was one the fake had issued (and is now revoked). */
+  known: boolean;
 }
 
 export class FakeEcobee extends FakeCloudBase<FakeRoute> {
@@ -57,6 +70,8 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
   private readonly oauth: OAuthConfig;
   private readonly authorize: AuthorizeFlow;
   protected readonly http: FakeHttpServer<FakeRoute>;
+  /** Every accepted revocation request, in order. */
+  readonly revocations: FakeRevocation[] = [];
 
   static async start(opts: FakeEcobeeOptions = {}): Promise<FakeEcobee> {
     const fake = new FakeEcobee(opts);
@@ -81,7 +96,7 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
     };
     this.authorize = authorizeFlow(this.oauth);
     this.http = new FakeHttpServer<FakeRoute>({
-      route: routeOf,
+      route: (method, path) => routeOf(method, path, opts.revocationEndpoint === true),
       handle: (request) => this.handle(request),
       ...FAILURE_SHAPES,
       jsonType: 'application/json;charset=UTF-8',
@@ -177,6 +192,15 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
         return handleAuthorize(this.authorize, request);
       case 'token':
         return token(this.state.tokens, tokenParams(request), basicClientId(headers.authorization));
+      case 'revoke': {
+        // RFC 7009 §2.1: client authentication as at the token endpoint; §2.2: 200 also for an unknown token.
+        const clientId = request.form.get('client_id') ?? basicClientId(headers.authorization);
+        if (clientId !== this.clientId) return json(401, { error: 'invalid_client' });
+        const presented = request.form.get('token');
+        if (!presented) return json(400, { error: 'invalid_request', error_description: 'token is required' });
+        this.revocations.push({ tokenTypeHint: request.form.get('token_type_hint') ?? undefined, known: this.state.tokens.revoke(presented) });
+        return json(200, {});
+      }
       case 'thermostat':
       case 'thermostatSummary': {
         const denied = authenticate(this.state.tokens, headers.authorization);

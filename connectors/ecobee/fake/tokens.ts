@@ -123,6 +123,14 @@ export class TokenStore {
     for (const entry of this.accessTokens.values()) entry.invalidated = true;
   }
 
+  /** RFC 7009 §2.1: revoking either token of a grant ends the grant (both tokens). False when unknown. */
+  revoke(token: string): boolean {
+    const entry = this.refreshTokens.get(token) ?? this.accessTokens.get(token);
+    if (!entry) return false;
+    entry.grant.revoked = true;
+    return true;
+  }
+
   deauthorize(): void {
     for (const grant of this.grants) grant.revoked = true;
   }

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import { createRouter, pageOf, pageQuery, parseBody } from '../../runtime';
 import { z } from 'zod';
 import { createInstallation } from '../create-installation';
-import { requireInstallation } from '../../platform';
+import { healthView, healthViewSchema, requireInstallation } from '../../platform';
 import { uninstall } from '../uninstall';
 import type { ApiOperation, RequestState, Services } from '../../runtime';
 import { installationParams, installationView } from './schemas';
@@ -19,7 +19,7 @@ const createBody = z.object({
 const listQuery = pageQuery.extend({ locationId: z.string().min(1).max(200).optional() });
 const installationPage = pageOf(installationView);
 const created = installationView.extend({ accessToken: z.string(), setupUrl: z.string() });
-const detail = installationView.extend({ deviceCount: z.number().int() });
+const detail = installationView.extend({ deviceCount: z.number().int(), health: healthViewSchema });
 
 export const installationOperations: ApiOperation[] = [
   { method: 'post', path: '/api/installations', tag: 'installations', auth: 'admin', summary: 'Create an installation; its own access token is in this answer only', body: createBody,
@@ -53,7 +53,12 @@ export function installationRoutes(services: Services): Router<RequestState> {
 
   router.get('/:id', async (ctx) => {
     const installation = await requireInstallation(services, ctx.params['id'] ?? '');
-    ctx.body = { ...installation, deviceCount: await services.devices.count(installation.id) } satisfies z.input<typeof detail>;
+    const [deviceCount, health, nextPollAt] = await Promise.all([
+      services.devices.count(installation.id),
+      services.health.read(installation.id),
+      installation.status === 'linked' ? services.scheduler.nextPollAt(installation.id) : undefined,
+    ]);
+    ctx.body = { ...installation, deviceCount, health: healthView(installation.status, health, nextPollAt?.toISOString()) } satisfies z.input<typeof detail>;
   });
 
   router.delete('/:id', async (ctx) => {

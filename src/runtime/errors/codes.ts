@@ -34,6 +34,8 @@ export const ERROR_CATALOGUE = {
   cloud_unavailable: { status: 502, message: 'The third-party cloud did not answer in time.' },
   cloud_error: { status: 502, message: 'The third-party cloud returned an error.' },
   reauth_required: { status: 409, message: 'The installation must be linked again.' },
+  // No configured key opens a stored secret (a key removed too early): the installation must be linked again.
+  secret_unreadable: { status: 409, message: 'A stored secret cannot be decrypted with the configured keys.' },
   unknown_command: { status: 400, message: 'Unknown command.' },
   invalid_arguments: { status: 400, message: 'Invalid command arguments.' },
   // web services (the platform as OAuth2 authorization server; RFC 6749 §5.2 / RFC 6750 §3.1 codes)

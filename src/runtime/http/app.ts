@@ -7,7 +7,7 @@ import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
 import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
-import { adminRoutes, ApiKeyStore, deviceRoutes, eventRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
+import { adminRoutes, ApiKeyStore, deviceRoutes, eventRoutes, eventSinkRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
 import { linkingRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
@@ -46,7 +46,8 @@ export function composeApp(services: Services): ComposedApp {
   app.maxIpsCount = hops;
   app.silent = true; // errors are rendered and logged by requestFrame, once
 
-  app.use(requestFrame(services.log, services.metrics));
+  // The demo's console is for its banner: requests there are logged at debug (LOG_LEVEL=debug shows them).
+  app.use(requestFrame(services.log, services.metrics, { requestsAtDebug: services.config.demo }));
 
   // First, and before any body parser: callbacks are the hot path, and are read raw, for
   // signature checks on the exact bytes. Routers below are entered only where they match (routed).
@@ -97,6 +98,7 @@ export function composeApp(services: Services): ComposedApp {
     eventRoutes(services),
     webhookAdminRoutes(services),
     subscriptionAdminRoutes(services),
+    eventSinkRoutes(services),
   ].map((router) => guarded(router, admin, json));
   const api = [openApiRoutes(services), confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));

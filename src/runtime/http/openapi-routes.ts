@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { deviceOperations, eventOperations, installationOperations, webhookAdminOperations } from '../../operator';
+import { deviceOperations, eventOperations, eventSinkOperations, installationOperations, webhookAdminOperations } from '../../operator';
 import {
   appInstallationOperations,
   appSubscriptionOperations,
@@ -23,6 +23,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...deviceOperations,
   ...eventOperations,
   ...webhookAdminOperations,
+  ...eventSinkOperations,
   ...userOperations,
   ...clientOperations,
   ...subscriptionOperations,

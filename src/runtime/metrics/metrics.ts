@@ -43,6 +43,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly secretsUnreadable = new Counter({
+    name: 'sm_secrets_unreadable_total',
+    help: 'Installations moved to reauth_required because no configured key opens their stored tokens',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokenRevocations = new Counter({
+    name: 'sm_token_revocations_total',
+    help: 'Provider-token revocation attempts after uninstall, by outcome (revoked, retry, gave_up, rejected, unreadable)',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly polls = new Counter({
     name: 'sm_polls_total',
     help: 'Installation polls by outcome',
@@ -68,6 +82,21 @@ export class Metrics {
     name: 'sm_event_delivery_lag_seconds',
     help: 'From a device event to its 2xx at a subscription target (includes retries)',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200],
+    registers: [this.registry],
+  });
+
+  /** Counters, not a gauge: each process sees only the transitions it made; sum across processes. */
+  readonly healthTransitions = new Counter({
+    name: 'sm_installation_health_transitions_total',
+    help: 'Installation health transitions, by connector and the state entered',
+    labelNames: ['connector', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sinkDeliveries = new Counter({
+    name: 'sm_event_sink_posts_total',
+    help: 'Standard Webhooks POSTs to event sinks, by outcome (delivered, http_5xx, unreachable, dead_lettered, ...)',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

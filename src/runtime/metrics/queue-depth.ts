@@ -6,7 +6,7 @@ import type { Services } from '../services';
  * dashboard both read this list, so a new queue added to the services shows up in both.
  */
 export function serviceQueues(services: Services): Queue[] {
-  return [services.scheduler.queue, services.webhooks.queue] as Queue[];
+  return [services.scheduler.queue, services.webhooks.queue, services.revocations.queue, services.webServices.sinkDeliveries.queue] as Queue[];
 }
 
 /** Reads every queue's job counts into the depth gauge; a queue that cannot be read keeps its last value. */

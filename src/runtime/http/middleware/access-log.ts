@@ -10,10 +10,16 @@ const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
  * path is logged without its query string (callback tokens, OAuth codes and states travel there)
  * and with the route pattern beside it for grouping.
  */
-export function logAccess(root: Logger, ctx: ParameterizedContext<RequestState>, route: string | undefined, ms: number): void {
-  // Checked before anything is built: with info off, debug (below it) is off too.
-  if (!root.isLevelEnabled('info')) return;
-  const level = QUIET.has(ctx.path) && ctx.status < 400 ? 'debug' : 'info';
+export function logAccess(
+  root: Logger,
+  ctx: ParameterizedContext<RequestState>,
+  route: string | undefined,
+  ms: number,
+  /** Every answer below 500 at debug (the demo's console: a browser's favicon 404 is not news). */
+  requestsAtDebug: boolean = false,
+): void {
+  const quiet = requestsAtDebug ? ctx.status < 500 : ctx.status < 400 && QUIET.has(ctx.path);
+  const level = quiet ? 'debug' : 'info';
   if (!root.isLevelEnabled(level)) return;
   ctx.state.log[level](
     {

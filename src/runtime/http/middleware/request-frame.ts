@@ -27,7 +27,8 @@ type Ctx = ParameterizedContext<RequestState>;
  * context. With logging off nothing would read it, so the context (which has a per-promise cost)
  * is not entered.
  */
-export function requestFrame(root: Logger, metrics: Metrics): Middleware<RequestState> {
+export function requestFrame(root: Logger, metrics: Metrics, options: { requestsAtDebug?: boolean } = {}): Middleware<RequestState> {
+  const requestsAtDebug = options.requestsAtDebug ?? false;
   const logging = root.level !== 'silent';
   const latency = routeLatency(metrics);
 
@@ -43,7 +44,7 @@ export function requestFrame(root: Logger, metrics: Metrics): Middleware<Request
       const route = (ctx as unknown as { _matchedRoute?: string | RegExp })._matchedRoute;
       const pattern = route ? String(route) : undefined;
       latency(ctx.method, pattern ?? 'unmatched', ctx.status, ms / 1000);
-      logAccess(root, ctx, pattern, ms);
+      logAccess(root, ctx, pattern, ms, requestsAtDebug);
     }
   }
 

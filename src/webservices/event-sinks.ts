@@ -1,0 +1,164 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { decrypt, encrypt } from '../runtime';
+import { EVENT_TYPES, type EventType } from '../platform';
+import type { DrainKeys } from './drain-state';
+import { newSigningSecret } from './standard-webhooks';
+
+export interface EventSink {
+  id: string;
+  url: string;
+  /** Event types delivered; null: every type. */
+  types: EventType[] | null;
+  /** Connectors whose installations' events are delivered; null: every connector. */
+  connectors: string[] | null;
+  createdAt: string;
+}
+
+export interface SinkStats {
+  delivered: number;
+  /** Attempts that failed (each retry counts). */
+  failed: number;
+  /** Events that exhausted their attempts and were set aside. */
+  deadLettered: number;
+  lastError: { message: string; at: string } | null;
+}
+
+const storedSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  types: z.array(z.enum(EVENT_TYPES)).nullable(),
+  connectors: z.array(z.string()).nullable(),
+  createdAt: z.string(),
+  sealedSecret: z.string(),
+});
+type Stored = z.infer<typeof storedSchema>;
+
+const view = ({ sealedSecret: _omit, ...sink }: Stored): EventSink => sink;
+
+/** This record family's keys, built here (one builder per family) from the deployment's prefix. */
+export interface SinkKeys extends DrainKeys {
+  sink(id: string): string;
+  all(): string;
+  stats(id: string): string;
+}
+
+export function sinkKeys(prefix: string): SinkKeys {
+  const p = `${prefix}:sink`;
+  return {
+    sink: (id) => `${p}:${id}`,
+    all: () => `${prefix}:sinks`,
+    stats: (id) => `${p}:${id}:stats`,
+    deliveryList: (sinkId, chain) => `${p}:${sinkId}:pending:${chain}`,
+    deliveryMarker: (sinkId, chain) => `${p}:${sinkId}:drain:${chain}`,
+    deliveryFailed: (sinkId) => `${p}:${sinkId}:dead`,
+    deliveryGeneration: () => `${prefix}:sink-drain-generation`,
+    activeDrains: () => `${prefix}:sink-drains`,
+    fanoutCursor: () => `${prefix}:sink-fanout-cursor`,
+  };
+}
+
+/**
+ * One delivery chain per (sink, installation): events of an installation reach a sink in order.
+ * Named by a digest, not the id, so no key names an uninstalled installation while its last events
+ * (its removal, its uninstall) are still on their way.
+ */
+export function chainOf(installationId: string): string {
+  return createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Event sinks the platform registered: where to push events, which ones, and the Standard Webhooks
+ * secret to sign them with. The secret must be usable to sign, so it is sealed with SECRET_KEY
+ * (AES-GCM, bound to the sink id), never hashed, and shown once, at creation.
+ */
+export class SinkStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: SinkKeys,
+    private readonly secretKey: Buffer,
+  ) {}
+
+  async create(input: { url: string; types: EventType[] | null; connectors: string[] | null }, now: Date): Promise<{ sink: EventSink; secret: string }> {
+    const id = randomUUID();
+    const secret = newSigningSecret();
+    const stored: Stored = { id, ...input, createdAt: now.toISOString(), sealedSecret: encrypt(this.secretKey, secret, `sink:${id}`) };
+    await this.redis.multi().set(this.keys.sink(id), JSON.stringify(stored)).sadd(this.keys.all(), id).exec();
+    return { sink: view(stored), secret };
+  }
+
+  private async stored(id: string): Promise<Stored | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    const raw = await this.redis.get(this.keys.sink(id));
+    return raw ? storedSchema.parse(JSON.parse(raw)) : undefined;
+  }
+
+  async get(id: string): Promise<EventSink | undefined> {
+    const s = await this.stored(id);
+    return s && view(s);
+  }
+
+  async withSecret(id: string): Promise<{ sink: EventSink; secret: string } | undefined> {
+    const s = await this.stored(id);
+    return s && { sink: view(s), secret: decrypt(this.secretKey, s.sealedSecret, `sink:${id}`) };
+  }
+
+  async list(): Promise<EventSink[]> {
+    const ids = await this.redis.smembers(this.keys.all());
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(...ids.map((id) => this.keys.sink(id)));
+    return raws
+      .flatMap((raw) => (raw ? [view(storedSchema.parse(JSON.parse(raw)))] : []))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async stats(id: string): Promise<SinkStats> {
+    const [h, dead] = await Promise.all([this.redis.hgetall(this.keys.stats(id)), this.redis.llen(this.keys.deliveryFailed(id))]);
+    const n = (v: string | undefined) => Number(v ?? 0) || 0;
+    return {
+      delivered: n(h['delivered']),
+      failed: n(h['failed']),
+      // The dead-letter list is capped; the counter is not.
+      deadLettered: Math.max(n(h['deadLettered']), dead),
+      lastError: h['lastError'] && h['lastErrorAt'] ? { message: h['lastError'], at: h['lastErrorAt'] } : null,
+    };
+  }
+
+  /** The newest dead-lettered messages first: the webhook-id and the body that was POSTed. */
+  async deadLetters(id: string, limit = 100): Promise<{ id: string; body: unknown }[]> {
+    const raws = await this.redis.lrange(this.keys.deliveryFailed(id), 0, limit - 1);
+    return raws.flatMap((raw) => {
+      try {
+        const { id: messageId, body } = JSON.parse(raw) as { id?: unknown; body?: unknown };
+        return typeof messageId === 'string' && typeof body === 'string' ? [{ id: messageId, body: JSON.parse(body) as unknown }] : [];
+      } catch {
+        return []; // not a message we queued: nothing to show
+      }
+    });
+  }
+
+  async recordDelivered(id: string): Promise<void> {
+    await this.redis.hincrby(this.keys.stats(id), 'delivered', 1);
+  }
+
+  async recordFailed(id: string, message: string, at: Date, deadLettered: boolean): Promise<void> {
+    const m = this.redis.multi().hincrby(this.keys.stats(id), 'failed', 1).hset(this.keys.stats(id), 'lastError', message, 'lastErrorAt', at.toISOString());
+    if (deadLettered) m.hincrby(this.keys.stats(id), 'deadLettered', 1);
+    await m.exec();
+  }
+
+  /** Removes the sink, what was waiting for it and its counters; a running drain finds it gone and stops. */
+  async delete(id: string): Promise<boolean> {
+    const removed = await this.redis.del(this.keys.sink(id));
+    await this.redis.srem(this.keys.all(), id);
+    const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${id}|`));
+    for (const member of members) {
+      const chain = member.slice(id.length + 1);
+      await this.redis.del(this.keys.deliveryList(id, chain), this.keys.deliveryMarker(id, chain));
+      await this.redis.srem(this.keys.activeDrains(), member);
+    }
+    await this.redis.del(this.keys.deliveryFailed(id), this.keys.stats(id));
+    return removed === 1;
+  }
+}
