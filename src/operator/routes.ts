@@ -6,9 +6,8 @@ import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
-import type { RequestState, Services } from '../runtime';
+import type { ApiKeyVerifier, RequestState, Services } from '../runtime';
 import { requireOperator } from './require-operator';
-import { ApiKeyStore } from './api-keys';
 import { adminLoginPage } from './login-page';
 import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
@@ -23,7 +22,7 @@ const loginForm = z.object({ token: z.string().max(1024) });
  * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
  * retry and clean) behind it.
  */
-export function adminRoutes(services: Services): Router<RequestState> {
+export function adminRoutes(services: Services, apiKeys?: ApiKeyVerifier): Router<RequestState> {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
   const router = createRouter<RequestState>({ prefix: '/admin' });
   const logins = operatorLoginLimiter(services);
@@ -94,7 +93,7 @@ export function adminRoutes(services: Services): Router<RequestState> {
     sessionKey: key,
     loginPath: ADMIN_LOGIN_PATH,
     now: services.now,
-    apiKeys: new ApiKeyStore(services.redis, services.keys),
+    ...(apiKeys ? { apiKeys } : {}),
   });
   // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;

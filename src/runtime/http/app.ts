@@ -68,8 +68,11 @@ export function composeApp(services: Services): ComposedApp {
   const linking = linkingRoutes(services);
   app.use(routed(linking));
 
+  // Named API keys, accepted wherever ADMIN_TOKEN is (read: GET only; full: everything).
+  const apiKeys = new ApiKeyStore(services.redis, services.keys);
+
   // Operator pages: login form, and the queue dashboard behind the operator session.
-  const operator = adminRoutes(services);
+  const operator = adminRoutes(services, apiKeys);
   app.use(routed(operator));
 
   // The platform as OAuth2 authorization server for external systems (Web Services API).
@@ -78,8 +81,6 @@ export function composeApp(services: Services): ComposedApp {
 
   // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
-  // ADMIN_TOKEN, or a named API key (read: GET only; full: everything).
-  const apiKeys = new ApiKeyStore(services.redis, services.keys);
   const admin = adminToken<RequestState>(services.config.adminToken, apiKeys);
   const confirm = guarded(
     confirmRoutes(services),
