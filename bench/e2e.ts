@@ -9,6 +9,7 @@ import { benchRedis } from './lib/redis';
 import { inParallel, seedLinkedInstallation } from './lib/seed';
 import { fmt, summarize, table, type BenchResult } from './lib/stats';
 import { setpointBody, sign } from './ingest';
+import { eventKeys } from '../src/platform/event-keys';
 
 const CLIENT_SECRET = 'bench-netatmo-client-secret';
 const ROOMS = 2;
@@ -63,7 +64,7 @@ export async function e2eBench(): Promise<BenchResult> {
     const total = rate * seconds;
     const watcher = (async () => {
       while (watching || latencies.length + failures < total) {
-        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', services.keys.globalEvents(), lastId);
+        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', eventKeys(services.keys.prefix).globalEvents(), lastId);
         if (!reply) {
           if (!watching) break;
           continue;

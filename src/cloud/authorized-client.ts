@@ -185,4 +185,9 @@ export class AuthorizedClients {
         throw cloudError(`${request.method ?? 'GET'} ${request.path}: HTTP ${response.status}`);
     }
   }
+
+  /** Uninstall, whether or not the connector is still enabled: drops a leftover refresh lock. */
+  async forgetRefreshLock(installationId: string): Promise<void> {
+    await this.deps.refresher.forgetLock(installationId);
+  }
 }

@@ -5,6 +5,8 @@
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
 export { AuthorizedClients } from './authorized-client';
+export { buildCloud } from './build';
+export type { Cloud, CloudHooks } from './build';
 export { outcomeOf } from './errors';
 export { describeTokenEndpointFailure } from './oauth-failure';
 export { toModuleOptions } from './provider-options';

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
+import { tokenKeys, type TokenKeys } from './token-keys';
 
 /** A third-party token set as we keep it. `expiresAt` is epoch milliseconds. */
 export interface TokenSet {
@@ -32,11 +33,15 @@ return 0
 
 /** Tokens are only ever written encrypted, bound to their installation id as associated data. */
 export class ProviderTokenStore implements SealedFamily {
+  private readonly keys: TokenKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
-  ) {}
+  ) {
+    this.keys = tokenKeys(keySpace.prefix);
+  }
 
   seal(installationId: string, tokens: TokenSet): string {
     const plain = JSON.stringify({
@@ -134,5 +139,13 @@ export class ProviderTokenStore implements SealedFamily {
 
   async delete(installationId: string): Promise<void> {
     await this.redis.del(this.keys.installationTokens(installationId));
+  }
+
+  /**
+   * The tokens' key, for the one caller that must delete them atomically with the installation
+   * record (platform's InstallationStore, wired at composition: platform may not import cloud).
+   */
+  recordKey(installationId: string): string {
+    return this.keys.installationTokens(installationId);
   }
 }

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { rateKeys, type RateKeys } from './rate-keys';
 import type { RateLimit } from '../connectors';
 
 // One round trip decides a call: neither scope paused, a token in every budget, a free lease slot;
@@ -56,10 +57,14 @@ export interface GateSpec {
 export class RateGate {
   private releasing: Array<{ key: string; leaseId: string; resolve: () => void; reject: (err: unknown) => void }> = [];
 
+  private readonly keys: RateKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = rateKeys(keySpace.prefix);
+  }
 
   private scopes(spec: Pick<GateSpec, 'installationId' | 'connector'>) {
     return { account: `inst:${spec.installationId}`, application: `app:${spec.connector}` };

@@ -7,6 +7,7 @@ import { describeTokenEndpointFailure } from './oauth-failure';
 import { toModuleOptions } from './provider-options';
 import { parseTokenResponse } from './token-response';
 import type { TokenSet, ProviderTokenStore } from './provider-token-store';
+import { refreshKeys, type RefreshKeys } from './refresh-keys';
 import { tryAcquire } from '../runtime';
 import { refreshBackoffMs } from './token-expiry';
 
@@ -72,6 +73,7 @@ export async function refreshAtProvider(target: RefreshTarget, tokens: TokenSet,
  */
 export class RefreshCoordinator {
   private readonly inflight = new Map<string, Promise<TokenSet>>();
+  private readonly lockKeys: RefreshKeys;
 
   constructor(
     private readonly deps: {
@@ -85,7 +87,9 @@ export class RefreshCoordinator {
       /** Counts refresh outcomes for metrics and tests. */
       onOutcome?: (outcome: 'refreshed' | 'reused' | 'refused' | 'failed') => void;
     },
-  ) {}
+  ) {
+    this.lockKeys = refreshKeys(deps.keys.prefix);
+  }
 
   /** New tokens to replace `staleAccessToken`: someone else's fresh ones, or ours. */
   refresh(target: RefreshTarget, staleAccessToken: string): Promise<TokenSet> {
@@ -97,7 +101,7 @@ export class RefreshCoordinator {
   }
 
   private async run(target: RefreshTarget, stale: string): Promise<TokenSet> {
-    const { tokens, redis, keys, options, now } = this.deps;
+    const { tokens, redis, options, now } = this.deps;
     const id = target.installationId;
     const deadline = now() + options.lockTtlMs * 2;
     for (;;) {
@@ -107,7 +111,7 @@ export class RefreshCoordinator {
         this.deps.onOutcome?.('reused');
         return seen.tokens;
       }
-      const lock = await tryAcquire(redis, keys.refreshLock(id), options.lockTtlMs);
+      const lock = await tryAcquire(redis, this.lockKeys.refreshLock(id), options.lockTtlMs);
       if (lock) {
         try {
           return await this.refreshHoldingLock(target, stale);
@@ -161,5 +165,10 @@ export class RefreshCoordinator {
     }
     this.deps.onOutcome?.('failed');
     throw lastError instanceof Error ? lastError : cloudUnavailable('token refresh failed');
+  }
+
+  /** Uninstall: a refresh lock left by a crashed holder would otherwise outlive the installation. */
+  async forgetLock(installationId: string): Promise<void> {
+    await this.deps.redis.del(this.lockKeys.refreshLock(installationId));
   }
 }

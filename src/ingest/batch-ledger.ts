@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { batchKeys, type BatchKeys } from './batch-keys';
 import { claim, release } from './dedup';
 import { FailedWebhooks, type FailedWebhook } from './failed-store';
 
@@ -20,13 +21,16 @@ const DONE_TTL_FINISHED_MS = 5 * 60 * 1000;
 export class BatchLedger {
   private readonly doneKey: string;
 
+  private readonly keys: BatchKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    private readonly keySpace: Keys,
     /** Unique per job: job ids come from a counter a wiped queue restarts, so the creation time is part of it. */
     jobKey: string,
   ) {
-    this.doneKey = keys.webhookBatchDone(jobKey);
+    this.keys = batchKeys(keySpace.prefix);
+    this.doneKey = this.keys.webhookBatchDone(jobKey);
   }
 
   /** Callbacks a previous run of this job already finished. */
@@ -42,7 +46,7 @@ export class BatchLedger {
 
   /** Keeps an unparseable payload in the installation's failed set and marks it done, both or neither. */
   async recordUnparseable(installationId: string, index: number, entry: FailedWebhook): Promise<void> {
-    await new FailedWebhooks(this.redis, this.keys).record(installationId, entry, (tx) =>
+    await new FailedWebhooks(this.redis, this.keySpace).record(installationId, entry, (tx) =>
       tx.sadd(this.doneKey, String(index)).pexpire(this.doneKey, DONE_TTL_RUNNING_MS),
     );
   }
@@ -60,4 +64,9 @@ export class BatchLedger {
   release(installationId: string, dedupKey: string, owner: string): Promise<void> {
     return release(this.redis, this.keys.webhookDedup(installationId), dedupKey, owner);
   }
+}
+
+/** Uninstall: the installation's dedup window (batch ledgers expire by themselves). */
+export async function forgetDedup(redis: Redis, keySpace: Keys, installationId: string): Promise<void> {
+  await redis.del(batchKeys(keySpace.prefix).webhookDedup(installationId));
 }

@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Logger } from '../runtime';
+import type { Keys, Logger } from '../runtime';
+import { callbackTokenKeys } from './callback-token-keys';
 import { TokenRecordCache, type CachedLookup } from './token-record-cache';
 
 /** How soon a failed subscribe is tried again (the connection's own reconnects cover the rest). */
@@ -29,17 +30,21 @@ export class CallbackTokenCache {
   /** The subscriber's CLIENT SETNAME, so an operator (or a test) can find it in CLIENT LIST. */
   readonly connectionName: string;
 
+  /** Where hosts announce a changed token (every host of the deployment subscribes). */
+  readonly channel: string;
+
   constructor(
     private readonly redis: Redis,
-    readonly channel: string,
+    keySpace: Keys,
     private readonly log: Logger,
     /** Opens the subscriber connection (the process's connection factory; by default a copy of `redis`). */
     private readonly openSubscriber: (options: RedisOptions) => Redis = (options) => redis.duplicate(options),
     // Real time, not services.now: tests freeze that clock, and a frozen cache would never expire.
     clock: () => number = () => performance.now(),
   ) {
+    this.channel = callbackTokenKeys(keySpace.prefix).callbackTokensChanged();
     this.records = new TokenRecordCache(clock);
-    this.connectionName = `${channel.replace(/[^A-Za-z0-9_.:-]/g, '_')}:${process.pid}`;
+    this.connectionName = `${this.channel.replace(/[^A-Za-z0-9_.:-]/g, '_')}:${process.pid}`;
   }
 
   /** True while invalidations are being received, i.e. while the cache may be used. */

@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { Services } from '../runtime';
 import type { Installation } from '../platform';
 import { hashToken, randomToken } from '../runtime';
 import { connectorFor, contextFor } from '../sync';
 import { ROTATION_OVERLAP_MS } from './callback-token';
 import { WebhookRecords, type CallbackTokenFields } from './webhook-records';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Ingest } from './build';
 
-const recordsOf = (services: Services) => new WebhookRecords(services.redis, services.keys);
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'>;
+
+const recordsOf = (services: Deps) => new WebhookRecords(services.redis, services.keys);
 
 /** Where the cloud should POST callbacks for one installation; the token proves it is the cloud we told. */
 export function callbackBaseUrl(publicUrl: string, connector: string, installationId: string): string {
@@ -19,7 +28,7 @@ const accountHash = (accountId: string) => createHash('sha256').update(accountId
  * Issues a new callback token; the previous one keeps working for the rotation overlap so
  * deliveries already on their way are not refused. Returns the full callback URL.
  */
-export async function issueCallbackToken(services: Services, installation: Installation): Promise<string> {
+export async function issueCallbackToken(services: Deps, installation: Installation): Promise<string> {
   const records = recordsOf(services);
   const token = randomToken();
   const previous = await records.currentTokenHash(installation.id);
@@ -47,7 +56,7 @@ export async function issueCallbackToken(services: Services, installation: Insta
  * installation joins its account's set and its URL becomes the account's registration; pushes to
  * it are applied to every installation of the account.
  */
-export async function ensureSubscribed(services: Services, installationId: string): Promise<void> {
+export async function ensureSubscribed(services: Deps, installationId: string): Promise<void> {
   const installation = await services.installations.get(installationId);
   if (!installation || installation.status !== 'linked') return;
   const connector = connectorFor(services, installation);
@@ -62,7 +71,7 @@ export async function ensureSubscribed(services: Services, installationId: strin
 }
 
 /** Best effort at linking time: a cloud that is down now gets another try from the next poll. */
-export async function trySubscribe(services: Services, installationId: string): Promise<void> {
+export async function trySubscribe(services: Deps, installationId: string): Promise<void> {
   try {
     await recordsOf(services).markPending(installationId);
     await ensureSubscribed(services, installationId);
@@ -71,12 +80,12 @@ export async function trySubscribe(services: Services, installationId: string): 
   }
 }
 
-export async function subscriptionPending(services: Services, installationId: string): Promise<boolean> {
+export async function subscriptionPending(services: Deps, installationId: string): Promise<boolean> {
   return (await recordsOf(services).state(installationId)).state === 'pending';
 }
 
 /** Installations a push received by `installationId` applies to: its whole account, or just itself. */
-export async function pushTargets(services: Services, installation: Installation): Promise<string[]> {
+export async function pushTargets(services: Deps, installation: Installation): Promise<string[]> {
   const records = recordsOf(services);
   const hash = (await records.state(installation.id)).accountHash;
   if (!hash) return [installation.id];
@@ -88,7 +97,7 @@ export async function pushTargets(services: Services, installation: Installation
  * Uninstall: leave the account; if others remain and our URL was the registered one, hand the
  * registration to one of them (so they keep receiving pushes); only the last one unsubscribes.
  */
-export async function unsubscribeOnUninstall(services: Services, installation: Installation): Promise<void> {
+export async function unsubscribeOnUninstall(services: Deps, installation: Installation): Promise<void> {
   const connector = connectorFor(services, installation);
   const webhook = connector.definition.webhook;
   if (!webhook) return;
@@ -116,6 +125,6 @@ export async function unsubscribeOnUninstall(services: Services, installation: I
 }
 
 /** The poll worker's afterPoll hook: the cloud was unreachable at linking, so register the callback now. */
-export async function retryPendingSubscription(services: Services, installationId: string): Promise<void> {
+export async function retryPendingSubscription(services: Deps, installationId: string): Promise<void> {
   if (await subscriptionPending(services, installationId)) await ensureSubscribed(services, installationId);
 }

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { failedKeys, type FailedKeys } from './failed-keys';
 
 export interface FailedWebhook {
   receivedAt: string;
@@ -14,10 +15,14 @@ const MAX_BODY = 64 * 1024;
 
 /** Payloads a connector could not parse: kept for the operator, never silently dropped. */
 export class FailedWebhooks {
+  private readonly keys: FailedKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = failedKeys(keySpace.prefix);
+  }
 
   /** `alongside` adds commands to the same MULTI (e.g. marking the callback handled), so both or neither happen. */
   async record(installationId: string, entry: FailedWebhook, alongside?: (tx: ChainableCommander) => void): Promise<void> {
@@ -35,5 +40,10 @@ export class FailedWebhooks {
   async list(installationId: string): Promise<FailedWebhook[]> {
     const raw = await this.redis.lrange(this.keys.webhookFailed(installationId), 0, KEEP - 1);
     return raw.map((r) => JSON.parse(r) as FailedWebhook);
+  }
+
+  /** Uninstall: the installation's failed webhooks. */
+  async forget(installationId: string): Promise<void> {
+    await this.redis.del(this.keys.webhookFailed(installationId));
   }
 }

@@ -4,6 +4,8 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
+export { buildIngest } from './build';
+export type { Ingest } from './build';
 export { CallbackTokenCache } from './callback-token-cache';
 export { ingestRecords } from './records';
 export { MissedDeliveries } from './missed';

@@ -1,9 +1,14 @@
 import { AppError, constantTimeEqualBytes, isRedisUnavailable, withDeadline } from '../runtime';
-import type { Services } from '../runtime';
 import type { WebhookCallback } from './webhook-queue';
 import { acceptsCallbackToken, CALLBACK_FIELDS, matchCallbackToken, recordFromFields } from './callback-token';
 import { TickBatcher } from './tick-batcher';
 import { WebhookRecords } from './webhook-records';
+import type { Base } from '../runtime';
+import type { Ingest } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
 
 export const DEFAULT_WEBHOOK_LIMIT = 256 * 1024;
 const DEFAULT_ACK = 202;
@@ -46,7 +51,7 @@ export class WebhookIngester {
   private readonly records: WebhookRecords;
   private readonly jobs: TickBatcher<WebhookCallback, true>;
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: Deps) {
     services.callbackTokens.listen();
     this.records = new WebhookRecords(services.redis, services.keys);
     this.lookups = new TickBatcher((ids) => this.records.lookupMany(ids, LOOKUP_FIELDS));

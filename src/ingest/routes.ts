@@ -1,10 +1,16 @@
 import type Router from '@koa/router';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { AppError, createRouter, guarded, labelledChildren, presentedIn } from '../runtime';
-import type { RequestState, Services } from '../runtime';
+import type { RequestState } from '../runtime';
 import { DEFAULT_WEBHOOK_LIMIT, WebhookIngester } from './ingest';
 import { readRawBody } from './read-body';
 import { singleQueryParam } from './query-param';
+import type { Base } from '../runtime';
+import type { Ingest } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Ingest, 'callbackTokens' | 'missedDeliveries' | 'webhooks'>;
 
 export const WEBHOOK_ROUTE = '/connectors/:connector/webhooks/:installationId';
 
@@ -26,7 +32,7 @@ type Ctx = ParameterizedContext<RequestState>;
  * The body is read raw (connectors verify signatures on the exact bytes); the answer is a success
  * only once the payload is a BullMQ job in Redis.
  */
-export function webhookRoutes(services: Services): WebhookEndpoint {
+export function webhookRoutes(services: Deps): WebhookEndpoint {
   const ingester = new WebhookIngester(services);
   // Label values are bounded: a known connector or "unknown", fixed outcomes.
   const counter = labelledChildren((...values) => services.metrics.webhookRequests.labels(...values));

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { installationKeys, type InstallationKeys } from '../platform';
+import { webhookRecordKeys, type WebhookRecordKeys } from './webhook-record-keys';
 
 export type WebhookState = 'pending' | 'subscribed';
 
@@ -17,10 +19,17 @@ export interface CallbackTokenFields {
  * elsewhere) reads or writes these keys; the installation's own fields belong to platform.
  */
 export class WebhookRecords {
+  private readonly keys: WebhookRecordKeys;
+  /** ingest's fields live in the installation's hash: the one key it borrows from platform's family. */
+  private readonly installation: InstallationKeys['installation'];
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = webhookRecordKeys(keySpace.prefix);
+    this.installation = installationKeys(keySpace.prefix).installation;
+  }
 
   /**
    * `fields` of many installations' hashes in one round trip (the ingest hot path batches the
@@ -28,7 +37,7 @@ export class WebhookRecords {
    */
   async lookupMany(ids: readonly string[], fields: readonly string[]): Promise<Array<{ fields: (string | null)[] } | { error: unknown }>> {
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.installation(id), ...fields);
+    for (const id of ids) pipeline.hmget(this.installation(id), ...fields);
     const results = (await pipeline.exec()) ?? [];
     return ids.map((_, i) => {
       const [error, values] = results[i] ?? [new Error('no reply'), null];
@@ -37,16 +46,16 @@ export class WebhookRecords {
   }
 
   async currentTokenHash(installationId: string): Promise<string | null> {
-    return this.redis.hget(this.keys.installation(installationId), 'callbackTokenHash');
+    return this.redis.hget(this.installation(installationId), 'callbackTokenHash');
   }
 
   async setTokenHashes(installationId: string, fields: CallbackTokenFields): Promise<void> {
-    await this.redis.hset(this.keys.installation(installationId), { ...fields });
+    await this.redis.hset(this.installation(installationId), { ...fields });
   }
 
   async state(installationId: string): Promise<{ state: WebhookState | null; activatedAt: string | null; accountHash: string | null }> {
     const [state, activatedAt, accountHash] = await this.redis.hmget(
-      this.keys.installation(installationId),
+      this.installation(installationId),
       'webhookState',
       'webhookActivatedAt',
       'accountHash',
@@ -55,12 +64,12 @@ export class WebhookRecords {
   }
 
   async markPending(installationId: string): Promise<void> {
-    await this.redis.hset(this.keys.installation(installationId), 'webhookState', 'pending');
+    await this.redis.hset(this.installation(installationId), 'webhookState', 'pending');
   }
 
   /** Subscribed; for a per-account cloud, this installation's URL is now the account's registration. */
   async markSubscribed(installationId: string, connector: string): Promise<void> {
-    const key = this.keys.installation(installationId);
+    const key = this.installation(installationId);
     const hash = await this.redis.hget(key, 'accountHash');
     const multi = this.redis.multi().hset(key, 'webhookState', 'subscribed');
     if (hash) multi.set(this.keys.accountSubscriber(connector, hash), installationId);
@@ -68,12 +77,12 @@ export class WebhookRecords {
   }
 
   async markActivated(installationId: string, at: Date): Promise<void> {
-    await this.redis.hset(this.keys.installation(installationId), 'webhookActivatedAt', at.toISOString());
+    await this.redis.hset(this.installation(installationId), 'webhookActivatedAt', at.toISOString());
   }
 
   /** Joins the account `hash` (leaving a previous one): pushes to the account reach every member. */
   async joinAccount(installationId: string, connector: string, hash: string): Promise<void> {
-    const key = this.keys.installation(installationId);
+    const key = this.installation(installationId);
     const previous = await this.redis.hget(key, 'accountHash');
     if (previous && previous !== hash) await this.redis.srem(this.keys.accountInstallations(connector, previous), installationId);
     await this.redis.multi().hset(key, 'accountHash', hash).sadd(this.keys.accountInstallations(connector, hash), installationId).exec();
@@ -108,5 +117,10 @@ export class WebhookRecords {
 
   async droppedBadSignature(installationId: string): Promise<number> {
     return Number((await this.redis.hget(this.keys.webhookStats(installationId), 'droppedBadSignature')) ?? 0);
+  }
+
+  /** Uninstall: the installation's drop counters. */
+  async forgetStats(installationId: string): Promise<void> {
+    await this.redis.del(this.keys.webhookStats(installationId));
   }
 }

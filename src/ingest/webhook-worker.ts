@@ -1,12 +1,24 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { WebhookEffect } from '../connectors';
-import type { Logger, Services } from '../runtime';
+import type { Logger } from '../runtime';
 import { callbacksOf, webhookJobSchema, type WebhookCallback, type WebhookJob } from './webhook-queue';
 import type { Installation } from '../platform';
 import { applySnapshot, withSyncLock } from '../sync';
 import { planBatch, settleLimited } from './batch';
 import { pushTargets } from './cloud-subscriptions';
 import { ingestRecords } from './records';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from '../sync';
+import type { Ingest } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'events' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 export const DEFAULT_DEDUP_WINDOW_MS = 10 * 60 * 1000;
 export const DEFAULT_REFRESH_DEBOUNCE_MS = 5_000;
@@ -16,7 +28,7 @@ const INSTALLATIONS_IN_PARALLEL = 16;
 export type WebhookOutcome = 'applied' | 'duplicate' | 'skipped' | 'unparseable';
 export type BatchSummary = Record<WebhookOutcome | 'failed', number>;
 
-async function applyEffect(services: Services, installationId: string, effect: WebhookEffect): Promise<void> {
+async function applyEffect(services: Deps, installationId: string, effect: WebhookEffect): Promise<void> {
   switch (effect.kind) {
     case 'patch':
       await withSyncLock(services, installationId, async (_, fence) => {
@@ -58,7 +70,7 @@ export class WebhookBatchIncomplete extends Error {
  * makes the job retry; callbacks already applied are recorded, so the retry, or the re-run of a job
  * whose worker was killed, applies only the rest.
  */
-export function webhookProcessor(services: Services) {
+export function webhookProcessor(services: Deps) {
   const records = ingestRecords(services);
 
   return async (job: Job<WebhookJob>): Promise<BatchSummary> => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, type EnabledConnector, hashToken, pollIntervalMs, randomToken, type Services } from '../runtime';
+import { AppError, type EnabledConnector, hashToken, pollIntervalMs, randomToken } from '../runtime';
 import type { Installation } from '../platform';
 import { buildAuthorizeUrl, exchangeCode } from './exchange';
 import { describeTokenEndpointFailure } from '../cloud';
@@ -7,6 +7,20 @@ import { createPkcePair } from './pkce';
 import { checkState, isWellFormedState } from './state';
 import { callbackUrl, setupUrl } from './urls';
 import { trySubscribe } from '../ingest';
+import type { Cloud } from '../cloud';
+import type { Ingest } from '../ingest';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from '../sync';
+import type { Linking } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -20,7 +34,7 @@ export function browserNonceFor(cookie: string | undefined): string {
   return validBrowserNonce(cookie) ?? randomToken();
 }
 
-export function enabledConnector(services: Services, name: string): EnabledConnector {
+export function enabledConnector(services: Deps, name: string): EnabledConnector {
   const connector = services.connectors.get(name);
   if (!connector) throw new AppError('unknown_connector');
   return connector;
@@ -32,7 +46,7 @@ export function enabledConnector(services: Services, name: string): EnabledConne
  * connector and to this browser (through a nonce cookie), and send the browser to the provider.
  */
 export async function startLinking(
-  services: Services,
+  services: Deps,
   input: { connector: EnabledConnector; installation: Installation; setupToken: string; browserNonce: string | undefined },
 ): Promise<{ authorizeUrl: string; browserNonce: string }> {
   const { connector, installation } = input;
@@ -68,7 +82,7 @@ export interface CallbackQuery {
  * Any failure leaves the installation and its stored tokens exactly as they were.
  */
 export async function completeLinking(
-  services: Services,
+  services: Deps,
   input: { connector: string; query: CallbackQuery; browserNonce: string | undefined },
 ): Promise<{ installation: Installation; setupUrl: string | undefined }> {
   const connector = enabledConnector(services, input.connector);

@@ -4,6 +4,8 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
+export { buildLinking } from './build';
+export type { Linking } from './build';
 export { linkingRoutes } from './routes';
 export { StateStore } from './state-store';
 export { setupUrl } from './urls';

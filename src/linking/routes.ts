@@ -10,8 +10,22 @@ import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches } from './linking-
 import { classifyNavigation, isSameOriginSubmission, type RequestSource } from './navigation';
 import { authenticateInstallation } from './installation-auth';
 import { initializeUrl, setupUrl } from './urls';
-import type { AppContext, EnabledConnector, RequestState, Services } from '../runtime';
+import type { AppContext, EnabledConnector, RequestState } from '../runtime';
 import { confirmLinkingPage, setupPage, successPage, type DeviceChoice } from './pages';
+import type { Cloud } from '../cloud';
+import type { Ingest } from '../ingest';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from '../sync';
+import type { Linking } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const NONCE_COOKIE = 'sm_oauth';
 
@@ -49,7 +63,7 @@ function single(value: string | string[] | undefined): string | undefined {
  * An initialize that arrives from another site gets a confirmation page instead of the 302, and
  * only that page's POST (303 to the provider) issues a state: see src/linking/navigation.ts.
  */
-export function linkingRoutes(services: Services): Router<RequestState> {
+export function linkingRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/connectors/:connector' });
 
   router.use(async (ctx, next) => {

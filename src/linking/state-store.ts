@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken } from '../runtime';
 import type { Keys, SecretKeyring } from '../runtime';
+import { stateKeys, type StateKeys } from './state-keys';
 import type { OAuthStateRecord } from './state';
 
 /**
@@ -50,12 +51,16 @@ return redis.call('DEL', KEYS[1])
  * learns no state a callback would accept.
  */
 export class StateStore {
+  private readonly keys: StateKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
     private readonly cap = MAX_OUTSTANDING_STATES,
-  ) {}
+  ) {
+    this.keys = stateKeys(keySpace.prefix);
+  }
 
   async save(state: string, record: OAuthStateRecord): Promise<void> {
     const sealed = this.secretKeys.seal(JSON.stringify(record), state);

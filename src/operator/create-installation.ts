@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, hashToken, randomToken } from '../runtime';
 import { setupUrl } from '../linking';
-import type { Services } from '../runtime';
 import type { Installation } from '../platform';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'now'> & Pick<Platform, 'installations'>;
 
 export interface CreatedInstallation extends Installation {
   /** Returned once, here; only its hash is stored. */
@@ -11,7 +15,7 @@ export interface CreatedInstallation extends Installation {
 }
 
 export async function createInstallation(
-  services: Services,
+  services: Deps,
   input: { connector: string; locationId: string },
 ): Promise<CreatedInstallation> {
   const connector = services.connectors.get(input.connector);

@@ -6,11 +6,17 @@ import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
-import type { ApiKeyVerifier, RequestState, Services } from '../runtime';
+import type { ApiKeyVerifier, RequestState } from '../runtime';
 import { requireOperator } from './require-operator';
 import { adminLoginPage } from './login-page';
 import { operatorLoginLimiter } from '../webservices';
 import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, issueSession, sessionKey } from './session';
+import type { Ingest } from '../ingest';
+import type { Base, QueueOwners } from '../runtime';
+import type { Sync } from '../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'keys' | 'now' | 'redis'> & Pick<Ingest, 'webhooks'> & Pick<Sync, 'scheduler'> & QueueOwners;
 
 export const ADMIN_LOGIN_PATH = '/admin/login';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
@@ -22,7 +28,7 @@ const loginForm = z.object({ token: z.string().max(1024) });
  * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
  * retry and clean) behind it.
  */
-export function adminRoutes(services: Services, apiKeys?: ApiKeyVerifier): Router<RequestState> {
+export function adminRoutes(services: Deps, apiKeys?: ApiKeyVerifier): Router<RequestState> {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
   const router = createRouter<RequestState>({ prefix: '/admin' });
   const logins = operatorLoginLimiter(services);

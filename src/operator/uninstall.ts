@@ -1,7 +1,20 @@
-import type { Services } from '../runtime';
 import { withSyncLock } from '../sync';
-import { unsubscribeOnUninstall } from '../ingest';
+import { ingestRecords, unsubscribeOnUninstall } from '../ingest';
 import { requireInstallation } from '../platform';
+import type { Cloud } from '../cloud';
+import type { Ingest } from '../ingest';
+import type { Linking } from '../linking';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from '../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'tokens' | 'revocations'> &
+  Pick<Ingest, 'callbackTokens' | 'webhooks'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 /**
  * Uninstall: every step runs even if one fails (like BullMQ's close), and the record goes last, so
@@ -14,7 +27,7 @@ import { requireInstallation } from '../platform';
  * bound to the installation id), so nothing usable sits in the queue and the request path never
  * decrypts; a failure to queue is logged and the uninstall goes on.
  */
-async function queueRevocation(services: Services, installationId: string, connector: string): Promise<void> {
+async function queueRevocation(services: Deps, installationId: string, connector: string): Promise<void> {
   if (!services.connectors.get(connector)?.definition.provider.revocation) return;
   try {
     const sealedTokens = await services.tokens.getSealed(installationId);
@@ -24,7 +37,7 @@ async function queueRevocation(services: Services, installationId: string, conne
   }
 }
 
-export async function uninstall(services: Services, installationId: string): Promise<void> {
+export async function uninstall(services: Deps, installationId: string): Promise<void> {
   const installation = await requireInstallation(services, installationId);
   const failures: unknown[] = [];
   const step = async (name: string, run: () => Promise<unknown>) => {
@@ -66,17 +79,12 @@ export async function uninstall(services: Services, installationId: string): Pro
     // The token went with the record; hosts that cached it must stop accepting it now.
     await services.callbackTokens.announce(installationId);
   });
-  // Whatever is left that names the installation (events stream, selection, cursor, locks).
-  await services.redis.del(
-    services.keys.installationEvents(installationId),
-    services.keys.selection(installationId),
-    services.keys.syncState(installationId),
-    services.keys.devices(installationId),
-    services.keys.refreshLock(installationId),
-    services.keys.webhookFailed(installationId),
-    services.keys.webhookStats(installationId),
-    services.keys.webhookDedup(installationId),
-  );
+  // Whatever is left that names the installation (events stream, selection, cursor, locks), each
+  // family through its own repository.
+  await services.events.forgetInstallation(installationId);
+  await services.devices.forgetInstallation(installationId);
+  await services.clients.forgetRefreshLock(installationId);
+  await ingestRecords(services).forgetInstallation(installationId);
   const enabled = services.connectors.get(installation.connector);
   if (enabled) await services.clients.forget(installationId, enabled);
   // Jobs enqueued by a poll that was running while we purged.

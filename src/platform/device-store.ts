@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
 import { execFenced, WriteBatch, type Fence } from '../runtime';
 import type { EventLog, NewEvent } from './event-log';
 import type { Reconciliation } from './reconcile-diff';
 import type { Keys } from '../runtime';
+import { deviceKeys, type DeviceKeys } from './device-keys';
 import type { ChildDevice } from '../connectors';
 
 const deviceSchema = z.object({
@@ -48,11 +49,15 @@ export function eventsFor(installationId: string, r: Reconciliation): NewEvent[]
  * of the one that took it over.
  */
 export class DeviceStore {
+  private readonly keys: DeviceKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly events: EventLog,
-  ) {}
+  ) {
+    this.keys = deviceKeys(keySpace.prefix);
+  }
 
   async list(installationId: string): Promise<ChildDevice[]> {
     const all = await this.redis.hvals(this.keys.devices(installationId));
@@ -128,5 +133,16 @@ export class DeviceStore {
     }
     also?.(batch);
     await execFenced(this.redis, fence, batch);
+  }
+
+  /** Queues a poll's reads on `pipeline`, in this order: the selection (SMEMBERS), then the stored cursor (HGET). */
+  queueSyncReads(pipeline: ChainableCommander, installationId: string): void {
+    pipeline.smembers(this.keys.selection(installationId));
+    pipeline.hget(this.keys.syncState(installationId), 'cursor');
+  }
+
+  /** Uninstall: whatever is left of the installation's devices, selection and sync state. */
+  async forgetInstallation(installationId: string): Promise<void> {
+    await this.redis.del(this.keys.selection(installationId), this.keys.syncState(installationId), this.keys.devices(installationId));
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../runtime';
+import { eventKeys, type EventKeys } from './event-keys';
 
 export const EVENT_TYPES = [
   'device.added',
@@ -56,11 +57,15 @@ function fields(event: NewEvent, at: string): string[] {
  * one, which keeps removal and uninstall events after the installation's keys are gone.
  */
 export class EventLog {
+  private readonly keys: EventKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.keys = eventKeys(keySpace.prefix);
+  }
 
   /** Appends in order within one MULTI, so both streams see the same sequence. */
   async append(events: readonly NewEvent[]): Promise<void> {
@@ -105,6 +110,22 @@ export class EventLog {
         data: JSON.parse(map.get('data') ?? '{}') as Record<string, unknown>,
       };
     });
+  }
+
+  /** Uninstall: the installation's own stream (its events stay in the platform-wide one). */
+  async forgetInstallation(installationId: string): Promise<void> {
+    await this.redis.del(this.keys.installationEvents(installationId));
+  }
+
+  /** The newest platform-wide cursor, if any event was ever written. */
+  async lastGlobalCursor(): Promise<string | undefined> {
+    const [last] = await this.redis.xrevrange(this.keys.globalEvents(), '+', '-', 'COUNT', 1);
+    return last?.[0];
+  }
+
+  /** Blocks on `blocker` (a connection of its own) until an event after `cursor` arrives or `blockMs` passes. */
+  async waitForGlobal(blocker: Redis, cursor: string, blockMs: number): Promise<void> {
+    await blocker.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', this.keys.globalEvents(), cursor);
   }
 }
 

@@ -1,6 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { execFenced, WriteBatch, type Fence, type Keys } from '../runtime';
+import { deviceKeys } from './device-keys';
 import type { EventLog, NewEvent } from './event-log';
+import { installationKeys } from './installation-keys';
 import { HEALTH_FIELDS, healthFromFields, onReauthRequired, type HealthChange, type HealthRecord } from './health';
 import type { Installation } from './installation-store';
 
@@ -11,11 +13,17 @@ const EVENT_OF = { degraded: 'installation.degraded', recovered: 'installation.r
  * them in the pipeline it already sends behind the lock, and uninstall deletes them with it.
  */
 export class HealthStore {
+  private readonly keys: { syncState: (id: string) => string; installation: (id: string) => string };
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
     private readonly events: EventLog,
-  ) {}
+  ) {
+    // The sync-state hash is the device family's, the record the installation family's: health is
+    // a documented co-tenant of both (test/architecture lists it).
+    this.keys = { syncState: deviceKeys(keySpace.prefix).syncState, installation: installationKeys(keySpace.prefix).installation };
+  }
 
   /** Queues the read on a pipeline the caller sends anyway; `healthFromFields` parses its reply. */
   queueRead(pipeline: ChainableCommander, installationId: string): void {

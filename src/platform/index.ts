@@ -4,6 +4,8 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
+export { buildPlatform } from './build';
+export type { Platform } from './build';
 export { DeviceStore } from './device-store';
 export { EVENT_TYPES, EventLog, isCursor } from './event-log';
 export type { EventType, PlatformEvent } from './event-log';
@@ -11,6 +13,9 @@ export { afterFailure, afterSuccess, healthFromFields, healthView, healthViewSch
 export type { HealthChange, HealthError, HealthPolicy, HealthRecord, HealthView } from './health';
 export { HealthStore } from './health-store';
 export { InstallationStore, installationFromHash } from './installation-store';
+// Only for ingest/webhook-records.ts, which keeps ingest's fields in the installation hash.
+export { installationKeys } from './installation-keys';
+export type { InstallationKeys } from './installation-keys';
 export type { Installation } from './installation-store';
 export { markReauthRequired } from './reauth';
 export { isEmpty, reconcile } from './reconcile-diff';

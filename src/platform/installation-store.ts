@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { loadPage, memberOf, pageInMemory, SortedIndex } from '../runtime';
 import type { Keys, Page } from '../runtime';
+import { installationKeys, type InstallationKeys } from './installation-keys';
 
 export type InstallationStatus = 'pending' | 'linked' | 'reauth_required';
 
@@ -76,13 +77,17 @@ export function installationFromHash(hash: Record<string, string>): Installation
 }
 
 export class InstallationStore {
+  private readonly keys: InstallationKeys;
   private readonly index: SortedIndex;
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
+    /** The provider tokens' key (cloud's family), deleted in the same script as the record. */
+    private readonly tokensKey: (installationId: string) => string,
   ) {
-    this.index = new SortedIndex(redis, keys.installationsIndex());
+    this.keys = installationKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.installationsIndex());
   }
 
   /** One page of every installation in creation order (see SortedIndex for what the cursor guarantees). */
@@ -108,7 +113,7 @@ export class InstallationStore {
     const [indexed, listed] = (counts ?? []).map(([, n]) => Number(n));
     // Once only (the marker): an id whose record is gone stays unindexed and must not cost a scan per page.
     if ((indexed ?? 0) < (listed ?? 0)) {
-      await this.index.backfillIdsOnce(`${this.keys.installationsIndex()}:backfilled`, batches(), async (id) => (await this.get(id))?.createdAt);
+      await this.index.backfillIdsOnce(this.keys.installationsIndexBackfilled(), batches(), async (id) => (await this.get(id))?.createdAt);
     }
     return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
   }
@@ -214,7 +219,7 @@ export class InstallationStore {
       DELETE_SCRIPT,
       6,
       this.keys.installation(installation.id),
-      this.keys.installationTokens(installation.id),
+      this.tokensKey(installation.id),
       this.keys.installationsAll(),
       this.keys.installationsAtLocation(installation.locationId),
       this.keys.singleInstance(installation.connector, installation.locationId),
@@ -228,5 +233,10 @@ export class InstallationStore {
   private async getStored(id: string): Promise<StoredInstallation | undefined> {
     const hash = await this.redis.hgetall(this.keys.installation(id));
     return fromHash(hash);
+  }
+
+  /** Queues the installation's HGETALL on `pipeline` (a poll's first reads share one round trip); see `installationFromHash`. */
+  queueRead(pipeline: ChainableCommander, id: string): void {
+    pipeline.hgetall(this.keys.installation(id));
   }
 }

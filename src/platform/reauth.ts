@@ -1,4 +1,15 @@
-import type { Services } from '../runtime';
+import type { Base } from '../runtime';
+import type { Platform } from './build';
+
+/**
+ * What marking needs. The poll scheduler (sync) and the token store (cloud) sit above platform, so
+ * they are named by the one method each that is used; composition hands the real ones in.
+ */
+type Deps = Pick<Base, 'log' | 'metrics' | 'now'> &
+  Pick<Platform, 'installations' | 'events' | 'health'> & {
+    tokens: { deleteIf(installationId: string, expected: string): Promise<boolean> };
+    scheduler: { unschedule(installationId: string): Promise<unknown> };
+  };
 
 /**
  * The account link is gone for good (refresh refused, or the cloud says the grant was revoked):
@@ -6,7 +17,7 @@ import type { Services } from '../runtime';
  * the transition out of `linked` records an event (and counts an unreadable secret); true when this call made it.
  */
 export async function markReauthRequired(
-  services: Services,
+  services: Deps,
   installationId: string,
   reason: string,
   refusedTokens: string | undefined,

@@ -1,8 +1,11 @@
 import { AppError } from '../runtime';
-import type { Services } from '../runtime';
 import type { Installation } from './installation-store';
+import type { Platform } from './build';
 
-export async function requireInstallation(services: Services, id: string): Promise<Installation> {
+/** The parts of the process this module uses. */
+type Deps = Pick<Platform, 'installations'>;
+
+export async function requireInstallation(services: Deps, id: string): Promise<Installation> {
   const installation = await services.installations.get(id);
   if (!installation) throw new AppError('not_found', { message: 'No such installation.' });
   return installation;

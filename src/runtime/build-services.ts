@@ -1,17 +1,17 @@
 import type { Redis } from 'ioredis';
-import { AuthorizedClients, ProviderTokenStore, RateGate, RefreshCoordinator, TokenRevocations } from '../cloud';
-import { DeviceStore, EventLog, HealthStore, InstallationStore, markReauthRequired } from '../platform';
+import { buildCloud } from '../cloud';
+import { buildPlatform, markReauthRequired } from '../platform';
 import { Metrics } from './metrics/metrics';
-import { PollScheduler } from '../sync';
-import { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
+import { buildSync } from '../sync';
+import { buildIngest } from '../ingest';
 import type { Config } from './config';
 import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
-import { StateStore } from '../linking';
-import type { EnabledConnector, Services } from './services';
+import { buildLinking } from '../linking';
+import type { Base, EnabledConnector, Services } from './services';
 import { createKeys } from './redis/keys';
 import type { RedisConnections } from './redis/connections';
-import { createWebServices } from '../webservices';
+import { buildWebServices } from '../webservices';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
 export function enableConnectors(
@@ -26,6 +26,7 @@ export function enableConnectors(
   return enabled;
 }
 
+/** The shared base, then each slice's parts from it, lower slices first. */
 export function buildServices(input: {
   config: Config;
   log: Logger;
@@ -36,71 +37,35 @@ export function buildServices(input: {
   metrics?: Metrics;
 }): Services {
   const { config, log, redis } = input;
-  const keys = createKeys(config.keyPrefix);
-  const now = input.now ?? Date.now;
-  const tokens = new ProviderTokenStore(redis, keys, config.secretKeys);
-  const metrics = input.metrics ?? new Metrics();
-  // `services` is referenced lazily by the callbacks below; they run only after it exists.
-  let services: Services | undefined;
-  const onReauthRequired = async (installationId: string, reason: string, refusedTokens?: string): Promise<void> => {
-    if (services) await markReauthRequired(services, installationId, reason, refusedTokens);
-  };
-  const refresher = new RefreshCoordinator({
-    redis,
-    keys,
-    tokens,
-    log,
-    now,
-    options: {
-      timeoutMs: config.httpTimeoutMs,
-      attempts: 3,
-      lockTtlMs: config.refreshLockTtlMs,
-      waitPollMs: 25,
-    },
-    onRefused: onReauthRequired,
-    onOutcome: (outcome) => metrics.refreshes.inc({ outcome }),
-  });
-  const events = new EventLog(redis, keys, now);
-  const queueError = (name: string) => (err: Error) => log.debug({ queue: name, reason: err.message }, 'queue connection error');
-  const scheduler = new PollScheduler(redis, keys.bullPrefix, queueError('poll'));
-  services = {
+  const base: Base = {
     config,
     log,
     redis,
-    keys,
+    keys: createKeys(config.keyPrefix),
     connectors: input.connectors,
-    installations: new InstallationStore(redis, keys),
-    tokens,
-    states: new StateStore(redis, keys, config.secretKeys),
-    events,
-    clients: new AuthorizedClients({
-      tokens,
-      refresher,
-      log,
-      now,
-      timeoutMs: config.httpTimeoutMs,
-      onReauthRequired,
-      onCall: (connector, outcome) => metrics.cloudCalls.inc({ connector, outcome }),
-      rates: new RateGate(redis, keys),
-    }),
-    metrics,
-    devices: new DeviceStore(redis, keys, events),
-    health: new HealthStore(redis, keys, events),
-    scheduler,
-    // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
-    // replica is a 503 of ours, not a timed-out command.
-    webhooks: new WebhookQueue(redis, keys.bullPrefix, queueError('webhook'), {
-      replicas: config.redisAckReplicas,
-      timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
-    }),
-    webServices: createWebServices(redis, keys, config, queueError('smartapp-delivery')),
-    revocations: new TokenRevocations(redis, keys.bullPrefix, config.tokenRevocation, queueError('token-revocation')),
-    callbackTokens: new CallbackTokenCache(redis, `${keys.prefix}:callback-tokens:changed`, log, (options) =>
-      input.connections.create('subscriber', options),
-    ),
-    missedDeliveries: new MissedDeliveries((id) => scheduler.pollNow(id, 'catch-up'), log),
+    metrics: input.metrics ?? new Metrics(),
     connections: input.connections,
-    now,
+    now: input.now ?? Date.now,
+  };
+  const queueError = (name: string) => (err: Error) => log.debug({ queue: name, reason: err.message }, 'queue connection error');
+  // `services` is referenced lazily by the callback below; it runs only after it exists.
+  let services: Services | undefined;
+  const cloud = buildCloud(base, {
+    onReauthRequired: async (installationId, reason, refusedTokens) => {
+      if (services) await markReauthRequired(services, installationId, reason, refusedTokens);
+    },
+    onQueueError: queueError('token-revocation'),
+  });
+  const platform = buildPlatform(base, (id) => cloud.tokens.recordKey(id));
+  const sync = buildSync(base, queueError('poll'));
+  services = {
+    ...base,
+    ...platform,
+    ...cloud,
+    ...sync,
+    ...buildIngest(base, sync, queueError('webhook')),
+    ...buildLinking(base),
+    ...buildWebServices(base, queueError('smartapp-delivery')),
   };
   return services;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ProviderTokenStore } from '../cloud';
 import { loadConnectors } from '../connectors';
-import { SubscriptionStore } from '../webservices';
+import { SinkStore, SubscriptionStore } from '../webservices';
 import { ConfigError, loadConfig } from './config';
 import { createKeys } from './redis/keys';
 import { RedisConnections, UnsupportedTopologyError, whenReady } from './redis/connections';
@@ -90,7 +90,8 @@ export async function rekeyCommand(
       ring,
       [
         { name: 'provider tokens', store: new ProviderTokenStore(redis, keys, ring) },
-        { name: 'subscription secrets', store: new SubscriptionStore(redis, keys.ws, ring) },
+        { name: 'subscription secrets', store: new SubscriptionStore(redis, keys, ring) },
+        { name: 'event sink secrets', store: new SinkStore(redis, keys, ring) },
       ],
       new RedisRekeyCheckpoints(redis, `${keys.prefix}:rekey:checkpoints`),
       { batchSize, onProgress: show },

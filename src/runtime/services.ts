@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { AuthorizedClients, ProviderTokenStore, TokenRevocations } from '../cloud';
-import type { DeviceStore, EventLog, HealthStore, InstallationStore } from '../platform';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
 import type { Metrics } from './metrics/metrics';
-import type { PollScheduler } from '../sync';
-import type { CallbackTokenCache, MissedDeliveries, WebhookQueue } from '../ingest';
+import type { Sync } from '../sync';
+import type { Ingest } from '../ingest';
 import type { Config, ConnectorCredentials } from './config';
 import type { Connector } from '../connectors';
 import type { Logger } from './logging/logger';
-import type { StateStore } from '../linking';
+import type { Linking } from '../linking';
 import type { Keys } from './redis/keys';
 import type { RedisConnections } from './redis/connections';
 import type { WebServices } from '../webservices';
@@ -18,42 +18,34 @@ export interface EnabledConnector {
   credentials: ConnectorCredentials;
 }
 
-/** Everything the host and workers share, built once in main (or a test) and passed down. */
-export interface Services {
+/**
+ * What is really shared, built once per process: each slice builds its own parts from it
+ * (`buildPlatform(base, …)`, `buildCloud(base, …)`, … from the slice's index.ts).
+ */
+export interface Base {
   config: Config;
   log: Logger;
-  redis: Redis;
-  keys: Keys;
-  connectors: ReadonlyMap<string, EnabledConnector>;
-  installations: InstallationStore;
-  tokens: ProviderTokenStore;
-  states: StateStore;
-  events: EventLog;
-  /** The authorized HTTP client factory: the only way to call a cloud. */
-  clients: AuthorizedClients;
-  devices: DeviceStore;
-  /** Installation health (degraded, last success, last error), beside the sync cursor. */
-  health: HealthStore;
-  /** Producer side of the poll queue (schedules, immediate polls); workers run elsewhere. */
-  scheduler: PollScheduler;
-  /** Producer side of the webhook queue: the host enqueues, workers process. */
-  webhooks: WebhookQueue;
-  /** Producer side of the provider-token revocation queue (uninstall, best effort). */
-  revocations: TokenRevocations;
-  /** Callback-token lookups remembered by this process, dropped on every host when a token changes. */
-  callbackTokens: CallbackTokenCache;
-  /** Installations whose callbacks were refused while Redis was down; polled once it is back. */
-  missedDeliveries: MissedDeliveries;
   metrics: Metrics;
-  /** Web Services API: users, OAuth clients, app installations, grants, subscriptions, delivery queue. */
-  webServices: WebServices;
+  /** The shared command connection; only repositories use it. */
+  redis: Redis;
+  /** The key namespace (prefix, BullMQ prefix); each record family builds its names from it. */
+  keys: Keys;
   /** The one factory of Redis clients: BullMQ workers, blocking readers and subscribers get theirs here. */
   connections: RedisConnections;
+  /** The connectors enabled in this deployment, by name. */
+  connectors: ReadonlyMap<string, EnabledConnector>;
   now: () => number;
 }
 
+/**
+ * The composed process: the base plus every slice's parts. Only composition (runtime/main,
+ * build-services, workers, http/app, demo) and tests hold it whole; a module declares the parts it
+ * uses (`Pick<Services, …>` or a deps type of its own).
+ */
+export type Services = Base & Platform & Cloud & Sync & Ingest & Linking & { webServices: WebServices };
+
 /** Poll interval for a connector: POLL_INTERVAL_S when set, else the connector's own. */
-export function pollIntervalMs(services: Services, connector: EnabledConnector): number {
+export function pollIntervalMs(services: Pick<Base, 'config'>, connector: EnabledConnector): number {
   const override = services.config.pollIntervalS;
   return override === undefined ? connector.definition.poll.intervalMs : override * 1000;
 }

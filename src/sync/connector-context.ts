@@ -1,9 +1,15 @@
 import type { ConnectorContext } from '../connectors';
-import type { EnabledConnector, Services } from '../runtime';
+import type { EnabledConnector } from '../runtime';
 import type { Installation } from '../platform';
 import { AppError } from '../runtime';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
 
-export function connectorFor(services: Services, installation: Installation): EnabledConnector {
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'connectors' | 'log'> & Pick<Cloud, 'clients'> & Pick<Platform, 'devices'>;
+
+export function connectorFor(services: Deps, installation: Installation): EnabledConnector {
   const connector = services.connectors.get(installation.connector);
   if (!connector) {
     throw new AppError('service_unavailable', { message: `Connector "${installation.connector}" is not enabled here.` });
@@ -12,7 +18,7 @@ export function connectorFor(services: Services, installation: Installation): En
 }
 
 export async function contextFor(
-  services: Services,
+  services: Deps,
   installation: Installation,
   connector: EnabledConnector,
   /** The selection, when the caller already read it (a poll reads it with the lock). */

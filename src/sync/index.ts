@@ -4,6 +4,8 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
+export { buildSync } from './build';
+export type { Sync } from './build';
 export { connectorFor, contextFor } from './connector-context';
 export { POLL_QUEUE, PollScheduler } from './poll-queue';
 export type { PollJob } from './poll-queue';

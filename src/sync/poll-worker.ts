@@ -1,8 +1,15 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { outcomeOf } from '../cloud';
 import { pollJobSchema, type PollJob } from './poll-queue';
-import type { Services } from '../runtime';
 import { syncInstallation, type SyncOutcome } from './sync-installation';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'health' | 'installations'>;
 
 /**
  * The poll job: parse → sync → classify failures once. Transient errors are rethrown for BullMQ's
@@ -16,7 +23,7 @@ export interface PollHooks {
   afterPoll?: (installationId: string) => Promise<void>;
 }
 
-export function pollProcessor(services: Services, hooks: PollHooks = {}) {
+export function pollProcessor(services: Deps, hooks: PollHooks = {}) {
   return async (job: Job<PollJob>): Promise<SyncOutcome['kind']> => {
     const data = pollJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError('malformed poll job');

@@ -1,11 +1,20 @@
 import { AppError } from '../runtime';
 import { requireInstallation, requireLinked } from '../platform';
-import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from './build';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'connectors' | 'log'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 /** Validates and runs one command through the connector (and so the authorized client), then asks for a sync. */
 export async function runCommand(
-  services: Services,
+  services: Deps,
   input: { installationId: string; deviceId: string; command: string; arguments: unknown },
 ): Promise<void> {
   const installation = await requireInstallation(services, input.installationId);

@@ -1,13 +1,22 @@
 import { AppError } from '../runtime';
 import { outcomeOf } from '../cloud';
 import type { ChildDevice, DiscoveredDevice } from '../connectors';
-import type { Services } from '../runtime';
 import { connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
 import { requireInstallation, requireLinked } from '../platform';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { Sync } from './build';
 
-export async function discover(services: Services, installationId: string): Promise<DiscoveredDevice[]> {
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
+
+export async function discover(services: Deps, installationId: string): Promise<DiscoveredDevice[]> {
   const installation = await requireInstallation(services, installationId);
   requireLinked(installation);
   const connector = connectorFor(services, installation);
@@ -21,7 +30,7 @@ export async function discover(services: Services, installationId: string): Prom
  * fails transiently the selection still stands and a poll is queued to add them.
  */
 export async function updateSelection(
-  services: Services,
+  services: Deps,
   installationId: string,
   externalIds: readonly string[],
 ): Promise<{ selected: string[]; synced: boolean }> {
@@ -48,7 +57,7 @@ export async function updateSelection(
 }
 
 /** Explicit delete: the device goes and is deselected, so the next poll does not bring it back. */
-export async function deleteDevice(services: Services, installationId: string, deviceId: string): Promise<void> {
+export async function deleteDevice(services: Deps, installationId: string, deviceId: string): Promise<void> {
   await requireInstallation(services, installationId);
   await withSyncLock(services, installationId, async (_, fence) => {
     const device = await services.devices.get(installationId, deviceId);
@@ -66,7 +75,7 @@ export async function deleteDevice(services: Services, installationId: string, d
  * Sets a device's user label under the sync lock: a poll running meanwhile writes the device it read
  * before, so without the lock it could put the old label back.
  */
-export async function setDeviceLabel(services: Services, installationId: string, deviceId: string, label: string): Promise<ChildDevice> {
+export async function setDeviceLabel(services: Deps, installationId: string, deviceId: string, label: string): Promise<ChildDevice> {
   await requireInstallation(services, installationId);
   return withSyncLock(services, installationId, async (_, fence) => {
     const device = await services.devices.get(installationId, deviceId);

@@ -13,10 +13,18 @@ import {
   redactMessage,
 } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
-import { AppError, type Fence, type PipelineReplies, type Services } from '../runtime';
+import { AppError, type Fence, type PipelineReplies } from '../runtime';
 import { outcomeOf } from '../cloud';
 import { connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
+import type { Cloud } from '../cloud';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'health' | 'installations'>;
 
 export type SyncOutcome =
   | { kind: 'skipped'; reason: 'not_found' | 'not_linked' }
@@ -29,11 +37,10 @@ export type SyncOutcome =
  * Safe to run twice or from two workers at once: the lock serialises, and a second run sees no diff.
  */
 export async function syncInstallation(
-  services: Services,
+  services: Deps,
   installationId: string,
   options: { full?: boolean } = {},
 ): Promise<SyncOutcome> {
-  const { keys } = services;
   return withSyncLock(
     services,
     installationId,
@@ -66,9 +73,8 @@ export async function syncInstallation(
     {
       // What a poll reads first, queued behind the lock's SET: one round trip instead of four.
       reads: (pipeline) => {
-        pipeline.hgetall(keys.installation(installationId));
-        pipeline.smembers(keys.selection(installationId));
-        pipeline.hget(keys.syncState(installationId), 'cursor');
+        services.installations.queueRead(pipeline, installationId);
+        services.devices.queueSyncReads(pipeline, installationId);
         services.health.queueRead(pipeline, installationId);
       },
     },
@@ -102,7 +108,7 @@ export function failureSummary(err: unknown): { code: string; message: string } 
  * A failed poll counts toward `degraded`, unless it is a lost link (reauth handles that) or a
  * lost lock (not the cloud's fault). Recording must not hide the poll's own error.
  */
-async function recordFailure(services: Services, installation: Installation, health: HealthRecord, err: unknown, fence: Fence): Promise<void> {
+async function recordFailure(services: Deps, installation: Installation, health: HealthRecord, err: unknown, fence: Fence): Promise<void> {
   if (outcomeOf(err) === 'reauth_required' || (err instanceof AppError && err.code === 'lock_lost')) return;
   const change = afterFailure(health, failureSummary(err), services.now(), services.config.health);
   try {
@@ -113,7 +119,7 @@ async function recordFailure(services: Services, installation: Installation, hea
   }
 }
 
-function countTransition(services: Services, installation: Installation, change: HealthChange): void {
+function countTransition(services: Pick<Deps, 'log' | 'metrics'>, installation: Installation, change: HealthChange): void {
   if (change.transition) {
     services.metrics.healthTransitions.inc({ connector: installation.connector, state: change.transition === 'degraded' ? 'degraded' : 'linked' });
   }
@@ -124,7 +130,7 @@ function countTransition(services: Services, installation: Installation, change:
 
 /** Reconcile a snapshot (complete or partial) and apply it, fenced by the sync lock the caller holds. */
 export async function applySnapshot(
-  services: Services,
+  services: Deps,
   installationId: string,
   snapshot: readonly (DeviceSnapshot | DeviceView)[],
   complete: boolean,

@@ -1,6 +1,10 @@
 import type { ChainableCommander } from 'ioredis';
 import { AppError, type Fence, LockFence, type PipelineReplies, tryAcquire } from '../runtime';
-import type { Services } from '../runtime';
+import { syncLockKeys } from './sync-lock-keys';
+import type { Base } from '../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'keys' | 'redis'>;
 
 /**
  * Short and renewed while held: a holder that died (SIGKILL, or Redis lost before it could
@@ -21,14 +25,14 @@ export const SYNC_LOCK_RENEW_MS = 5_000;
  * `fence.assertHeld()`) throws `lock_lost` (retryable) instead of overwriting the new holder's work.
  */
 export async function withSyncLock<T>(
-  services: Services,
+  services: Deps,
   installationId: string,
   task: (replies: PipelineReplies, fence: Fence) => Promise<T>,
   options: { waitMs?: number; reads?: (pipeline: ChainableCommander) => void } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
-    const lock = await tryAcquire(services.redis, services.keys.syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
+    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys.prefix).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
     if (lock) {
       const fence = new LockFence(lock.key, lock.owner);
       const renew = setInterval(() => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { appInstallationKeys, type AppInstallationKeys } from './app-installation-keys';
 import { SCOPES, type Scope } from './scopes';
 
 /** One child device the user shared: the connector installation it lives under, and its id. */
@@ -32,10 +33,14 @@ const schema = z.object({
 });
 
 export class AppInstallationStore {
+  private readonly keys: AppInstallationKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
-  ) {}
+    keySpace: Keys,
+  ) {
+    this.keys = appInstallationKeys(keySpace.prefix);
+  }
 
   async create(input: Omit<AppInstallation, 'id' | 'createdAt'>, now: Date): Promise<AppInstallation> {
     const app: AppInstallation = { id: randomUUID(), ...input, createdAt: now.toISOString() };

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { constantTimeEqual, hashToken, randomToken } from '../runtime';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { authorizeSessionKeys, type AuthorizeSessionKeys } from './authorize-session-keys';
 import { SCOPES } from './scopes';
 
 /**
@@ -28,11 +29,15 @@ export function csrfMatches(session: AuthorizeSession, presented: unknown): bool
 }
 
 export class AuthorizeSessionStore {
+  private readonly keys: AuthorizeSessionKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly ttlS: number,
-  ) {}
+  ) {
+    this.keys = authorizeSessionKeys(keySpace.prefix);
+  }
 
   /** A fresh id and CSRF token at sign-in, so nothing planted before it is worth anything after. */
   async create(input: Omit<AuthorizeSession, 'csrf'>): Promise<{ id: string; session: AuthorizeSession }> {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
-import type { Page, WebServicesKeys } from '../runtime';
+import type { Keys, Page } from '../runtime';
+import { clientKeys, type ClientKeys } from './client-keys';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
 
@@ -30,11 +31,14 @@ export class ClientStore {
   private verifications = 0;
   private readonly index: SortedIndex;
 
+  private readonly keys: ClientKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
   ) {
-    this.index = new SortedIndex(redis, keys.clientsIndex());
+    this.keys = clientKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.clientsIndex());
   }
 
   /** Secrets checked since this store was built (what the token endpoint's limiter bounds). */
@@ -63,8 +67,8 @@ export class ClientStore {
   /** One page of clients in creation order (see SortedIndex for what the cursor guarantees). */
   async page(cursor: string | undefined, limit: number): Promise<Page<ClientRecord>> {
     await this.index.backfillOnce(
-      this.keys.indexBackfilled('clients'),
-      this.keys.recordPattern('client'),
+      this.keys.clientsIndexBackfilled(),
+      this.keys.clientPattern(),
       (key) => /:ws:client:([0-9a-f-]{36})$/.exec(key)?.[1],
       async (id) => (await this.getStored(id))?.createdAt,
     );
@@ -75,7 +79,6 @@ export class ClientStore {
   async delete(client: ClientRecord): Promise<boolean> {
     const results = await this.index
       .remove(this.redis.multi().del(this.keys.client(client.clientId)), client.createdAt, client.clientId)
-      .del(this.keys.clientApps(client.clientId))
       .exec();
     return results?.[0]?.[1] === 1;
   }

@@ -2,11 +2,15 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Services } from '../runtime';
 import { deliveryJobSchema, type DeliveryJob } from './delivery-queue';
 import { confirmationBody, confirmationUrl, eventTimeOf } from './delivery-payloads';
 import { SIGNATURE_HEADER, signBody } from './signature';
 import { isPublicAddress, publicOnlyLookup, refuseNonPublicPeer, targetHost } from './target-guard';
+import type { Base } from '../runtime';
+import type { WebServices } from './web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'metrics' | 'now'> & { webServices: WebServices };
 
 export type DeliveryOutcome = 'delivered' | 'drained' | 'handed_off' | 'dropped' | 'stale';
 
@@ -101,7 +105,7 @@ class TargetFailed extends Error {
  * failure retries the same event and nothing behind it overtakes it. An event that exhausts its
  * attempts is set aside (kept in the subscription's failed list) so the device is not blocked for good.
  */
-export function deliveryProcessor(services: Services) {
+export function deliveryProcessor(services: Deps) {
   const { subscriptions, drains, deliveries } = services.webServices;
   const timeoutMs = services.config.httpTimeoutMs;
   const allowPrivate = services.config.webServices.allowPrivateTargets;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { WebServicesKeys } from '../runtime';
+import type { SubscriptionKeys } from './subscription-keys';
 import type { RoutedDelivery } from './delivery-payloads';
 
 /**
@@ -64,7 +64,7 @@ export function parseMember(value: string): { subscriptionId: string; deviceId: 
  * (per installation) share this machinery under their own names.
  */
 export type DrainKeys = Pick<
-  WebServicesKeys,
+  SubscriptionKeys,
   'fanoutCursor' | 'activeDrains' | 'deliveryGeneration' | 'deliveryList' | 'deliveryMarker' | 'deliveryFailed'
 >;
 

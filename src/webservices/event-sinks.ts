@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { decrypt, encrypt } from '../runtime';
+import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { DrainKeys } from './drain-state';
+import { sinkKeys, type SinkKeys } from './sink-keys';
 import { newSigningSecret } from './standard-webhooks';
 
 export interface EventSink {
@@ -37,27 +37,6 @@ type Stored = z.infer<typeof storedSchema>;
 
 const view = ({ sealedSecret: _omit, ...sink }: Stored): EventSink => sink;
 
-/** This record family's keys, built here (one builder per family) from the deployment's prefix. */
-export interface SinkKeys extends DrainKeys {
-  sink(id: string): string;
-  all(): string;
-  stats(id: string): string;
-}
-
-export function sinkKeys(prefix: string): SinkKeys {
-  const p = `${prefix}:sink`;
-  return {
-    sink: (id) => `${p}:${id}`,
-    all: () => `${prefix}:sinks`,
-    stats: (id) => `${p}:${id}:stats`,
-    deliveryList: (sinkId, chain) => `${p}:${sinkId}:pending:${chain}`,
-    deliveryMarker: (sinkId, chain) => `${p}:${sinkId}:drain:${chain}`,
-    deliveryFailed: (sinkId) => `${p}:${sinkId}:dead`,
-    deliveryGeneration: () => `${prefix}:sink-drain-generation`,
-    activeDrains: () => `${prefix}:sink-drains`,
-    fanoutCursor: () => `${prefix}:sink-fanout-cursor`,
-  };
-}
 
 /**
  * One delivery chain per (sink, installation): events of an installation reach a sink in order.
@@ -70,20 +49,30 @@ export function chainOf(installationId: string): string {
 
 /**
  * Event sinks the platform registered: where to push events, which ones, and the Standard Webhooks
- * secret to sign them with. The secret must be usable to sign, so it is sealed with SECRET_KEY
+ * secret to sign them with. The secret must be usable to sign, so it is sealed with the first of SECRET_KEYS
  * (AES-GCM, bound to the sink id), never hashed, and shown once, at creation.
  */
-export class SinkStore {
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0
+`;
+
+export class SinkStore implements SealedFamily {
+  /** Also the keys of the sinks' delivery chains, which their DrainState works. */
+  readonly keys: SinkKeys;
+
   constructor(
     private readonly redis: Redis,
-    readonly keys: SinkKeys,
-    private readonly secretKey: Buffer,
-  ) {}
+    keySpace: Keys,
+    private readonly secretKeys: SecretKeyring,
+  ) {
+    this.keys = sinkKeys(keySpace.prefix);
+  }
 
   async create(input: { url: string; types: EventType[] | null; connectors: string[] | null }, now: Date): Promise<{ sink: EventSink; secret: string }> {
     const id = randomUUID();
     const secret = newSigningSecret();
-    const stored: Stored = { id, ...input, createdAt: now.toISOString(), sealedSecret: encrypt(this.secretKey, secret, `sink:${id}`) };
+    const stored: Stored = { id, ...input, createdAt: now.toISOString(), sealedSecret: this.secretKeys.seal(secret, `sink:${id}`) };
     await this.redis.multi().set(this.keys.sink(id), JSON.stringify(stored)).sadd(this.keys.all(), id).exec();
     return { sink: view(stored), secret };
   }
@@ -101,7 +90,7 @@ export class SinkStore {
 
   async withSecret(id: string): Promise<{ sink: EventSink; secret: string } | undefined> {
     const s = await this.stored(id);
-    return s && { sink: view(s), secret: decrypt(this.secretKey, s.sealedSecret, `sink:${id}`) };
+    return s && { sink: view(s), secret: this.secretKeys.open(s.sealedSecret, `sink:${id}`) };
   }
 
   async list(): Promise<EventSink[]> {
@@ -111,6 +100,38 @@ export class SinkStore {
     return raws
       .flatMap((raw) => (raw ? [view(storedSchema.parse(JSON.parse(raw)))] : []))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * One batch of sinks for a rekey: the sealed signing secret of each, bound to `sink:<id>`. The ids
+   * sit in one set, so SSCAN walks them (a sink created meanwhile is sealed under the new key anyway).
+   */
+  async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
+    const [next, ids] = await this.redis.sscan(this.keys.all(), cursor, 'COUNT', count);
+    if (ids.length === 0) return { cursor: next, records: [] };
+    const raws = await this.redis.mget(ids.map((id) => this.keys.sink(id)));
+    const records: SealedRecord[] = [];
+    ids.forEach((id, i) => {
+      const raw = raws[i];
+      if (typeof raw !== 'string') return;
+      const parsed = storedSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) records.push({ id: `sink:${id}`, sealed: parsed.data.sealedSecret, version: raw });
+    });
+    return { cursor: next, records };
+  }
+
+  /** Swaps a sealed secret only if the record is unchanged since the scan (deleted meanwhile: skipped). */
+  async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const { record, sealed } of updates) {
+      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
+      pipeline.eval(COMPARE_AND_SET, 1, this.keys.sink(record.id.slice('sink:'.length)), record.version, next);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, ok]) => {
+      if (err) throw err;
+      return ok === 1;
+    });
   }
 
   async stats(id: string): Promise<SinkStats> {

@@ -4,7 +4,8 @@ import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
-import type { SealedFamily, SealedRecord, SecretKeyring, WebServicesKeys } from '../runtime';
+import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
+import { subscriptionKeys, type SubscriptionKeys } from './subscription-keys';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
 export const SUBSCRIBABLE_EVENTS = EVENT_TYPES.filter((t) => t.startsWith('device.')) as EventType[];
@@ -59,20 +60,23 @@ export class SubscriptionStore implements SealedFamily {
   private readonly confirmKey: Buffer;
   private readonly index: SortedIndex;
 
+  private readonly keys: SubscriptionKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
   ) {
+    this.keys = subscriptionKeys(keySpace.prefix);
     this.confirmKey = confirmationKey(secretKeys.primaryKey);
-    this.index = new SortedIndex(redis, keys.subscriptionsIndex());
+    this.index = new SortedIndex(redis, this.keys.subscriptionsIndex());
   }
 
   /** Every app's subscriptions, one page in creation order (the admin's view). */
   async page(cursor: string | undefined, limit: number): Promise<Page<Subscription>> {
     await this.index.backfillOnce(
-      this.keys.indexBackfilled('subs'),
-      this.keys.recordPattern('sub'),
+      this.keys.subscriptionsIndexBackfilled(),
+      this.keys.subscriptionPattern(),
       (key) => /:ws:sub:([0-9a-f-]{36})$/.exec(key)?.[1],
       async (id) => (await this.get(id))?.createdAt,
     );

@@ -1,9 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { PlatformEvent } from '../platform';
-import type { Services } from '../runtime';
 import { routeEvent, type RoutedDelivery } from './delivery-payloads';
 import type { DrainState } from './drain-state';
 import { sinkRoute } from './sink-fanout';
+import type { Platform } from '../platform';
+import type { Base } from '../runtime';
+import type { WebServices } from './web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'connections' | 'log'> & Pick<Platform, 'events' | 'installations'> & { webServices: WebServices };
 
 const BATCH = 100;
 const BLOCK_MS = 1_000;
@@ -36,7 +41,7 @@ export class EventFanout {
   private readonly routes: readonly FanoutRoute[];
 
   constructor(
-    private readonly services: Services,
+    private readonly services: Deps,
     routes?: readonly FanoutRoute[],
   ) {
     this.routes = routes ?? [subscriptionRoute(services), sinkRoute(services)];
@@ -70,7 +75,7 @@ export class EventFanout {
         if (!progressed && !this.stopped) {
           // Nothing progressed, so every route is at the end of the stream: any cursor will do.
           const cursor = (await this.routes[0]?.drains.cursor()) ?? '$';
-          await this.blocker.xread('COUNT', 1, 'BLOCK', BLOCK_MS, 'STREAMS', this.services.keys.globalEvents(), cursor);
+          await this.services.events.waitForGlobal(this.blocker, cursor, BLOCK_MS);
         }
       } catch (err) {
         if (this.stopped) break;
@@ -91,8 +96,8 @@ export class EventFanout {
     const cursor = await route.drains.cursor();
     if (cursor === undefined) {
       // First run: start from now; earlier events predate every subscription and sink.
-      const [last] = await this.services.redis.xrevrange(this.services.keys.globalEvents(), '+', '-', 'COUNT', 1);
-      await route.drains.commit(undefined, last?.[0] ?? '0-0', []);
+      const last = await this.services.events.lastGlobalCursor();
+      await route.drains.commit(undefined, last ?? '0-0', []);
       return true;
     }
     const events = await this.services.events.readGlobal(cursor, BATCH);
@@ -115,7 +120,7 @@ export class EventFanout {
 }
 
 /** Device events to the confirmed subscriptions of apps granted the device, one chain per (subscription, device). */
-export function subscriptionRoute(services: Services): FanoutRoute {
+export function subscriptionRoute(services: Pick<Deps, 'webServices'>): FanoutRoute {
   const { apps, subscriptions, drains, deliveries } = services.webServices;
   return {
     name: 'subscriptions',

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken, randomToken } from '../runtime';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { grantKeys, type GrantKeys } from './grant-keys';
 import type { CodeRecord, TokenRecord } from './grant-checks';
 import { SCOPES, type Scope } from './scopes';
 
@@ -96,11 +97,15 @@ export interface GrantLifetimes {
  * revoke everything it produced (RFC 6749 §4.1.2), and an app revocation revokes all its grants.
  */
 export class GrantStore {
+  private readonly keys: GrantKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly lifetimes: GrantLifetimes,
-  ) {}
+  ) {
+    this.keys = grantKeys(keySpace.prefix);
+  }
 
   async createCode(
     input: { clientId: string; appId: string; redirectUri: string; scopes: Scope[]; codeChallenge?: string | undefined },

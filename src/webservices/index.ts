@@ -23,6 +23,7 @@ export { appSubscriptionOperations } from './routes/smartapp-subscriptions';
 export { subscriptionAdminRoutes, subscriptionOperations } from './routes/subscriptions-api';
 export { tokenRoutes } from './routes/token';
 export { userOperations, userRoutes } from './routes/users-api';
-export { createWebServices } from './web-services';
+export { buildWebServices, createWebServices } from './web-services';
 export { SubscriptionStore } from './event-subscriptions';
+export { SinkStore } from './event-sinks';
 export type { WebServices } from './web-services';

@@ -1,14 +1,18 @@
 import type { EventType } from '../platform';
-import type { Services } from '../runtime';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './event-subscriptions';
 import type { ClientRecord } from './clients';
 import type { User } from './users';
+import type { Base } from '../runtime';
+import type { WebServices } from './web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 /** Creates a pending subscription and queues its CONFIRMATION (built when sent); events flow only once the target confirms. */
 export async function subscribe(
-  services: Services,
+  services: Deps,
   app: AppInstallation,
   input: { targetUrl: string; events: EventType[] },
 ): Promise<{ subscription: Subscription; secret: string }> {
@@ -24,7 +28,7 @@ export async function subscribe(
  * the app installation is gone. Each step runs even if another fails; the record goes last so a
  * failed revocation can be retried.
  */
-export async function revokeApp(services: Services, app: AppInstallation): Promise<boolean> {
+export async function revokeApp(services: Deps, app: AppInstallation): Promise<boolean> {
   const { grants, subscriptions, deliveries, apps } = services.webServices;
   await grants.revokeApp(app.id);
   const failures: unknown[] = [];
@@ -52,14 +56,14 @@ export async function revokeApp(services: Services, app: AppInstallation): Promi
  * UNINSTALL lifecycle), then the record and its username. A failed revocation leaves the account,
  * so the delete can be retried.
  */
-export async function deleteUser(services: Services, user: User): Promise<boolean> {
+export async function deleteUser(services: Deps, user: User): Promise<boolean> {
   const { apps, users } = services.webServices;
   for (const app of await apps.forUser(user.id)) await revokeApp(services, app);
   return users.delete(user);
 }
 
 /** A client goes: every app it was granted is revoked, then the client (its secret stops working). */
-export async function deleteClient(services: Services, client: ClientRecord): Promise<boolean> {
+export async function deleteClient(services: Deps, client: ClientRecord): Promise<boolean> {
   const { apps, clients } = services.webServices;
   for (const app of await apps.forClient(client.clientId)) await revokeApp(services, app);
   return clients.delete(client);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { WebServicesKeys } from '../runtime';
+import type { Keys } from '../runtime';
+import { loginFailureKeys, type LoginFailureKeys } from './login-failure-keys';
 import { AttemptLimiter, type AttemptCounter } from './attempt-limiter';
 
 export interface CredentialLimits {
@@ -37,13 +38,16 @@ export type LimitedAttempt<T> = { limited: true; retryAfterS: number } | { limit
 export class LoginLimiter {
   private readonly attempts: AttemptLimiter;
 
+  private readonly keys: LoginFailureKeys;
+
   constructor(
     redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
     private readonly limits: CredentialLimits,
     /** Keeps the counts of different credentials apart: 'user-', 'operator-', 'client-'. */
     private readonly scope: string,
   ) {
+    this.keys = loginFailureKeys(keySpace.prefix);
     this.attempts = new AttemptLimiter(redis, limits.windowS);
   }
 
@@ -81,6 +85,6 @@ export class LoginLimiter {
 }
 
 /** The operator form's limiter, built where the connection is at hand: the route never sees the client. */
-export function operatorLoginLimiter(services: { redis: Redis; keys: { ws: WebServicesKeys } }): LoginLimiter {
-  return new LoginLimiter(services.redis, services.keys.ws, OPERATOR_LOGIN_LIMITS, 'operator-');
+export function operatorLoginLimiter(services: { redis: Redis; keys: Keys }): LoginLimiter {
+  return new LoginLimiter(services.redis, services.keys, OPERATOR_LOGIN_LIMITS, 'operator-');
 }

@@ -1,5 +1,6 @@
+import type { WebServices } from './web-services';
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Services } from '../runtime';
+import type { Base } from '../runtime';
 import { postJson, postOutcome } from './delivery-worker';
 import { sinkJobSchema, type SinkJob } from './sink-queue';
 import { parseQueued, sinkEventTime } from './sink-routing';
@@ -19,7 +20,10 @@ export function failureMessage(result: { status: number }): string {
  * dead-lettered (kept in the sink's list, counted) so the chain is not blocked for good. The same
  * machinery as subscriptions' drains (DrainState), under the sinks' own keys.
  */
-export function sinkDeliveryProcessor(services: Services) {
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'metrics' | 'now'> & { webServices: WebServices };
+
+export function sinkDeliveryProcessor(services: Deps) {
   const { sinks, sinkDrains: drains, sinkDeliveries } = services.webServices;
   const timeoutMs = services.config.httpTimeoutMs;
   const allowPrivate = services.config.webServices.allowPrivateTargets;

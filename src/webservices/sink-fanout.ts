@@ -1,4 +1,5 @@
-import type { Services } from '../runtime';
+import type { Platform } from '../platform';
+import type { WebServices } from './web-services';
 import type { FanoutRoute } from './fanout';
 import { routeToSinks } from './sink-routing';
 
@@ -6,7 +7,7 @@ import { routeToSinks } from './sink-routing';
 const CONNECTOR_CACHE_MAX = 10_000;
 
 /** Every event to the event sinks that asked for its type and connector, one chain per (sink, installation). */
-export function sinkRoute(services: Services): FanoutRoute {
+export function sinkRoute(services: Pick<Platform, 'installations'> & { webServices: WebServices }): FanoutRoute {
   const { sinks, sinkDrains, sinkDeliveries } = services.webServices;
   const connectors = new Map<string, string>();
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { AppError, loadPage, SortedIndex } from '../runtime';
-import type { Page, WebServicesKeys } from '../runtime';
+import type { Keys, Page } from '../runtime';
+import { userKeys, type UserKeys } from './user-keys';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password';
 
 export interface Location {
@@ -36,11 +37,14 @@ export class UserStore {
   private verifications = 0;
   private readonly index: SortedIndex;
 
+  private readonly keys: UserKeys;
+
   constructor(
     private readonly redis: Redis,
-    private readonly keys: WebServicesKeys,
+    keySpace: Keys,
   ) {
-    this.index = new SortedIndex(redis, keys.usersIndex());
+    this.keys = userKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.usersIndex());
   }
 
   async create(input: { username: string; password: string; locations: Location[] }, now: Date): Promise<User> {
@@ -60,8 +64,8 @@ export class UserStore {
   /** One page of users in creation order (see SortedIndex for what the cursor guarantees). */
   async page(cursor: string | undefined, limit: number): Promise<Page<User>> {
     await this.index.backfillOnce(
-      this.keys.indexBackfilled('users'),
-      this.keys.recordPattern('user'),
+      this.keys.usersIndexBackfilled(),
+      this.keys.userPattern(),
       (key) => /:ws:user:([0-9a-f-]{36})$/.exec(key)?.[1],
       async (id) => (await this.get(id))?.createdAt,
     );

@@ -5,11 +5,12 @@ import { AuthorizeSessionStore } from './authorize-session';
 import { ClientStore } from './clients';
 import { DeliveryQueue } from './delivery-queue';
 import { DrainState } from './drain-state';
+import { subscriptionKeys } from './subscription-keys';
 import { GrantStore } from './grant-store';
 import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
 import { AuthorizationSealer } from './pending-authorization';
 import { SubscriptionStore } from './event-subscriptions';
-import { SinkStore, sinkKeys } from './event-sinks';
+import { SinkStore } from './event-sinks';
 import { SinkDeliveryQueue } from './sink-queue';
 import { UserStore } from './users';
 
@@ -36,9 +37,9 @@ export interface WebServices {
 }
 
 export function createWebServices(redis: Redis, keys: Keys, config: Config, onQueueError: (err: Error) => void): WebServices {
-  const ws = keys.ws;
+  const ws = keys;
   const lifetimes = config.webServices;
-  const sinks = sinkKeys(keys.prefix);
+  const sinks = new SinkStore(redis, keys, config.secretKeys);
   return {
     users: new UserStore(redis, ws),
     clients: new ClientStore(redis, ws),
@@ -49,10 +50,18 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     logins: new LoginLimiter(redis, ws, DEFAULT_LOGIN_LIMITS, 'user-'),
     clientLogins: new LoginLimiter(redis, ws, CLIENT_SECRET_LIMITS, 'client-'),
     subscriptions: new SubscriptionStore(redis, ws, config.secretKeys),
-    drains: new DrainState(redis, ws),
+    drains: new DrainState(redis, subscriptionKeys(keys.prefix)),
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),
-    sinks: new SinkStore(redis, sinks, config.secretKey),
-    sinkDrains: new DrainState(redis, sinks),
+    sinks,
+    sinkDrains: new DrainState(redis, sinks.keys),
     sinkDeliveries: new SinkDeliveryQueue(redis, keys.bullPrefix, config.eventSinks, onQueueError),
   };
+}
+
+/** The Web Services slice's parts, built from the shared base. */
+export function buildWebServices(
+  base: { redis: Redis; keys: Keys; config: Config },
+  onQueueError: (err: Error) => void,
+): { webServices: WebServices } {
+  return { webServices: createWebServices(base.redis, base.keys, base.config, onQueueError) };
 }

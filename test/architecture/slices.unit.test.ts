@@ -35,7 +35,7 @@ const COMPOSITION = new Set([
   'runtime/rekey-command.ts',
   // The command table: each command lives with its slice (rekey, api-key, …) and is loaded on use.
   'runtime/cli/commands.ts',
-  // Types only (the Services bag each slice is handed); type imports are erased at run time.
+  // Types only (Base, and the composed Services that only composition holds); erased at run time.
   'runtime/services.ts',
 ]);
 
@@ -153,5 +153,82 @@ describe('routes and workers reach Redis only through repositories', () => {
     for (const rel of ['ingest/routes.ts', 'ingest/webhook-worker.ts', 'sync/poll-worker.ts', 'operator/api/webhooks.ts', 'webservices/routes/token.ts']) {
       expect(covered).toContain(rel);
     }
+  });
+});
+
+describe('each Redis record family has one key builder, used by its repository', () => {
+  /**
+   * Builder module (src/<slice>/<family>-keys.ts) => the repositories that may use it. Runtime
+   * keeps only the namespace (runtime/redis/keys.ts: prefix and BullMQ prefix).
+   */
+  const REPOSITORIES: Record<string, readonly string[]> = {
+    'platform/installation-keys.ts': ['platform/installation-store.ts'],
+    'platform/device-keys.ts': ['platform/device-store.ts'],
+    'platform/event-keys.ts': ['platform/event-log.ts'],
+    'cloud/token-keys.ts': ['cloud/provider-token-store.ts'],
+    'cloud/refresh-keys.ts': ['cloud/refresh.ts'],
+    'cloud/rate-keys.ts': ['cloud/rate-gate.ts'],
+    'linking/state-keys.ts': ['linking/state-store.ts'],
+    'sync/sync-lock-keys.ts': ['sync/with-sync-lock.ts'],
+    'ingest/failed-keys.ts': ['ingest/failed-store.ts'],
+    'ingest/batch-keys.ts': ['ingest/batch-ledger.ts'],
+    'ingest/webhook-record-keys.ts': ['ingest/webhook-records.ts'],
+    'ingest/callback-token-keys.ts': ['ingest/callback-token-cache.ts'],
+    'webservices/user-keys.ts': ['webservices/users.ts'],
+    'webservices/client-keys.ts': ['webservices/clients.ts'],
+    'webservices/app-installation-keys.ts': ['webservices/app-installations.ts'],
+    'webservices/grant-keys.ts': ['webservices/grant-store.ts'],
+    'webservices/authorize-session-keys.ts': ['webservices/authorize-session.ts'],
+    'webservices/login-failure-keys.ts': ['webservices/login-limiter.ts'],
+    // Removing a subscription clears its delivery state; composition hands the chain keys to their DrainState.
+    'webservices/subscription-keys.ts': ['webservices/event-subscriptions.ts', 'webservices/web-services.ts'],
+    // The sink store owns the names; its DrainState gets them from the store.
+    'webservices/sink-keys.ts': ['webservices/event-sinks.ts'],
+    'operator/api-key-keys.ts': ['operator/api-key-store.ts'],
+  };
+  /**
+   * Documented exceptions: ingest keeps its webhook fields in platform's installation hash; health
+   * keeps its fields in the sync-state hash and checks the record exists before writing.
+   */
+  const EXCEPTIONS: Record<string, readonly string[]> = {
+    'platform/installation-keys.ts': ['platform/index.ts', 'ingest/webhook-records.ts', 'platform/health-store.ts'],
+    // Health fields live beside the cursor in the sync-state hash, read in the poll's one pipeline.
+    'platform/device-keys.ts': ['platform/health-store.ts'],
+  };
+
+  const files = walk(SRC).map((file) => relative(SRC, file));
+  const builders = files.filter((rel) => /-keys\.ts$/.test(rel));
+
+  it('every builder is listed with its repository', () => {
+    expect(builders.sort()).toEqual(Object.keys(REPOSITORIES).sort());
+  });
+
+  it('a builder is used only by its repository (and the documented exceptions)', () => {
+    const offenders: string[] = [];
+    for (const builder of builders) {
+      const names = [...readFileSync(join(SRC, builder), 'utf8').matchAll(/export function (\w+)/g)].map((m) => m[1] ?? '');
+      expect(names.length, builder).toBeGreaterThan(0);
+      const allowed = new Set([builder, ...(REPOSITORIES[builder] ?? []), ...(EXCEPTIONS[builder] ?? [])]);
+      for (const rel of files) {
+        if (allowed.has(rel)) continue;
+        const text = readFileSync(join(SRC, rel), 'utf8');
+        for (const name of names) if (new RegExp(`\\b${name}\\b`).test(text)) offenders.push(`${rel} uses ${name}`);
+      }
+      for (const repo of REPOSITORIES[builder] ?? []) {
+        const text = readFileSync(join(SRC, repo), 'utf8');
+        expect(names.some((name) => text.includes(name)), `${repo} builds its keys with ${builder}`).toBe(true);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('modules take the parts they use, not the whole process', () => {
+  it('only composition names the composed Services type; slices and the base use Base and slice parts', () => {
+    const offenders = walk(SRC)
+      .map((file) => relative(SRC, file))
+      .filter((rel) => !COMPOSITION.has(rel))
+      .filter((rel) => /import type \{[^}]*\bServices\b[^}]*\}/.test(readFileSync(join(SRC, rel), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { link, type LinkedInstallation } from '../helpers/link';
 import { runRefreshCallers } from '../helpers/refresh-callers';
 import type { CloudHttp } from '../../src/connectors/cloud-types';
 import { AppError } from '../../src/runtime/errors';
+import { keyNames } from '../helpers/key-names';
 
 let host: TestHost;
 let inst: LinkedInstallation;
@@ -93,12 +94,12 @@ describe('authorized client', () => {
 
   it('lock holder crashed mid-refresh => a later call refreshes once the lock times out', async () => {
     // What a crashed holder leaves behind: its lock, with its TTL running.
-    await host.inspect.set(host.services.keys.refreshLock(inst.id), 'crashed-owner', 'PX', 400);
+    await host.inspect.set(keyNames(host.services.keys).refreshLock(inst.id), 'crashed-owner', 'PX', 400);
     host.fake.expireAccessTokens();
     const res = await thermostats();
     expect(res.status).toBe(200);
     expect(host.fake.refreshCount()).toBe(1);
-    expect(await host.inspect.exists(host.services.keys.refreshLock(inst.id))).toBe(0);
+    expect(await host.inspect.exists(keyNames(host.services.keys).refreshLock(inst.id))).toBe(0);
   });
 
   it('refresh refused (invalid_grant) => reauth_required, polling paused, event recorded; re-link => linked, devices kept', async () => {

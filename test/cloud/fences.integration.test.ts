@@ -9,6 +9,7 @@ import { RefreshCoordinator } from '../../src/cloud/refresh';
 import type { TokenSet } from '../../src/cloud/provider-token-store';
 import type { RefreshTarget } from '../../src/cloud/refresh';
 import { tryAcquire } from '../../src/runtime/redis/lock';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * The two fences that keep a holder whose lock expired from doing harm: the compare-and-set on the
@@ -110,7 +111,7 @@ function coordinator(redis: Redis, lockTtlMs: number): RefreshCoordinator {
   });
 }
 
-const lockKey = () => host.services.keys.refreshLock(ID);
+const lockKey = () => keyNames(host.services.keys).refreshLock(ID);
 
 /** Starts A's refresh and returns once its token request is held and its lock has expired. */
 async function firstHolderOutlivesItsLock(): Promise<{ first: Promise<TokenSet> }> {

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { dumpKeys } from '../helpers/host';
 import type { Rule } from './kit';
 import { api } from './helpers';
+import { keyNames } from '../helpers/key-names';
 
 /** Uninstall removes devices (with events), schedules, tokens and every key naming the installation. */
 const uninstallCleanup: Rule = ({ host, link, kit }) => {
@@ -12,7 +13,7 @@ const uninstallCleanup: Rule = ({ host, link, kit }) => {
     expect((await a.call('', { method: 'DELETE' })).status).toBe(204);
     expect(await host().services.scheduler.isScheduled(inst.id)).toBe(false);
     const naming = [...(await dumpKeys(host()))]
-      .filter(([key, value]) => key !== host().services.keys.globalEvents() && `${key} ${value}`.includes(inst.id))
+      .filter(([key, value]) => key !== keyNames(host().services.keys).globalEvents() && `${key} ${value}`.includes(inst.id))
       .map(([key]) => key);
     expect(naming).toEqual([]);
     expect((await a.call('', { method: 'DELETE' })).status).toBe(404);

@@ -4,6 +4,7 @@ import { tryAcquire } from '../../src/runtime/redis/lock';
 import { SYNC_LOCK_RENEW_MS, SYNC_LOCK_TTL_MS, withSyncLock } from '../../src/sync/with-sync-lock';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually } from '../helpers/link';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * The per-installation sync lock is short and renewed while held. Before, it was a fixed 120 s
@@ -23,7 +24,7 @@ afterAll(async () => {
 describe('sync lock', () => {
   it('withSyncLock(a long task) => renewed while held, never handed to another caller', async () => {
     const id = randomUUID();
-    const key = host.services.keys.syncLock(id);
+    const key = keyNames(host.services.keys).syncLock(id);
     let finish: () => void = () => undefined;
     const held = withSyncLock(host.services, id, () => new Promise<void>((resolve) => (finish = resolve)));
     const first = await eventually(async () => {
@@ -48,7 +49,7 @@ describe('sync lock', () => {
   it('withSyncLock(after a holder died without releasing) => the next caller gets the lock within SYNC_LOCK_TTL_MS', async () => {
     const id = randomUUID();
     // What a SIGKILLed holder leaves behind: the lock as taken, and no one to renew or release it.
-    expect(await tryAcquire(host.services.redis, host.services.keys.syncLock(id), SYNC_LOCK_TTL_MS)).toBeDefined();
+    expect(await tryAcquire(host.services.redis, keyNames(host.services.keys).syncLock(id), SYNC_LOCK_TTL_MS)).toBeDefined();
     const started = Date.now();
     expect(await withSyncLock(host.services, id, async () => 'ran', { waitMs: SYNC_LOCK_TTL_MS + 10_000 })).toBe('ran');
     expect(Date.now() - started).toBeLessThanOrEqual(SYNC_LOCK_TTL_MS + 5_000);
@@ -56,7 +57,7 @@ describe('sync lock', () => {
 
   it('tryAcquire with reads => replies of the reads when taken, in the same pipeline; nothing when the lock is held', async () => {
     const id = randomUUID();
-    const key = host.services.keys.syncLock(id);
+    const key = keyNames(host.services.keys).syncLock(id);
     const probe = `${host.config.keyPrefix}:probe:${id}`;
     await host.inspect.set(probe, 'seen');
     const first = await tryAcquire(host.services.redis, key, SYNC_LOCK_TTL_MS, (p) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../src/operator';
+import { installationKeys } from '../../src/platform/installation-keys';
+import { userKeys } from '../../src/webservices/user-keys';
 import { authorizeAndExchange, bearer, PASSWORD, startWorld, token, type World } from '../webservices/harness';
 
 let w: World;
@@ -212,15 +214,16 @@ describe('DELETE /api/app-installations/:id with a named API key', () => {
 
 describe('records made before the listing indexes existed', () => {
   it('installations and users missing from their index => indexed by the first listing, each once', async () => {
-    const { keys } = w.host.services;
+    const installationIndex = installationKeys(w.host.config.keyPrefix);
+    const userIndex = userKeys(w.host.config.keyPrefix);
     const inst = await json<{ id: string }>(w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'legacy-home' }) }));
     const user = await newUser(`legacy-${Math.random().toString(36).slice(2, 6)}`);
     // As an older version left them: the records, no index entries, no backfill marker.
-    for (const [index, id] of [[keys.installationsIndex(), inst.id], [keys.ws.usersIndex(), user.id]] as const) {
+    for (const [index, id] of [[installationIndex.installationsIndex(), inst.id], [userIndex.usersIndex(), user.id]] as const) {
       const [member] = (await w.host.inspect.zrange(index, '0', '-1')).filter((m) => m.endsWith(`|${id}`));
       expect(await w.host.inspect.zrem(index, member ?? '')).toBe(1);
     }
-    await w.host.inspect.del(keys.ws.indexBackfilled('users'), `${keys.installationsIndex()}:backfilled`);
+    await w.host.inspect.del(userIndex.usersIndexBackfilled(), installationIndex.installationsIndexBackfilled());
     const installations = (await walk<{ id: string }>('/api/installations', 2)).map((i) => i.id);
     expect(installations.filter((id) => id === inst.id)).toHaveLength(1);
     const users = (await walk<{ id: string }>('/api/users', 2)).map((u) => u.id);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/operator/session';
 import { OPERATOR_LOGIN_LIMITS } from '../../src/webservices/login-limiter';
 import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
+import { keyNames } from '../helpers/key-names';
 
 // Its own host: the test blocks 127.0.0.1 from the operator form, which would upset other tests.
 let host: TestHost;
@@ -36,7 +37,7 @@ it('operator login: after the allowed failures from one address => 429 page, eve
 });
 
 it('end-user sign-in counts are separate from the operator form', async () => {
-  const keys = await host.services.redis.keys(`${host.services.keys.ws.loginFailures('', '').split(':login-failures:')[0]}:login-failures:*`);
+  const keys = await host.services.redis.keys(`${keyNames(host.services.keys).ws.loginFailures('', '').split(':login-failures:')[0]}:login-failures:*`);
   expect(keys.length).toBeGreaterThan(0);
   expect(keys.every((k) => k.includes(':login-failures:operator-'))).toBe(true);
 });

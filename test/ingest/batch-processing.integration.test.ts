@@ -8,6 +8,7 @@ import { listDevices, readEvents } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { createInstallation, eventually, link, type LinkedInstallation } from '../helpers/link';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/spawn-worker';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * The callbacks acknowledged in one event-loop turn are queued as one job. Each must still be
@@ -62,7 +63,7 @@ const idle = async () => {
 const setpointOf = async (inst: LinkedInstallation) => (await listDevices(host, inst.id))[0]?.attributes['heatingSetpoint'];
 const failedSet = async (inst: LinkedInstallation) =>
   (await (await host.admin(`/api/installations/${inst.id}/webhooks/failed`)).json()) as Array<{ body: string; reason: string }>;
-const activatedAt = (inst: LinkedInstallation) => host.services.redis.hget(host.services.keys.installation(inst.id), 'webhookActivatedAt');
+const activatedAt = (inst: LinkedInstallation) => host.services.redis.hget(keyNames(host.services.keys).installation(inst.id), 'webhookActivatedAt');
 const callbackCounts = async () =>
   Object.fromEntries((await host.services.metrics.webhookCallbacks.get()).values.map((v) => [String(v.labels['outcome']), v.value]));
 
@@ -118,7 +119,7 @@ describe('batched webhook jobs', () => {
 
     // The installation's sync lock held here: the worker applies the activation (no lock, no dedup
     // key) and then waits at the setpoint, mid-batch, where it is killed.
-    const lock = await tryAcquire(host.services.redis, host.services.keys.syncLock(inst.id), 60_000);
+    const lock = await tryAcquire(host.services.redis, keyNames(host.services.keys).syncLock(inst.id), 60_000);
     if (!lock) throw new Error('could not take the sync lock');
     await host.services.webhooks.enqueue([callback(inst.id, activation()), callback(inst.id, setpoint(r0, 26.5))]);
     const [job] = await eventually(async () => {
@@ -126,7 +127,7 @@ describe('batched webhook jobs', () => {
       return active.length === 1 ? active : undefined;
     }, 'the batch to be taken');
     if (!job) throw new Error('no active job');
-    const doneKey = host.services.keys.webhookBatchDone(`${job.id}:${job.timestamp}`);
+    const doneKey = keyNames(host.services.keys).webhookBatchDone(`${job.id}:${job.timestamp}`);
     await eventually(async () => (await host.services.redis.smembers(doneKey)).includes('0'), 'the first callback to be applied');
     await child.kill();
     child = undefined;

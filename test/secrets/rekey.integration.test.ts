@@ -7,6 +7,7 @@ import { RedisRekeyCheckpoints } from '../../src/runtime/secrets/rekey-checkpoin
 import { SecretKeyring } from '../../src/runtime/secrets/keyring';
 import { ProviderTokenStore } from '../../src/cloud/provider-token-store';
 import { syncInstallation } from '../../src/sync/sync-installation';
+import { keyNames } from '../helpers/key-names';
 
 const LEGACY_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 /** Written by encrypt() before key ids existed (commit eb0da9d), under LEGACY_HEX, bound to "inst-legacy". */
@@ -22,18 +23,24 @@ let after: HostCore | undefined;
 let inst: LinkedInstallation;
 let subscriptionId: string;
 let subscriptionSecret: string;
+let sinkId: string;
+let sinkSecret: string;
 
 beforeEach(async () => {
   before = await startTestHost({ env: { SECRET_KEYS: `k1:${k1}`, SECRET_KEY: LEGACY_HEX } });
   inst = await link(before);
   // A token set of the days before key ids, and a Web Services subscription's signing secret.
-  await before.inspect.set(before.services.keys.installationTokens('inst-legacy'), V1_FIXTURE);
+  await before.inspect.set(keyNames(before.services.keys).installationTokens('inst-legacy'), V1_FIXTURE);
   const created = await before.services.webServices.subscriptions.create(
     { appId: 'app-1', targetUrl: 'http://127.0.0.1:1/hook', events: ['device.stateChanged'] },
     new Date(),
   );
   subscriptionId = created.subscription.id;
   subscriptionSecret = created.secret;
+  // An event sink's Standard Webhooks signing secret.
+  const sink = await before.services.webServices.sinks.create({ url: 'https://sink.example/hook', types: null, connectors: null }, new Date());
+  sinkId = sink.sink.id;
+  sinkSecret = sink.secret;
 });
 afterEach(async () => {
   await after?.close();
@@ -54,21 +61,23 @@ async function rekey(secretKeys: string, argv: string[] = [], extra: Record<stri
 }
 
 const stored = (key: string) => before.inspect.get(key);
-const tokensKey = (id: string) => before.services.keys.installationTokens(id);
-const subscriptionSealed = async () => (JSON.parse((await stored(before.services.keys.ws.subscription(subscriptionId))) ?? '{}') as { sealedSecret: string }).sealedSecret;
+const tokensKey = (id: string) => keyNames(before.services.keys).installationTokens(id);
+const sinkSealed = async () => (JSON.parse((await stored(`${before.config.keyPrefix}:sink:${sinkId}`)) ?? '{}') as { sealedSecret: string }).sealedSecret;
+const subscriptionSealed = async () => (JSON.parse((await stored(keyNames(before.services.keys).ws.subscription(subscriptionId))) ?? '{}') as { sealedSecret: string }).sealedSecret;
 
 describe('rekey', () => {
   it('re-encrypts tokens (v2 under k1 and v1) and subscription secrets under k2; the old keys can then go', async () => {
     const original = await before.services.tokens.get(inst.id);
     const run = await rekey(`k2:${k2},k1:${k1}`, ['--batch-size', '2'], { SECRET_KEY: LEGACY_HEX });
     expect(run.code).toBe(0);
-    expect(run.out).toContain('3 secret(s) re-encrypted under key "k2"');
+    expect(run.out).toContain('4 secret(s) re-encrypted under key "k2"');
     expect(run.out).toContain('0 unreadable');
     expect(run.progress).toContain('\r');
     expect(run.progress).toContain('provider tokens: ');
     expect(await stored(tokensKey(inst.id))).toMatch(/^v2\.k2\./);
     expect(await stored(tokensKey('inst-legacy'))).toMatch(/^v2\.k2\./);
     expect(await subscriptionSealed()).toMatch(/^v2\.k2\./);
+    expect(await sinkSealed()).toMatch(/^v2\.k2\./);
     // Nothing to resume from once finished.
     expect(await before.inspect.exists(`${before.config.keyPrefix}:rekey:checkpoints`)).toBe(0);
 
@@ -77,17 +86,18 @@ describe('rekey', () => {
     expect((await after.services.tokens.get(inst.id))?.tokens).toEqual(original?.tokens);
     expect((await after.services.tokens.get('inst-legacy'))?.tokens.accessToken).toBe('legacy-access');
     expect((await after.services.webServices.subscriptions.withSecret(subscriptionId))?.secret).toBe(subscriptionSecret);
+    expect((await after.services.webServices.sinks.withSecret(sinkId))?.secret).toBe(sinkSecret);
     expect((await syncInstallation(after.services, inst.id)).kind).not.toBe('skipped');
   });
 
   it('run twice => the second finds everything current, changes nothing, exit 0', async () => {
     expect((await rekey(`k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX })).code).toBe(0);
-    const values = [await stored(tokensKey(inst.id)), await stored(tokensKey('inst-legacy')), await subscriptionSealed()];
+    const values = [await stored(tokensKey(inst.id)), await stored(tokensKey('inst-legacy')), await subscriptionSealed(), await sinkSealed()];
     const second = await rekey(`k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
     expect(second.code).toBe(0);
     expect(second.out).toContain('0 secret(s) re-encrypted');
-    expect(second.out).toContain('3 already current');
-    expect([await stored(tokensKey(inst.id)), await stored(tokensKey('inst-legacy')), await subscriptionSealed()]).toEqual(values);
+    expect(second.out).toContain('4 already current');
+    expect([await stored(tokensKey(inst.id)), await stored(tokensKey('inst-legacy')), await subscriptionSealed(), await sinkSealed()]).toEqual(values);
   });
 
   it('an interrupted run resumes from its checkpoint (a family finished before is not scanned again)', async () => {
@@ -95,14 +105,14 @@ describe('rekey', () => {
     await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'k2', 'done');
     const resumed = await rekey(`k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
     expect(resumed.code).toBe(0);
-    expect(resumed.out).toContain('1 secret(s) re-encrypted');
+    expect(resumed.out).toContain('2 secret(s) re-encrypted');
     expect(await subscriptionSealed()).toMatch(/^v2\.k2\./);
     expect(await stored(tokensKey(inst.id))).toMatch(/^v2\.k1\./);
     // A checkpoint made under another first key is ignored: k3 starts over and covers everything.
     await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'k2', 'done');
     const k3 = hex();
     const other = await rekey(`k3:${k3},k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
-    expect(other.out).toContain('3 secret(s) re-encrypted under key "k3"');
+    expect(other.out).toContain('4 secret(s) re-encrypted under key "k3"');
   });
 
   it('a token refreshed between the scan and the write => the refreshed one stays (compare-and-set)', async () => {
@@ -132,7 +142,7 @@ describe('rekey', () => {
     await before.inspect.set(tokensKey('inst-lost'), lost);
     const run = await rekey(`k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
     expect(run.code).toBe(0);
-    expect(run.out).toContain('3 secret(s) re-encrypted');
+    expect(run.out).toContain('4 secret(s) re-encrypted');
     expect(run.out).toContain('1 unreadable');
     expect(run.err).toContain('1 secret(s) open with no configured key');
     expect(run.out + run.err).not.toContain('accessToken');

@@ -6,6 +6,7 @@ import { ROTATION_OVERLAP_MS } from '../../src/ingest/callback-token';
 import { netatmoSetpoint } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * Two hosts behind one load balancer: same Redis, same key prefix, each with its own callback-token
@@ -113,7 +114,7 @@ it('invalidation connection lost => nothing is served from the cache until it is
   if (!clientId) throw new Error(`no subscriber named ${name} in ${clients}`);
   await host2.inspect.call('CLIENT', 'KILL', 'ID', clientId);
   await eventually(async () => !host2.services.callbackTokens.holds(id), "host 2's cache to be dropped with its subscription", 5_000);
-  await host2.inspect.hdel(host2.services.keys.installation(id), 'callbackTokenHash');
+  await host2.inspect.hdel(keyNames(host2.services.keys).installation(id), 'callbackTokenHash');
 
   expect((await post(host2, callback)).status).toBe(401);
   // Once subscribed again it caches, and serves, as before.

@@ -3,6 +3,7 @@ import { CookieBrowser } from '../helpers/browser';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { createInstallation } from '../helpers/link';
 import { MAX_OUTSTANDING_STATES } from '../../src/linking/state-store';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * Issue 14 item 4 (linking half): whoever holds an installation's token could otherwise store one
@@ -26,7 +27,7 @@ async function stateKeys(): Promise<string[]> {
 
 /** Entries in the installation's index of outstanding states. */
 async function indexed(id: string): Promise<number> {
-  return host.inspect.llen(host.services.keys.oauthStates(id));
+  return host.inspect.llen(keyNames(host.services.keys).oauthStates(id));
 }
 
 async function issue(browser: CookieBrowser, inst: { id: string; accessToken: string }): Promise<string> {
@@ -61,7 +62,7 @@ describe('outstanding linking states per installation', () => {
       expect(res.status).toBe(200);
     }
     expect(await stateKeys()).toEqual([]);
-    expect(await host.inspect.exists(host.services.keys.oauthStates(inst.id))).toBe(0);
+    expect(await host.inspect.exists(keyNames(host.services.keys).oauthStates(inst.id))).toBe(0);
   });
 
   it('the cap is the documented one', () => {

@@ -3,6 +3,7 @@ import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link, type LinkedInstallation } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { syncInstallation } from '../../src/sync/sync-installation';
+import { keyNames } from '../helpers/key-names';
 
 interface Device {
   id: string;
@@ -247,7 +248,7 @@ describe('uninstall', () => {
     expect(res.status).toBe(204);
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(false);
     const naming = [...(await dumpKeys(host))]
-      .filter(([key, value]) => key !== host.services.keys.globalEvents() && `${key} ${value}`.includes(inst.id))
+      .filter(([key, value]) => key !== keyNames(host.services.keys).globalEvents() && `${key} ${value}`.includes(inst.id))
       .map(([key]) => key);
     expect(naming).toEqual([]);
     const global = ((await (await host.admin('/api/events')).json()) as { events: Event[] }).events.map((e) => e.type);

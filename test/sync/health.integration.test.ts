@@ -4,6 +4,7 @@ import { syncInstallation } from '../../src/sync/sync-installation';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { link } from '../helpers/link';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * Health through real polls of the fake cloud behind a proxy that answers 500: N failed polls make
@@ -57,7 +58,7 @@ describe('installation health', () => {
   it('an unchanged poll within HEALTH_SUCCESS_RESOLUTION_S writes no health field; past it, lastSuccessAt moves', async () => {
     const inst = await link({ ...host, fake });
     await syncInstallation(host.services, inst.id);
-    const syncKey = host.services.keys.syncState(inst.id);
+    const syncKey = keyNames(host.services.keys).syncState(inst.id);
     const first = await host.inspect.hgetall(syncKey);
     expect(first['lastSuccessAt']).toBeDefined();
     ahead = 299_000;

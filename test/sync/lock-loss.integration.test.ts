@@ -5,6 +5,7 @@ import { AppError } from '../../src/runtime/errors';
 import { outcomeOf } from '../../src/cloud/errors';
 import { syncInstallation } from '../../src/sync/sync-installation';
 import { SYNC_LOCK_RENEW_MS, withSyncLock } from '../../src/sync/with-sync-lock';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * A sync holds the installation's lock for as long as its cloud calls take. If the lock is lost
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 /** Every record a sync may write for this installation, raw, to compare before and after. */
 async function records(id: string) {
-  const { keys } = host.services;
+  const keys = keyNames(host.services.keys);
   return {
     devices: await host.inspect.hgetall(keys.devices(id)),
     selection: (await host.inspect.smembers(keys.selection(id))).sort(),
@@ -48,7 +49,7 @@ async function syncInFlight(): Promise<{ sync: Promise<unknown> }> {
   const sync = syncInstallation(host.services, inst.id, { full: true });
   sync.catch(() => undefined); // observed below; keep an early rejection from going unhandled
   await eventually(async () => host.fake.calls.length > callsBefore, 'the poll to reach the cloud');
-  expect(await host.inspect.exists(host.services.keys.syncLock(inst.id))).toBe(1);
+  expect(await host.inspect.exists(keyNames(host.services.keys).syncLock(inst.id))).toBe(1);
   return { sync }; // wrapped: an async function would otherwise wait for it
 }
 
@@ -57,7 +58,7 @@ describe('a sync that lost its lock', () => {
     host.fake.renameThermostat('311000000001', 'Den'); // the poll would otherwise write a rename
     const before = await records(inst.id);
     const { sync } = await syncInFlight();
-    const lockKey = host.services.keys.syncLock(inst.id);
+    const lockKey = keyNames(host.services.keys).syncLock(inst.id);
     // What an expiry followed by another worker's acquire leaves: the key holds someone else's token.
     await host.inspect.set(lockKey, 'another-holder', 'PX', 60_000);
 
@@ -69,18 +70,18 @@ describe('a sync that lost its lock', () => {
     await host.inspect.del(lockKey);
     host.fake.setLatency(0);
     expect(await syncInstallation(host.services, inst.id, { full: true })).toMatchObject({ kind: 'applied' });
-    expect(Object.values(await host.inspect.hgetall(host.services.keys.devices(inst.id))).some((d) => d.includes('"Den"'))).toBe(true);
+    expect(Object.values(await host.inspect.hgetall(keyNames(host.services.keys).devices(inst.id))).some((d) => d.includes('"Den"'))).toBe(true);
   }, 30_000);
 
   it('lock expired mid-poll (key gone, extension finds nothing) => lock_lost, nothing written, no lock left behind', async () => {
     host.fake.removeThermostat('311000000002');
     const before = await records(inst.id);
     const { sync } = await syncInFlight();
-    await host.inspect.del(host.services.keys.syncLock(inst.id));
+    await host.inspect.del(keyNames(host.services.keys).syncLock(inst.id));
 
     await expect(sync).rejects.toMatchObject({ code: 'lock_lost' });
     expect(await records(inst.id)).toEqual(before);
-    expect(await host.inspect.exists(host.services.keys.syncLock(inst.id))).toBe(0);
+    expect(await host.inspect.exists(keyNames(host.services.keys).syncLock(inst.id))).toBe(0);
   }, 30_000);
 
   it('lock_lost is retryable: the poll job retries instead of failing for good', async () => {
@@ -91,7 +92,7 @@ describe('a sync that lost its lock', () => {
 
 describe('withSyncLock renewal', () => {
   it('a renewal that finds the lock taken => fence marked lost, assertHeld() throws lock_lost before any write', async () => {
-    const lockKey = host.services.keys.syncLock(inst.id);
+    const lockKey = keyNames(host.services.keys).syncLock(inst.id);
     const outcome = withSyncLock(host.services, inst.id, async (_, fence) => {
       await host.inspect.set(lockKey, 'another-holder', 'PX', 60_000);
       await eventually(async () => fence.lost, 'a renewal to find the lock lost', SYNC_LOCK_RENEW_MS * 3);

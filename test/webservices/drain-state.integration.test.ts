@@ -5,6 +5,7 @@ import { createKeys } from '../../src/runtime/redis/keys';
 import { DrainState } from '../../src/webservices/drain-state';
 import { GrantStore } from '../../src/webservices/grant-store';
 import { toolClient } from '../helpers/redis-client';
+import { subscriptionKeys } from '../../src/webservices/subscription-keys';
 
 let redis: Redis;
 let prefix: string;
@@ -18,8 +19,8 @@ beforeAll(() => {
 beforeEach(() => {
   prefix = `test-${randomUUID()}`;
   prefixes.push(prefix);
-  const keys = createKeys(prefix).ws;
-  drains = new DrainState(redis, keys);
+  const keys = createKeys(prefix);
+  drains = new DrainState(redis, subscriptionKeys(prefix));
   grants = new GrantStore(redis, keys, { codeTtlS: 600, accessTokenTtlS: 60, refreshTokenTtlS: 600 });
 });
 afterAll(async () => {

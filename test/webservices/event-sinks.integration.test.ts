@@ -6,6 +6,7 @@ import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { eventSinkCreatedSchema, eventSinkDetailSchema, eventSinkListSchema } from '../../src/operator/api/event-sinks';
 import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { keyNames } from '../helpers/key-names';
 
 /**
  * Event sinks end to end: the admin API, the fan-out from the event stream, real BullMQ workers and
@@ -278,7 +279,7 @@ describe('event sinks: delivery', () => {
     const inst = await link({ ...host, fake: host.fake });
     const ids = host.fake.thermostats().map((t) => t.identifier);
     await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ids }) });
-    await eventually(async () => (await host.services.webServices.sinkDrains.cursor()) === (await host.services.redis.xrevrange(host.services.keys.globalEvents(), '+', '-', 'COUNT', 1))[0]?.[0], 'fan-out caught up');
+    await eventually(async () => (await host.services.webServices.sinkDrains.cursor()) === (await host.services.redis.xrevrange(keyNames(host.services.keys).globalEvents(), '+', '-', 'COUNT', 1))[0]?.[0], 'fan-out caught up');
     // A fresh worker routes the removals: it never saw the installation, which is gone by then.
     await workers?.close();
     expect((await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' })).status).toBe(204);
@@ -288,7 +289,7 @@ describe('event sinks: delivery', () => {
     expect(types).toEqual([...ids.map(() => 'device.removed'), 'installation.uninstalled']);
     expect(sink.delivered().every((h) => h.body.data['installationId'] === inst.id && h.body.data['connector'] === 'ecobee')).toBe(true);
     // No key names the uninstalled installation, its pending deliveries included.
-    expect(await host.inspect.keys(host.services.keys.installationPattern(inst.id))).toEqual([]);
+    expect(await host.inspect.keys(`${host.services.keys.prefix}:*${inst.id}*`)).toEqual([]);
   });
 
   it('delete stops delivery: queued events are dropped, later ones are not routed', async () => {

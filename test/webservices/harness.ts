@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
+import { keyNames } from '../helpers/key-names';
 
 /** The external system's browser: a cookie jar, forms, and redirects followed by hand. */
 export class FormBrowser {
@@ -272,7 +273,7 @@ function streamIdAtLeast(a: string, b: string): boolean {
 
 /** Waits until the fan-out has routed every event written so far and no delivery is pending. */
 export async function deliveriesSettled(w: World): Promise<void> {
-  const keys = w.host.services.keys;
+  const keys = keyNames(w.host.services.keys);
   await eventually(async () => {
     const [last] = await w.host.inspect.xrevrange(keys.globalEvents(), '+', '-', 'COUNT', 1);
     const cursor = await w.host.inspect.get(keys.ws.fanoutCursor());

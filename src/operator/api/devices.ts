@@ -5,8 +5,18 @@ import { deleteDevice, discover, runCommand, setDeviceLabel, updateSelection } f
 import type { ChildDevice } from '../../connectors';
 import { requireInstallation } from '../../platform';
 import { AppError } from '../../runtime';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation, RequestState } from '../../runtime';
 import { accepted, deviceParams, deviceView as deviceSchema, installationParams } from './schemas';
+import type { Cloud } from '../../cloud';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+import type { Sync } from '../../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const settingsBody = z.object({ devices: z.array(z.string().min(1).max(200)).max(500) });
 const commandBody = z.object({
@@ -47,7 +57,7 @@ export function deviceView(d: ChildDevice): z.output<typeof deviceSchema> {
   return { id: d.id, externalId: d.externalId, name: d.name, label: d.label, type: d.type, attributes: d.attributes, updatedAt: d.updatedAt };
 }
 
-export function deviceRoutes(services: Services): Router<RequestState> {
+export function deviceRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations/:id' });
   const id = (params: Record<string, string>) => params['id'] ?? '';
 

@@ -1,9 +1,12 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, createRouter, parseBody } from '../../runtime';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation, Base, RequestState } from '../../runtime';
 import { EVENT_TYPES } from '../../platform';
-import { assertPublicTarget, type EventSink, type SinkStats, TargetRefused } from '../../webservices';
+import { assertPublicTarget, type EventSink, type SinkStats, TargetRefused, type WebServices } from '../../webservices';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'now'> & { webServices: WebServices };
 
 const MAX_SINKS = 50;
 
@@ -81,7 +84,7 @@ const view = (sink: EventSink): z.infer<typeof eventSinkSchema> => ({
 });
 
 /** Admin: where the platform wants events pushed (Standard Webhooks), with their delivery counters. */
-export function eventSinkRoutes(services: Services): Router<RequestState> {
+export function eventSinkRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/event-sinks' });
   const { sinks } = services.webServices;
 

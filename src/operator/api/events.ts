@@ -2,8 +2,13 @@ import type Router from '@koa/router';
 import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
 import { isCursor, requireInstallation } from '../../platform';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import { eventView, installationParams } from './schemas';
+import type { RequestState } from '../../runtime';
+import type { Platform } from '../../platform';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Platform, 'events' | 'installations'>;
 
 const query = z.object({
   after: z.string().refine(isCursor, 'must be a cursor returned by this API').optional(),
@@ -20,7 +25,7 @@ export const eventOperations: ApiOperation[] = [
 ];
 
 /** Event logs with a cursor: `next` is the cursor to pass as `after` for what follows. */
-export function eventRoutes(services: Services): Router<RequestState> {
+export function eventRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api' });
 
   router.get('/installations/:id/events', async (ctx) => {

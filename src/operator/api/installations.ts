@@ -4,8 +4,23 @@ import { z } from 'zod';
 import { createInstallation } from '../create-installation';
 import { healthView, healthViewSchema, requireInstallation } from '../../platform';
 import { uninstall } from '../uninstall';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import { installationParams, installationView } from './schemas';
+import type { RequestState } from '../../runtime';
+import type { Cloud } from '../../cloud';
+import type { Ingest } from '../../ingest';
+import type { Linking } from '../../linking';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+import type { Sync } from '../../sync';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients' | 'revocations' | 'tokens'> &
+  Pick<Ingest, 'callbackTokens' | 'webhooks'> &
+  Pick<Linking, 'states'> &
+  Pick<Platform, 'devices' | 'events' | 'health' | 'installations'> &
+  Pick<Sync, 'scheduler'>;
 
 const createBody = z.object({
   connector: z.string().min(1).max(40),
@@ -36,7 +51,7 @@ export const installationOperations: ApiOperation[] = [
     responses: { 204: { description: 'Uninstalled', schema: null }, 404: { description: 'No such installation', schema: null } } },
 ];
 
-export function installationRoutes(services: Services): Router<RequestState> {
+export function installationRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations' });
 
   router.post('/', async (ctx) => {

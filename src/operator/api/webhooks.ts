@@ -1,10 +1,21 @@
 import type Router from '@koa/router';
 import { AppError, createRouter } from '../../runtime';
 import { requireInstallation, requireLinked } from '../../platform';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import { z } from 'zod';
 import { accepted, installationParams } from './schemas';
+import type { RequestState } from '../../runtime';
 import { ensureSubscribed, ingestRecords } from '../../ingest';
+import type { Cloud } from '../../cloud';
+import type { Ingest } from '../../ingest';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Ingest, 'callbackTokens'> &
+  Pick<Platform, 'devices' | 'events' | 'installations'>;
 
 const webhookState = z.object({
   supported: z.boolean(),
@@ -26,7 +37,7 @@ export const webhookAdminOperations: ApiOperation[] = [
 ];
 
 /** Operator views of an installation's callbacks: what failed to parse, what was dropped, rotation. */
-export function webhookAdminRoutes(services: Services): Router<RequestState> {
+export function webhookAdminRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api/installations/:id/webhooks' });
   const { failed, webhooks: records } = ingestRecords(services);
 

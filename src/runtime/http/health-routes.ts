@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
 import { createRouter, guarded, publicRoute } from './guards';
 import { isRedisReady } from '../redis/redis';
-import type { Services } from '../services';
+import type { Base } from '../services';
 import type { RequestState } from './context';
 
-export function healthRoutes(services: Pick<Services, 'redis'>): Router<RequestState> {
+export function healthRoutes(services: Pick<Base, 'redis'>): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
 import { createRouter, guarded, metricsToken } from './guards';
-import { refreshQueueDepth } from '../metrics/queue-depth';
-import type { Services } from '../services';
+import { type QueueOwners, refreshQueueDepth } from '../metrics/queue-depth';
 import type { RequestState } from './context';
+import type { Base } from '../services';
 
 /** Prometheus scrape endpoint; queue depths are read from Redis at scrape time. */
-export function metricsRoutes(services: Services): Router<RequestState> {
+export function metricsRoutes(services: Pick<Base, 'config' | 'metrics'> & QueueOwners): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.get('/metrics', async (ctx) => {
     await refreshQueueDepth(services);

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { isBearer } from '../secrets/authorization-header';
 import { AppError } from '../errors';
 import { renderAppError } from '../http/render-error';
-import type { Services } from '../services';
-import { refreshQueueDepth } from './queue-depth';
+import type { Base } from '../services';
+import { type QueueOwners, refreshQueueDepth } from './queue-depth';
 
 export interface MetricsServer {
   url: string;
@@ -15,7 +15,7 @@ export interface MetricsServer {
  * `GET /metrics` for a process that runs workers only (`work` mode): polls, refreshes, cloud calls
  * and job outcomes are counted where the jobs run, so each worker process must be scraped itself.
  */
-export async function startMetricsServer(services: Services, port: number, host: string): Promise<MetricsServer> {
+export async function startMetricsServer(services: Pick<Base, 'config' | 'metrics'> & QueueOwners, port: number, host: string): Promise<MetricsServer> {
   // Errors drawn by the one renderer, as the host draws them (JSON: nobody browses a worker's port).
   const fail = (res: ServerResponse, err: AppError): void => {
     const rendered = renderAppError(err, { wantsHtml: false, linking: false, requestId: undefined });

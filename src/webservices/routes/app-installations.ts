@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { AppError, basicCredentials, createRouter, isBearer } from '../../runtime';
-import type { ApiKeyVerifier, ApiOperation, AppContext, RequestState, Services } from '../../runtime';
+import type { ApiKeyVerifier, ApiOperation, AppContext, RequestState } from '../../runtime';
 import { z } from 'zod';
 
 export const appInstallationOperations: ApiOperation[] = [
@@ -11,6 +11,11 @@ export const appInstallationOperations: ApiOperation[] = [
 ];
 import { revokeApp } from '../lifecycle';
 import { normaliseUsername } from '../users';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 /**
  * Who may revoke: the admin (Bearer ADMIN_TOKEN) or the user who granted it, with HTTP Basic
@@ -18,7 +23,7 @@ import { normaliseUsername } from '../users';
  * slot per account and per address is reserved before the password is checked).
  * Returns the user id, or 'admin'.
  */
-async function caller(services: Services, ctx: AppContext, apiKeys: ApiKeyVerifier | undefined): Promise<{ admin: true } | { admin: false; userId: string }> {
+async function caller(services: Deps, ctx: AppContext, apiKeys: ApiKeyVerifier | undefined): Promise<{ admin: true } | { admin: false; userId: string }> {
   const header = ctx.get('authorization');
   if (/^Bearer /i.test(header)) {
     if (isBearer(header, services.config.adminToken)) return { admin: true };
@@ -37,7 +42,7 @@ async function caller(services: Services, ctx: AppContext, apiKeys: ApiKeyVerifi
   return { admin: false, userId: attempt.value.id };
 }
 
-export function appInstallationRoutes(services: Services, apiKeys?: ApiKeyVerifier): Router<RequestState> {
+export function appInstallationRoutes(services: Deps, apiKeys?: ApiKeyVerifier): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.delete('/api/app-installations/:id', async (ctx) => {
     const who = await caller(services, ctx, apiKeys);

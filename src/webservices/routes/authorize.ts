@@ -2,12 +2,20 @@ import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { AppError, createRouter, guarded, publicRoute, randomToken } from '../../runtime';
-import type { AppContext, RequestState, Services } from '../../runtime';
+import type { AppContext, RequestState } from '../../runtime';
 import { checkAuthorizeRequest, type ClientView } from '../authorize-request';
 import { csrfMatches, type AuthorizeSession } from '../authorize-session';
 import { redirectWith } from '../redirect-uri';
 import { normaliseUsername } from '../users';
 import { devicesPage, locationPage, loginPage, type DeviceOption } from './pages';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'now'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  { webServices: WebServices };
 
 /** The signed-in session (Redis), from sign-in to the consent decision. */
 const SESSION_COOKIE = 'sm_authz';
@@ -36,7 +44,7 @@ const consentForm = z.object({
  * token (synchronizer pattern); both cookies are SameSite=Lax; the pages refuse to be framed
  * (clickjacking of the Authorize button).
  */
-export function authorizeRoutes(services: Services): Router<RequestState> {
+export function authorizeRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/oauth/authorize' });
   const ws = services.webServices;
   const form = bodyParser({ enableTypes: ['form'], formLimit: '32kb' });

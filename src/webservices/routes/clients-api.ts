@@ -1,11 +1,16 @@
 import type Router from '@koa/router';
 import { AppError, createRouter, pageOf, pageQuery, parseBody } from '../../runtime';
 import { z } from 'zod';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation, RequestState } from '../../runtime';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from '../authorize-request';
 import { deleteClient } from '../lifecycle';
 import { isValidRedirectUri } from '../redirect-uri';
 import { expandScopes, REQUESTABLE_SCOPES, SCOPES } from '../scopes';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses (deleting a client revokes its apps: config, log). */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 const clientBody = z.object({
   name: z.string().min(1).max(100),
@@ -48,7 +53,7 @@ export const clientOperations: ApiOperation[] = [
 ];
 
 /** Admin: OAuth clients (external systems). The secret (none for a public client) is in this answer only. */
-export function clientRoutes(services: Services): Router<RequestState> {
+export function clientRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   const { clients } = services.webServices;
   const requireClient = async (id: string) => {

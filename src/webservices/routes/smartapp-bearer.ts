@@ -1,8 +1,13 @@
 import type { Middleware } from 'koa';
-import { AppError, sendError, type AppContext, type ErrorCode, type RequestState, type Services } from '../../runtime';
+import { AppError, sendError, type AppContext, type ErrorCode, type RequestState } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { checkToken } from '../grant-checks';
 import type { Scope } from '../scopes';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'now'> & { webServices: WebServices };
 
 export interface SmartAppGrant {
   app: AppInstallation;
@@ -31,7 +36,7 @@ function challenge(
 }
 
 /** An app access token from `Authorization: Bearer` (the only place we accept it: never the query). */
-export function requireAppToken(services: Services): Middleware<SmartAppState> {
+export function requireAppToken(services: Deps): Middleware<SmartAppState> {
   return async (ctx, next) => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(ctx.get('authorization'));
     if (!match?.[1]) return challenge(ctx as unknown as AppContext, undefined, 'An app access token is required.');

@@ -1,6 +1,12 @@
 import type Router from '@koa/router';
 import { AppError, createRouter } from '../../runtime';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { RequestState } from '../../runtime';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'now'> & { webServices: WebServices };
+import type { ApiOperation } from '../../runtime';
 import { z } from 'zod';
 
 const confirmQuery = z.object({ token: z.string().max(200) });
@@ -16,7 +22,7 @@ export const confirmOperations: ApiOperation[] = [
  * The confirmationUrl sent in a CONFIRMATION lifecycle: the target proves it wants the events by
  * fetching it (SmartThings' webhook confirmation). The link's token is its only credential.
  */
-export function confirmRoutes(services: Services): Router<RequestState> {
+export function confirmRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   router.get('/api/smartapps/subscriptions/:subscriptionId/confirm', async (ctx) => {
     // A missing or malformed token is told apart from a wrong one by nothing: both are a 404.

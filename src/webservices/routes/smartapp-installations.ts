@@ -4,12 +4,24 @@ import { z } from 'zod';
 import { runCommand } from '../../sync';
 import type { ChildDevice } from '../../connectors';
 import { AppError, createRouter, guard, guarded, parseBody } from '../../runtime';
-import type { ApiOperation, Services } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { EXECUTE_DEVICES, READ_DEVICES } from '../scopes';
 import { grantOf, requireAppToken, requireScope, type SmartAppState } from './smartapp-bearer';
 import { installationUri } from './smartapp-paths';
 import { addSubscriptionRoutes } from './smartapp-subscriptions';
+import type { Cloud } from '../../cloud';
+import type { Platform } from '../../platform';
+import type { Base } from '../../runtime';
+import type { Sync } from '../../sync';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'connectors' | 'log' | 'now'> &
+  Pick<Cloud, 'clients'> &
+  Pick<Platform, 'devices' | 'installations'> &
+  Pick<Sync, 'scheduler'> &
+  { webServices: WebServices };
 
 const commandBody = z.object({
   command: z.string().min(1).max(64),
@@ -49,7 +61,7 @@ function deviceView(d: ChildDevice): z.output<typeof appDevice> {
 }
 
 /** The granted devices that still exist: one its connector removed is gone from the grant too. */
-export async function grantedDevices(services: Services, app: AppInstallation): Promise<{ installationId: string; device: ChildDevice }[]> {
+export async function grantedDevices(services: Deps, app: AppInstallation): Promise<{ installationId: string; device: ChildDevice }[]> {
   const out = [];
   for (const g of app.devices) {
     const device = await services.devices.get(g.installationId, g.deviceId);
@@ -59,7 +71,7 @@ export async function grantedDevices(services: Services, app: AppInstallation): 
 }
 
 /** The endpoints service and the REST API scoped to one app installation (bearer app access token). */
-export function smartAppRoutes(services: Services, json: Middleware<SmartAppState>): Router<SmartAppState> {
+export function smartAppRoutes(services: Deps, json: Middleware<SmartAppState>): Router<SmartAppState> {
   const router = createRouter<SmartAppState>({ prefix: '/api/smartapps' });
 
   router.get('/endpoints', (ctx) => {

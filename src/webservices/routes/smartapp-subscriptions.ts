@@ -2,11 +2,16 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError, parseBody } from '../../runtime';
-import type { ApiOperation, Services } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import { subscribe } from '../lifecycle';
 import { assertPublicTarget, TargetRefused } from '../target-guard';
 import { SUBSCRIBABLE_EVENTS, type Subscription } from '../event-subscriptions';
 import { grantOf, type SmartAppState } from './smartapp-bearer';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 const MAX_SUBSCRIPTIONS = 20;
 
@@ -57,7 +62,7 @@ function view(s: Subscription): z.input<typeof appSubscription> {
 }
 
 /** Event subscriptions of one app installation, added under its uri (`path`) behind `guards`. */
-export function addSubscriptionRoutes(router: Router<SmartAppState>, services: Services, path: string, guards: Middleware<SmartAppState>[]): void {
+export function addSubscriptionRoutes(router: Router<SmartAppState>, services: Deps, path: string, guards: Middleware<SmartAppState>[]): void {
   const subs = services.webServices.subscriptions;
 
   async function owned(ctx: { state: SmartAppState; params: Record<string, string> }): Promise<Subscription> {

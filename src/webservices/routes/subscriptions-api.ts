@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, createRouter, pageOf, pageQuery, parseBody } from '../../runtime';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation, RequestState } from '../../runtime';
+import type { WebServices } from '../web-services';
 import { EVENT_TYPES } from '../../platform';
 import type { Subscription } from '../event-subscriptions';
 
@@ -31,7 +32,7 @@ export const subscriptionOperations: ApiOperation[] = [
 const view = (s: Subscription): z.output<typeof subscriptionView> => ({ ...s, confirmedAt: s.confirmedAt ?? null });
 
 /** Admin: the event subscriptions external systems made through the Web Services API. */
-export function subscriptionAdminRoutes(services: Services): Router<RequestState> {
+export function subscriptionAdminRoutes(services: { webServices: WebServices }): Router<RequestState> {
   const router = createRouter<RequestState>();
   const { subscriptions, drains } = services.webServices;
   const requireSubscription = async (id: string) => {

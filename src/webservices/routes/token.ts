@@ -1,12 +1,17 @@
 import type Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
-import { createRouter, guarded, publicRoute, sendError, type AppContext, type RequestState, type Services } from '../../runtime';
+import { createRouter, guarded, publicRoute, sendError, type AppContext, type RequestState } from '../../runtime';
 import type { ClientView } from '../authorize-request';
 import { isPublicClient } from '../clients';
 import { checkCode, checkPkce, checkToken } from '../grant-checks';
 import type { IssuedTokens } from '../grant-store';
 import { formatScope, isSubset, parseScope } from '../scopes';
 import { clientCredentials, parseTokenRequest, TokenError, type ClientCredentials, type TokenRequest } from '../token-request';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
+
+/** The parts of the process this module uses. */
+type Deps = Pick<Base, 'log' | 'now'> & { webServices: WebServices };
 
 function response(tokens: IssuedTokens) {
   return {
@@ -26,7 +31,7 @@ function response(tokens: IssuedTokens) {
  * secrets are being guessed): TokenError is an AppError of the `oauth_token` variant, which the one
  * renderer draws that way. Caught here only to log it as a token request.
  */
-export function tokenRoutes(services: Services): Router<RequestState> {
+export function tokenRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   const ws = services.webServices;
   const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });

@@ -1,8 +1,13 @@
 import type Router from '@koa/router';
 import { AppError, createRouter, pageOf, pageQuery, parseBody } from '../../runtime';
 import { z } from 'zod';
-import type { ApiOperation, RequestState, Services } from '../../runtime';
+import type { ApiOperation, RequestState } from '../../runtime';
+import type { Base } from '../../runtime';
+import type { WebServices } from '../web-services';
 import { deleteUser } from '../lifecycle';
+
+/** The parts of the process this module uses (deleting a user revokes its apps: config, log). */
+type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 const userBody = z.object({
   username: z.string().min(1).max(100).regex(/^[^\s:]+$/, 'must not contain spaces or ":"'),
@@ -35,7 +40,7 @@ export const userOperations: ApiOperation[] = [
 ];
 
 /** Admin: end-user accounts of the platform (who can authorize external systems). */
-export function userRoutes(services: Services): Router<RequestState> {
+export function userRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>();
   const { users } = services.webServices;
   const requireUser = async (id: string) => {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hashToken, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Keys, Page } from '../runtime';
+import { apiKeyKeys, type ApiKeyKeys } from './api-key-keys';
 
 export const API_KEY_SCOPES = ['read', 'full'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -36,12 +37,14 @@ const DUMMY_HASH = hashToken('no such key');
  */
 export class ApiKeyStore {
   private readonly index: SortedIndex;
+  private readonly keys: ApiKeyKeys;
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: Keys,
+    keySpace: Keys,
   ) {
-    this.index = new SortedIndex(redis, keys.apiKeys());
+    this.keys = apiKeyKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.apiKeys());
   }
 
   async create(input: { name: string; scope: ApiKeyScope }, now: Date): Promise<{ apiKey: ApiKey; key: string }> {

@@ -1,0 +1,51 @@
+import { batchKeys } from '../../src/ingest/batch-keys';
+import { callbackTokenKeys } from '../../src/ingest/callback-token-keys';
+import { failedKeys } from '../../src/ingest/failed-keys';
+import { webhookRecordKeys } from '../../src/ingest/webhook-record-keys';
+import { stateKeys } from '../../src/linking/state-keys';
+import { deviceKeys } from '../../src/platform/device-keys';
+import { eventKeys } from '../../src/platform/event-keys';
+import { installationKeys } from '../../src/platform/installation-keys';
+import { rateKeys } from '../../src/cloud/rate-keys';
+import { refreshKeys } from '../../src/cloud/refresh-keys';
+import { tokenKeys } from '../../src/cloud/token-keys';
+import type { Keys } from '../../src/runtime';
+import { syncLockKeys } from '../../src/sync/sync-lock-keys';
+import { appInstallationKeys } from '../../src/webservices/app-installation-keys';
+import { authorizeSessionKeys } from '../../src/webservices/authorize-session-keys';
+import { clientKeys } from '../../src/webservices/client-keys';
+import { grantKeys } from '../../src/webservices/grant-keys';
+import { loginFailureKeys } from '../../src/webservices/login-failure-keys';
+import { subscriptionKeys } from '../../src/webservices/subscription-keys';
+import { userKeys } from '../../src/webservices/user-keys';
+
+/**
+ * Every family's key names in one object, for tests that inspect or plant records directly. In
+ * src/ each builder is used only by its repository (test/architecture); tests may look everywhere.
+ */
+export function keyNames(keys: Keys | string) {
+  const p = typeof keys === 'string' ? keys : keys.prefix;
+  return {
+    ...installationKeys(p),
+    ...deviceKeys(p),
+    ...eventKeys(p),
+    ...tokenKeys(p),
+    ...refreshKeys(p),
+    ...rateKeys(p),
+    ...stateKeys(p),
+    ...syncLockKeys(p),
+    ...failedKeys(p),
+    ...batchKeys(p),
+    ...webhookRecordKeys(p),
+    ...callbackTokenKeys(p),
+    ws: {
+      ...userKeys(p),
+      ...clientKeys(p),
+      ...appInstallationKeys(p),
+      ...grantKeys(p),
+      ...authorizeSessionKeys(p),
+      ...loginFailureKeys(p),
+      ...subscriptionKeys(p),
+    },
+  };
+}
