@@ -11,5 +11,5 @@ export { webhookAdminOperations, webhookAdminRoutes } from './api/webhooks';
 export { createInstallation } from './create-installation';
 export type { CreatedInstallation } from './create-installation';
 export { adminRoutes } from './routes';
-export { API_KEY_SCOPES, ApiKeyStore } from './api-keys';
-export type { ApiKey, ApiKeyScope } from './api-keys';
+export { API_KEY_SCOPES, ApiKeyStore } from './api-key-store';
+export type { ApiKey, ApiKeyScope } from './api-key-store';
