@@ -7,7 +7,7 @@ import { AppError, createRouter, formCsrfKey, formCsrfMatches, guarded, installa
 import type { AppContext, RequestState, Base } from '../runtime';
 import type { ChildDevice } from '../connectors';
 import type { Installation } from '../platform';
-import { connectorFor, runCommand, withSyncLock } from '../sync';
+import { connectorFor, runCommand, setDeviceLabel } from '../sync';
 import { argumentsFrom, commandForms } from './command-forms';
 import { devicePage, devicesOverviewPage, type DeviceLinks, type FormAuth } from './device-pages';
 import { enabledConnector } from './flow';
@@ -19,7 +19,7 @@ import type { Platform } from '../platform';
 
 /** The parts of the process this module uses. */
 type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'metrics' | 'now' | 'redis'> &
-  Pick<Platform, 'devices' | 'events' | 'installations'> &
+  Pick<Platform, 'devices' | 'events' | 'health' | 'installations'> &
   Pick<Cloud, 'clients' | 'tokens'> &
   Pick<Ingest, 'callbackTokens'> &
   Pick<Sync, 'scheduler'> &
@@ -165,11 +165,8 @@ export function deviceRoutes(services: Deps): Router<RequestState> {
       await renderDevice(ctx, session, device, { error: checked.message, labelInput: typeof body['label'] === 'string' ? body['label'] : '' });
       return;
     }
-    // Under the sync lock: a poll writing the device back at the same moment must not undo the rename.
-    await withSyncLock(services, session.installation.id, async () => {
-      const current = await services.devices.get(session.installation.id, device.id);
-      if (current) await services.devices.setLabel(session.installation.id, current, checked.label, new Date(services.now()).toISOString());
-    });
+    // The same rename as the admin API's PATCH: under the sync lock, so a poll cannot undo it.
+    await setDeviceLabel(services, session.installation.id, device.id, checked.label);
     ctx.status = 303;
     ctx.redirect(session.url(`/devices/${encodeURIComponent(device.id)}`, { done: 'renamed' }));
   });

@@ -9,7 +9,7 @@ import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { z } from 'zod';
 import { constantTimeEqual, createRouter, guard, guarded, publicRoute, serviceQueues } from '../runtime';
-import type { RequestState } from '../runtime';
+import type { ApiKeyVerifier, RequestState } from '../runtime';
 import { requireOperator } from './require-operator';
 import { addInstallationPages } from './installation-page-routes';
 import { adminLoginPage } from './login-page';
@@ -37,7 +37,7 @@ const loginForm = z.object({ token: z.string().max(1024) });
  * Bull Board queue dashboard (every queue of the deployment: stuck, delayed and failed jobs, with
  * retry and clean) behind it.
  */
-export function adminRoutes(services: Deps): Router<RequestState> {
+export function adminRoutes(services: Deps, apiKeys?: ApiKeyVerifier): Router<RequestState> {
   const key = sessionKey(services.config.secretKey, services.config.adminToken);
   const router = createRouter<RequestState>({ prefix: '/admin' });
   const logins = operatorLoginLimiter(services);
@@ -108,6 +108,7 @@ export function adminRoutes(services: Deps): Router<RequestState> {
     sessionKey: key,
     loginPath: ADMIN_LOGIN_PATH,
     now: services.now,
+    ...(apiKeys ? { apiKeys } : {}),
   });
   // Bull Board mounts its own Koa app; its middleware type knows nothing of our request state.
   const plugin = board.registerPlugin() as unknown as Middleware<RequestState>;

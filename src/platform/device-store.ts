@@ -104,9 +104,10 @@ export class DeviceStore {
     await execFenced(this.redis, fence, batch);
   }
 
-  async setLabel(installationId: string, device: ChildDevice, label: string, now: string): Promise<ChildDevice> {
-    const next: ChildDevice = { ...device, label, labelSet: true, updatedAt: now };
-    await this.redis.hset(this.keys.devices(installationId), device.externalId, JSON.stringify(next));
+  /** The user's label; the cloud's `name` stays as the cloud says, and a reconciliation keeps the label (`labelSet`). */
+  async setLabel(installationId: string, device: ChildDevice, label: string, fence: Fence): Promise<ChildDevice> {
+    const next: ChildDevice = { ...device, label, labelSet: true };
+    await execFenced(this.redis, fence, new WriteBatch().hset(this.keys.devices(installationId), device.externalId, JSON.stringify(next)));
     return next;
   }
 

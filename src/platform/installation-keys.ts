@@ -11,6 +11,9 @@ export function installationKeys(prefix: string) {
     installationsAtLocation: (locationId: string) => `${p}:location:${encodeURIComponent(locationId)}:installations`,
     /** singleInstance guard: holds the id of the one installation of `connector` at `locationId`. */
     singleInstance: (connector: string, locationId: string) => `${p}:location:${encodeURIComponent(locationId)}:single:${connector}`,
+    /** Listing index: every installation by creation (a sorted set; see SortedIndex), and its backfill marker. */
+    installationsIndex: () => `${p}:index:installations`,
+    installationsIndexBackfilled: () => `${p}:index:installations:backfilled`,
   };
 }
 

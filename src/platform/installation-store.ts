@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Keys } from '../runtime';
+import { loadPage, memberOf, pageInMemory, SortedIndex } from '../runtime';
+import type { Keys, Page } from '../runtime';
 import { installationKeys, type InstallationKeys } from './installation-keys';
 
 export type InstallationStatus = 'pending' | 'linked' | 'reauth_required';
@@ -28,9 +29,10 @@ if ARGV[2] == '1' then
   if existing then return {0, existing} end
   redis.call('SET', KEYS[4], ARGV[1])
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[5], 0, ARGV[3])
 return {1, ARGV[1]}
 `;
 
@@ -41,6 +43,7 @@ redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SREM', KEYS[4], ARGV[1])
 if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
+redis.call('ZREM', KEYS[6], ARGV[2])
 return 1
 `;
 
@@ -75,6 +78,7 @@ export function installationFromHash(hash: Record<string, string>): Installation
 
 export class InstallationStore {
   private readonly keys: InstallationKeys;
+  private readonly index: SortedIndex;
 
   constructor(
     private readonly redis: Redis,
@@ -83,6 +87,35 @@ export class InstallationStore {
     private readonly tokensKey: (installationId: string) => string,
   ) {
     this.keys = installationKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.installationsIndex());
+  }
+
+  /** One page of every installation in creation order (see SortedIndex for what the cursor guarantees). */
+  async page(cursor: string | undefined, limit: number, filter: { locationId?: string } = {}): Promise<Page<Installation>> {
+    if (filter.locationId !== undefined) {
+      // One location holds a handful: its set is read whole, in the same order and cursor positions.
+      return pageInMemory(await this.list(filter), (i) => memberOf(i.createdAt, i.id), cursor, limit);
+    }
+    const redis = this.redis;
+    const all = this.keys.installationsAll();
+    // Installations made before the index existed are listed in the set; index them once.
+    async function* batches(): AsyncGenerator<string[]> {
+      let at = '0';
+      do {
+        const [next, ids] = await redis.sscan(all, at, 'COUNT', 1000);
+        at = next;
+        yield ids;
+      } while (at !== '0');
+    }
+    // Create and delete change the set and the index in one script, so only installations made
+    // before the index existed make the two disagree: the check costs two O(1) reads, no write.
+    const counts = await redis.multi().zcard(this.keys.installationsIndex()).scard(all).exec();
+    const [indexed, listed] = (counts ?? []).map(([, n]) => Number(n));
+    // Once only (the marker): an id whose record is gone stays unindexed and must not cost a scan per page.
+    if ((indexed ?? 0) < (listed ?? 0)) {
+      await this.index.backfillIdsOnce(this.keys.installationsIndexBackfilled(), batches(), async (id) => (await this.get(id))?.createdAt);
+    }
+    return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
   }
 
   async create(input: {
@@ -105,13 +138,15 @@ export class InstallationStore {
     };
     const result = (await this.redis.eval(
       CREATE_SCRIPT,
-      4,
+      5,
       this.keys.installation(input.id),
       this.keys.installationsAll(),
       this.keys.installationsAtLocation(input.locationId),
       this.keys.singleInstance(input.connector, input.locationId),
+      this.keys.installationsIndex(),
       input.id,
       input.singleInstance ? '1' : '0',
+      memberOf(at, input.id),
       ...Object.entries(fields).flat(),
     )) as [number, string];
     if (result[0] === 0) return { created: false, existingId: result[1] };
@@ -182,13 +217,15 @@ export class InstallationStore {
   async delete(installation: Installation): Promise<boolean> {
     const deleted = await this.redis.eval(
       DELETE_SCRIPT,
-      5,
+      6,
       this.keys.installation(installation.id),
       this.tokensKey(installation.id),
       this.keys.installationsAll(),
       this.keys.installationsAtLocation(installation.locationId),
       this.keys.singleInstance(installation.connector, installation.locationId),
+      this.keys.installationsIndex(),
       installation.id,
+      memberOf(installation.createdAt, installation.id),
     );
     return deleted === 1;
   }

@@ -11,7 +11,7 @@ export { POLL_QUEUE, PollScheduler } from './poll-queue';
 export type { PollJob } from './poll-queue';
 export { pollProcessor } from './poll-worker';
 export { runCommand } from './run-command';
-export { deleteDevice, discover, updateSelection } from './selection';
+export { deleteDevice, discover, setDeviceLabel, updateSelection } from './selection';
 export { applySnapshot } from './sync-installation';
 export { withSyncLock } from './with-sync-lock';
 export { repairPollSchedules } from './repair-schedules';

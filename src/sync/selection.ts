@@ -1,6 +1,6 @@
 import { AppError } from '../runtime';
 import { outcomeOf } from '../cloud';
-import type { DiscoveredDevice } from '../connectors';
+import type { ChildDevice, DiscoveredDevice } from '../connectors';
 import { connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
@@ -68,6 +68,19 @@ export async function deleteDevice(services: Deps, installationId: string, devic
       fence,
       { deselect: [device.externalId] },
     );
+  });
+}
+
+/**
+ * Sets a device's user label under the sync lock: a poll running meanwhile writes the device it read
+ * before, so without the lock it could put the old label back.
+ */
+export async function setDeviceLabel(services: Deps, installationId: string, deviceId: string, label: string): Promise<ChildDevice> {
+  await requireInstallation(services, installationId);
+  return withSyncLock(services, installationId, async (_, fence) => {
+    const device = await services.devices.get(installationId, deviceId);
+    if (!device) throw new AppError('not_found', { message: 'No such device.' });
+    return services.devices.setLabel(installationId, device, label, fence);
   });
 }
 

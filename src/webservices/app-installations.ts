@@ -44,7 +44,11 @@ export class AppInstallationStore {
 
   async create(input: Omit<AppInstallation, 'id' | 'createdAt'>, now: Date): Promise<AppInstallation> {
     const app: AppInstallation = { id: randomUUID(), ...input, createdAt: now.toISOString() };
-    const multi = this.redis.multi().set(this.keys.app(app.id), JSON.stringify(app)).sadd(this.keys.userApps(app.userId), app.id);
+    const multi = this.redis
+      .multi()
+      .set(this.keys.app(app.id), JSON.stringify(app))
+      .sadd(this.keys.userApps(app.userId), app.id)
+      .sadd(this.keys.clientApps(app.clientId), app.id);
     for (const d of app.devices) multi.sadd(this.keys.deviceApps(d.deviceId), app.id);
     await multi.exec();
     return app;
@@ -54,6 +58,20 @@ export class AppInstallationStore {
     if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const raw = await this.redis.get(this.keys.app(id));
     return raw ? schema.parse(JSON.parse(raw)) : undefined;
+  }
+
+  /** Every app the user granted (to revoke them all when the account goes). */
+  async forUser(userId: string): Promise<AppInstallation[]> {
+    return this.all(await this.redis.smembers(this.keys.userApps(userId)));
+  }
+
+  /** Every app of the client since this index exists (older ones fail at the token check once the client is gone). */
+  async forClient(clientId: string): Promise<AppInstallation[]> {
+    return this.all(await this.redis.smembers(this.keys.clientApps(clientId)));
+  }
+
+  private async all(ids: string[]): Promise<AppInstallation[]> {
+    return (await Promise.all(ids.map((id) => this.get(id)))).filter((a): a is AppInstallation => a !== undefined);
   }
 
   /** Apps that were granted this device (for routing its events). */
@@ -73,7 +91,7 @@ export class AppInstallationStore {
 
   /** True when this call removed it (so a second revocation is a 404). */
   async delete(app: AppInstallation): Promise<boolean> {
-    const multi = this.redis.multi().del(this.keys.app(app.id)).srem(this.keys.userApps(app.userId), app.id);
+    const multi = this.redis.multi().del(this.keys.app(app.id)).srem(this.keys.userApps(app.userId), app.id).srem(this.keys.clientApps(app.clientId), app.id);
     for (const d of app.devices) multi.srem(this.keys.deviceApps(d.deviceId), app.id);
     const results = await multi.exec();
     return results?.[0]?.[1] === 1;

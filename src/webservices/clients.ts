@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { hashToken, randomToken, tokenMatchesHash } from '../runtime';
-import type { Keys } from '../runtime';
+import { hashToken, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import type { Keys, Page } from '../runtime';
 import { clientKeys, type ClientKeys } from './client-keys';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientView, type GrantType, type TokenEndpointAuthMethod } from './authorize-request';
 import { SCOPES, type Scope } from './scopes';
@@ -24,8 +24,12 @@ const storedSchema = z.object({
 export const isPublicClient = (client: ClientView): boolean => client.tokenEndpointAuthMethod === 'none';
 
 /** OAuth clients (the external systems). A confidential client's secret is shown once and stored as a SHA-256 digest. */
+/** What the admin API shows of a client: never its secret's digest. */
+export type ClientRecord = ClientView & { createdAt: string };
+
 export class ClientStore {
   private verifications = 0;
+  private readonly index: SortedIndex;
 
   private readonly keys: ClientKeys;
 
@@ -34,6 +38,7 @@ export class ClientStore {
     keySpace: Keys,
   ) {
     this.keys = clientKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.clientsIndex());
   }
 
   /** Secrets checked since this store was built (what the token endpoint's limiter bounds). */
@@ -49,8 +54,33 @@ export class ClientStore {
     const client: ClientView = { clientId, ...input };
     const clientSecret = isPublicClient(client) ? undefined : randomToken();
     const stored = { ...client, ...(clientSecret ? { secretHash: hashToken(clientSecret) } : {}), createdAt: now.toISOString() };
-    await this.redis.set(this.keys.client(clientId), JSON.stringify(stored));
+    await this.index.add(this.redis.multi().set(this.keys.client(clientId), JSON.stringify(stored)), stored.createdAt, clientId).exec();
     return { client, clientSecret };
+  }
+
+  /** The client with its creation time (admin views). */
+  async record(clientId: string): Promise<ClientRecord | undefined> {
+    const stored = await this.getStored(clientId);
+    return stored && { ...stored.client, createdAt: stored.createdAt };
+  }
+
+  /** One page of clients in creation order (see SortedIndex for what the cursor guarantees). */
+  async page(cursor: string | undefined, limit: number): Promise<Page<ClientRecord>> {
+    await this.index.backfillOnce(
+      this.keys.clientsIndexBackfilled(),
+      this.keys.clientPattern(),
+      (key) => /:ws:client:([0-9a-f-]{36})$/.exec(key)?.[1],
+      async (id) => (await this.getStored(id))?.createdAt,
+    );
+    return loadPage(await this.index.page(cursor, limit), (id) => this.record(id));
+  }
+
+  /** Removes the client: its secret stops authenticating at once. Its apps are revoked by the caller first. */
+  async delete(client: ClientRecord): Promise<boolean> {
+    const results = await this.index
+      .remove(this.redis.multi().del(this.keys.client(client.clientId)), client.createdAt, client.clientId)
+      .exec();
+    return results?.[0]?.[1] === 1;
   }
 
   async get(clientId: string): Promise<ClientView | undefined> {
@@ -71,11 +101,11 @@ export class ClientStore {
     return tokenMatchesHash(secret, stored.secretHash) ? stored.client : undefined;
   }
 
-  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string | undefined } | undefined> {
+  private async getStored(clientId: string): Promise<{ client: ClientView; secretHash: string | undefined; createdAt: string } | undefined> {
     if (!/^[0-9a-f-]{36}$/.test(clientId)) return undefined;
     const raw = await this.redis.get(this.keys.client(clientId));
     if (!raw) return undefined;
-    const { secretHash, createdAt: _c, ...client } = storedSchema.parse(JSON.parse(raw));
-    return { client, secretHash };
+    const { secretHash, createdAt, ...client } = storedSchema.parse(JSON.parse(raw));
+    return { client, secretHash, createdAt };
   }
 }

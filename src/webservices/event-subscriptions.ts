@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, hmacSha256, hmacSha256Bytes, randomToken, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
@@ -57,6 +58,7 @@ export function confirmationKey(secretKey: Buffer): Buffer {
  */
 export class SubscriptionStore implements SealedFamily {
   private readonly confirmKey: Buffer;
+  private readonly index: SortedIndex;
 
   private readonly keys: SubscriptionKeys;
 
@@ -67,6 +69,18 @@ export class SubscriptionStore implements SealedFamily {
   ) {
     this.keys = subscriptionKeys(keySpace.prefix);
     this.confirmKey = confirmationKey(secretKeys.primaryKey);
+    this.index = new SortedIndex(redis, this.keys.subscriptionsIndex());
+  }
+
+  /** Every app's subscriptions, one page in creation order (the admin's view). */
+  async page(cursor: string | undefined, limit: number): Promise<Page<Subscription>> {
+    await this.index.backfillOnce(
+      this.keys.subscriptionsIndexBackfilled(),
+      this.keys.subscriptionPattern(),
+      (key) => /:ws:sub:([0-9a-f-]{36})$/.exec(key)?.[1],
+      async (id) => (await this.get(id))?.createdAt,
+    );
+    return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
   }
 
   /** The token of the subscription's confirmationUrl (256 bits, base64url). */
@@ -82,7 +96,8 @@ export class SubscriptionStore implements SealedFamily {
     const secret = randomToken();
     const sealedSecret = this.sealSecret(id, secret);
     const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
-    await this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id).exec();
+    const tx = this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id);
+    await this.index.add(tx, stored.createdAt, id).exec();
     return { subscription: view(stored), secret };
   }
 
@@ -173,8 +188,10 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */
   async delete(sub: Subscription): Promise<boolean> {
-    const removed = await this.redis.del(this.keys.subscription(sub.id));
-    await this.redis.srem(this.keys.appSubscriptions(sub.appId), sub.id);
+    const results = await this.index
+      .remove(this.redis.multi().del(this.keys.subscription(sub.id)).srem(this.keys.appSubscriptions(sub.appId), sub.id), sub.createdAt, sub.id)
+      .exec();
+    const removed = results?.[0]?.[1];
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${sub.id}|`));
     for (const member of members) {
       const deviceId = member.slice(sub.id.length + 1);

@@ -2,6 +2,8 @@ import type { EventType } from '../platform';
 import type { AppInstallation } from './app-installations';
 import { uninstallBody } from './delivery-payloads';
 import type { Subscription } from './event-subscriptions';
+import type { ClientRecord } from './clients';
+import type { User } from './users';
 import type { Base } from '../runtime';
 import type { WebServices } from './web-services';
 
@@ -47,4 +49,22 @@ export async function revokeApp(services: Deps, app: AppInstallation): Promise<b
   }
   if (failures.length > 0) throw failures[0];
   return apps.delete(app);
+}
+
+/**
+ * An account goes: every app it granted is revoked first (tokens, subscriptions, with their
+ * UNINSTALL lifecycle), then the record and its username. A failed revocation leaves the account,
+ * so the delete can be retried.
+ */
+export async function deleteUser(services: Deps, user: User): Promise<boolean> {
+  const { apps, users } = services.webServices;
+  for (const app of await apps.forUser(user.id)) await revokeApp(services, app);
+  return users.delete(user);
+}
+
+/** A client goes: every app it was granted is revoked, then the client (its secret stops working). */
+export async function deleteClient(services: Deps, client: ClientRecord): Promise<boolean> {
+  const { apps, clients } = services.webServices;
+  for (const app of await apps.forClient(client.clientId)) await revokeApp(services, app);
+  return clients.delete(client);
 }

@@ -8,6 +8,10 @@ export function subscriptionKeys(prefix: string) {
   const p = prefix;
   return {
     subscription: (id: string) => `${p}:ws:sub:${id}`,
+    /** Listing index of every app's subscriptions (see SortedIndex), its backfill marker, and what the backfill scans. */
+    subscriptionsIndex: () => `${p}:ws:index:subs`,
+    subscriptionsIndexBackfilled: () => `${p}:ws:index:subs:backfilled`,
+    subscriptionPattern: () => `${p}:ws:sub:*`,
     appSubscriptions: (appId: string) => `${p}:ws:app:${appId}:subs`,
     deliveryList: (subscriptionId: string, deviceId: string) => `${p}:ws:sub:${subscriptionId}:pending:${deviceId}`,
     deliveryMarker: (subscriptionId: string, deviceId: string) => `${p}:ws:sub:${subscriptionId}:drain:${deviceId}`,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { AppError } from '../runtime';
-import type { Keys } from '../runtime';
+import { AppError, loadPage, SortedIndex } from '../runtime';
+import type { Keys, Page } from '../runtime';
 import { userKeys, type UserKeys } from './user-keys';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password';
 
@@ -30,8 +30,12 @@ const storedSchema = z.object({
 export const normaliseUsername = (username: string): string => username.normalize('NFC').toLowerCase();
 
 /** End-user accounts of the platform. Passwords are kept only as scrypt hashes. */
+// Deletes the username's claim only while it still names this user (it may have been re-claimed).
+const RELEASE_NAME = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 export class UserStore {
   private verifications = 0;
+  private readonly index: SortedIndex;
 
   private readonly keys: UserKeys;
 
@@ -40,6 +44,7 @@ export class UserStore {
     keySpace: Keys,
   ) {
     this.keys = userKeys(keySpace.prefix);
+    this.index = new SortedIndex(redis, this.keys.usersIndex());
   }
 
   async create(input: { username: string; password: string; locations: Location[] }, now: Date): Promise<User> {
@@ -47,16 +52,35 @@ export class UserStore {
     const user: User = { id, username: input.username, locations: input.locations, createdAt: now.toISOString() };
     const passwordHash = await hashPassword(input.password);
     // The record first, then the name: a name never points at a missing user.
-    await this.redis.set(this.keys.user(id), JSON.stringify({ ...user, passwordHash }));
+    await this.index.add(this.redis.multi().set(this.keys.user(id), JSON.stringify({ ...user, passwordHash })), user.createdAt, id).exec();
     const claimed = await this.redis.set(this.keys.userByName(normaliseUsername(input.username)), id, 'NX');
     if (claimed !== 'OK') {
-      await this.redis.del(this.keys.user(id));
+      await this.index.remove(this.redis.multi().del(this.keys.user(id)), user.createdAt, id).exec();
       throw new AppError('conflict', { message: 'That username is taken.' });
     }
     return user;
   }
 
+  /** One page of users in creation order (see SortedIndex for what the cursor guarantees). */
+  async page(cursor: string | undefined, limit: number): Promise<Page<User>> {
+    await this.index.backfillOnce(
+      this.keys.usersIndexBackfilled(),
+      this.keys.userPattern(),
+      (key) => /:ws:user:([0-9a-f-]{36})$/.exec(key)?.[1],
+      async (id) => (await this.get(id))?.createdAt,
+    );
+    return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
+  }
+
+  /** Removes the account and its username; false when it did not exist. Its grants are revoked by the caller first. */
+  async delete(user: User): Promise<boolean> {
+    const results = await this.index.remove(this.redis.multi().del(this.keys.user(user.id)), user.createdAt, user.id).exec();
+    await this.redis.eval(RELEASE_NAME, 1, this.keys.userByName(normaliseUsername(user.username)), user.id);
+    return results?.[0]?.[1] === 1;
+  }
+
   async get(id: string): Promise<User | undefined> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
     const raw = await this.redis.get(this.keys.user(id));
     if (!raw) return undefined;
     const { passwordHash: _omit, ...user } = storedSchema.parse(JSON.parse(raw));

@@ -28,6 +28,9 @@ const COMPOSITION = new Set([
   'runtime/workers.ts',
   'runtime/demo.ts',
   'runtime/http/app.ts',
+  'runtime/http/openapi-routes.ts',
+  'runtime/api-key-command.ts',
+  'runtime/api-key-main.ts',
   // The rekey command builds the stores of every family holding a sealed secret.
   'runtime/rekey-command.ts',
   // The command table: each command lives with its slice (rekey, api-key, …) and is loaded on use.
@@ -181,6 +184,7 @@ describe('each Redis record family has one key builder, used by its repository',
     'webservices/subscription-keys.ts': ['webservices/event-subscriptions.ts', 'webservices/web-services.ts'],
     // The sink store owns the names; its DrainState gets them from the store.
     'webservices/sink-keys.ts': ['webservices/event-sinks.ts'],
+    'operator/api-key-keys.ts': ['operator/api-key-store.ts'],
   };
   /**
    * Documented exceptions: ingest keeps its webhook fields in platform's installation hash; health

@@ -124,7 +124,7 @@ describe('authorized client', () => {
     await link(host, inst);
     expect(await statusOf(inst.id)).toBe('linked');
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
-    const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ externalId: string }>;
+    const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ externalId: string }> }).items;
     expect(devices.map((d) => d.externalId)).toEqual(['311000000001']);
   });
 

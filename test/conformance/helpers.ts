@@ -15,7 +15,7 @@ export function api(host: HostCore, inst: LinkedInstallation) {
   const call = (path: string, init?: RequestInit) => host.admin(`/api/installations/${inst.id}${path}`, init);
   return {
     call,
-    devices: async () => (await (await call('/devices')).json()) as DeviceView[],
+    devices: async () => ((await (await call('/devices')).json()) as { items: DeviceView[] }).items,
     events: async () => ((await (await call('/events?limit=1000')).json()) as { events: Array<{ type: string; deviceId?: string }> }).events,
     select: async (ids: readonly string[]) => {
       const res = await call('/settings', { method: 'PUT', body: JSON.stringify({ devices: ids }) });

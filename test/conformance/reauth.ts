@@ -17,7 +17,7 @@ const reauth: Rule = ({ host, link, kit }) => {
     expect(events.events.map((e) => e.type)).toContain('installation.reauthRequired');
     await link(inst);
     expect(((await (await api('')).json()) as { status: string }).status).toBe('linked');
-    const devices = (await (await api('/devices')).json()) as Array<{ externalId: string }>;
+    const devices = ((await (await api('/devices')).json()) as { items: Array<{ externalId: string }> }).items;
     expect(devices.map((d) => d.externalId)).toEqual([kit.devices[0]]);
   });
 };

@@ -106,7 +106,7 @@ describe('demo in a real browser', () => {
     // What the page shows is what the platform holds.
     const devices = await eventually(async () => {
       const res = await host.admin(`/api/installations/${install.id}/devices`);
-      const list = (await res.json()) as Array<{ name: string }>;
+      const list = ((await res.json()) as { items: Array<{ name: string }> }).items;
       return list.length === 2 ? list : undefined;
     }, 'two child devices');
     expect(devices.map((d) => d.name).sort()).toEqual([...names].sort());

@@ -81,7 +81,7 @@ beforeAll(async () => {
     const discovered = (await (await host.admin(`/api/installations/${inst.id}/discovered`)).json()) as Array<{ externalId: string }>;
     const put = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: discovered.map((d) => d.externalId) }) });
     expect(put.status).toBe(200);
-    const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ id: string }>;
+    const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ id: string }> }).items;
     const callback = connector === 'netatmo' ? await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration') : undefined;
     linked.push({
       id: inst.id,
@@ -168,7 +168,7 @@ describe('fuzz: malformed requests to every public endpoint', () => {
     expect((await fetch(`${host.url}/healthz`)).status).toBe(200);
     const list = await host.admin('/api/installations');
     expect(list.status).toBe(200);
-    expect(((await list.json()) as unknown[]).length).toBe(2);
+    expect(((await list.json()) as { items: unknown[] }).items.length).toBe(2);
     // eslint-disable-next-line no-console
     console.info(`fuzz: ${requests.length} requests + ${RAW_REQUESTS.length} raw; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
   }, 300_000);

@@ -34,7 +34,7 @@ export interface DeviceRow {
 export async function listDevices(host: HostCore, installationId: string): Promise<DeviceRow[]> {
   const res = await host.admin(`/api/installations/${installationId}/devices`);
   if (res.status !== 200) throw new Error(`devices: ${res.status}`);
-  return (await res.json()) as DeviceRow[];
+  return ((await res.json()) as { items: DeviceRow[] }).items;
 }
 
 /** A Netatmo-style setpoint push for one room, signed with the app's client secret. */

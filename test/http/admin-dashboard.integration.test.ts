@@ -63,7 +63,7 @@ describe('queue dashboard behind the admin token', () => {
     const api = await get('/admin/queues/api/queues', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as QueuesApi;
-    expect(queues.map((q) => q.name).sort()).toEqual(['poll', 'token-revocation', 'webhook']);
+    expect(queues.map((q) => q.name).sort()).toEqual(['event-sink-delivery', 'poll', 'token-revocation', 'webhook']);
     expect(queues.find((q) => q.name === 'webhook')?.counts['waiting']).toBe(1);
   });
 
@@ -82,7 +82,7 @@ describe('queue dashboard behind the admin token', () => {
     expect((await get('/admin/queues', { cookie: header, accept: 'text/html' })).status).toBe(200);
     const api = await get('/admin/queues/api/queues', { cookie: header });
     expect(api.status).toBe(200);
-    expect(((await api.json()) as QueuesApi).queues.map((q) => q.name).sort()).toEqual(['poll', 'token-revocation', 'webhook']);
+    expect(((await api.json()) as QueuesApi).queues.map((q) => q.name).sort()).toEqual(['event-sink-delivery', 'poll', 'token-revocation', 'webhook']);
   });
 
   it('wrong token at the login form => 401 page and no cookie; a forged cookie opens nothing', async () => {

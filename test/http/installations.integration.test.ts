@@ -105,7 +105,7 @@ describe('GET /api/installations', () => {
     await post({ connector: 'ecobee', locationId: 'loc-a' });
     await post({ connector: 'ecobee', locationId: 'loc-b' });
     const res = await host.admin('/api/installations?locationId=loc-a');
-    const list = (await res.json()) as Array<{ locationId: string }>;
+    const list = ((await res.json()) as { items: Array<{ locationId: string }> }).items;
     expect(list.map((i) => i.locationId)).toEqual(['loc-a']);
   });
 });

@@ -40,7 +40,7 @@ describe('setup page device selection', () => {
     expect(res.status).toBe(302);
     const location = res.headers.get('location') ?? '';
     expect(location.startsWith(`${host.url}/connectors/ecobee/devices?`)).toBe(true);
-    const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ externalId: string }>;
+    const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ externalId: string }> }).items;
     expect(devices.map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000003']);
     const overview = await (await fetch(location)).text();
     expect(overview).toContain('Your choice was saved.');
@@ -55,13 +55,13 @@ describe('setup page device selection', () => {
     await postForm([['appId', inst.id], ['access_token', inst.accessToken], ['devices', '311000000001']]);
     const res = await postForm([['appId', inst.id], ['access_token', inst.accessToken]]);
     expect(res.status).toBe(302);
-    expect(await (await host.admin(`/api/installations/${inst.id}/devices`)).json()).toEqual([]);
+    expect(await (await host.admin(`/api/installations/${inst.id}/devices`)).json()).toEqual({ items: [], next: null });
   });
 
   it('POST /setup with a wrong or missing token => 401 page, selection unchanged', async () => {
     expect((await postForm([['appId', inst.id], ['access_token', 'forged'], ['devices', '311000000001']])).status).toBe(401);
     expect((await postForm([['appId', inst.id], ['devices', '311000000001']])).status).toBe(401);
-    expect(await (await host.admin(`/api/installations/${inst.id}/devices`)).json()).toEqual([]);
+    expect(await (await host.admin(`/api/installations/${inst.id}/devices`)).json()).toEqual({ items: [], next: null });
   });
 
   it('POST /setup with an unknown device => 400 page, selection unchanged', async () => {

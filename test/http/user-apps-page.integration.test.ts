@@ -38,7 +38,7 @@ beforeAll(async () => {
   host = await startTestHost();
   inst = await link(host);
   await post('/connectors/ecobee/setup', { appId: inst.id, access_token: inst.accessToken, devices: '311000000001' });
-  const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ id: string }>;
+  const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ id: string }> }).items;
   deviceId = devices[0]?.id ?? '';
 });
 afterAll(async () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   inst = await link(host);
   const saved = await post('/setup', { appId: inst.id, access_token: inst.accessToken, devices: '311000000001' });
   expect(saved.status).toBe(302);
-  const devices = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ id: string }>;
+  const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ id: string }> }).items;
   deviceId = devices[0]?.id ?? '';
 });
 afterAll(async () => {

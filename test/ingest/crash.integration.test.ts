@@ -60,7 +60,7 @@ it('callback acknowledged by a host process that is then SIGKILLed before any wo
   await child.kill();
 
   const device = async () =>
-    ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ attributes: Record<string, unknown> }>)[0];
+    ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ attributes: Record<string, unknown> }> }).items[0];
   expect((await device())?.attributes['heatingSetpoint']).not.toBe(28);
   expect(await waiting()).toBe(before + 1);
 

@@ -63,7 +63,7 @@ const queued = async () => {
   return Object.values(c).reduce((a, b) => a + b, 0);
 };
 const device = async (inst: LinkedInstallation) =>
-  ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as Array<{ attributes: Record<string, unknown> }>)[0];
+  ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ attributes: Record<string, unknown> }> }).items[0];
 
 describe('POST /connectors/:connector/webhooks/:installationId — hostile input first', () => {
   it('webhook without a token, with a wrong token, or for an unknown installation => 401, the same answer, nothing queued', async () => {

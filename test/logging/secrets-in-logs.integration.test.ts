@@ -136,7 +136,7 @@ it('linking flows, a refresh and webhooks => no secret in any log line, and ever
   expect((await fetch(wrongToken, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
   secrets.push('W'.repeat(43));
   await eventually(async () => {
-    const devices = (await (await admin(`/api/installations/${net.id}/devices`)).json()) as Array<{ attributes: Record<string, unknown> }>;
+    const devices = ((await (await admin(`/api/installations/${net.id}/devices`)).json()) as { items: Array<{ attributes: Record<string, unknown> }> }).items;
     return devices[0]?.attributes['heatingSetpoint'] === 23.5;
   }, 'webhook applied');
 

@@ -133,7 +133,7 @@ describe('no credential is readable in Redis', () => {
     const pushed = await netatmo.userSetsRoomSetpoint(home.id, room.id, 23.5, 'manual');
     expect(pushed.map((d) => d.status)).toEqual([200, 200]);
     await eventually(async () => {
-      const list = (await (await host.admin(`/api/installations/${net.id}/devices`)).json()) as { attributes: Record<string, unknown> }[];
+      const list = ((await (await host.admin(`/api/installations/${net.id}/devices`)).json()) as { items: { attributes: Record<string, unknown> }[] }).items;
       return list[0]?.attributes['heatingSetpoint'] === 23.5;
     }, 'the push to be applied');
     // Completed webhook jobs are removed; hold the next ones in the queue so the scan sees their data.
@@ -171,7 +171,7 @@ describe('no credential is readable in Redis', () => {
 
     // Web Services: a user, a client, authorize -> token, a refresh, a subscription and its deliveries.
     const installation = (await (await host.admin(`/api/installations/${eco.id}`)).json()) as { locationId: string };
-    const devices = (await (await host.admin(`/api/installations/${eco.id}/devices`)).json()) as { id: string; externalId: string }[];
+    const devices = ((await (await host.admin(`/api/installations/${eco.id}/devices`)).json()) as { items: { id: string; externalId: string }[] }).items;
     const username = `scan-${Math.random().toString(36).slice(2, 8)}`;
     const userRes = await host.admin('/api/users', {
       method: 'POST',

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 const api = (path: string, init?: RequestInit) => host.admin(`/api/installations/${inst.id}${path}`, init);
-const devices = async () => (await (await api('/devices')).json()) as Device[];
+const devices = async () => ((await (await api('/devices')).json()) as { items: Device[] }).items;
 const events = async (after?: string) =>
   ((await (await api(`/events${after ? `?after=${after}` : ''}`)).json()) as { events: Event[] }).events;
 const select = (ids: string[]) => api('/settings', { method: 'PUT', body: JSON.stringify({ devices: ids }) });

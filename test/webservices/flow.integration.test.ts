@@ -266,7 +266,7 @@ describe('revocation and removal', () => {
     const [ep] = (await (await api('/api/smartapps/endpoints')).json()) as { uri: string }[];
     w.host.fake.removeThermostat('311000000002');
     expect((await w.host.admin(`/api/installations/${w.installationId}/poll`, { method: 'POST' })).status).toBe(202);
-    await eventually(async () => (await (await w.host.admin(`/api/installations/${w.installationId}/devices`)).json() as unknown[]).length === 2, 'the removal');
+    await eventually(async () => ((await (await w.host.admin(`/api/installations/${w.installationId}/devices`)).json()) as { items: unknown[] }).items.length === 2, 'the removal');
     const listed = (await (await api(`${ep?.uri}/devices`)).json()) as { id: string }[];
     expect(listed.map((d) => d.id)).toEqual([LIVING()]);
     expect((await api(`${ep?.uri}/devices/${UPSTAIRS()}`)).status).toBe(404);

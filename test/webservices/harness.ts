@@ -152,7 +152,7 @@ export async function startWorld(
   });
   expect(sel.status).toBe(200);
   const installation = (await (await host.admin(`/api/installations/${inst.id}`)).json()) as { locationId: string };
-  const list = (await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { id: string; externalId: string }[];
+  const list = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: { id: string; externalId: string }[] }).items;
   const username = `user-${Math.random().toString(36).slice(2, 8)}`;
   const userRes = await host.admin('/api/users', {
     method: 'POST',

@@ -33,7 +33,7 @@ async function changeTemperature(externalId: string, tenths: number): Promise<vo
     // Asked again each time: a poll asked for while the previous one is still finishing is debounced
     // into that one, which read the cloud before the change (seen under load).
     expect((await w.host.admin(`/api/installations/${w.installationId}/poll`, { method: 'POST' })).status).toBe(202);
-    const list = (await (await w.host.admin(`/api/installations/${w.installationId}/devices`)).json()) as { externalId: string; attributes: { temperature: number } }[];
+    const list = ((await (await w.host.admin(`/api/installations/${w.installationId}/devices`)).json()) as { items: { externalId: string; attributes: { temperature: number } }[] }).items;
     return list.find((d) => d.externalId === externalId)?.attributes.temperature === tenths / 10;
   }, `${externalId} at ${tenths / 10}`);
 }

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, createRouter, parseBody } from '../../runtime';
-import type { Base, RequestState } from '../../runtime';
+import type { ApiOperation, Base, RequestState } from '../../runtime';
 import { EVENT_TYPES } from '../../platform';
 import { assertPublicTarget, type EventSink, type SinkStats, TargetRefused, type WebServices } from '../../webservices';
 
@@ -60,6 +60,20 @@ export const eventSinkListSchema = z.array(eventSinkSchema);
 
 /** One dead-lettered message: the body that was POSTed, and its webhook-id. */
 export const deadLetterListSchema = z.array(z.object({ id: z.string(), body: z.unknown() }));
+
+const sinkParams = z.object({ id: z.string() });
+const noSink = { description: 'No such event sink', schema: null };
+export const eventSinkOperations: ApiOperation[] = [
+  { method: 'post', path: '/api/event-sinks', tag: 'event sinks', auth: 'admin', summary: 'Register an event sink; its Standard Webhooks secret is in this answer only', body: createEventSinkBody,
+    responses: { 201: { description: 'The sink and its secret', schema: eventSinkCreatedSchema }, 409: { description: 'Too many sinks', schema: null } } },
+  { method: 'get', path: '/api/event-sinks', tag: 'event sinks', auth: 'admin', summary: 'Every event sink', responses: { 200: { description: 'Sinks', schema: eventSinkListSchema } } },
+  { method: 'get', path: '/api/event-sinks/:id', tag: 'event sinks', auth: 'admin', summary: 'One sink with its delivery counters', params: sinkParams,
+    responses: { 200: { description: 'The sink', schema: eventSinkDetailSchema }, 404: noSink } },
+  { method: 'get', path: '/api/event-sinks/:id/dead-letters', tag: 'event sinks', auth: 'admin', summary: 'The newest dead-lettered messages (up to 100)', params: sinkParams,
+    responses: { 200: { description: 'Dead letters', schema: deadLetterListSchema }, 404: noSink } },
+  { method: 'delete', path: '/api/event-sinks/:id', tag: 'event sinks', auth: 'admin', summary: 'Remove a sink', params: sinkParams,
+    responses: { 204: { description: 'Removed', schema: null }, 404: noSink } },
+];
 
 const view = (sink: EventSink): z.infer<typeof eventSinkSchema> => ({
   id: sink.id,

@@ -2,6 +2,8 @@ import type Router from '@koa/router';
 import { createRouter, parseBody } from '../../runtime';
 import { z } from 'zod';
 import { isCursor, requireInstallation } from '../../platform';
+import type { ApiOperation } from '../../runtime';
+import { eventView, installationParams } from './schemas';
 import type { RequestState } from '../../runtime';
 import type { Platform } from '../../platform';
 
@@ -13,6 +15,15 @@ const query = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+const eventPage = z.object({ events: z.array(eventView), next: z.string().nullable() });
+
+export const eventOperations: ApiOperation[] = [
+  { method: 'get', path: '/api/installations/:id/events', tag: 'events', auth: 'admin', summary: "One installation's events, oldest first; pass `next` as `after`", params: installationParams, query,
+    responses: { 200: { description: 'Events', schema: eventPage }, 404: { description: 'No such installation', schema: null } } },
+  { method: 'get', path: '/api/events', tag: 'events', auth: 'admin', summary: 'Every installation\'s events, oldest first; pass `next` as `after`', query,
+    responses: { 200: { description: 'Events', schema: eventPage } } },
+];
+
 /** Event logs with a cursor: `next` is the cursor to pass as `after` for what follows. */
 export function eventRoutes(services: Deps): Router<RequestState> {
   const router = createRouter<RequestState>({ prefix: '/api' });
@@ -22,7 +33,7 @@ export function eventRoutes(services: Deps): Router<RequestState> {
     const installationId = ctx.params['id'] ?? '';
     await requireInstallation(services, installationId);
     const events = await services.events.readInstallation(installationId, q.after, q.limit);
-    ctx.body = { events, next: events.at(-1)?.cursor ?? q.after ?? null };
+    ctx.body = { events, next: events.at(-1)?.cursor ?? q.after ?? null } satisfies z.input<typeof eventPage>;
   });
 
   router.get('/events', async (ctx) => {

@@ -43,4 +43,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { summary: 'demo                    host, workers and fake clouds in one process', load: async () => host('all', true), longRunning: true },
   doctor: { summary: 'doctor                  check Redis, its settings, keys and clock; say what to fix', load: async () => (await import('./doctor')).doctor },
   rekey: { summary: 'rekey [--batch-size N]  re-encrypt every stored secret under the first of SECRET_KEYS', load: async () => (await import('../rekey-command')).rekeyCommand },
+  'api-key': { summary: 'api-key create|revoke|list  named admin API keys (create --name N --scope read|full)', load: async () => (await import('../api-key-command')).apiKeyCommand },
 };

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   lock_lost: { status: 503, message: 'Another writer took over this installation; try again shortly.' },
   // auth
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
+  forbidden: { status: 403, message: 'These credentials do not allow this operation.' },
   // oauth linking
   unknown_connector: { status: 404, message: 'Unknown connector.' },
   invalid_state: {

@@ -7,14 +7,24 @@ import { adminToken, guarded, presentedIn } from './guards';
 import { requestFrame } from './middleware/request-frame';
 import { routed } from './middleware/routed';
 import { securityHeaders } from './middleware/security-headers';
-import { adminRoutes, deviceRoutes, eventRoutes, eventSinkRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
+import { adminRoutes, ApiKeyStore, deviceRoutes, eventRoutes, eventSinkRoutes, installationRoutes, webhookAdminRoutes } from '../../operator';
 import { webhookRoutes } from '../../ingest';
 import { linkingRoutes, userDeviceRoutes } from '../../linking';
 import { healthRoutes } from './health-routes';
 import { metricsRoutes } from './metrics-routes';
 import { landingRoutes } from './landing-routes';
 import { locationAppRoutes } from '../../webservices';
-import { appInstallationRoutes, authorizeRoutes, clientRoutes, confirmRoutes, smartAppRoutes, tokenRoutes, userRoutes } from '../../webservices';
+import { openApiRoutes } from './openapi-routes';
+import {
+  appInstallationRoutes,
+  authorizeRoutes,
+  clientRoutes,
+  confirmRoutes,
+  smartAppRoutes,
+  subscriptionAdminRoutes,
+  tokenRoutes,
+  userRoutes,
+} from '../../webservices';
 
 export const JSON_LIMIT = '256kb';
 
@@ -66,8 +76,11 @@ export function composeApp(services: Services): ComposedApp {
   const userApps = locationAppRoutes(services);
   app.use(routed(userApps));
 
+  // Named API keys, accepted wherever ADMIN_TOKEN is (read: GET only; full: everything).
+  const apiKeys = new ApiKeyStore(services.redis, services.keys);
+
   // Operator pages: login form, and the queue dashboard behind the operator session.
-  const operator = adminRoutes(services);
+  const operator = adminRoutes(services, apiKeys);
   app.use(routed(operator));
 
   // The platform as OAuth2 authorization server for external systems (Web Services API).
@@ -76,14 +89,14 @@ export function composeApp(services: Services): ComposedApp {
 
   // Admin and app APIs: JSON bodies, parsed only once the route's guard has let the caller in.
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_LIMIT, strict: true }) as Middleware<RequestState>;
-  const admin = adminToken<RequestState>(services.config.adminToken);
+  const admin = adminToken<RequestState>(services.config.adminToken, apiKeys);
   const confirm = guarded(
     confirmRoutes(services),
     presentedIn('confirmation-token', (ctx) => typeof ctx.query['token'] === 'string'),
   );
   const smartApps = smartAppRoutes(services, json);
   const appInstallations = guarded(
-    appInstallationRoutes(services),
+    appInstallationRoutes(services, apiKeys),
     presentedIn('admin-or-user', (ctx) => /^(Bearer|Basic) \S/i.test(ctx.get('authorization'))),
   );
   const adminApi = [
@@ -93,9 +106,10 @@ export function composeApp(services: Services): ComposedApp {
     deviceRoutes(services),
     eventRoutes(services),
     webhookAdminRoutes(services),
+    subscriptionAdminRoutes(services),
     eventSinkRoutes(services),
   ].map((router) => guarded(router, admin, json));
-  const api = [confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
+  const api = [openApiRoutes(services), confirm, smartApps as unknown as Router<RequestState>, appInstallations, ...adminApi];
   for (const router of api) app.use(routed(router));
 
   return { app, routers: [webhooks.router, health, metrics, landing, linking, userDevices, userApps, operator, ...oauth, ...api] };

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import { AppError } from '../errors';
 import { isBearer } from '../secrets/authorization-header';
+import type { RequestState } from './context';
 
 /**
  * Who may call a route. Every route of every router declares one (test/security/route-guards
@@ -54,9 +55,31 @@ export function publicRoute<S>(): Guard<S> {
   return guard<S>('public', (_ctx, next) => next());
 }
 
-export function adminToken<S>(token: string): Guard<S> {
+/** Checks a named API key (src/operator/api-keys.ts): the key when it is live, else undefined. */
+export interface ApiKeyVerifier {
+  verify(presented: string): Promise<{ id: string; scope: 'read' | 'full' } | undefined>;
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN>` (the bootstrap key: everything), or a named API key:
+ * `full` may do everything, `read` only GET and HEAD (403 on anything else). An unknown, malformed
+ * or revoked key is a 401, the same as no key.
+ */
+export function adminToken<S>(token: string, apiKeys?: ApiKeyVerifier): Guard<S> {
   return guard<S>('admin-token', async (ctx, next) => {
-    if (!isBearer(ctx.get('authorization'), token)) throw new AppError('unauthorized');
+    const header = ctx.get('authorization');
+    if (isBearer(header, token)) return next();
+    const presented = /^Bearer (\S+)$/i.exec(header)?.[1];
+    const key = presented !== undefined && apiKeys ? await apiKeys.verify(presented) : undefined;
+    if (!key) throw new AppError('unauthorized');
+    if (key.scope !== 'full' && !READS.has(ctx.method)) {
+      throw new AppError('forbidden', { message: 'This API key is read-only: it may only GET.' });
+    }
+    const state = ctx.state as Partial<RequestState>;
+    // Which key acted, in every log line of the request (never the key itself).
+    if (state.log) state.log = state.log.child({ apiKeyId: key.id });
     await next();
   });
 }

@@ -43,7 +43,10 @@ export function requireAppToken(services: Deps): Middleware<SmartAppState> {
     const found = await services.webServices.grants.readToken('access', match[1]);
     const valid = found && checkToken(found.record, { kind: 'access', now: services.now() }).ok;
     const app = valid && found ? await services.webServices.apps.get(found.record.appId) : undefined;
-    if (!found || !app) {
+    // A deleted client's apps are revoked with it; an app granted before clients indexed their apps
+    // is caught here instead.
+    const client = app ? await services.webServices.clients.get(app.clientId) : undefined;
+    if (!found || !app || !client) {
       return challenge(ctx as unknown as AppContext, 'invalid_token', 'The access token is invalid, expired or revoked.');
     }
     ctx.state.grant = { app, clientId: found.record.clientId, scopes: found.record.scopes };

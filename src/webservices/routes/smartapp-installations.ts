@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { runCommand } from '../../sync';
 import type { ChildDevice } from '../../connectors';
 import { AppError, createRouter, guard, guarded, parseBody } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import type { AppInstallation } from '../app-installations';
 import { EXECUTE_DEVICES, READ_DEVICES } from '../scopes';
 import { grantOf, requireAppToken, requireScope, type SmartAppState } from './smartapp-bearer';
@@ -27,8 +28,35 @@ const commandBody = z.object({
   arguments: z.array(z.unknown()).max(16).default([]),
 });
 
+const appDevice = z.object({
+  id: z.string(),
+  name: z.string(),
+  label: z.string(),
+  type: z.string(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  updatedAt: z.iso.datetime(),
+});
+const endpoints = z.array(
+  z.object({ oauthClient: z.object({ clientId: z.string() }), location: z.object({ id: z.string(), name: z.string() }), uri: z.string(), base_url: z.string(), url: z.string() }),
+);
+const appParams = z.object({ appId: z.string() });
+const appDeviceParams = appParams.extend({ deviceId: z.string() });
+const notFound = { description: 'No such app installation or device (or not granted)', schema: null };
+const base = '/api/smartapps/installations/:appId';
+
+export const smartAppOperations: ApiOperation[] = [
+  { method: 'get', path: '/api/smartapps/endpoints', tag: 'web services', auth: 'app-token', summary: "The app installation the token was issued for, and its API's base URI",
+    responses: { 200: { description: 'Endpoints', schema: endpoints } } },
+  { method: 'get', path: `${base}/devices`, tag: 'web services', auth: 'app-token', summary: 'The granted devices (scope r:devices)', params: appParams,
+    responses: { 200: { description: 'Devices', schema: z.array(appDevice) }, 403: { description: 'The token lacks the scope', schema: null }, 404: notFound } },
+  { method: 'get', path: `${base}/devices/:deviceId`, tag: 'web services', auth: 'app-token', summary: 'One granted device (scope r:devices)', params: appDeviceParams,
+    responses: { 200: { description: 'The device', schema: appDevice }, 403: { description: 'The token lacks the scope', schema: null }, 404: notFound } },
+  { method: 'post', path: `${base}/devices/:deviceId/commands`, tag: 'web services', auth: 'app-token', summary: 'Run a command on a granted device (scope x:devices)', params: appDeviceParams, body: commandBody,
+    responses: { 202: { description: 'Accepted', schema: z.object({ status: z.literal('accepted') }) }, 403: { description: 'The token lacks the scope', schema: null }, 404: notFound } },
+];
+
 /** What an external system sees of a device: no cloud ids, no internal flags. */
-function deviceView(d: ChildDevice) {
+function deviceView(d: ChildDevice): z.output<typeof appDevice> {
   return { id: d.id, name: d.name, label: d.label, type: d.type, attributes: d.attributes, updatedAt: d.updatedAt };
 }
 
@@ -48,10 +76,10 @@ export function smartAppRoutes(services: Deps, json: Middleware<SmartAppState>):
 
   router.get('/endpoints', (ctx) => {
     const { app } = grantOf(ctx);
-    ctx.body = [{ oauthClient: { clientId: app.clientId }, location: app.location, ...installationUri(services.config.publicUrl, app.id) }];
+    ctx.body = [{ oauthClient: { clientId: app.clientId }, location: app.location, ...installationUri(services.config.publicUrl, app.id) }] satisfies z.output<typeof endpoints>;
   });
 
-  const base = '/installations/:appId';
+  const prefixed = '/installations/:appId';
   // A token for another app installation gets the same 404 as an unknown one.
   const sameApp: Middleware<SmartAppState> = async (ctx, next) => {
     if ((ctx as unknown as { params: Record<string, string> }).params['appId'] !== grantOf(ctx).app.id) {
@@ -69,22 +97,22 @@ export function smartAppRoutes(services: Deps, json: Middleware<SmartAppState>):
     return { installationId: grant.installationId, device: found };
   }
 
-  router.get(`${base}/devices`, sameApp, requireScope(READ_DEVICES), async (ctx) => {
+  router.get(`${prefixed}/devices`, sameApp, requireScope(READ_DEVICES), async (ctx) => {
     ctx.body = (await grantedDevices(services, grantOf(ctx).app)).map((g) => deviceView(g.device));
   });
 
-  router.get(`${base}/devices/:deviceId`, sameApp, requireScope(READ_DEVICES), async (ctx) => {
+  router.get(`${prefixed}/devices/:deviceId`, sameApp, requireScope(READ_DEVICES), async (ctx) => {
     ctx.body = deviceView((await device(ctx)).device);
   });
 
-  router.post(`${base}/devices/:deviceId/commands`, sameApp, requireScope(EXECUTE_DEVICES), async (ctx) => {
+  router.post(`${prefixed}/devices/:deviceId/commands`, sameApp, requireScope(EXECUTE_DEVICES), async (ctx) => {
     const target = await device(ctx);
     const body = parseBody(commandBody, ctx.request.body);
     await runCommand(services, { installationId: target.installationId, deviceId: target.device.id, command: body.command, arguments: body.arguments });
     ctx.status = 202;
-    ctx.body = { status: 'accepted' };
+    ctx.body = { status: 'accepted' } as const;
   });
 
-  addSubscriptionRoutes(router, services, `${base}/subscriptions`, [sameApp, requireScope(READ_DEVICES)]);
+  addSubscriptionRoutes(router, services, `${prefixed}/subscriptions`, [sameApp, requireScope(READ_DEVICES)]);
   return guarded(router, guard('bearer-scope', requireAppToken(services)), json);
 }

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { AppError, parseBody } from '../../runtime';
+import type { ApiOperation } from '../../runtime';
 import { subscribe } from '../lifecycle';
 import { assertPublicTarget, TargetRefused } from '../target-guard';
 import { SUBSCRIBABLE_EVENTS, type Subscription } from '../event-subscriptions';
@@ -31,8 +32,33 @@ const subscriptionBody = z.object({
   events: z.array(z.enum(SUBSCRIBABLE_EVENTS as [string, ...string[]])).min(1).max(SUBSCRIBABLE_EVENTS.length),
 });
 
-function view(s: Subscription) {
-  return { id: s.id, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
+const appSubscription = z.object({
+  id: z.uuid(),
+  targetUrl: z.string(),
+  events: z.array(z.enum(SUBSCRIBABLE_EVENTS as [string, ...string[]])),
+  status: z.enum(['pending', 'confirmed']),
+  createdAt: z.iso.datetime(),
+  /** Absent until the target fetched its confirmation link. */
+  confirmedAt: z.iso.datetime().optional(),
+});
+const appParams = z.object({ appId: z.string() });
+const subParams = appParams.extend({ subscriptionId: z.string() });
+const base = '/api/smartapps/installations/:appId/subscriptions';
+const notFound = { description: 'No such app installation or subscription', schema: null };
+
+export const appSubscriptionOperations: ApiOperation[] = [
+  { method: 'post', path: base, tag: 'web services', auth: 'app-token', summary: 'Subscribe a target URL to device events; the signing secret is in this answer only', params: appParams, body: subscriptionBody,
+    responses: { 201: { description: 'The pending subscription and its secret', schema: appSubscription.extend({ secret: z.string() }) }, 404: notFound, 409: { description: 'Too many subscriptions', schema: null } } },
+  { method: 'get', path: base, tag: 'web services', auth: 'app-token', summary: "The app's subscriptions", params: appParams,
+    responses: { 200: { description: 'Subscriptions', schema: z.array(appSubscription) }, 404: notFound } },
+  { method: 'get', path: `${base}/:subscriptionId`, tag: 'web services', auth: 'app-token', summary: 'One subscription, with its dead-lettered deliveries', params: subParams,
+    responses: { 200: { description: 'The subscription', schema: appSubscription.extend({ failedDeliveries: z.number().int() }) }, 404: notFound } },
+  { method: 'delete', path: `${base}/:subscriptionId`, tag: 'web services', auth: 'app-token', summary: 'Delete a subscription', params: subParams,
+    responses: { 204: { description: 'Deleted', schema: null }, 404: notFound } },
+];
+
+function view(s: Subscription): z.input<typeof appSubscription> {
+  return { id: s.id, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, ...(s.confirmedAt === undefined ? {} : { confirmedAt: s.confirmedAt }) };
 }
 
 /** Event subscriptions of one app installation, added under its uri (`path`) behind `guards`. */
