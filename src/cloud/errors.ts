@@ -6,7 +6,7 @@ export type FailureOutcome = 'retry' | 'reauth_required' | 'fatal';
 export function outcomeOf(err: unknown): FailureOutcome {
   if (err instanceof AppError) {
     if (err.code === 'reauth_required' || err.code === 'not_linked') return 'reauth_required';
-    if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable' || err.code === 'lock_lost') return 'retry';
+    if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable' || err.code === 'lock_lost' || err.code === 'connector_error') return 'retry';
     return 'fatal';
   }
   return 'retry';

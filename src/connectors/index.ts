@@ -4,6 +4,7 @@
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
 export { defaultClassify } from './cloud-types';
+export { CloudAnswerError, CommandArgumentError } from './connector-errors';
 export type { CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
 export type { ConnectorContext, WebhookEffect } from './context';
 export type { Connector, RunningFake } from './define-connector';

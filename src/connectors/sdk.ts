@@ -16,6 +16,7 @@ export {
   type WebhookRequest,
   WebhookParseError,
 } from './context';
+export { CloudAnswerError, CommandArgumentError } from './connector-errors';
 export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from './device-types';
 // From the pure crypto module: importing the SDK must not pull in Redis, BullMQ or the HTTP app.
 export { constantTimeEqual, constantTimeEqualBytes, hmacSha256Hex } from '../runtime/secrets/hmac';

@@ -1,7 +1,7 @@
-import type { ConnectorContext } from '../connectors';
+import { CloudAnswerError, CommandArgumentError, type ConnectorContext } from '../connectors';
 import type { EnabledConnector, Services } from '../runtime';
 import type { Installation } from '../platform';
-import { AppError } from '../runtime';
+import { AppError, isRedisUnavailable } from '../runtime';
 
 export function connectorFor(services: Services, installation: Installation): EnabledConnector {
   const connector = services.connectors.get(installation.connector);
@@ -24,4 +24,24 @@ export async function contextFor(
     installationId: installation.id,
     selected: selected ?? (await services.devices.selected(installation.id)),
   };
+}
+
+/**
+ * Runs a connector's handler and types whatever it throws (src/connectors/connector-errors.ts):
+ * our own errors pass through, a CommandArgumentError is the caller's 400, anything else is a 502
+ * naming the connector rather than a 500.
+ */
+export async function callConnector<T>(connector: EnabledConnector, what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    // Ours (the authorized client's typed errors, Redis going away under ctx.http) pass through.
+    if (err instanceof AppError || isRedisUnavailable(err)) throw err;
+    const name = connector.definition.name;
+    const details = { connector: name };
+    if (err instanceof CommandArgumentError) throw new AppError('invalid_arguments', { message: err.message, details, cause: err });
+    if (err instanceof CloudAnswerError) throw new AppError('cloud_error', { message: `${name} ${what}: ${err.message}`, details, cause: err });
+    // The reason stays in `cause` (logged), out of the answer: it may quote the cloud's payload.
+    throw new AppError('connector_error', { message: `Connector "${name}" failed in ${what}.`, details, cause: err });
+  }
 }

@@ -2,7 +2,7 @@ import { AppError } from '../runtime';
 import { outcomeOf } from '../cloud';
 import type { DiscoveredDevice } from '../connectors';
 import type { Services } from '../runtime';
-import { connectorFor, contextFor } from './connector-context';
+import { callConnector, connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
 import { requireInstallation, requireLinked } from '../platform';
@@ -11,7 +11,8 @@ export async function discover(services: Services, installationId: string): Prom
   const installation = await requireInstallation(services, installationId);
   requireLinked(installation);
   const connector = connectorFor(services, installation);
-  const devices = await connector.definition.discover(await contextFor(services, installation, connector));
+  const ctx = await contextFor(services, installation, connector);
+  const devices = await callConnector(connector, 'discover', () => connector.definition.discover(ctx));
   return devices.map(({ externalId, name, type }) => ({ externalId, name, type }));
 }
 

@@ -1,7 +1,7 @@
 import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
 import type { Fence, PipelineReplies, Services } from '../runtime';
-import { connectorFor, contextFor } from './connector-context';
+import { callConnector, connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 
 export type SyncOutcome =
@@ -29,7 +29,7 @@ export async function syncInstallation(
       if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
       const connector = connectorFor(services, installation);
       const ctx = await contextFor(services, installation, connector, selected);
-      const result = await connector.definition.poll.run(ctx, options.full ? undefined : cursor);
+      const result = await callConnector(connector, 'poll', () => connector.definition.poll.run(ctx, options.full ? undefined : cursor));
       if (result.unchanged) {
         // Only this path (under the lock) writes the cursor: an equal one needs no write.
         if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);

@@ -16,6 +16,7 @@ const SDK = 'src/connectors/sdk.ts';
 const PURE_SRC = new Set([
   'src/connectors/sdk.ts',
   'src/connectors/context.ts',
+  'src/connectors/connector-errors.ts',
   'src/connectors/define-connector.ts',
   'src/connectors/provider.ts',
   'src/runtime/secrets/hmac.ts',
