@@ -1,5 +1,6 @@
 /** The only module a connector imports from the framework. */
-export { defineConnector, type ConnectorDefinition, type RunningFake } from './define-connector';
+export { defineConnector, type ApiKeyPlacement, type ConnectorDefinition, type RunningFake } from './define-connector';
+export { RFC6749_REFRESH_REFUSED, RFC6750_TOKEN_EXPIRED, type ResponseMatch } from './response-match';
 export type { OAuthProvider } from './provider';
 export type { Classification, CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
 export {

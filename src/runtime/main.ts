@@ -24,12 +24,12 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<RunningFake[]> {
-  const fakes: RunningFake[] = [];
+async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<Map<string, RunningFake>> {
+  const fakes = new Map<string, RunningFake>();
   for (const [name, definition] of definitions) {
     if (config.connectors[name] || !definition.startFake) continue;
     const fake = await definition.startFake();
-    fakes.push(fake);
+    fakes.set(name, fake);
     config.connectors[name] = { clientId: fake.clientId, clientSecret: fake.clientSecret, apiUrl: fake.url };
     cleanups.push({ name: `fake ${name}`, run: () => fake.stop() });
   }
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   });
   shutdown.trap();
 
-  if (config.demo) await startFakes(config, definitions);
+  const fakes = config.demo ? await startFakes(config, definitions) : new Map<string, RunningFake>();
 
   // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, the demo's
   // fallback: whatever answers on 6379, else a private redis-server.
@@ -174,10 +174,13 @@ async function main(): Promise<void> {
     const lines = ['', '  Demo mode: no connector credentials were given, so each connector talks to its fake cloud.'];
     if (config.generated.adminToken) lines.push(`  Admin API token (generated for this run): ${config.adminToken}`);
     for (const inst of installs) {
-      const fake = definitions.get(inst.connector);
-      lines.push('', `  ${fake?.title ?? inst.connector}: open this link in a browser to link the demo account:`, `    ${inst.setupUrl}`);
+      const title = definitions.get(inst.connector)?.title ?? inst.connector;
+      lines.push('', `  ${title}: open this link in a browser to link the demo account:`, `    ${inst.setupUrl}`);
+      // Each fake says who may sign in at it (RunningFake.loginHint).
+      const hint = fakes.get(inst.connector)?.loginHint;
+      if (hint) lines.push(`    At the fake sign-in page: ${hint}.`);
     }
-    lines.push('', '  At the fake sign-in page use demo@example.com / demo. Stop with Ctrl-C.', '');
+    lines.push('', '  Stop with Ctrl-C.', '');
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 }

@@ -19,6 +19,7 @@ const PURE_SRC = new Set([
   'src/connectors/connector-errors.ts',
   'src/connectors/define-connector.ts',
   'src/connectors/provider.ts',
+  'src/connectors/response-match.ts',
   'src/runtime/secrets/hmac.ts',
 ]);
 
