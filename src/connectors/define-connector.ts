@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Classification, CloudResponse, RateLimit } from './cloud-types';
 import { responseMatchSchema, type ResponseMatch } from './response-match';
+import type { DeviceContext } from './device-types';
 import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition, WebhookDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
 
@@ -58,6 +59,12 @@ export interface ConnectorDefinition {
   rateLimitedPauses?: 'account' | 'application';
   /** Refresh this long before the token's stated expiry. Default 120 s. */
   refreshMarginMs?: number;
+  /**
+   * The schema of the per-device context (DeviceContext) this connector reports with its devices
+   * and gets back on poll (`ctx.contexts`) and command (`target.context`). A device reported with
+   * a context that fails it is a connector error (502), never stored.
+   */
+  deviceContext?: z.ZodType<DeviceContext>;
   /** Lists the account's devices, for the user to choose from. */
   discover: (ctx: ConnectorContext) => Promise<DiscoveredDevice[]>;
   /** Fetches device state; may answer "unchanged" cheaply when the cloud offers change markers. */
@@ -89,6 +96,7 @@ const definitionSchema = z.object({
     .optional(),
   rateLimitedPauses: z.enum(['account', 'application']).optional(),
   refreshMarginMs: z.number().int().min(0).optional(),
+  deviceContext: z.custom<z.ZodType>((v) => v instanceof z.ZodType).optional(),
   discover: z.function(),
   poll: z.object({ intervalMs: z.number().int().min(1000), run: z.function() }),
   commands: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), z.object({ input: z.custom<object>((v) => typeof v === 'object' && v !== null), run: z.function() })),

@@ -9,6 +9,6 @@ export { CloudAnswerError, CommandArgumentError } from './connector-errors';
 export type { Classification, CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
 export type { ConnectorContext, WebhookEffect } from './context';
 export type { ApiKeyPlacement, Connector, RunningFake } from './define-connector';
-export type { Attributes, ChildDevice, DeviceSnapshot, DiscoveredDevice } from './device-types';
+export type { Attributes, ChildDevice, DeviceContext, DeviceSnapshot, DiscoveredDevice } from './device-types';
 export type { OAuthProvider } from './provider';
 export { ConnectorLoadError, loadConnectors } from './registry';

@@ -18,6 +18,6 @@ export {
   WebhookParseError,
 } from './context';
 export { CloudAnswerError, CommandArgumentError } from './connector-errors';
-export type { Attributes, AttributeValue, DeviceSnapshot, DiscoveredDevice } from './device-types';
+export type { Attributes, AttributeValue, DeviceContext, DeviceSnapshot, DiscoveredDevice } from './device-types';
 // From the pure crypto module: importing the SDK must not pull in Redis, BullMQ or the HTTP app.
 export { constantTimeEqual, constantTimeEqualBytes, hmacSha256Hex } from '../runtime/secrets/hmac';

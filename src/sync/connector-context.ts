@@ -1,4 +1,4 @@
-import { CloudAnswerError, CommandArgumentError, type ConnectorContext } from '../connectors';
+import { CloudAnswerError, CommandArgumentError, type ConnectorContext, type DeviceContext, type DiscoveredDevice } from '../connectors';
 import type { EnabledConnector, Services } from '../runtime';
 import type { Installation } from '../platform';
 import { AppError, isRedisUnavailable } from '../runtime';
@@ -23,6 +23,7 @@ export async function contextFor(
     log: services.log.child({ connector: connector.definition.name, installationId: installation.id }),
     installationId: installation.id,
     selected: selected ?? (await services.devices.selected(installation.id)),
+    contexts: connector.definition.deviceContext ? await storedContexts(services, installation.id) : new Map(),
   };
 }
 
@@ -44,4 +45,42 @@ export async function callConnector<T>(connector: EnabledConnector, what: string
     // The reason stays in `cause` (logged), out of the answer: it may quote the cloud's payload.
     throw new AppError('connector_error', { message: `Connector "${name}" failed in ${what}.`, details, cause: err });
   }
+}
+
+async function storedContexts(services: Services, installationId: string): Promise<Map<string, DeviceContext>> {
+  const contexts = new Map<string, DeviceContext>();
+  for (const device of await services.devices.list(installationId)) if (device.context) contexts.set(device.externalId, device.context);
+  return contexts;
+}
+
+/**
+ * The devices a connector reported, each context checked against its `deviceContext` schema: a
+ * context the schema refuses (or one from a connector without a schema) is the connector's bug,
+ * never stored.
+ */
+export function checkedContexts<D extends DiscoveredDevice>(connector: EnabledConnector, devices: readonly D[]): D[] {
+  const schema = connector.definition.deviceContext;
+  return devices.map((device) => {
+    if (device.context === undefined) return device;
+    const parsed = schema?.safeParse(device.context);
+    if (!parsed?.success) {
+      const name = connector.definition.name;
+      throw new AppError('connector_error', {
+        message: `Connector "${name}" reported device ${device.externalId} with a context ${schema ? 'its deviceContext schema refuses' : 'but declares no deviceContext schema'}.`,
+        details: { connector: name },
+      });
+    }
+    return { ...device, context: parsed.data };
+  });
+}
+
+/** A command's target with its stored context checked again: the schema may have changed since. */
+export function commandTarget<D extends { externalId: string; context?: DeviceContext | undefined }>(connector: EnabledConnector, device: D): D {
+  const schema = connector.definition.deviceContext;
+  if (!schema) return device;
+  const parsed = schema.safeParse(device.context);
+  if (!parsed.success) {
+    throw new AppError('conflict', { message: `Device ${device.externalId} has no usable ${connector.definition.name} context yet; try again after the next poll.` });
+  }
+  return { ...device, context: parsed.data };
 }

@@ -1,7 +1,7 @@
 import { AppError } from '../runtime';
 import { requireInstallation, requireLinked } from '../platform';
 import type { Services } from '../runtime';
-import { callConnector, connectorFor, contextFor } from './connector-context';
+import { callConnector, commandTarget, connectorFor, contextFor } from './connector-context';
 
 /** Validates and runs one command through the connector (and so the authorized client), then asks for a sync. */
 export async function runCommand(
@@ -25,7 +25,8 @@ export async function runCommand(
   }
   requireLinked(installation);
   const ctx = await contextFor(services, installation, connector);
-  await callConnector(connector, `command ${input.command}`, () => command.run(ctx, device, args.data));
+  const target = commandTarget(connector, device);
+  await callConnector(connector, `command ${input.command}`, () => command.run(ctx, target, args.data));
   // The cloud applies commands asynchronously; a poll shortly after picks up the new state.
   await services.scheduler.pollNow(installation.id, 'command');
 }

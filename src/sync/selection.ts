@@ -2,7 +2,7 @@ import { AppError } from '../runtime';
 import { outcomeOf } from '../cloud';
 import type { DiscoveredDevice } from '../connectors';
 import type { Services } from '../runtime';
-import { callConnector, connectorFor, contextFor } from './connector-context';
+import { callConnector, checkedContexts, connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
 import { requireInstallation, requireLinked } from '../platform';
@@ -12,7 +12,7 @@ export async function discover(services: Services, installationId: string): Prom
   requireLinked(installation);
   const connector = connectorFor(services, installation);
   const ctx = await contextFor(services, installation, connector);
-  const devices = await callConnector(connector, 'discover', () => connector.definition.discover(ctx));
+  const devices = checkedContexts(connector, await callConnector(connector, 'discover', () => connector.definition.discover(ctx)));
   return devices.map(({ externalId, name, type }) => ({ externalId, name, type }));
 }
 

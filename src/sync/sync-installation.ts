@@ -1,7 +1,7 @@
 import { type DeviceView, type Installation, installationFromHash, isEmpty, reconcile, type Reconciliation } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
 import type { Fence, PipelineReplies, Services } from '../runtime';
-import { callConnector, connectorFor, contextFor } from './connector-context';
+import { callConnector, checkedContexts, connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 
 export type SyncOutcome =
@@ -35,7 +35,8 @@ export async function syncInstallation(
         if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
         return { kind: 'unchanged' };
       }
-      const changes = await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected, fence);
+      const devices = checkedContexts(connector, result.devices);
+      const changes = await applySnapshot(services, installationId, devices, result.complete, ctx.selected, fence);
       if (result.cursor !== cursor) await services.devices.setCursor(installationId, result.cursor, fence);
       return { kind: 'applied', changes };
     },

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { CloudAnswerError, CommandArgumentError } from '../../src/connectors/sdk';
 import type { EnabledConnector } from '../../src/runtime';
 import { AppError } from '../../src/runtime/errors';
 import { renderAppError } from '../../src/runtime/http/render-error';
-import { callConnector } from '../../src/sync/connector-context';
+import { callConnector, checkedContexts, commandTarget } from '../../src/sync/connector-context';
+import type { DiscoveredDevice } from '../../src/connectors';
 
 const connector = { definition: { name: 'acme' } } as EnabledConnector;
 const audience = { wantsHtml: false, linking: false, requestId: 'req-1' };
@@ -57,5 +59,22 @@ describe('callConnector: what a connector throws, typed once', () => {
 
   it('a value is returned as is', async () => {
     expect(await callConnector(connector, 'poll', async () => 42)).toBe(42);
+  });
+});
+
+describe('per-device context, checked by the connector schema', () => {
+  const withSchema = { definition: { name: 'acme', deviceContext: z.object({ locationId: z.number().int() }) } } as unknown as EnabledConnector;
+  const device = (context: unknown) => ({ externalId: 'd1', name: 'D', type: 't', context }) as DiscoveredDevice;
+
+  it('a context the schema accepts is kept; one it refuses, or any context without a schema => 502 connector_error', () => {
+    expect(checkedContexts(withSchema, [device({ locationId: 7 })])[0]?.context).toEqual({ locationId: 7 });
+    expect(() => checkedContexts(withSchema, [device({ locationId: 'x' })])).toThrow(/deviceContext schema refuses/);
+    expect(() => checkedContexts(connector, [device({ locationId: 7 })])).toThrow(/declares no deviceContext/);
+    expect(checkedContexts(connector, [{ externalId: 'd2', name: 'D', type: 't' }])).toHaveLength(1);
+  });
+
+  it('a command target without a usable stored context => 409, never the connector called with garbage', () => {
+    expect(commandTarget(withSchema, { externalId: 'd1', context: { locationId: 7 } }).context).toEqual({ locationId: 7 });
+    expect(() => commandTarget(withSchema, { externalId: 'd1' })).toThrow(expect.objectContaining({ code: 'conflict' }));
   });
 });
