@@ -2,7 +2,7 @@
 export { defineConnector, type ApiKeyPlacement, type ConnectorDefinition, type RunningFake } from './define-connector';
 export { RFC6749_REFRESH_REFUSED, RFC6750_TOKEN_EXPIRED, type ResponseMatch } from './response-match';
 export type { OAuthProvider } from './provider';
-export type { Classification, CloudHttp, CloudRequest, CloudResponse, RateLimit } from './cloud-types';
+export { defaultClassify, type Classification, type CloudHttp, type CloudRequest, type CloudResponse, type RateLimit } from './cloud-types';
 export {
   defineCommand,
   type CommandDefinition,

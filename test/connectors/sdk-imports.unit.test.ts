@@ -20,6 +20,7 @@ const PURE_SRC = new Set([
   'src/connectors/define-connector.ts',
   'src/connectors/provider.ts',
   'src/connectors/response-match.ts',
+  'src/connectors/cloud-types.ts',
   'src/runtime/secrets/hmac.ts',
 ]);
 
