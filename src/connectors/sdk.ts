@@ -1,6 +1,6 @@
 /** The only module a connector imports from the framework. */
 export { defineConnector, type ApiKeyPlacement, type ConnectorDefinition, type RunningFake } from './define-connector';
-export { RFC6749_REFRESH_REFUSED, RFC6750_TOKEN_EXPIRED, type ResponseMatch } from './response-match';
+export { matchesResponse, RFC6749_REFRESH_REFUSED, RFC6750_TOKEN_EXPIRED, type ResponseMatch } from './response-match';
 export type { OAuthProvider } from './provider';
 export { defaultClassify, type Classification, type CloudHttp, type CloudRequest, type CloudResponse, type RateLimit } from './cloud-types';
 export {
