@@ -15,6 +15,8 @@ export interface KitFake {
   staleRefreshAttempts(): number;
   /** The next device-listing call fails with a 500. */
   failNextListing(): void;
+  /** The fake's request log as text (FakeCloudBase.dump), printed under every failed check. */
+  dump(): string;
   stop(): Promise<void>;
 }
 

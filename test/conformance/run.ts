@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
@@ -16,6 +16,19 @@ import refreshReplay from './refresh-replay';
 import stateChecks from './state-checks';
 import uninstallCleanup from './uninstall-cleanup';
 import webhooks from './webhooks';
+
+/** What each rule checks, in one line, for the explanation under a failed check. */
+export const RULE_SUMMARY: Record<string, string> = {
+  linking: 'Linking through the browser flow stores tokens encrypted and marks the installation linked.',
+  'state-checks': 'The callback refuses a reused state and a decline, and changes nothing when it does.',
+  'refresh-replay': 'An expired token during calls => exactly one refresh, every call replayed and answered.',
+  reauth: 'A refused refresh => reauth_required, polling paused, an event; re-linking restores it with devices kept.',
+  'discovery-selection': "Discovery lists the cloud's devices; selecting two creates exactly two child devices with state.",
+  'add-remove-rename': 'Cloud renames and removals reach the child devices by polling; a failed listing removes nothing.',
+  commands: 'A command reaches the cloud through the authorized client; bad arguments never leave the host (400).',
+  webhooks: 'A change in the cloud arrives as a signed push and updates the device without a poll; a duplicate applies once.',
+  'uninstall-cleanup': 'Uninstall removes devices (with events), schedules, tokens and every key naming the installation.',
+};
 
 /** Every rule, by the name quality.yaml uses. One file per rule. */
 export const RULES: Record<string, Rule> = {
@@ -80,9 +93,41 @@ export function runConformance<F extends KitFake>(kit: ConnectorKit<F>, quality:
     for (const [name, status] of Object.entries(quality.rules)) {
       if (status !== 'done') continue;
       const rule = RULES[name];
-      if (rule) describe(name, () => rule(env));
+      if (!rule) continue;
+      describe(name, () => {
+        beforeEach(() => {
+          // Registered per test, so the fake it reads is that test's fake.
+          onTestFailed(({ task }) => {
+            for (const error of task.result?.errors ?? []) error.message = explain(kit.connector, name, error, host?.fake.dump());
+          });
+        });
+        rule(env);
+      });
     }
   });
+}
+
+/**
+ * A failed check, explained: the connector and rule, what the rule checks, what was expected and
+ * what happened, and every request the fake cloud received during the test.
+ */
+export function explain(
+  connector: string,
+  rule: string,
+  error: { message: string; expected?: string | undefined; actual?: string | undefined },
+  requestLog: string | undefined,
+): string {
+  const lines = [
+    error.message,
+    '',
+    `── conformance: ${connector} › ${rule} ──`,
+    `rule:     ${RULE_SUMMARY[rule] ?? rule}`,
+    `expected: ${error.expected ?? '(see the assertion above)'}`,
+    `got:      ${error.actual ?? '(see the assertion above)'}`,
+    `requests the fake ${connector} cloud received, in order:`,
+    requestLog ?? '  (the fake had not started)',
+  ];
+  return lines.join('\n');
 }
 
 export { readQuality };
