@@ -23,6 +23,11 @@ export interface KitFake {
 /** A connector's answers to the suite: its fake and how to make things happen in its cloud. */
 export interface ConnectorKit<F extends KitFake = KitFake> {
   connector: string;
+  /**
+   * The connector's folder, when it is not connectors/<connector> (a scaffold written elsewhere):
+   * the suite loads the connector from there.
+   */
+  folder?: string;
   start(): Promise<F>;
   /** At least three discoverable external ids; tests select the first two. */
   devices: readonly string[];

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
+import { DEFAULT_CONNECTORS_DIR, loadConnectors } from '../../src/connectors/registry';
+import type { Connector } from '../../src/connectors/define-connector';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { link, type LinkedInstallation } from '../helpers/link';
 import addRemoveRename from './add-remove-rename';
@@ -53,8 +55,8 @@ const qualitySchema = z.object({
   ),
 });
 
-async function readQuality(connector: string) {
-  const path = resolve(import.meta.dirname, '../../connectors', connector, 'quality.yaml');
+async function readQuality(connector: string, folder?: string) {
+  const path = join(folder ?? resolve(import.meta.dirname, '../../connectors', connector), 'quality.yaml');
   return qualitySchema.parse(parse(await readFile(path, 'utf8')));
 }
 
@@ -72,7 +74,7 @@ export function runConformance<F extends KitFake>(kit: ConnectorKit<F>, quality:
     let workers: RunningWorkers | undefined;
     beforeEach(async () => {
       const fake = await kit.start();
-      const core = await startHostCore({ fakes: { [kit.connector]: fake } });
+      const core = await startHostCore({ fakes: { [kit.connector]: fake }, ...(await elsewhere(kit)) });
       host = { ...core, fake };
       workers = startWorkers(core.services, { concurrency: 4 });
     });
@@ -105,6 +107,15 @@ export function runConformance<F extends KitFake>(kit: ConnectorKit<F>, quality:
       });
     }
   });
+}
+
+/** A connector outside connectors/ (kit.folder), loaded from its own folder for this suite. */
+async function elsewhere(kit: ConnectorKit<KitFake>): Promise<{ connectors?: Map<string, Connector> }> {
+  if (!kit.folder || dirname(resolve(kit.folder)) === DEFAULT_CONNECTORS_DIR) return {};
+  const loaded = await loadConnectors(dirname(resolve(kit.folder)));
+  const connector = loaded.get(kit.connector);
+  if (!connector) throw new Error(`${kit.folder} holds no connector named ${kit.connector}`);
+  return { connectors: new Map([[kit.connector, connector]]) };
 }
 
 /**
