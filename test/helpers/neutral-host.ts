@@ -1,0 +1,24 @@
+import { resolve } from 'node:path';
+import { loadConnectors } from '../../src/connectors/registry';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
+import { startHostCore, type HostCore } from './host';
+
+export const NEUTRAL_CONNECTOR = 'acme';
+
+/**
+ * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
+ * fake: for framework tests that are about no particular cloud.
+ */
+export async function startNeutralHost(): Promise<HostCore & { fake: FakeAcme }> {
+  const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
+  const fake = await FakeAcme.start();
+  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors });
+  return {
+    ...core,
+    fake,
+    async close() {
+      await core.close();
+      await fake.stop();
+    },
+  };
+}
