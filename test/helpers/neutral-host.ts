@@ -9,10 +9,10 @@ export const NEUTRAL_CONNECTOR = 'acme';
  * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
  * fake: for framework tests that are about no particular cloud.
  */
-export async function startNeutralHost(): Promise<HostCore & { fake: FakeAcme }> {
+export async function startNeutralHost(options: { env?: Record<string, string> } = {}): Promise<HostCore & { fake: FakeAcme }> {
   const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
   const fake = await FakeAcme.start();
-  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors });
+  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}) });
   return {
     ...core,
     fake,
