@@ -76,4 +76,9 @@ export class TokenStore {
   deauthorize(): void {
     this.ledger.deauthorize();
   }
+
+  /** RFC 7009: revoking either token of a grant revokes the grant (the kit's handleRevoke does it over HTTP). */
+  revoke(token: string): boolean {
+    return this.ledger.revoke(token);
+  }
 }
