@@ -9,10 +9,12 @@ export const NEUTRAL_CONNECTOR = 'acme';
  * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
  * fake: for framework tests that are about no particular cloud.
  */
-export async function startNeutralHost(options: { env?: Record<string, string> } = {}): Promise<HostCore & { fake: FakeAcme }> {
+export type NeutralHost = HostCore & { fake: FakeAcme };
+
+export async function startNeutralHost(options: { env?: Record<string, string>; now?: () => number } = {}): Promise<NeutralHost> {
   const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
   const fake = await FakeAcme.start();
-  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}) });
+  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) });
   return {
     ...core,
     fake,
