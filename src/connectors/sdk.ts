@@ -1,4 +1,11 @@
-/** The only module a connector imports from the framework. */
+/**
+ * The only module a connector imports from the framework (connectors/README.md is the guide).
+ *
+ * What a connector may throw, and what the caller then gets (src/connectors/connector-errors.ts):
+ * `CommandArgumentError` → 400 with its message; `CloudAnswerError` → 502 `cloud_error`;
+ * `WebhookParseError` → the payload kept for the operator; anything else → 502 `connector_error`
+ * naming the connector. Errors from `ctx.http` are the framework's own and pass through.
+ */
 export { defineConnector, type ApiKeyPlacement, type ConnectorDefinition, type RunningFake } from './define-connector';
 export { matchesResponse, RFC6749_REFRESH_REFUSED, RFC6750_TOKEN_EXPIRED, type ResponseMatch } from './response-match';
 export type { OAuthProvider } from './provider';
