@@ -72,3 +72,30 @@ describe('connectors/', () => {
     expect(offending).toEqual([]);
   });
 });
+
+describe('connectors/ (a connector is a folder of its own)', () => {
+  it("imports nothing from another connector's folder, and from test/ only the conformance suite and test helpers", () => {
+    const offending: string[] = [];
+    for (const file of tsFiles(join(ROOT, 'connectors'))) {
+      const own = file.split('/').slice(0, 2).join('/');
+      for (const { file: target } of runtimeImports(file, { withTypes: true })) {
+        if (!target) continue;
+        const ok =
+          target.startsWith(`${own}/`) ||
+          target.startsWith('src/') ||
+          (/^connectors\/[^/]+\/test\//.test(file) && /^test\/(conformance|helpers)\//.test(target));
+        if (!ok) offending.push(`${file} -> ${target}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('the fakes and tests use the fake-cloud kit through its index only', () => {
+    const offending = tsFiles(join(ROOT, 'connectors')).flatMap((file) =>
+      runtimeImports(file, { withTypes: true })
+        .filter((i) => i.file?.startsWith('src/connectors/fake-cloud/') && i.file !== 'src/connectors/fake-cloud/index.ts')
+        .map((i) => `${file} -> ${i.file}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
