@@ -10,7 +10,8 @@ import { send } from './send';
 import type { RateGate } from './rate-gate';
 import { retryAfterMs } from './retry-after';
 import { needsProactiveRefresh } from './token-expiry';
-import { defaultClassify, type CloudHttp, type CloudRequest, type CloudResponse } from '../connectors';
+import { type CloudHttp, type CloudRequest, type CloudResponse } from '../connectors';
+import { classifierFor, withApiKey } from './call-quirks';
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 4;
 
@@ -142,13 +143,14 @@ export class AuthorizedClients {
   private async callOnce(
     installationId: string,
     connector: EnabledConnector,
-    request: CloudRequest,
+    original: CloudRequest,
     stored: StoredTokens | undefined,
   ): Promise<CloudResponse> {
     const { tokens, refresher, now, timeoutMs } = this.deps;
     const name = connector.definition.name;
     const target = { installationId, provider: connector.definition.provider, credentials: connector.credentials };
-    const classify = connector.definition.classify ?? defaultClassify;
+    const classify = classifierFor(connector.definition);
+    const request = withApiKey(original, connector.definition.apiKey, connector.credentials);
     if (!stored) throw reauthRequired('this installation is not linked to an account');
     let access = stored.tokens.accessToken;
     if (needsProactiveRefresh(stored.tokens, now(), connector.definition.refreshMarginMs)) {

@@ -7,7 +7,7 @@ export function outcomeOf(err: unknown): FailureOutcome {
   if (err instanceof AppError) {
     // secret_unreadable: no configured key opens the stored tokens; retrying cannot change that.
     if (err.code === 'reauth_required' || err.code === 'not_linked' || err.code === 'secret_unreadable') return 'reauth_required';
-    if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable' || err.code === 'lock_lost') return 'retry';
+    if (err.code === 'cloud_unavailable' || err.code === 'service_unavailable' || err.code === 'lock_lost' || err.code === 'connector_error') return 'retry';
     return 'fatal';
   }
   return 'retry';

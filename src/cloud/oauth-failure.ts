@@ -3,6 +3,8 @@ export interface TokenEndpointFailure {
   status: number | undefined;
   oauthError: string | undefined;
   summary: string;
+  /** The parsed JSON payload, for the provider's refusal rules; never logged. */
+  body: unknown;
 }
 
 /** Reads simple-oauth2's (Wreck/Boom) errors. */
@@ -25,5 +27,5 @@ export function describeTokenEndpointFailure(err: unknown): TokenEndpointFailure
     status !== undefined
       ? `HTTP ${status}${oauthError ? ` ${oauthError}` : ''}`
       : (e.code ?? e.message?.slice(0, 120) ?? 'unknown error');
-  return { status, oauthError, summary };
+  return { status, oauthError, summary, body: payload };
 }

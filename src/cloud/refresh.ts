@@ -1,7 +1,7 @@
 import { AuthorizationCode } from 'simple-oauth2';
 import type { Redis } from 'ioredis';
 import type { ConnectorCredentials, Keys, Logger } from '../runtime';
-import type { OAuthProvider } from '../connectors';
+import { matchesResponse, RFC6749_REFRESH_REFUSED, type OAuthProvider } from '../connectors';
 import { cloudUnavailable, reauthRequired } from './errors';
 import { describeTokenEndpointFailure } from './oauth-failure';
 import { toModuleOptions } from './provider-options';
@@ -11,8 +11,6 @@ import { refreshKeys, type RefreshKeys } from './refresh-keys';
 import { tryAcquire } from '../runtime';
 import { refreshBackoffMs } from './token-expiry';
 
-/** OAuth errors that mean the grant is gone for good (RFC 6749 §5.2, ecobee §1.6). */
-const REFUSALS = new Set(['invalid_grant', 'unauthorized_client', 'invalid_client', 'authorization_expired', 'access_denied']);
 
 export class RefreshRefusedError extends Error {
   constructor(readonly reason: string) {
@@ -57,7 +55,8 @@ export async function refreshAtProvider(target: RefreshTarget, tokens: TokenSet,
   } catch (err) {
     if (err instanceof Error && err.name === 'InvalidTokenResponseError') throw cloudUnavailable('token refresh answered without tokens', err);
     const failure = describeTokenEndpointFailure(err);
-    if ((failure.status === 400 || failure.status === 401) && failure.oauthError && REFUSALS.has(failure.oauthError)) {
+    // The provider's own refusal shapes (data on the provider), RFC 6749's by default.
+    if (failure.status !== undefined && matchesResponse(target.provider.refreshRefused ?? RFC6749_REFRESH_REFUSED, failure.status, failure.body)) {
       throw new RefreshRefusedError(failure.summary);
     }
     throw cloudUnavailable(`token refresh failed: ${failure.summary}`, err);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CloudHttp } from './cloud-types';
-import type { Attributes, DeviceSnapshot, DiscoveredDevice } from './device-types';
+import type { Attributes, DeviceContext, DeviceSnapshot, DiscoveredDevice } from './device-types';
 import type { Logger } from '../runtime';
 
 /** What a connector's handlers receive. No tokens, no Redis, no process.env. */
@@ -11,6 +11,8 @@ export interface ConnectorContext {
   installationId: string;
   /** The external ids the user selected. */
   selected: ReadonlySet<string>;
+  /** The stored context of each child device, by external id (only for connectors with `deviceContext`). */
+  contexts: ReadonlyMap<string, DeviceContext>;
 }
 
 export type PollResult =
@@ -36,6 +38,8 @@ export interface CommandTarget {
   externalId: string;
   type: string;
   attributes: Attributes;
+  /** The device's context, already checked against the connector's `deviceContext` schema. */
+  context?: DeviceContext | undefined;
 }
 
 export interface CommandDefinition {

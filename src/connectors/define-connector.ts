@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { Classification, CloudResponse, RateLimit } from './cloud-types';
+import { responseMatchSchema, type ResponseMatch } from './response-match';
+import type { DeviceContext } from './device-types';
 import type { CommandDefinition, ConnectorContext, DiscoveredDevice, PollDefinition, WebhookDefinition } from './context';
 import { oauthProviderSchema, type OAuthProvider } from './provider';
+
+export interface ApiKeyPlacement {
+  in: 'query' | 'header';
+  name: string;
+  from: 'clientId' | 'clientSecret';
+}
 
 /** What a connector's fake cloud offers the demo: where it listens and the client id it accepts. */
 export interface RunningFake {
@@ -29,6 +37,17 @@ export interface ConnectorDefinition {
    * Clouds that signal expiry differently (ecobee: status.code 14 in a 500) declare it here.
    */
   classify?: (response: CloudResponse) => Classification;
+  /**
+   * API answers that mean the access token expired (refresh once, replay), checked before
+   * `classify`. Default RFC6750_TOKEN_EXPIRED (any 401), which `classify`'s default also says.
+   * Honeywell adds Apigee's `fault.detail.errorcode` bodies, for instance.
+   */
+  tokenExpired?: readonly ResponseMatch[];
+  /**
+   * A client credential the cloud wants on every API call besides the bearer token, as data:
+   * `{ in: 'query', name: 'apikey', from: 'clientId' }` (Honeywell). Never logged.
+   */
+  apiKey?: ApiKeyPlacement;
   /** Open requests allowed per account at once, across every worker (ecobee: no more than 2–3). Default 4. */
   maxConcurrentRequests?: number;
   /** The cloud's published quotas; every worker draws from one budget per account or per application. */
@@ -40,6 +59,12 @@ export interface ConnectorDefinition {
   rateLimitedPauses?: 'account' | 'application';
   /** Refresh this long before the token's stated expiry. Default 120 s. */
   refreshMarginMs?: number;
+  /**
+   * The schema of the per-device context (DeviceContext) this connector reports with its devices
+   * and gets back on poll (`ctx.contexts`) and command (`target.context`). A device reported with
+   * a context that fails it is a connector error (502), never stored.
+   */
+  deviceContext?: z.ZodType<DeviceContext>;
   /** Lists the account's devices, for the user to choose from. */
   discover: (ctx: ConnectorContext) => Promise<DiscoveredDevice[]>;
   /** Fetches device state; may answer "unchanged" cheaply when the cloud offers change markers. */
@@ -63,12 +88,15 @@ const definitionSchema = z.object({
   defaultApiUrl: z.string().url(),
   provider: oauthProviderSchema,
   classify: z.function().optional(),
+  tokenExpired: z.array(responseMatchSchema).optional(),
+  apiKey: z.object({ in: z.enum(['query', 'header']), name: z.string().regex(/^[A-Za-z0-9_-]+$/), from: z.enum(['clientId', 'clientSecret']) }).optional(),
   maxConcurrentRequests: z.number().int().min(1).max(100).optional(),
   rateLimits: z
     .array(z.object({ per: z.enum(['account', 'application']), requests: z.number().int().min(1), windowMs: z.number().int().min(100) }))
     .optional(),
   rateLimitedPauses: z.enum(['account', 'application']).optional(),
   refreshMarginMs: z.number().int().min(0).optional(),
+  deviceContext: z.custom<z.ZodType>((v) => v instanceof z.ZodType).optional(),
   discover: z.function(),
   poll: z.object({ intervalMs: z.number().int().min(1000), run: z.function() }),
   commands: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), z.object({ input: z.custom<object>((v) => typeof v === 'object' && v !== null), run: z.function() })),

@@ -2,11 +2,20 @@
 export type AttributeValue = string | number | boolean | null;
 export type Attributes = Record<string, AttributeValue>;
 
+/**
+ * A connector's own reference for one device, beside its external id: what the cloud needs to
+ * address it (Honeywell: the location id). Opaque to the framework, checked by the connector's
+ * `deviceContext` schema, stored with the child device and handed back on poll and command.
+ */
+export type DeviceContext = Readonly<Record<string, AttributeValue>>;
+
 /** A device the cloud lists, before the user selects it. */
 export interface DiscoveredDevice {
   externalId: string;
   name: string;
   type: string;
+  /** Only with a `deviceContext` schema on the connector. */
+  context?: DeviceContext | undefined;
 }
 
 /** A device's current state as the cloud reports it. */
@@ -27,5 +36,7 @@ export interface ChildDevice {
   labelSet: boolean;
   type: string;
   attributes: Attributes;
+  /** The connector's reference (DeviceContext), as the last poll reported it. */
+  context?: DeviceContext | undefined;
   updatedAt: string;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { responseMatchSchema } from './response-match';
 
 /**
  * A provider's OAuth quirks, as data (Nango's field set). Paths are relative to the connector's
@@ -8,6 +9,7 @@ import { z } from 'zod';
 export const oauthProviderSchema = z.object({
   authorizePath: z.string().startsWith('/'),
   tokenPath: z.string().startsWith('/'),
+  /** An empty list sends no `scope` parameter at all (Honeywell documents none). */
   scopes: z.array(z.string().min(1)).readonly(),
   scopeSeparator: z.enum([' ', ',', '+']),
   /** Where client credentials go: form fields (`body`) or an HTTP Basic header (`basic`). */
@@ -34,6 +36,11 @@ export const oauthProviderSchema = z.object({
       z.object({ kind: z.literal('bearer'), path: z.string().startsWith('/'), method: z.enum(['POST', 'DELETE']) }),
     ])
     .optional(),
+  /**
+   * Token-endpoint answers that mean the grant is gone and the user must link again; any other
+   * failure is retried. Default RFC6749_REFRESH_REFUSED: 400/401 with `error` invalid_grant & co.
+   */
+  refreshRefused: z.array(responseMatchSchema).readonly().optional(),
 });
 
 export type OAuthProvider = z.infer<typeof oauthProviderSchema>;

@@ -19,9 +19,10 @@ export function buildAuthorizeUrl(
   const params: Record<string, string | string[]> = {
     ...provider.authorizeParams,
     redirect_uri: input.redirectUri,
-    scope: [...provider.scopes],
     state: input.state,
   };
+  // No scopes, no parameter: an empty `scope=` is a different request to some clouds.
+  if (provider.scopes.length > 0) params['scope'] = [...provider.scopes];
   if (input.codeChallenge !== undefined) {
     params['code_challenge'] = input.codeChallenge;
     params['code_challenge_method'] = 'S256';

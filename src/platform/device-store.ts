@@ -15,6 +15,7 @@ const deviceSchema = z.object({
   labelSet: z.boolean(),
   type: z.string(),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   updatedAt: z.string(),
 });
 
@@ -94,7 +95,7 @@ export class DeviceStore {
     const batch = new WriteBatch();
     const key = this.keys.devices(installationId);
     for (const d of r.remove) batch.hdel(key, d.externalId);
-    for (const d of [...r.add, ...r.rename.map((x) => x.device), ...r.update.map((x) => x.device)]) {
+    for (const d of [...r.add, ...r.rename.map((x) => x.device), ...r.update.map((x) => x.device), ...(r.recontext ?? [])]) {
       batch.hset(key, d.externalId, JSON.stringify(d));
     }
     if (extra.deselect?.length) batch.srem(this.keys.selection(installationId), ...extra.deselect);

@@ -1,5 +1,5 @@
 import { deviceIdFor } from './device-id';
-import type { Attributes, ChildDevice, DeviceSnapshot } from '../connectors';
+import type { Attributes, ChildDevice, DeviceContext, DeviceSnapshot } from '../connectors';
 
 /** A partial view of a device (from a push message): name and type only when the message has them. */
 export interface DeviceView {
@@ -7,6 +7,7 @@ export interface DeviceView {
   name?: string | undefined;
   type?: string | undefined;
   attributes: Attributes;
+  context?: DeviceContext | undefined;
 }
 
 export interface Reconciliation {
@@ -15,6 +16,8 @@ export interface Reconciliation {
   rename: Array<{ device: ChildDevice; from: string }>;
   /** Devices whose attributes changed, with only the changed attributes. */
   update: Array<{ device: ChildDevice; changed: Attributes }>;
+  /** Devices whose connector context alone changed: written, no event (it is not the device's state). */
+  recontext?: ChildDevice[];
 }
 
 export interface ReconcileInput {
@@ -43,7 +46,7 @@ function changedAttributes(before: Attributes, after: Attributes): Attributes {
  * them equal. Applying the result and reconciling again with the same input yields no operations.
  */
 export function reconcile(input: ReconcileInput): Reconciliation {
-  const out: Reconciliation = { add: [], remove: [], rename: [], update: [] };
+  const out: Reconciliation = { add: [], remove: [], rename: [], update: [], recontext: [] };
   const seen = new Set<string>();
   for (const snap of input.snapshot) {
     if (seen.has(snap.externalId)) continue; // a cloud listing a device twice must not add it twice
@@ -61,6 +64,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
         labelSet: false,
         type: snap.type,
         attributes: { ...snap.attributes },
+        ...(snap.context ? { context: snap.context } : {}),
         updatedAt: input.now,
       });
       continue;
@@ -68,14 +72,21 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     const changed = changedAttributes(existing.attributes, snap.attributes);
     const name = snap.name ?? existing.name;
     const renamed = existing.name !== name;
-    if (!renamed && Object.keys(changed).length === 0) continue;
+    // A partial view (a push) says nothing about the context: only a snapshot that has one moves it.
+    const recontexted = snap.context !== undefined && !sameContext(existing.context, snap.context);
+    if (!renamed && Object.keys(changed).length === 0 && !recontexted) continue;
     const device: ChildDevice = {
       ...existing,
       name,
       label: existing.labelSet ? existing.label : name,
       attributes: { ...existing.attributes, ...snap.attributes },
+      ...(recontexted ? { context: snap.context } : {}),
       updatedAt: input.now,
     };
+    if (!renamed && Object.keys(changed).length === 0) {
+      out.recontext?.push(device);
+      continue;
+    }
     if (renamed) out.rename.push({ device, from: existing.name });
     if (Object.keys(changed).length > 0) out.update.push({ device, changed });
   }
@@ -87,6 +98,12 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   return out;
 }
 
+function sameContext(a: DeviceContext | undefined, b: DeviceContext): boolean {
+  if (!a) return false;
+  const keys = Object.keys(b);
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
+}
+
 export function isEmpty(r: Reconciliation): boolean {
-  return r.add.length + r.remove.length + r.rename.length + r.update.length === 0;
+  return r.add.length + r.remove.length + r.rename.length + r.update.length + (r.recontext?.length ?? 0) === 0;
 }

@@ -27,6 +27,8 @@ export function demoBanner(input: {
   redis: string;
   installs: readonly CreatedInstallation[];
   titles: ReadonlyMap<string, { title: string }>;
+  /** Who may sign in at each fake (RunningFake.loginHint), by connector. */
+  hints?: ReadonlyMap<string, string | undefined>;
 }): string {
   const { config, installs, titles } = input;
   const url = config.publicUrl;
@@ -37,10 +39,14 @@ export function demoBanner(input: {
     `  Admin:   ${url}/admin/login${config.generated.adminToken ? `   token (generated for this run): ${config.adminToken}` : ''}`,
     `  Health:  ${url}/healthz   ${url}/readyz   ${url}/metrics`,
     '',
-    '  Link the demo account (at the fake sign-in page use demo@example.com / demo):',
+    '  Link the demo account: open the link, then sign in at the fake cloud as it says.',
   ];
   const width = Math.max(0, ...installs.map((i) => (titles.get(i.connector)?.title ?? i.connector).length));
-  for (const inst of installs) lines.push(`    ${`${titles.get(inst.connector)?.title ?? inst.connector}:`.padEnd(width + 2)}${inst.setupUrl}`);
+  for (const inst of installs) {
+    lines.push(`    ${`${titles.get(inst.connector)?.title ?? inst.connector}:`.padEnd(width + 2)}${inst.setupUrl}`);
+    const hint = input.hints?.get(inst.connector);
+    if (hint) lines.push(`    ${''.padEnd(width + 2)}at its sign-in page, ${hint}`);
+  }
   lines.push('', '  Stop with Ctrl-C.', '');
   return `${lines.join('\n')}\n`;
 }

@@ -28,12 +28,12 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<RunningFake[]> {
-  const fakes: RunningFake[] = [];
+async function startFakes(config: Config, definitions: Awaited<ReturnType<typeof loadConnectors>>): Promise<Map<string, RunningFake>> {
+  const fakes = new Map<string, RunningFake>();
   for (const [name, definition] of definitions) {
     if (config.connectors[name] || !definition.startFake) continue;
     const fake = await definition.startFake();
-    fakes.push(fake);
+    fakes.set(name, fake);
     config.connectors[name] = { clientId: fake.clientId, clientSecret: fake.clientSecret, apiUrl: fake.url };
     cleanups.push({ name: `fake ${name}`, run: () => fake.stop() });
   }
@@ -107,7 +107,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
   });
   shutdown.trap();
 
-  if (config.demo) await startFakes(config, definitions);
+  const fakes = config.demo ? await startFakes(config, definitions) : new Map<string, RunningFake>();
 
   // REDIS_URL, REDIS_SENTINELS or (refused above) REDIS_CLUSTER_NODES; with none, a private
   // redis-server (REDIS_FALLBACK=auto: whatever answers on 6379 first).
@@ -215,7 +215,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
   if (config.demo && config.mode !== 'work') {
     await whenReady(redis, { onWaiting: (ms) => log.warn({ redis: connections.describe(), waitedMs: ms }, 'waiting for Redis') });
     const installs = await createDemoInstallations(services);
-    process.stdout.write(demoBanner({ config, redis: redisInBanner, installs, titles: definitions }));
+    process.stdout.write(demoBanner({ config, redis: redisInBanner, installs, titles: definitions, hints: new Map([...fakes].map(([name, fake]) => [name, fake.loginHint])) }));
   }
 }
 

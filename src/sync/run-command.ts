@@ -1,6 +1,6 @@
 import { AppError } from '../runtime';
 import { requireInstallation, requireLinked } from '../platform';
-import { connectorFor, contextFor } from './connector-context';
+import { callConnector, commandTarget, connectorFor, contextFor } from './connector-context';
 import type { Cloud } from '../cloud';
 import type { Platform } from '../platform';
 import type { Base } from '../runtime';
@@ -33,7 +33,9 @@ export async function runCommand(
     throw new AppError('invalid_arguments', { message: `Invalid arguments for ${input.command}: ${detail}` });
   }
   requireLinked(installation);
-  await command.run(await contextFor(services, installation, connector), device, args.data);
+  const ctx = await contextFor(services, installation, connector);
+  const target = commandTarget(connector, device);
+  await callConnector(connector, `command ${input.command}`, () => command.run(ctx, target, args.data));
   // The cloud applies commands asynchronously; a poll shortly after picks up the new state.
   await services.scheduler.pollNow(installation.id, 'command');
 }

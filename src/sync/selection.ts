@@ -1,7 +1,7 @@
 import { AppError } from '../runtime';
 import { outcomeOf } from '../cloud';
 import type { ChildDevice, DiscoveredDevice } from '../connectors';
-import { connectorFor, contextFor } from './connector-context';
+import { callConnector, checkedContexts, connectorFor, contextFor } from './connector-context';
 import { applySnapshot, syncInstallation } from './sync-installation';
 import { withSyncLock } from './with-sync-lock';
 import { requireInstallation, requireLinked } from '../platform';
@@ -20,7 +20,8 @@ export async function discover(services: Deps, installationId: string): Promise<
   const installation = await requireInstallation(services, installationId);
   requireLinked(installation);
   const connector = connectorFor(services, installation);
-  const devices = await connector.definition.discover(await contextFor(services, installation, connector));
+  const ctx = await contextFor(services, installation, connector);
+  const devices = checkedContexts(connector, await callConnector(connector, 'discover', () => connector.definition.discover(ctx)));
   return devices.map(({ externalId, name, type }) => ({ externalId, name, type }));
 }
 

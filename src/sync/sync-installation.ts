@@ -15,7 +15,7 @@ import {
 import type { DeviceSnapshot } from '../connectors';
 import { AppError, type Fence, type PipelineReplies } from '../runtime';
 import { outcomeOf } from '../cloud';
-import { connectorFor, contextFor } from './connector-context';
+import { callConnector, checkedContexts, connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 import type { Cloud } from '../cloud';
 import type { Platform } from '../platform';
@@ -52,7 +52,7 @@ export async function syncInstallation(
       const ctx = await contextFor(services, installation, connector, selected);
       let result;
       try {
-        result = await connector.definition.poll.run(ctx, options.full ? undefined : cursor);
+        result = await callConnector(connector, 'poll', () => connector.definition.poll.run(ctx, options.full ? undefined : cursor));
       } catch (err) {
         await recordFailure(services, installation, health, err, fence);
         throw err;
@@ -60,7 +60,7 @@ export async function syncInstallation(
       const healthChange = afterSuccess(health, services.now(), services.config.health);
       const changes = result.unchanged
         ? undefined
-        : await applySnapshot(services, installationId, result.devices, result.complete, ctx.selected, fence);
+        : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
       // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
       // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
       const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { eventually } from '../helpers/link';
 import { RefreshCoordinator } from '../../src/cloud/refresh';
 import type { TokenSet } from '../../src/cloud/provider-token-store';
@@ -64,14 +64,14 @@ class GatedTokenEndpoint {
   }
 }
 
-let host: TestHost;
+let host: NeutralHost;
 let endpoint: GatedTokenEndpoint;
 let second: Redis;
 const ID = 'inst-fence';
 const INITIAL: TokenSet = { accessToken: 'access-0', refreshToken: 'refresh-0', expiresAt: undefined, scope: undefined, tokenType: 'Bearer' };
 
 beforeEach(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
   endpoint = new GatedTokenEndpoint();
   await endpoint.listen();
   second = new Redis(host.config.redisUrl ?? '', { maxRetriesPerRequest: 1 });

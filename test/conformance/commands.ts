@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
-import { eventually } from '../helpers/link';
 import type { Rule } from './kit';
-import { api } from './helpers';
+import { api, settlesTo } from './helpers';
 
 /** A command reaches the cloud through the authorized client; bad arguments never leave the host. */
 const commands: Rule = ({ host, link, kit }) => {
@@ -17,7 +16,7 @@ const commands: Rule = ({ host, link, kit }) => {
     expect((await send(kit.command.arguments)).status).toBe(202);
     expect(kit.command.applied(host().fake, kit.devices[0] ?? '')).toBe(true);
     const [attr, value] = kit.command.attribute;
-    await eventually(async () => (await a.devices())[0]?.attributes[attr] === value, `${attr} = ${String(value)}`);
+    await settlesTo(async () => (await a.devices())[0]?.attributes[attr], value, `${attr} after the command, by the next sync`);
   });
 };
 export default commands;

@@ -28,3 +28,21 @@ export function api(host: HostCore, inst: LinkedInstallation) {
     },
   };
 }
+
+/**
+ * Waits (without sleeps of a fixed length) until `read()` gives `expected`; on timeout the error
+ * carries `expected` and `actual` (the last value read), which the suite's explanation prints.
+ */
+export async function settlesTo(read: () => Promise<unknown>, expected: unknown, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    last = await read();
+    if (Object.is(last, expected) || JSON.stringify(last) === JSON.stringify(expected)) return;
+    if (Date.now() > deadline) {
+      const error = new Error(`timed out waiting for ${what}`);
+      throw Object.assign(error, { expected: JSON.stringify(expected), actual: `${JSON.stringify(last) ?? 'undefined'} (the last value read)` });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -15,12 +15,19 @@ export interface KitFake {
   staleRefreshAttempts(): number;
   /** The next device-listing call fails with a 500. */
   failNextListing(): void;
+  /** The fake's request log as text (FakeCloudBase.dump), printed under every failed check. */
+  dump(): string;
   stop(): Promise<void>;
 }
 
 /** A connector's answers to the suite: its fake and how to make things happen in its cloud. */
 export interface ConnectorKit<F extends KitFake = KitFake> {
   connector: string;
+  /**
+   * The connector's folder, when it is not connectors/<connector> (a scaffold written elsewhere):
+   * the suite loads the connector from there.
+   */
+  folder?: string;
   start(): Promise<F>;
   /** At least three discoverable external ids; tests select the first two. */
   devices: readonly string[];

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { eventually } from '../helpers/link';
 import type { Rule } from './kit';
-import { api } from './helpers';
+import { api, settlesTo } from './helpers';
 
 /** A change made in the cloud arrives as a signed push and updates the device without a poll; a duplicate applies once. */
 const webhooks: Rule = ({ host, link, kit }) => {
@@ -25,7 +25,7 @@ const webhooks: Rule = ({ host, link, kit }) => {
     const pollsBefore = (await polls.get()).values.reduce((n, v) => n + v.value, 0);
     await push.act(host().fake, kit.devices[0] ?? '');
     const [attr, value] = push.attribute;
-    await eventually(async () => (await a.devices())[0]?.attributes[attr] === value, `${attr} = ${String(value)} by push`);
+    await settlesTo(async () => (await a.devices())[0]?.attributes[attr], value, `${attr} by push`);
     const changes = (await a.events()).filter((e) => e.type === 'device.stateChanged').length;
     await push.redeliverLast(host().fake);
     await eventually(() => idle(host().services.webhooks.queue), 'the webhook queue to drain');

@@ -16,8 +16,11 @@ const SDK = 'src/connectors/sdk.ts';
 const PURE_SRC = new Set([
   'src/connectors/sdk.ts',
   'src/connectors/context.ts',
+  'src/connectors/connector-errors.ts',
   'src/connectors/define-connector.ts',
   'src/connectors/provider.ts',
+  'src/connectors/response-match.ts',
+  'src/connectors/cloud-types.ts',
   'src/runtime/secrets/hmac.ts',
 ]);
 
@@ -57,14 +60,42 @@ describe('src/connectors/sdk.ts', () => {
 describe('connectors/', () => {
   it('import from src/ only through the SDK (fakes and connector tests: also the fake-cloud kit), type imports included', () => {
     const offending: string[] = [];
-    for (const file of tsFiles(join(ROOT, 'connectors'))) {
-      const isFakeOrTest = /^connectors\/[^/]+\/(fake|test)\//.test(file);
+    // The neutral test connector (written by the scaffold) keeps the same rule as the real ones.
+    for (const file of [...tsFiles(join(ROOT, 'connectors')), ...tsFiles(join(ROOT, 'test/fixtures/connectors'))]) {
+      const isFakeOrTest = /^(test\/fixtures\/)?connectors\/[^/]+\/(fake|test)\//.test(file);
       for (const { file: target } of runtimeImports(file, { withTypes: true })) {
         if (!target?.startsWith('src/')) continue;
         const allowed = target === SDK || (isFakeOrTest && target.startsWith('src/connectors/fake-cloud/'));
         if (!allowed) offending.push(`${file} -> ${target}`);
       }
     }
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('connectors/ (a connector is a folder of its own)', () => {
+  it("imports nothing from another connector's folder, and from test/ only the conformance suite and test helpers", () => {
+    const offending: string[] = [];
+    for (const file of tsFiles(join(ROOT, 'connectors'))) {
+      const own = file.split('/').slice(0, 2).join('/');
+      for (const { file: target } of runtimeImports(file, { withTypes: true })) {
+        if (!target) continue;
+        const ok =
+          target.startsWith(`${own}/`) ||
+          target.startsWith('src/') ||
+          (/^connectors\/[^/]+\/test\//.test(file) && /^test\/(conformance|helpers)\//.test(target));
+        if (!ok) offending.push(`${file} -> ${target}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('the fakes and tests use the fake-cloud kit through its index only', () => {
+    const offending = tsFiles(join(ROOT, 'connectors')).flatMap((file) =>
+      runtimeImports(file, { withTypes: true })
+        .filter((i) => i.file?.startsWith('src/connectors/fake-cloud/') && i.file !== 'src/connectors/fake-cloud/index.ts')
+        .map((i) => `${file} -> ${i.file}`),
+    );
     expect(offending).toEqual([]);
   });
 });

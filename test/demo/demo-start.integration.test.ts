@@ -109,12 +109,12 @@ it('demo with REDIS_URL, started twice => the banner names that Redis and prefix
   const first = await start();
   const where = new URL(redisUrl);
   expect(first.stdout).toContain(`Redis:   single redis://${where.host}, key prefix "${prefix}"`);
-  expect(ids(first)).toHaveLength(2);
+  expect(ids(first)).toHaveLength(3);
   // Info lines are off at LOG_LEVEL=warn: the banner is all there is.
   expect(first.stdout.trim().split('\n')[0]).toMatch(/^Service Manager demo on http:\/\/localhost:\d+/);
 
   const second = await start();
-  expect(ids(second)).toHaveLength(2);
+  expect(ids(second)).toHaveLength(3);
   const redis = toolClient(redisUrl);
   try {
     const keys = await redis.keys(`${prefix}:*`);

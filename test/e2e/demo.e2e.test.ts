@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeHoneywell } from '../../connectors/honeywell/fake/server';
 import { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import type { CreatedInstallation } from '../../src/operator/create-installation';
 import { createDemoInstallations } from '../../src/runtime/demo';
@@ -26,6 +27,7 @@ describe('demo in a real browser', () => {
   let host: HostCore;
   let ecobee: FakeEcobee;
   let netatmo: FakeNetatmo;
+  let honeywell: FakeHoneywell;
   let workers: RunningWorkers;
   const installs = new Map<string, CreatedInstallation>();
 
@@ -36,7 +38,8 @@ describe('demo in a real browser', () => {
     // one demo installation per connector whose setup link is what the user opens.
     ecobee = await FakeEcobee.start();
     netatmo = await FakeNetatmo.start();
-    host = await startHostCore({ fakes: { ecobee, netatmo } });
+    honeywell = await FakeHoneywell.start();
+    host = await startHostCore({ fakes: { ecobee, netatmo, honeywell } });
     workers = startWorkers(host.services, { concurrency: 2 });
     for (const install of await createDemoInstallations(host.services)) installs.set(install.connector, install);
   });
@@ -46,6 +49,7 @@ describe('demo in a real browser', () => {
     await host?.close();
     await ecobee?.stop();
     await netatmo?.stop();
+    await honeywell?.stop();
   });
 
   /** setup page → Connect → the fake's sign-in → Accept → success → choose devices → saved and listed. */
@@ -128,6 +132,11 @@ describe('demo in a real browser', () => {
 
   it.skipIf(!HAVE_CHROMIUM)('Netatmo: setup → Connect → fake sign-in → success → device selection → devices visible', async () => {
     const shots = await clickThrough('netatmo', 'Netatmo Energy', netatmo.url);
+    expect(shots.saved).toHaveLength(6);
+  });
+
+  it.skipIf(!HAVE_CHROMIUM)('Honeywell Home: setup → Connect → fake sign-in → success → device selection → devices visible', async () => {
+    const shots = await clickThrough('honeywell', 'Honeywell Home', honeywell.url);
     expect(shots.saved).toHaveLength(6);
   });
 

@@ -35,7 +35,7 @@ export function connectorVars(
 
 export async function connectorEnv(endpoints: Readonly<Record<string, FakeEndpoint | undefined>>): Promise<Record<string, string>> {
   const defs = await connectorDefinitions();
-  return connectorVars(endpoints, (name) => defs.get(name)?.envPrefix ?? name.toUpperCase());
+  return connectorVars(endpoints, (name) => defs.get(name)?.envPrefix ?? name.toUpperCase().replace(/-/g, '_'));
 }
 
 /**

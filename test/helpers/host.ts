@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { FakeEcobee, type FakeEcobeeOptions } from '../../connectors/ecobee/fake/server';
 import type { Config } from '../../src/runtime/config';
+import type { Connector } from '../../src/connectors/define-connector';
 import { createApp } from '../../src/runtime/http/app';
 import type { Services } from '../../src/runtime/services';
 import { connectorEnv, type FakeEndpoint } from './child-env';
@@ -35,6 +36,8 @@ export async function startHostCore(options: {
   fakes: Record<string, FakeEndpoint>;
   env?: Record<string, string>;
   now?: () => number;
+  /** Connectors from outside connectors/ (a test connector, a scaffold), besides the repository's. */
+  connectors?: ReadonlyMap<string, Connector>;
 }): Promise<HostCore> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,7 +57,7 @@ export async function startHostCore(options: {
       ...(await connectorEnv(options.fakes)),
       ...options.env,
     },
-    options.now ? { now: options.now } : {},
+    { ...(options.now ? { now: options.now } : {}), ...(options.connectors ? { connectors: options.connectors } : {}) },
   );
   const inspect = toolClient(topologyOf(config));
   const app = createApp(services);

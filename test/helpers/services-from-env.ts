@@ -35,9 +35,11 @@ export async function servicesFromEnv(
     log?: Logger | ((config: Config) => Logger);
     now?: () => number;
     mode?: 'serve' | 'work';
+    /** Connectors besides the repository's (a test connector, a scaffold in a temporary folder). */
+    connectors?: ReadonlyMap<string, Connector>;
   } = {},
 ): Promise<BuiltServices> {
-  const defs = await connectorDefinitions();
+  const defs = new Map([...(await connectorDefinitions()), ...(options.connectors ?? [])]);
   const config = loadConfig(
     env,
     [...defs.values()].map((d) => ({ name: d.name, envPrefix: d.envPrefix, defaultApiUrl: d.defaultApiUrl })),

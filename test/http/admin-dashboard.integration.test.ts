@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/operator/session';
-import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
@@ -50,7 +51,7 @@ describe('queue dashboard behind the admin token', () => {
   it('right bearer token => the dashboard HTML, and its API lists every queue with its counts', async () => {
     await host.services.webhooks.queue.add('webhook', {
       installationId: 'dashboard-test',
-      connector: 'ecobee',
+      connector: NEUTRAL_CONNECTOR,
       body: '{}',
       receivedAt: 0,
     });

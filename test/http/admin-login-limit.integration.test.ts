@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/operator/session';
 import { OPERATOR_LOGIN_LIMITS } from '../../src/webservices/login-limiter';
-import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin } from '../helpers/host';
 import { keyNames } from '../helpers/key-names';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 // Its own host: the test blocks 127.0.0.1 from the operator form, which would upset other tests.
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link } from '../helpers/link';
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
 });
 
 it('GET /metrics => route latency, refresh outcomes, cloud call outcomes, queue depth; no tokens', async () => {
-  const inst = await link(host);
+  const inst = await link(host, undefined, NEUTRAL_CONNECTOR);
   host.fake.expireAccessTokens();
   const res = await host.admin(`/api/installations/${inst.id}/discovered`);
   expect(res.status).toBe(200);
@@ -19,7 +19,7 @@ it('GET /metrics => route latency, refresh outcomes, cloud call outcomes, queue 
   expect(metrics.status).toBe(200);
   const text = await metrics.text();
   expect(text).toMatch(/sm_token_refreshes_total\{outcome="refreshed"\} 1\b/);
-  expect(text).toMatch(/sm_cloud_calls_total\{connector="ecobee",outcome="ok"\} 1\b/);
+  expect(text).toMatch(/sm_cloud_calls_total\{connector="acme",outcome="ok"\} 1\b/);
   expect(text).toContain('route="/api/installations/:id/discovered"');
   expect(text).toMatch(/sm_queue_jobs\{queue="poll",state="delayed"\} \d+/);
   expect(text).not.toContain(inst.accessToken);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { startNeutralHost } from '../helpers/neutral-host';
 import { freePort } from '../../src/runtime/redis-bootstrap';
 
-let host: TestHost;
+let host: Awaited<ReturnType<typeof startNeutralHost>>;
 beforeAll(async () => {
   // Nothing listens on this port: the host's Redis is unreachable from the start.
-  host = await startTestHost({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+  host = await startNeutralHost({ env: { REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
 });
 afterAll(async () => {
   await host.close().catch(() => undefined);
@@ -19,7 +19,7 @@ it('GET /readyz => 503 while Redis is unreachable, /healthz still 200', async ()
 });
 
 it('POST /api/installations => 503 JSON, not a stack trace, while Redis is unreachable', async () => {
-  const res = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'x' }) });
+  const res = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'acme', locationId: 'x' }) });
   expect(res.status).toBe(503);
   // Every 503 says when to come back.
   expect(res.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN } from '../helpers/host';
+import { startNeutralHost } from '../helpers/neutral-host';
 
 // The webhook route is matched before the router chain and other routers are skipped where none of
 // their layers matches: what a caller sees, and what the latency histogram records, must not change.
 
-let host: TestHost;
+let host: Awaited<ReturnType<typeof startNeutralHost>>;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
@@ -21,12 +22,12 @@ const send = (method: string, path: string, body?: string) =>
   });
 
 it.each([
-  ['GET', `/connectors/ecobee/webhooks/${ID}?access_token=x`, 405, 'method_not_allowed'],
+  ['GET', `/connectors/acme/webhooks/${ID}?access_token=x`, 405, 'method_not_allowed'],
   // Without its credential a route tells nothing, not even which methods it has.
-  ['GET', `/connectors/ecobee/webhooks/${ID}`, 401, 'unauthorized'],
-  ['POST', `/connectors/ecobee/webhooks/${ID}?access_token=x`, 404, 'not_found'],
+  ['GET', `/connectors/acme/webhooks/${ID}`, 401, 'unauthorized'],
+  ['POST', `/connectors/acme/webhooks/${ID}?access_token=x`, 404, 'not_found'],
   // Same case and trailing-slash rules as the router's own matching.
-  ['POST', `/CONNECTORS/ecobee/Webhooks/${ID}/?access_token=x`, 404, 'not_found'],
+  ['POST', `/CONNECTORS/acme/Webhooks/${ID}/?access_token=x`, 404, 'not_found'],
   ['POST', '/healthz', 405, 'method_not_allowed'],
   ['DELETE', '/healthz', 405, 'method_not_allowed'],
   ['PROPFIND', '/nowhere', 405, 'method_not_allowed'],
@@ -40,7 +41,7 @@ it.each([
 });
 
 it.each([
-  [`/connectors/ecobee/webhooks/${ID}?access_token=x`, ['POST']],
+  [`/connectors/acme/webhooks/${ID}?access_token=x`, ['POST']],
   ['/healthz', ['GET', 'HEAD']],
   ['/api/installations', ['GET', 'HEAD', 'POST']],
 ])('OPTIONS %s => 200 with the allowed methods', async (path, methods) => {

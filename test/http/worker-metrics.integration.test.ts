@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startMetricsServer, type MetricsServer } from '../../src/runtime/metrics/server';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
-let host: TestHost;
+let host: NeutralHost;
 let server: MetricsServer;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
   server = await startMetricsServer(host.services, 0, '127.0.0.1');
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { inParallel } from '../helpers/faults';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { FormBrowser, hiddenFieldsOf } from '../webservices/harness';
 
 // Issue 14, item 4: every GET /oauth/authorize with valid client parameters used to write a
@@ -13,14 +13,14 @@ import { FormBrowser, hiddenFieldsOf } from '../webservices/harness';
 // suite's server).
 
 let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
-let host: TestHost;
+let host: NeutralHost;
 let clock = Date.now();
 let clientId = '';
 const CALLBACK = 'http://127.0.0.1:9/cb';
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  host = await startTestHost({ env: { REDIS_URL: redis.url }, now: () => clock });
+  host = await startNeutralHost({ env: { REDIS_URL: redis.url }, now: () => clock });
   const res = await host.admin('/api/clients', { method: 'POST', body: JSON.stringify({ name: 'Filler', redirectUris: [CALLBACK], scopes: ['app'] }) });
   expect(res.status).toBe(201);
   clientId = ((await res.json()) as { clientId: string }).clientId;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CookieBrowser } from '../helpers/browser';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { createInstallation } from '../helpers/link';
 import { MAX_OUTSTANDING_STATES } from '../../src/linking/state-store';
 import { keyNames } from '../helpers/key-names';
@@ -13,9 +13,9 @@ import { keyNames } from '../helpers/key-names';
 const CAP = 5; // MAX_OUTSTANDING_STATES in src/linking/state-store.ts: the README documents this number
 const EXTRA = 7;
 
-let host: TestHost;
+let host: NeutralHost;
 beforeEach(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterEach(async () => {
   await host.close();
@@ -32,7 +32,7 @@ async function indexed(id: string): Promise<number> {
 
 async function issue(browser: CookieBrowser, inst: { id: string; accessToken: string }): Promise<string> {
   const res = await browser.get(
-    `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`,
+    `${host.url}/connectors/acme/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`,
   );
   expect(res.status).toBe(302);
   return res.headers.get('location') ?? '';
@@ -40,7 +40,7 @@ async function issue(browser: CookieBrowser, inst: { id: string; accessToken: st
 
 describe('outstanding linking states per installation', () => {
   it(`initialize ${CAP + EXTRA} times => only the newest ${CAP} states stored and still valid`, async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const browser = new CookieBrowser();
     const authorizeUrls: string[] = [];
     for (let i = 0; i < CAP + EXTRA; i++) authorizeUrls.push(await issue(browser, inst));
@@ -70,7 +70,7 @@ describe('outstanding linking states per installation', () => {
   });
 
   it('30 parallel initializes => still no more than the cap stored', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const browser = new CookieBrowser();
     await Promise.all(Array.from({ length: 30 }, () => issue(browser, inst)));
     expect(await stateKeys()).toHaveLength(CAP);
@@ -78,8 +78,8 @@ describe('outstanding linking states per installation', () => {
   });
 
   it('the cap is per installation: a flood on one leaves the states of another intact', async () => {
-    const flooded = await createInstallation(host, 'home-a');
-    const quiet = await createInstallation(host, 'home-b');
+    const flooded = await createInstallation(host, 'home-a', NEUTRAL_CONNECTOR);
+    const quiet = await createInstallation(host, 'home-b', NEUTRAL_CONNECTOR);
     const browser = new CookieBrowser();
     const kept = await issue(browser, quiet);
     for (let i = 0; i < CAP + EXTRA; i++) await issue(browser, flooded);
@@ -89,7 +89,7 @@ describe('outstanding linking states per installation', () => {
   });
 
   it('uninstall with flows outstanding => no state and no key naming the installation is left', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const browser = new CookieBrowser();
     for (let i = 0; i < 3; i++) await issue(browser, inst);
     expect((await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' })).status).toBe(204);
@@ -98,8 +98,8 @@ describe('outstanding linking states per installation', () => {
   });
 
   it('HEAD on initialize (a link checker, a prefetch) => 204, no state issued; a bad token is still 401', async () => {
-    const inst = await createInstallation(host);
-    const url = `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
+    const url = `${host.url}/connectors/acme/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
     for (let i = 0; i < 3; i++) expect((await fetch(url, { method: 'HEAD', redirect: 'manual' })).status).toBe(204);
     expect(await indexed(inst.id)).toBe(0);
     expect((await fetch(url.replace(/access_token=[^&]+/, 'access_token=wrong'), { method: 'HEAD' })).status).toBe(401);

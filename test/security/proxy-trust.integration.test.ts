@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin } from '../helpers/host';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 // Issue 14.5: X-Forwarded-* are believed only from configured proxy hops (TRUST_PROXY), and
 // cookies are Secure whenever the public URL is https.
 
-let host: TestHost | undefined;
+let host: NeutralHost | undefined;
 afterEach(async () => {
   await host?.close();
   host = undefined;
@@ -23,7 +24,7 @@ function guess(url: string, forwardedFor: string): Promise<Response> {
 describe('client address', () => {
   it('without TRUST_PROXY a new X-Forwarded-For on every guess does not dodge the per-address limit, https or not', async () => {
     // An https public URL used to switch X-Forwarded-* trust on (the reported bypass).
-    host = await startTestHost({ env: { PUBLIC_URL: 'https://sm.example.test' } });
+    host = await startNeutralHost({ env: { PUBLIC_URL: 'https://sm.example.test' } });
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) statuses.push((await guess(host.url, `203.0.113.${i}`)).status);
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
@@ -31,7 +32,7 @@ describe('client address', () => {
   });
 
   it('with TRUST_PROXY=1 the address the proxy saw (the last hop) is the client', async () => {
-    host = await startTestHost({ env: { TRUST_PROXY: '1' } });
+    host = await startNeutralHost({ env: { TRUST_PROXY: '1' } });
     // A client-written first entry is ignored: only the entry the trusted proxy appended counts.
     for (let i = 0; i < 20; i++) expect((await guess(host.url, `198.51.100.${i}, 203.0.113.7`)).status).toBe(401);
     expect((await guess(host.url, '198.51.100.99, 203.0.113.7')).status).toBe(429);
@@ -44,7 +45,7 @@ describe('Secure cookies', () => {
   const cookieOf = (res: Response) => res.headers.get('set-cookie') ?? '';
 
   it('an https public URL marks cookies Secure even though the hop from the proxy is plain http', async () => {
-    host = await startTestHost({ env: { PUBLIC_URL: 'https://sm.example.test' } });
+    host = await startNeutralHost({ env: { PUBLIC_URL: 'https://sm.example.test' } });
     const res = await operatorLogin(host.url, ADMIN_TOKEN);
     expect(res.status).toBe(303);
     expect(cookieOf(res)).toMatch(/;\s*secure/i);
@@ -52,7 +53,7 @@ describe('Secure cookies', () => {
   });
 
   it('an http public URL: X-Forwarded-Proto from an untrusted caller changes nothing', async () => {
-    host = await startTestHost();
+    host = await startNeutralHost();
     const res = await fetch(`${host.url}/admin/login`, {
       method: 'POST',
       redirect: 'manual',

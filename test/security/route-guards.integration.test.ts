@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp } from '../../src/runtime/http/app';
 import { GUARD_KINDS, guardKindOf, type GuardKind } from '../../src/runtime/http/guards';
 import { createInstallation } from '../helpers/link';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 // Issue 14.1: a guard belongs to each route, never to a path prefix, and routes match in one
 // spelling only. The table test fails for a route added without a guard; the probe sends every
@@ -13,9 +13,9 @@ const METRICS_TOKEN = 'test-metrics-token-0123456789';
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const SAMPLE_ID = '00000000-0000-4000-8000-000000000000';
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost({ env: { METRICS_TOKEN } });
+  host = await startNeutralHost({ env: { METRICS_TOKEN } });
 });
 afterAll(async () => {
   await host.close();
@@ -42,10 +42,10 @@ function routeTable(): Route[] {
   );
 }
 
-/** A concrete path for a route pattern: ids for parameters, `ecobee` for the connector. */
+/** A concrete path for a route pattern: ids for parameters, `acme` (the neutral test connector) for the connector. */
 function concrete(pattern: string): string {
   return pattern
-    .replace(/:connector/g, 'ecobee')
+    .replace(/:connector/g, NEUTRAL_CONNECTOR)
     .replace(/\*\w+/g, 'api/queues')
     .replace(/:\w+/g, SAMPLE_ID);
 }
@@ -135,7 +135,7 @@ describe('no guarded route answers without its credential, whatever the spelling
   });
 
   it('DELETE /API/installations/:id without a token uninstalls nothing', async () => {
-    const { id: installationId } = await createInstallation(host);
+    const { id: installationId } = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     for (const path of spellings(`/api/installations/${installationId}`)) {
       expect([401, 404]).toContain(await raw('DELETE', path));
     }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link, type LinkedInstallation } from '../helpers/link';
 
 /**
@@ -12,12 +12,12 @@ import { link, type LinkedInstallation } from '../helpers/link';
 const OTHERS = 2_000;
 const HOUR = 3_600_000;
 
-let host: TestHost;
+let host: NeutralHost;
 let inst: LinkedInstallation;
 
 beforeEach(async () => {
-  host = await startTestHost();
-  inst = await link(host);
+  host = await startNeutralHost();
+  inst = await link(host, undefined, NEUTRAL_CONNECTOR);
 });
 afterEach(async () => {
   await host.close();

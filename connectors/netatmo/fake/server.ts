@@ -261,7 +261,7 @@ export class FakeNetatmo extends FakeCloudBase<FakeRoute> {
         return handleAuthorize(this.authorize, request);
       case 'token':
         // §1.3: a form body; parameters in the query string are not part of Netatmo's contract.
-        return token(this.oauth, form);
+        return token(this.oauth, request);
       default: {
         const access = authenticate(this.state, request.headers.authorization);
         if (!access.ok) return apiError(access.code);

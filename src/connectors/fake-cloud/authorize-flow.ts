@@ -7,6 +7,8 @@ export interface AuthorizeRequest {
   /** As sent, or the cloud's default when none was. */
   scope: string;
   state?: string;
+  /** RFC 7636: the S256 challenge, for the ledger to check the verifier against at the token endpoint. */
+  codeChallenge?: string;
 }
 
 /** What one cloud's authorize endpoint does differently; the page handling is the same. */
@@ -23,9 +25,11 @@ export interface AuthorizeFlow {
   issueCode(request: AuthorizeRequest): string;
   /** The callback parameters when the user declines. */
   declined: Readonly<Record<string, string>>;
+  /** 'required': a request without an S256 challenge gets an error page (a connector declaring pkce). */
+  pkce?: 'required' | 'optional';
 }
 
-const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state'] as const;
+const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
 
 /**
  * A bad authorize request gets an error page, never a redirect: redirecting to an unchecked
@@ -43,6 +47,16 @@ export function parseAuthorizeRequest(flow: AuthorizeFlow, params: URLSearchPara
   const request: AuthorizeRequest = { redirectUri, scope: params.get('scope') || flow.defaultScope };
   const state = params.get('state');
   if (state) request.state = state;
+  const challenge = params.get('code_challenge');
+  if (challenge !== null) {
+    // RFC 7636 §4.2: 43–128 characters; only S256 is accepted, as the framework sends.
+    if (!/^[A-Za-z0-9._~-]{43,128}$/.test(challenge) || params.get('code_challenge_method') !== 'S256') {
+      return 'code_challenge must be an S256 challenge (code_challenge_method=S256).';
+    }
+    request.codeChallenge = challenge;
+  } else if (flow.pkce === 'required') {
+    return 'This application must use PKCE (code_challenge).';
+  }
   return request;
 }
 

@@ -12,6 +12,12 @@ export interface FakeCall {
   grantType?: string;
   at: number;
   authorization?: 'present' | 'absent';
+  /** Names of the query parameters (never their values). */
+  query?: string[];
+  /** The status answered; absent while unanswered (or hung, or reset). */
+  status?: number;
+  /** The fault injected instead of the route's answer, if any. */
+  fault?: FakeFault['kind'];
 }
 
 export interface FakeRequest<R extends string> {
@@ -36,6 +42,8 @@ export interface FakeCloudSpec<R extends string> {
   faultBody(route: R): unknown;
   /** What a `malformed` fault sends: a cut-off document labelled as JSON. */
   malformedJson: string;
+  /** The body of a 429 from rateLimitNext(), in the cloud's shape; default faultBody(route). */
+  rateLimitBody?(route: R): unknown;
   /** The body of a 500 when a handler throws, in the cloud's error shape. */
   internalErrorBody(message: string): unknown;
   /** The cloud's own content-type for JSON. */
@@ -128,6 +136,13 @@ export class FakeHttpServer<R extends string> {
     this.latencyMs = Math.max(0, ms);
   }
 
+  /** The cloud's quota answer: 429 in its shape, with Retry-After when given. */
+  rateLimitNext(route: R, retryAfterS: number | undefined, times = 1): void {
+    const body = this.spec.rateLimitBody ? this.spec.rateLimitBody(route) : this.spec.faultBody(route);
+    const headers = retryAfterS === undefined ? undefined : { 'retry-after': String(retryAfterS) };
+    this.faults.add(route, { kind: 'status', status: 429, body, ...(headers ? { headers } : {}) }, times);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://fake-cloud.invalid');
@@ -138,6 +153,11 @@ export class FakeHttpServer<R extends string> {
       at: this.spec.now(),
       authorization: req.headers.authorization ? 'present' : 'absent',
     };
+    const names = [...new Set(url.searchParams.keys())];
+    if (names.length) call.query = names;
+    res.on('finish', () => {
+      call.status = res.statusCode;
+    });
     this.spec.calls.push(call);
     if (route !== undefined) this.spec.onArrival?.(route, res);
 
@@ -159,13 +179,13 @@ export class FakeHttpServer<R extends string> {
     const counted = !this.spec.unthrottled?.includes(route);
     if (counted) this.peak = Math.max(this.peak, ++this.active);
     try {
-      await this.answer(request, req, res, afterReply);
+      await this.answer(request, req, res, afterReply, call);
     } finally {
       if (counted) this.active--;
     }
   }
 
-  private async answer(request: FakeRequest<R>, req: IncomingMessage, res: ServerResponse, afterReply: (() => void)[]): Promise<void> {
+  private async answer(request: FakeRequest<R>, req: IncomingMessage, res: ServerResponse, afterReply: (() => void)[], call: FakeCall): Promise<void> {
     const route = request.route;
 
     if (this.latencyMs > 0 && !this.spec.unthrottled?.includes(route)) {
@@ -173,7 +193,10 @@ export class FakeHttpServer<R extends string> {
       if (!slept) return; // stopping: the socket is being destroyed anyway
     }
     const fault = this.faults.take(route);
-    if (fault) return this.injectFault(fault, route, req, res);
+    if (fault) {
+      call.fault = fault.kind;
+      return this.injectFault(fault, route, req, res);
+    }
 
     this.send(res, await this.spec.handle(request));
     for (const task of afterReply) task();

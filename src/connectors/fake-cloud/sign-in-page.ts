@@ -103,7 +103,7 @@ export function createSignInPages(opts: SignInPageOptions): SignInPages {
         .join('\n');
       const error = input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : '';
       return layout(`<h1>${escapeHtml(opts.heading)}</h1>
-<div class="request">The application <code>${escapeHtml(input.clientId)}</code> asks to:<ul>${scopes}</ul></div>
+<div class="request">The application <code>${escapeHtml(input.clientId)}</code> asks to:<ul>${scopes || '<li>See and control your devices</li>'}</ul></div>
 ${error}<form method="post" action="${escapeHtml(opts.action)}">
 ${hidden}
 <label>Email<input type="text" inputmode="email" name="username" autocomplete="username" value="${escapeHtml(input.username ?? '')}"></label>

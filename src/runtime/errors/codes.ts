@@ -41,6 +41,8 @@ export const ERROR_CATALOGUE = {
   secret_unreadable: { status: 409, message: 'A stored secret cannot be decrypted with the configured keys.' },
   unknown_command: { status: 400, message: 'Unknown command.' },
   invalid_arguments: { status: 400, message: 'Invalid command arguments.' },
+  // A connector threw something untyped (a bug, or a cloud answer it could not read).
+  connector_error: { status: 502, message: 'The connector failed to handle the cloud\'s answer.' },
   // web services (the platform as OAuth2 authorization server; RFC 6749 §5.2 / RFC 6750 §3.1 codes)
   invalid_request: { status: 400, message: 'The request is missing a parameter or is malformed.' },
   invalid_client: { status: 401, message: 'Client authentication failed.' },

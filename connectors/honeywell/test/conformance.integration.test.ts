@@ -1,0 +1,4 @@
+import { readQuality, runConformance } from '../../../test/conformance/run';
+import { honeywellKit } from './kit';
+
+runConformance(honeywellKit, await readQuality('honeywell'));

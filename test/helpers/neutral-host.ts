@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { loadConnectors } from '../../src/connectors/registry';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
+import { startHostCore, type HostCore } from './host';
+
+export const NEUTRAL_CONNECTOR = 'acme';
+
+/**
+ * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
+ * fake: for framework tests that are about no particular cloud.
+ */
+export type NeutralHost = HostCore & { fake: FakeAcme };
+
+export async function startNeutralHost(options: { env?: Record<string, string>; now?: () => number } = {}): Promise<NeutralHost> {
+  const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
+  const fake = await FakeAcme.start();
+  const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) });
+  return {
+    ...core,
+    fake,
+    async close() {
+      await core.close();
+      await fake.stop();
+    },
+  };
+}
