@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hmacSha256Bytes } from '../runtime';
 
 /**
  * Standard Webhooks v1 (https://www.standardwebhooks.com): the secret is `whsec_` + base64 of its
@@ -18,7 +19,7 @@ function keyOf(secret: string): Buffer {
 }
 
 export function standardSignature(secret: string, id: string, timestampS: number, body: string): string {
-  return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestampS}.${body}`).digest('base64')}`;
+  return `v1,${hmacSha256Bytes(keyOf(secret), `${id}.${timestampS}.${body}`).toString('base64')}`;
 }
 
 /** The three headers of one attempt; the timestamp is the attempt's, so a retry is not stale for the receiver. */

@@ -75,7 +75,7 @@ describe('a stored secret no configured key opens', () => {
     const events = await services.events.readInstallation(inst.id, undefined, 100);
     const transitions = events.filter((e) => e.type === 'installation.reauthRequired');
     expect(transitions).toHaveLength(1);
-    expect(transitions[0]?.data).toEqual({ reason: 'secret_unreadable' });
+    expect(transitions[0]?.data).toEqual({ reason: 'secret_unreadable', connector: 'ecobee' });
     expect(await counter(services, 'sm_secrets_unreadable_total')).toEqual({ ecobee: 1 });
     const polls = await counter(services, 'sm_polls_total');
     expect(polls['failed_retry']).toBeUndefined();

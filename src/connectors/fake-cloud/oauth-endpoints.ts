@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '../../runtime/secrets/hmac';
 import { json, type Reply } from './reply';
 import { mergeParams } from './request-body';
 import type { GrantRefusal, IssuedTokens, TokenLedger } from './token-ledger';
@@ -54,9 +54,7 @@ function refuse(opts: TokenEndpointOptions, error: TokenError): Reply {
 }
 
 function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return constantTimeEqual(given, expected);
 }
 
 /** RFC 6749 §2.3.1: Basic with the form-urlencoded id and secret. */
