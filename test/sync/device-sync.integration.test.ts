@@ -65,7 +65,7 @@ describe('discovery and selection', () => {
     expect(list.map((d) => d.externalId).sort()).toEqual(['dev-1', 'dev-2']);
     const living = list.find((d) => d.externalId === 'dev-1');
     expect(living).toMatchObject({ name: 'Living room', label: 'Living room', type: 'thermostat' });
-    expect(living?.attributes).toEqual({ temperature: 20.5, heatingSetpoint: 20, thermostatMode: 'auto', temperatureUnit: 'C' });
+    expect(living?.attributes).toEqual({ temperature: 20.5, humidity: 41, heatingSetpoint: 20, thermostatMode: 'auto', temperatureUnit: 'C' });
     expect(living?.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const inst2 = (await (await api('')).json()) as { deviceCount: number };
     expect(inst2.deviceCount).toBe(2);
