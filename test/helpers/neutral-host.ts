@@ -11,8 +11,13 @@ export const NEUTRAL_CONNECTOR = 'acme';
  */
 export type NeutralHost = HostCore & { fake: FakeAcme };
 
+/** The neutral connector's definition, for a host that also runs the repository's (startHostCore's `connectors`). */
+export function neutralConnectors(): ReturnType<typeof loadConnectors> {
+  return loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
+}
+
 export async function startNeutralHost(options: { env?: Record<string, string>; now?: () => number } = {}): Promise<NeutralHost> {
-  const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
+  const connectors = await neutralConnectors();
   const fake = await FakeAcme.start();
   const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) });
   return {
