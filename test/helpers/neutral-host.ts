@@ -1,20 +1,14 @@
-import { resolve } from 'node:path';
-import { loadConnectors } from '../../src/connectors/registry';
 import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { startHostCore, type HostCore } from './host';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from './neutral-connectors';
 
-export const NEUTRAL_CONNECTOR = 'acme';
+export { NEUTRAL_CONNECTOR, neutralConnectors };
 
 /**
  * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
  * fake: for framework tests that are about no particular cloud.
  */
 export type NeutralHost = HostCore & { fake: FakeAcme };
-
-/** The neutral connector's definition, for a host that also runs the repository's (startHostCore's `connectors`). */
-export function neutralConnectors(): ReturnType<typeof loadConnectors> {
-  return loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
-}
 
 export async function startNeutralHost(options: { env?: Record<string, string>; now?: () => number } = {}): Promise<NeutralHost> {
   const connectors = await neutralConnectors();
