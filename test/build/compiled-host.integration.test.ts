@@ -49,6 +49,18 @@ it('npm run build => JavaScript only, one entry per connector, and npm start run
   expect(pkg.dependencies['tsx']).toBeUndefined();
 });
 
+it('compiled new-connector => exit 1 and "run from a checkout", nothing written (dist/ has no template or sources)', async () => {
+  const result = await run(process.execPath, [CLI, 'new-connector', 'zeta'], { cwd: ROOT }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code?: number; stderr?: string }) => ({ code: err.code, stderr: err.stderr ?? '' }),
+  );
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('runs from a checkout');
+  expect(result.stderr).toContain('npm run new-connector -- <name>');
+  expect(existsSync(join(ROOT, 'connectors', 'zeta'))).toBe(false);
+  expect(filesUnder(join(ROOT, 'dist')).some((f) => f.includes('connector-template'))).toBe(false);
+});
+
 it('dist/ imports only node: built-ins and production dependencies (npm ci --omit=dev is enough to run it)', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*)["']([^"'.][^"']*)["']/g;

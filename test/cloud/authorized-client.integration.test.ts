@@ -1,29 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
 import { link, type LinkedInstallation } from '../helpers/link';
 import { runRefreshCallers } from '../helpers/refresh-callers';
 import type { CloudHttp } from '../../src/connectors/cloud-types';
 import { AppError } from '../../src/runtime/errors';
 import { keyNames } from '../helpers/key-names';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
-let host: TestHost;
+let host: NeutralHost;
 let inst: LinkedInstallation;
 let clock: number;
 let http: CloudHttp;
 
-const CODE_14 = { status: { code: 14, message: 'Authentication token has expired. Refresh your tokens.' } };
-const thermostats = () =>
-  http.request({
-    path: '/1/thermostat',
-    query: { format: 'json', body: JSON.stringify({ selection: { selectionType: 'registered', selectionMatch: '' } }) },
-  });
+/** The neutral cloud's answer to an expired access token. */
+const EXPIRED = { error: 'invalid_token', message: 'access token expired' };
+const thermostats = () => http.request({ path: '/v1/devices' });
 
 beforeEach(async () => {
   clock = Date.now();
-  host = await startTestHost({ now: () => clock });
-  inst = await link(host);
-  const connector = host.services.connectors.get('ecobee');
-  if (!connector) throw new Error('ecobee not enabled');
+  host = await startNeutralHost({ now: () => clock });
+  inst = await link(host, undefined, NEUTRAL_CONNECTOR);
+  const connector = host.services.connectors.get(NEUTRAL_CONNECTOR);
+  if (!connector) throw new Error(`${NEUTRAL_CONNECTOR} not enabled`);
   http = host.services.clients.for(inst.id, connector);
 });
 afterEach(async () => {
@@ -38,41 +35,41 @@ describe('authorized client', () => {
   it('request => attaches the stored token and returns the answer', async () => {
     const res = await thermostats();
     expect(res.status).toBe(200);
-    expect((res.body as { thermostatList: unknown[] }).thermostatList).toHaveLength(3);
+    expect((res.body as { devices: unknown[] }).devices).toHaveLength(3);
     expect(host.fake.refreshCount()).toBe(0);
   });
 
-  it('request with an expired token (500 + code 14) => one refresh, the same call replayed, its result returned', async () => {
+  it('request with an expired token (401) => one refresh, the same call replayed, its result returned', async () => {
     const before = await host.services.tokens.get(inst.id);
     host.fake.expireAccessTokens();
     const res = await thermostats();
     expect(res.status).toBe(200);
-    expect((res.body as { thermostatList: unknown[] }).thermostatList).toHaveLength(3);
+    expect((res.body as { devices: unknown[] }).devices).toHaveLength(3);
     expect(host.fake.refreshCount()).toBe(1);
     const after = await host.services.tokens.get(inst.id);
     expect(after?.tokens.accessToken).not.toBe(before?.tokens.accessToken);
     expect(after?.tokens.refreshToken).not.toBe(before?.tokens.refreshToken);
     const paths = host.fake.calls.slice(-3).map((c) => c.path);
-    expect(paths).toEqual(['/1/thermostat', '/token', '/1/thermostat']);
+    expect(paths).toEqual(['/v1/devices', '/oauth2/token', '/v1/devices']);
   });
 
   it('request whose replay is refused again => clear error, exactly one refresh, no loop', async () => {
-    host.fake.failNext('thermostat', { kind: 'status', status: 500, body: CODE_14 }, 2);
+    host.fake.failNext('devices', { kind: 'status', status: 401, body: EXPIRED }, 2);
     const err = await thermostats().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('cloud_error');
     expect((err as AppError).message).toContain('freshly refreshed token');
     expect(host.fake.refreshCount()).toBe(1);
-    expect(host.fake.calls.filter((c) => c.path === '/1/thermostat')).toHaveLength(2);
+    expect(host.fake.calls.filter((c) => c.path === '/v1/devices')).toHaveLength(2);
     expect(await statusOf(inst.id)).toBe('linked');
   });
 
   it('request with a token about to expire => refreshed before use, the cloud never sees the old one fail', async () => {
-    clock += 3_599_000 - 60_000; // inside the 120 s margin
+    clock += 3_600_000 - 60_000; // inside the 120 s margin
     const res = await thermostats();
     expect(res.status).toBe(200);
     expect(host.fake.refreshCount()).toBe(1);
-    expect(host.fake.calls.slice(-2).map((c) => c.path)).toEqual(['/token', '/1/thermostat']);
+    expect(host.fake.calls.slice(-2).map((c) => c.path)).toEqual(['/oauth2/token', '/v1/devices']);
   });
 
   it('50 concurrent calls on an expired token => exactly 1 refresh, all 50 succeed', async () => {
@@ -105,7 +102,7 @@ describe('authorized client', () => {
   it('refresh refused (invalid_grant) => reauth_required, polling paused, event recorded; re-link => linked, devices kept', async () => {
     const put = await host.admin(`/api/installations/${inst.id}/settings`, {
       method: 'PUT',
-      body: JSON.stringify({ devices: ['311000000001'] }),
+      body: JSON.stringify({ devices: ['dev-1'] }),
     });
     expect(put.status).toBe(200);
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
@@ -121,11 +118,11 @@ describe('authorized client', () => {
 
     const setup = await inst.browser.get(inst.setupUrl);
     expect(await setup.text()).toContain('Reconnect');
-    await link(host, inst);
+    await link(host, inst, NEUTRAL_CONNECTOR);
     expect(await statusOf(inst.id)).toBe('linked');
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
     const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ externalId: string }> }).items;
-    expect(devices.map((d) => d.externalId)).toEqual(['311000000001']);
+    expect(devices.map((d) => d.externalId)).toEqual(['dev-1']);
   });
 
   it('refresh refused => no further refresh attempts on later calls', async () => {
@@ -160,11 +157,11 @@ describe('authorized client', () => {
   });
 
   it('cloud that hangs => cloud_unavailable after the timeout', async () => {
-    host.fake.failNext('thermostat', { kind: 'hang' });
+    host.fake.failNext('devices', { kind: 'hang' });
     await expect(thermostats()).rejects.toMatchObject({ code: 'cloud_unavailable' });
   });
 
-  it('revoked grant (code 16) => reauth_required without a refresh', async () => {
+  it('revoked grant (403 access_revoked) => reauth_required without a refresh', async () => {
     host.fake.deauthorize();
     await expect(thermostats()).rejects.toMatchObject({ code: 'reauth_required' });
     expect(host.fake.refreshCount()).toBe(0);
@@ -173,7 +170,7 @@ describe('authorized client', () => {
 
   it('errors never carry a token', async () => {
     const stored = await host.services.tokens.get(inst.id);
-    host.fake.failNext('thermostat', { kind: 'status', status: 500, body: CODE_14 }, 2);
+    host.fake.failNext('devices', { kind: 'status', status: 401, body: EXPIRED }, 2);
     const err = (await thermostats().catch((e: unknown) => e)) as Error;
     const text = `${err.message} ${JSON.stringify(err)} ${String(err.stack)}`;
     expect(text).not.toContain(stored?.tokens.accessToken ?? 'x');
@@ -184,11 +181,10 @@ describe('authorized client', () => {
 describe('refresh across processes', () => {
   it('50 calls from two separate Node processes on an expired token => the cloud counts exactly 1 refresh', async () => {
     host.fake.expireAccessTokens();
-    const body = JSON.stringify({ selection: { selectionType: 'registered', selectionMatch: '' } });
     const results = await runRefreshCallers(host, {
-      connector: 'ecobee',
+      connector: NEUTRAL_CONNECTOR,
       installationId: inst.id,
-      request: { path: '/1/thermostat', query: { format: 'json', body } },
+      request: { path: '/v1/devices' },
       processes: 2,
       calls: 25,
     });

@@ -1,27 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import type { CloudHttp, RateLimit } from '../../src/connectors/sdk';
 import { retryAfterMs } from '../../src/cloud/retry-after';
 import type { EnabledConnector } from '../../src/runtime';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 
 // Issue 16.5: the cloud's limits hold across processes. Two hosts on one Redis prefix stand for two
 // worker processes; every figure below is counted at the fake cloud.
 
-let fake: FakeEcobee;
-let one: HostCore & { fake: FakeEcobee };
+let fake: FakeAcme;
+let one: HostCore & { fake: FakeAcme };
 let two: HostCore;
 let installationId: string;
 
 beforeAll(async () => {
-  fake = await FakeEcobee.start();
+  fake = await FakeAcme.start();
   // One deployment: the same Redis prefix and the same SECRET_KEY (the stored tokens are sealed with it).
   const env = { KEY_PREFIX: `test-${randomUUID()}`, SECRET_KEY: randomBytes(32).toString('hex') };
-  one = { ...(await startHostCore({ fakes: { ecobee: fake }, env })), fake };
-  two = await startHostCore({ fakes: { ecobee: fake }, env });
-  installationId = (await link(one)).id;
+  const connectors = await neutralConnectors();
+  one = { ...(await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, env })), fake };
+  two = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, env });
+  installationId = (await link(one, undefined, NEUTRAL_CONNECTOR)).id;
 });
 afterAll(async () => {
   await two.close();
@@ -30,28 +32,28 @@ afterAll(async () => {
 });
 
 function connector(host: HostCore, overrides: { rateLimits?: RateLimit[]; maxConcurrentRequests?: number } = {}): EnabledConnector {
-  const enabled = host.services.connectors.get('ecobee');
-  if (!enabled) throw new Error('ecobee not enabled');
+  const enabled = host.services.connectors.get(NEUTRAL_CONNECTOR);
+  if (!enabled) throw new Error(`${NEUTRAL_CONNECTOR} not enabled`);
   return { ...enabled, definition: { ...enabled.definition, ...overrides } };
 }
 
-const SUMMARY = { method: 'GET' as const, path: '/1/thermostatSummary', query: { json: JSON.stringify({ selection: { selectionType: 'registered', selectionMatch: '' } }) } };
-const summaryCalls = () => fake.calls.filter((c) => c.path === SUMMARY.path).length;
-const call = (http: CloudHttp) => http.request(SUMMARY);
+const MARKER = { method: 'GET' as const, path: '/v1/revision' };
+const markerCalls = () => fake.calls.filter((c) => c.path === MARKER.path).length;
+const call = (http: CloudHttp) => http.request(MARKER);
 
 describe('a 429 pauses the account on every worker', () => {
   it("the cloud's 429 with Retry-After: 1 => the other process does not call the cloud until it has passed, then calls again", async () => {
     const first = one.services.clients.for(installationId, connector(one));
     const second = two.services.clients.for(installationId, connector(two));
-    fake.failNext('thermostatSummary', { kind: 'status', status: 429, body: {}, headers: { 'retry-after': '1' } });
+    fake.failNext('revision', { kind: 'status', status: 429, body: {}, headers: { 'retry-after': '1' } });
     await expect(call(first)).rejects.toMatchObject({ code: 'cloud_unavailable' });
-    const seen = summaryCalls();
+    const seen = markerCalls();
     await expect(call(second)).rejects.toMatchObject({ code: 'cloud_unavailable' });
     await expect(call(first)).rejects.toMatchObject({ code: 'cloud_unavailable' });
-    expect(summaryCalls()).toBe(seen);
+    expect(markerCalls()).toBe(seen);
     const answer = await eventually(async () => call(second).catch(() => undefined), 'the pause to end', 10_000);
     expect(answer.status).toBe(200);
-    expect(summaryCalls()).toBe(seen + 1);
+    expect(markerCalls()).toBe(seen + 1);
   });
 });
 
@@ -60,16 +62,16 @@ describe("a declared quota is one budget for every worker", () => {
     const limits: RateLimit[] = [{ per: 'account', requests: 3, windowMs: 600_000 }];
     const first = one.services.clients.for(installationId, connector(one, { rateLimits: limits }));
     const second = two.services.clients.for(installationId, connector(two, { rateLimits: limits }));
-    const before = summaryCalls();
+    const before = markerCalls();
     const results = await Promise.allSettled([first, second, first, second, first, second, first, second].map(call));
     const fulfilled = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(fulfilled).toHaveLength(3);
     expect(rejected.map((r) => (r.reason as { code?: string }).code)).toEqual(Array(5).fill('cloud_unavailable'));
-    expect(summaryCalls() - before).toBe(3);
+    expect(markerCalls() - before).toBe(3);
     // The budget is the account's: the next call, from either process, is refused without a request.
     await expect(call(first)).rejects.toMatchObject({ code: 'cloud_unavailable' });
-    expect(summaryCalls() - before).toBe(3);
+    expect(markerCalls() - before).toBe(3);
     await one.services.clients.forget(installationId, connector(one, { rateLimits: limits }));
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/runtime/config';
 
-const specs = [{ name: 'ecobee', envPrefix: 'ECOBEE', defaultApiUrl: 'https://api.ecobee.com' }];
+const specs = [{ name: 'acme', envPrefix: 'ACME', defaultApiUrl: 'https://api.acme.example' }];
 const HEX_KEY = 'a'.repeat(64);
-const prod = { ECOBEE_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20), SECRET_KEY: HEX_KEY };
+const prod = { ACME_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20), SECRET_KEY: HEX_KEY };
 
 function problems(env: Record<string, string>, mode?: string): string[] {
   try {
@@ -29,13 +29,13 @@ describe('loadConfig', () => {
   });
 
   it('loadConfig(credentials) => production mode with the connector enabled and its API URL', () => {
-    const c = loadConfig({ ...prod, ECOBEE_API_URL: 'http://127.0.0.1:9999/' }, specs);
+    const c = loadConfig({ ...prod, ACME_API_URL: 'http://127.0.0.1:9999/' }, specs);
     expect(c.demo).toBe(false);
-    expect(c.connectors['ecobee']).toEqual({ clientId: 'abc', clientSecret: undefined, apiUrl: 'http://127.0.0.1:9999' });
+    expect(c.connectors['acme']).toEqual({ clientId: 'abc', clientSecret: undefined, apiUrl: 'http://127.0.0.1:9999' });
   });
 
-  it('loadConfig => default ECOBEE_API_URL is https://api.ecobee.com', () => {
-    expect(loadConfig(prod, specs).connectors['ecobee']?.apiUrl).toBe('https://api.ecobee.com');
+  it('loadConfig => default ACME_API_URL is https://api.acme.example', () => {
+    expect(loadConfig(prod, specs).connectors['acme']?.apiUrl).toBe('https://api.acme.example');
   });
 
   it('loadConfig => PUBLIC_URL follows PORT and loses its trailing slash', () => {
@@ -59,8 +59,8 @@ describe('loadConfig', () => {
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ SECRET_KEY: 'abcd' }, 'SECRET_KEY'],
     [{ SECRET_KEY: 'g'.repeat(64) }, 'SECRET_KEY'],
-    [{ ECOBEE_API_URL: 'nope' }, 'ECOBEE_API_URL'],
-    [{ ECOBEE_CLIENT_ID: '' }, 'ECOBEE_CLIENT_ID'],
+    [{ ACME_API_URL: 'nope' }, 'ACME_API_URL'],
+    [{ ACME_CLIENT_ID: '' }, 'ACME_CLIENT_ID'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HTTP_TIMEOUT_MS: '5' }, 'HTTP_TIMEOUT_MS'],
   ])('loadConfig(%o) => ConfigError naming %s', (bad, variable) => {
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
   });
 
   it('loadConfig(credentials without secrets) => names both ADMIN_TOKEN and SECRET_KEY', () => {
-    const found = problems({ ECOBEE_CLIENT_ID: 'abc' });
+    const found = problems({ ACME_CLIENT_ID: 'abc' });
     expect(found.some((p) => p.startsWith('ADMIN_TOKEN'))).toBe(true);
     expect(found.some((p) => p.startsWith('SECRET_KEY'))).toBe(true);
   });
@@ -89,7 +89,7 @@ describe('loadConfig', () => {
 });
 
 describe('loadConfig: SECRET_KEYS', () => {
-  const prodNoKey = { ECOBEE_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20) };
+  const prodNoKey = { ACME_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20) };
 
   it('SECRET_KEYS alone => the first key encrypts and is secretKey; SECRET_KEY alone still works', () => {
     const c = loadConfig({ ...prodNoKey, SECRET_KEYS: `new:${'b'.repeat(64)},old:${HEX_KEY}` }, specs);

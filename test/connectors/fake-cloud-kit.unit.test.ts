@@ -14,7 +14,7 @@ import {
 
 let clock = 1_000_000;
 const now = () => clock;
-const ledger = (rotation = true) => new TokenLedger({ accessTokenTtlS: 60, rotation, now });
+const ledger = (rotation: boolean | 'lenient' = true) => new TokenLedger({ accessTokenTtlS: 60, rotation, now });
 const verifier = 'v'.repeat(50);
 const challenge = createHash('sha256').update(verifier).digest('base64url');
 
@@ -59,6 +59,33 @@ describe('TokenLedger', () => {
     expect(l.refresh(first.refreshToken)).toEqual({ ok: false, refusal: 'stale' });
     expect(l.staleRefreshAttempts()).toBe(1);
     expect(l.checkAccess(next.tokens.accessToken).ok).toBe(true);
+  });
+
+  it("rotation 'lenient': a new refresh token each time, the old one still works but each reuse counts as stale; old access tokens retire", () => {
+    const l = ledger('lenient');
+    const first = l.issueForTest('u');
+    const second = l.refresh(first.refreshToken);
+    if (!second.ok) throw new Error('refresh failed');
+    expect(second.tokens.refreshToken).not.toBe(first.refreshToken);
+    expect(l.checkAccess(first.accessToken)).toEqual({ ok: false, reason: 'rotated' });
+    expect(l.staleRefreshAttempts()).toBe(0);
+    const third = l.refresh(first.refreshToken);
+    expect(third.ok).toBe(true);
+    expect(l.staleRefreshAttempts()).toBe(1);
+    expect(l.checkAccess(second.tokens.accessToken)).toEqual({ ok: false, reason: 'rotated' });
+    expect(l.refresh(second.tokens.refreshToken).ok).toBe(true);
+    expect(l.staleRefreshAttempts()).toBe(1);
+    l.deauthorize();
+    expect(l.refresh(first.refreshToken)).toEqual({ ok: false, refusal: 'revoked' });
+  });
+
+  it('mint gets the kind, the subject and the grant\'s scope', () => {
+    const minted: string[] = [];
+    const l = new TokenLedger({ accessTokenTtlS: 60, rotation: true, now, mint: (kind, subject, scope) => `${kind}:${subject}:${scope.join('+')}:${minted.push(kind)}` });
+    const tokens = l.issueForTest('u', ['a', 'b']);
+    expect(tokens.accessToken).toBe('access:u:a+b:1');
+    expect(tokens.refreshToken).toBe('refresh:u:a+b:2');
+    expect(l.createCode({ subject: 'v', redirectUri: 'https://cb', scope: ['c'] })).toBe('code:v:c:3');
   });
 
   it('rotation off: the same refresh token again; expiry, expireAccessTokens, deauthorize and revoke', () => {
@@ -129,6 +156,18 @@ describe('handleToken', () => {
     expect(revoke(tokens.refreshToken)).toMatchObject({ kind: 'json', status: 200 });
     expect(revoke('unknown')).toMatchObject({ kind: 'json', status: 200 });
     expect(opts.ledger.checkAccess(tokens.accessToken)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('revocation tells onRevoked the hint and whether the token was known, never the token; a refused request is not reported', () => {
+    const seen: unknown[] = [];
+    const opts = base({ onRevoked: (r) => seen.push(r) });
+    const tokens = opts.ledger.issueForTest('u');
+    const revoke = (form: Record<string, string>) => handleRevoke(opts, { url: new URL('http://fake/revoke'), form: new URLSearchParams(form), headers: {} });
+    expect(revoke({ token: tokens.refreshToken, token_type_hint: 'refresh_token', client_id: 'id', client_secret: 'secret' })).toMatchObject({ status: 200 });
+    expect(revoke({ token: 'unknown', client_id: 'id', client_secret: 'secret' })).toMatchObject({ status: 200 });
+    expect(revoke({ token: tokens.accessToken, client_id: 'id', client_secret: 'wrong' })).toMatchObject({ status: 401 });
+    expect(revoke({ client_id: 'id', client_secret: 'secret' })).toMatchObject({ status: 400 });
+    expect(seen).toEqual([{ tokenTypeHint: 'refresh_token', known: true }, { tokenTypeHint: undefined, known: false }]);
   });
 });
 

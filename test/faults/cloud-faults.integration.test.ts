@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { FaultProxy, type ProxyFault } from '../helpers/fault-proxy';
 import { listDevices } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 
 /**
  * The cloud hangs, or answers 500, for one installation only (a proxy in front of the fake picks
@@ -14,16 +15,17 @@ import { eventually, link } from '../helpers/link';
  */
 
 const TIMEOUT_MS = 1_000;
-let fake: FakeEcobee;
+let fake: FakeAcme;
 let proxy: FaultProxy;
 let host: HostCore;
 let workers: RunningWorkers;
 
 beforeEach(async () => {
-  fake = await FakeEcobee.start();
+  fake = await FakeAcme.start();
   proxy = await FaultProxy.start(fake.url);
   host = await startHostCore({
-    fakes: { ecobee: { url: proxy.url, clientId: fake.clientId } },
+    fakes: { [NEUTRAL_CONNECTOR]: { url: proxy.url, clientId: fake.clientId, clientSecret: fake.clientSecret } },
+    connectors: await neutralConnectors(),
     env: { POLL_INTERVAL_S: '1', HTTP_TIMEOUT_MS: String(TIMEOUT_MS) },
   });
   workers = startWorkers(host.services, { concurrency: 4 });
@@ -36,8 +38,8 @@ afterEach(async () => {
 });
 
 async function linkWithAllDevices(): Promise<{ id: string; bearer: string }> {
-  const inst = await link({ ...host, fake });
-  const ids = fake.thermostats().map((t) => t.identifier);
+  const inst = await link({ ...host, fake }, undefined, NEUTRAL_CONNECTOR);
+  const ids = fake.deviceIds();
   const put = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ids }) });
   expect(put.status).toBe(200);
   const stored = await host.services.tokens.get(inst.id);
@@ -61,12 +63,12 @@ describe('cloud faults for one installation', () => {
     const sick = await linkWithAllDevices();
     const healthy = await linkWithAllDevices();
     expect(sick.bearer).not.toBe(healthy.bearer);
-    const thermostat = fake.thermostats()[0]?.identifier;
-    if (!thermostat) throw new Error('no thermostat');
+    const thermostat = fake.deviceIds()[0];
+    if (!thermostat) throw new Error('no device');
 
     proxy.failWhen((authorization) => authorization === sick.bearer, fault);
     const faultFrom = proxy.calls.length;
-    fake.setRuntime(thermostat, { actualTemperature: 655 });
+    fake.update(thermostat, { temperature: 65.5 });
 
     // The healthy installation sees the change, and keeps being polled, while the other suffers.
     await eventually(async () => (await temperatureOf(healthy.id, thermostat)) === 65.5, 'the healthy installation to be polled', 30_000);
@@ -99,6 +101,6 @@ describe('cloud faults for one installation', () => {
     // The cloud recovers: the sick installation catches up on its own (scheduled polls or retries).
     proxy.clear();
     await eventually(async () => (await temperatureOf(sick.id, thermostat)) === 65.5, 'the sick installation to catch up', 45_000);
-    expect((await listDevices(host, sick.id)).length).toBe(fake.thermostats().length);
+    expect((await listDevices(host, sick.id)).length).toBe(fake.deviceIds().length);
   }, 120_000);
 });

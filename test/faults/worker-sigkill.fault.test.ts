@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { listDevices, netatmoSetpoint, readEvents, type DeviceRow } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/spawn-worker';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 
 /**
  * A worker process is SIGKILLed in the middle of a burst of webhooks and polls. After a new worker
@@ -19,24 +20,24 @@ const KILLS = 3;
 // Short stall recovery, so the test does not wait out BullMQ's 30 s defaults.
 const RECOVERY = { WORKER_LOCK_MS: '2000', WORKER_STALLED_MS: '1000', WORKER_CONCURRENCY: '8' };
 
-let ecobee: FakeEcobee;
+let acme: FakeAcme;
 let netatmo: FakeNetatmo;
 let host: HostCore;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  ecobee = await FakeEcobee.start();
+  acme = await FakeAcme.start();
   netatmo = await startNetatmoKitFake();
   // Polls every second, so some are always running when the kill lands.
-  host = await startHostCore({ fakes: { ecobee, netatmo }, env: { POLL_INTERVAL_S: '1' } });
+  host = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: acme, netatmo }, connectors: await neutralConnectors(), env: { POLL_INTERVAL_S: '1' } });
 });
 afterAll(async () => {
   for (const w of workers) await w.kill();
   await host?.close();
-  await Promise.all([ecobee?.stop(), netatmo?.stop()]);
+  await Promise.all([acme?.stop(), netatmo?.stop()]);
 });
 
-async function linkAll(connector: 'ecobee' | 'netatmo', fake: FakeEcobee | FakeNetatmo): Promise<{ id: string; devices: DeviceRow[] }> {
+async function linkAll(connector: typeof NEUTRAL_CONNECTOR | 'netatmo', fake: FakeAcme | FakeNetatmo): Promise<{ id: string; devices: DeviceRow[] }> {
   const inst = await link({ ...host, fake }, undefined, connector);
   const discovered = (await (await host.admin(`/api/installations/${inst.id}/discovered`)).json()) as Array<{ externalId: string }>;
   const put = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: discovered.map((d) => d.externalId) }) });
@@ -51,11 +52,11 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
   workers.push(first);
   await first.ready;
 
-  const thermostats = await linkAll('ecobee', ecobee);
+  const thermostats = await linkAll(NEUTRAL_CONNECTOR, acme);
   const rooms = await linkAll('netatmo', netatmo);
   const callback = await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration', 20_000);
   const baseline = {
-    ecobee: (await readEvents(host, thermostats.id)).next,
+    acme: (await readEvents(host, thermostats.id)).next,
     netatmo: (await readEvents(host, rooms.id)).next,
   };
   const home = netatmo.homes()[0];
@@ -79,7 +80,7 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
   ];
   let inFlightAtKill = 0;
   // Slow cloud answers keep polls (and the installation's sync lock) in flight when a kill lands.
-  ecobee.setLatency(150);
+  acme.setLatency(150);
 
   // The burst lasts until the kills are done and at least BURST callbacks were sent.
   let killsDone = false;
@@ -96,11 +97,11 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
           acked.push(push);
           if (workerDown) acksWithoutWorker++;
         } else refused.push(res.status);
-        // Polls too: immediate ones for ecobee, and the cloud changing under them.
+        // Polls too: immediate ones for the polled connector, and the cloud changing under them.
         if (i % 10 === 0) {
-          const ids = ecobee.thermostats().map((t) => t.identifier);
+          const ids = acme.deviceIds();
           const id = ids[i % ids.length];
-          if (id) ecobee.setRuntime(id, { actualTemperature: 600 + i });
+          if (id) acme.update(id, { temperature: (600 + i) / 10 });
           pollsRequested.push((await host.admin(`/api/installations/${thermostats.id}/poll`, { method: 'POST' })).status);
         }
       }
@@ -131,7 +132,7 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
   }
   killsDone = true;
   await burst;
-  ecobee.setLatency(0);
+  acme.setLatency(0);
   expect(kills).toBe(KILLS);
   expect(refused).toEqual([]);
   expect(pollsRequested.every((s) => s === 202)).toBe(true);
@@ -160,11 +161,11 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
   const recoveredMs = Date.now() - restartedAt;
 
   // Polls recover too: the cloud's latest temperature reaches the device.
-  const target = ecobee.thermostats()[0];
-  if (!target) throw new Error('no thermostat');
-  ecobee.setRuntime(target.identifier, { actualTemperature: 777 });
+  const target = acme.deviceIds()[0];
+  if (!target) throw new Error('no device');
+  acme.update(target, { temperature: 77.7 });
   await eventually(async () => {
-    const d = (await listDevices(host, thermostats.id)).find((x) => x.externalId === target.identifier);
+    const d = (await listDevices(host, thermostats.id)).find((x) => x.externalId === target);
     return d?.attributes['temperature'] === 77.7;
   }, 'a poll after the restart', 60_000);
 
@@ -173,7 +174,7 @@ it(`worker SIGKILLed ${KILLS}× during a burst of ${BURST} webhooks and polls =>
     const now = await listDevices(host, inst.id);
     expect(now.map((d) => `${d.externalId}:${d.id}`).sort()).toEqual(inst.devices.map((d) => `${d.externalId}:${d.id}`).sort());
   }
-  for (const [id, after] of [[thermostats.id, baseline.ecobee], [rooms.id, baseline.netatmo]] as const) {
+  for (const [id, after] of [[thermostats.id, baseline.acme], [rooms.id, baseline.netatmo]] as const) {
     const churn = (await readEvents(host, id, after)).events.filter((e) => e.type === 'device.added' || e.type === 'device.removed');
     expect(churn).toEqual([]);
   }

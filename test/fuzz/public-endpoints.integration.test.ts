@@ -2,12 +2,13 @@ import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { ADMIN_TOKEN, dumpKeys, startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 import { RAW_REQUESTS, requestArbitrary, type FuzzRequest, type FuzzTargets } from './requests';
 
 /**
@@ -21,7 +22,7 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_123);
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 5_000);
 const STACK = /\n\s+at .+:\d+:\d+|node_modules|\/src\/[a-z/-]+\.ts/;
 
-let ecobee: FakeEcobee;
+let acme: FakeAcme;
 let netatmo: FakeNetatmo;
 let host: HostCore;
 let workers: RunningWorkers | undefined;
@@ -71,12 +72,12 @@ function sendRaw(base: string, raw: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  ecobee = await FakeEcobee.start();
+  acme = await FakeAcme.start();
   netatmo = await startNetatmoKitFake();
-  host = await startHostCore({ fakes: { ecobee, netatmo } });
+  host = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: acme, netatmo }, connectors: await neutralConnectors() });
   workers = startWorkers(host.services, { concurrency: 4 });
   const linked: Array<FuzzTargets['installations'][number]> = [];
-  for (const [connector, fake] of [['ecobee', ecobee], ['netatmo', netatmo]] as const) {
+  for (const [connector, fake] of [[NEUTRAL_CONNECTOR, acme], ['netatmo', netatmo]] as const) {
     const inst = await link({ ...host, fake }, undefined, connector);
     const discovered = (await (await host.admin(`/api/installations/${inst.id}/discovered`)).json()) as Array<{ externalId: string }>;
     const put = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: discovered.map((d) => d.externalId) }) });
@@ -106,7 +107,7 @@ afterAll(async () => {
   agent.destroy();
   await workers?.close();
   await host?.close();
-  await Promise.all([ecobee?.stop(), netatmo?.stop()]);
+  await Promise.all([acme?.stop(), netatmo?.stop()]);
 });
 
 describe('fuzz: malformed requests to every public endpoint', () => {

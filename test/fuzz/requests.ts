@@ -57,7 +57,7 @@ const brokenJson = fc.oneof(
 );
 const wrongShapeJson = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
-  fc.record({ connector: fc.oneof(fc.constantFrom('', 'nope', 'ECOBEE', ' ecobee'), fc.integer()), locationId: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ connector: fc.oneof(fc.constantFrom('', 'nope', 'ACME', ' acme'), fc.integer()), locationId: fc.oneof(fc.string(), fc.constant(null)) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.record({ devices: fc.oneof(fc.string(), fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 5 }), fc.constant(null)) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.record({ command: fc.oneof(fc.string(), fc.integer()), arguments: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined)) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
 );
@@ -117,7 +117,7 @@ function headerSafe(headers: Record<string, string | undefined>): Record<string,
 
 export function requestArbitrary(t: FuzzTargets): fc.Arbitrary<FuzzRequest> {
   const realInstallation = fc.constantFrom(...t.installations);
-  const connector = fc.oneof(fc.constantFrom('ecobee', 'netatmo'), garbageSegment);
+  const connector = fc.oneof(fc.constantFrom('acme', 'netatmo'), garbageSegment);
   const fakeId = fc.oneof(fc.uuid({ version: 4 }), garbageSegment);
   const anyId = fc.oneof(fakeId, realInstallation.map((i) => i.id));
   const badToken = fc.oneof(
@@ -265,7 +265,7 @@ export function requestArbitrary(t: FuzzTargets): fc.Arbitrary<FuzzRequest> {
   const near = fc
     .record({
       m: method,
-      segs: fc.array(fc.oneof(fc.constantFrom('connectors', 'ecobee', 'netatmo', 'webhooks', 'oauth', 'setup', 'api', 'installations', 'events', 'metrics', 'admin'), garbageSegment), { minLength: 1, maxLength: 7 }),
+      segs: fc.array(fc.oneof(fc.constantFrom('connectors', 'acme', 'netatmo', 'webhooks', 'oauth', 'setup', 'api', 'installations', 'events', 'metrics', 'admin'), garbageSegment), { minLength: 1, maxLength: 7 }),
       trailing: fc.boolean(),
       q: query,
       auth: badAuthorization(t.adminToken),

@@ -85,7 +85,7 @@ export async function startHostCore(options: {
   };
 }
 
-/** The usual test host: the ecobee connector against its fake cloud. */
+/** The ecobee connector against its fake cloud, for ecobee's own tests; framework tests use startNeutralHost (neutral-host.ts). */
 export async function startTestHost(
   options: { fake?: FakeEcobeeOptions; env?: Record<string, string>; now?: () => number } = {},
 ): Promise<TestHost> {

@@ -1,9 +1,8 @@
-import { resolve } from 'node:path';
-import { loadConnectors } from '../../src/connectors/registry';
 import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { startHostCore, type HostCore } from './host';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from './neutral-connectors';
 
-export const NEUTRAL_CONNECTOR = 'acme';
+export { NEUTRAL_CONNECTOR, neutralConnectors };
 
 /**
  * A host with only the neutral test connector (test/fixtures/connectors/acme) enabled against its
@@ -12,7 +11,7 @@ export const NEUTRAL_CONNECTOR = 'acme';
 export type NeutralHost = HostCore & { fake: FakeAcme };
 
 export async function startNeutralHost(options: { env?: Record<string, string>; now?: () => number } = {}): Promise<NeutralHost> {
-  const connectors = await loadConnectors(resolve(import.meta.dirname, '../fixtures/connectors'));
+  const connectors = await neutralConnectors();
   const fake = await FakeAcme.start();
   const core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: fake }, connectors, ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) });
   return {

@@ -6,9 +6,11 @@
  */
 import { createInterface } from 'node:readline';
 import type { CloudRequest } from '../../src/connectors/cloud-types';
+import { neutralConnectors } from './neutral-connectors';
 import { servicesFromEnv } from './services-from-env';
 
-const built = await servicesFromEnv(process.env);
+// The neutral connector too: it is enabled only when the environment names it (ACME_CLIENT_ID).
+const built = await servicesFromEnv(process.env, { connectors: await neutralConnectors() });
 const { services } = built;
 const installationId = process.env['INSTALLATION_ID'] ?? '';
 const n = Number(process.env['CALLS'] ?? '25');

@@ -6,9 +6,11 @@
  */
 import { createLogger } from '../../src/runtime/logging/logger';
 import { startWorkers } from '../../src/runtime/workers';
+import { neutralConnectors } from './neutral-connectors';
 import { servicesFromEnv } from './services-from-env';
 
-const built = await servicesFromEnv(process.env, { mode: 'work', log: (config) => createLogger(config.logLevel) });
+// The neutral test connector too: enabled only when the environment names it (ACME_CLIENT_ID).
+const built = await servicesFromEnv(process.env, { mode: 'work', log: (config) => createLogger(config.logLevel), connectors: await neutralConnectors() });
 const { services } = built;
 const number = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
 const lockDurationMs = number('WORKER_LOCK_MS');

@@ -3,9 +3,10 @@ import { ApiKeyStore } from '../../src/operator';
 import { installationKeys } from '../../src/platform/installation-keys';
 import { userKeys } from '../../src/webservices/user-keys';
 import { authorizeAndExchange, bearer, PASSWORD, startWorld, token, type World } from '../webservices/harness';
+import { NEUTRAL_CONNECTOR } from '../helpers/neutral-host';
 
 let w: World;
-const LIVING = () => w.devices.get('311000000001') ?? '';
+const LIVING = () => w.devices.get('dev-1') ?? '';
 beforeAll(async () => {
   w = await startWorld({ workers: false });
 });
@@ -146,7 +147,7 @@ describe('PATCH /api/installations/:id/devices/:deviceId {label}', () => {
     const device = await json<{ id: string; name: string; label: string }>(res);
     expect(device).toMatchObject({ id: LIVING(), name: before.name, label });
     // A resync rewrites every device from the cloud: the label stays the user's.
-    const sel = await w.host.admin(`/api/installations/${w.installationId}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ['311000000001', '311000000002', '311000000003'] }) });
+    const sel = await w.host.admin(`/api/installations/${w.installationId}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ['dev-1', 'dev-2', 'dev-3'] }) });
     expect(sel.status).toBe(200);
     expect(await json(w.host.admin(path()))).toMatchObject({ name: before.name, label });
   });
@@ -154,7 +155,7 @@ describe('PATCH /api/installations/:id/devices/:deviceId {label}', () => {
 
 describe('GET /api/installations, /devices (cursor pages)', () => {
   it('GET /api/installations?limit=1 => pages; ?locationId= filters', async () => {
-    const other = await w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'second-home' }) });
+    const other = await w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'second-home' }) });
     expect(other.status).toBe(201);
     const all = await walk<{ id: string }>('/api/installations', 1);
     expect(all.map((i) => i.id)).toEqual([w.installationId, (await json<{ id: string }>(other)).id]);
@@ -216,7 +217,7 @@ describe('records made before the listing indexes existed', () => {
   it('installations and users missing from their index => indexed by the first listing, each once', async () => {
     const installationIndex = installationKeys(w.host.config.keyPrefix);
     const userIndex = userKeys(w.host.config.keyPrefix);
-    const inst = await json<{ id: string }>(w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'legacy-home' }) }));
+    const inst = await json<{ id: string }>(w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'legacy-home' }) }));
     const user = await newUser(`legacy-${Math.random().toString(36).slice(2, 6)}`);
     // As an older version left them: the records, no index entries, no backfill marker.
     for (const [index, id] of [[installationIndex.installationsIndex(), inst.id], [userIndex.usersIndex(), user.id]] as const) {

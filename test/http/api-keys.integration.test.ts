@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { apiKeyCommand } from '../../src/runtime/api-key-command';
-import { ADMIN_TOKEN, dumpKeys, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, dumpKeys } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
@@ -39,7 +40,7 @@ async function create(scope: string, name = `key-${scope}`): Promise<{ id: strin
 
 const as = (key: string, path: string, init: RequestInit = {}) =>
   fetch(`${host.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });
-const newInstallation = (key: string) => as(key, '/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: `k-${Math.random().toString(36).slice(2)}` }) });
+const newInstallation = (key: string) => as(key, '/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: `k-${Math.random().toString(36).slice(2)}` }) });
 
 describe('api-key command: bad input', () => {
   it('no command, an unknown one, create without --scope or with another scope, without --name, revoke without an id => exit 2', async () => {

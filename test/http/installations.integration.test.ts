@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
@@ -38,7 +39,7 @@ describe('POST /api/installations', () => {
   });
 
   it('POST => 400 naming the missing field', async () => {
-    const res = await post({ connector: 'ecobee' });
+    const res = await post({ connector: NEUTRAL_CONNECTOR });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: string; message: string };
     expect(body.error).toBe('bad_request');
@@ -52,38 +53,38 @@ describe('POST /api/installations', () => {
   });
 
   it('POST => 413 for a body over 256 KiB', async () => {
-    const res = await post({ connector: 'ecobee', locationId: 'home-big', pad: 'x'.repeat(300 * 1024) });
+    const res = await post({ connector: NEUTRAL_CONNECTOR, locationId: 'home-big', pad: 'x'.repeat(300 * 1024) });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ error: 'payload_too_large' });
     expect(await host.services.installations.list({ locationId: 'home-big' })).toEqual([]);
   });
 
   it('POST => 201 with the token and setup URL, and the record never shows the token again', async () => {
-    const res = await post({ connector: 'ecobee', locationId: 'home-1' });
+    const res = await post({ connector: NEUTRAL_CONNECTOR, locationId: 'home-1' });
     expect(res.status).toBe(201);
     const created = (await res.json()) as Record<string, string>;
-    expect(created).toMatchObject({ connector: 'ecobee', locationId: 'home-1', status: 'pending' });
+    expect(created).toMatchObject({ connector: NEUTRAL_CONNECTOR, locationId: 'home-1', status: 'pending' });
     expect(created['accessToken']).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(created['setupUrl']).toBe(
-      `${host.url}/connectors/ecobee/setup?appId=${created['id']}&access_token=${created['accessToken']}`,
+      `${host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${created['id']}&access_token=${created['accessToken']}`,
     );
     const got = await host.admin(`/api/installations/${created['id']}`);
     expect(got.status).toBe(200);
     const text = await got.text();
-    expect(JSON.parse(text)).toMatchObject({ id: created['id'], status: 'pending', connector: 'ecobee' });
+    expect(JSON.parse(text)).toMatchObject({ id: created['id'], status: 'pending', connector: NEUTRAL_CONNECTOR });
     expect(text).not.toContain(created['accessToken']);
     expect(text).not.toContain('tokenHash');
   });
 
-  it('POST a second ecobee at the same location => 409 already_installed naming the first', async () => {
-    const first = (await (await post({ connector: 'ecobee', locationId: 'home-2' })).json()) as { id: string };
-    const res = await post({ connector: 'ecobee', locationId: 'home-2' });
+  it('POST a second installation of a single-instance connector at the same location => 409 already_installed naming the first', async () => {
+    const first = (await (await post({ connector: NEUTRAL_CONNECTOR, locationId: 'home-2' })).json()) as { id: string };
+    const res = await post({ connector: NEUTRAL_CONNECTOR, locationId: 'home-2' });
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ error: 'already_installed', installationId: first.id });
   });
 
   it('POST 20 racing creates at one location => exactly one 201, the rest 409 with its id', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => post({ connector: 'ecobee', locationId: 'home-race' })));
+    const results = await Promise.all(Array.from({ length: 20 }, () => post({ connector: NEUTRAL_CONNECTOR, locationId: 'home-race' })));
     const created = results.filter((r) => r.status === 201);
     const conflicts = results.filter((r) => r.status === 409);
     expect(created).toHaveLength(1);
@@ -102,8 +103,8 @@ describe('GET /api/installations', () => {
   });
 
   it('GET ?locationId= => only that location', async () => {
-    await post({ connector: 'ecobee', locationId: 'loc-a' });
-    await post({ connector: 'ecobee', locationId: 'loc-b' });
+    await post({ connector: NEUTRAL_CONNECTOR, locationId: 'loc-a' });
+    await post({ connector: NEUTRAL_CONNECTOR, locationId: 'loc-b' });
     const res = await host.admin('/api/installations?locationId=loc-a');
     const list = ((await res.json()) as { items: Array<{ locationId: string }> }).items;
     expect(list.map((i) => i.locationId)).toEqual(['loc-a']);

@@ -1,27 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieBrowser } from '../helpers/browser';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { createInstallation, link } from '../helpers/link';
 
 // Item 17.7: an error page says what happened to the link, truthfully, and leads back.
 
-let host: TestHost;
+let host: NeutralHost;
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterAll(async () => {
   await host.close();
 });
 
 async function callbackFor(browser: CookieBrowser, inst: { id: string; accessToken: string }, decision: 'accept' | 'decline'): Promise<string> {
-  const init = await browser.get(`${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`);
+  const init = await browser.get(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`);
   expect(init.status).toBe(302);
   return host.fake.approve(init.headers.get('location') ?? '', decision);
 }
 
 describe('linking error pages', () => {
   it('declined at the provider while already linked => "Nothing was changed", Connected, a way back to setup', async () => {
-    const inst = await link(host);
+    const inst = await link(host, undefined, NEUTRAL_CONNECTOR);
     const res = await inst.browser.get(await callbackFor(inst.browser, inst, 'decline'));
     expect(res.status).toBe(400);
     const page = await res.text();
@@ -29,12 +29,12 @@ describe('linking error pages', () => {
     expect(page).toContain('Access was denied at the provider.');
     expect(page).toContain('Your account is still connected');
     expect(page).not.toContain('Not connected');
-    expect(page).toContain(`/connectors/ecobee/setup?appId=${inst.id}`);
+    expect(page).toContain(`/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}`);
     expect((await host.services.installations.get(inst.id))?.status).toBe('linked');
   });
 
   it('declined for a new installation => Not connected, with the way back to setup', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const browser = new CookieBrowser();
     const res = await browser.get(await callbackFor(browser, inst, 'decline'));
     expect(res.status).toBe(400);
@@ -46,7 +46,7 @@ describe('linking error pages', () => {
 
   it('a state nobody issued => no claim about any link either way', async () => {
     const browser = new CookieBrowser();
-    const res = await browser.get(`${host.url}/connectors/ecobee/oauth/callback?code=x&state=11111111-1111-4111-8111-111111111111`);
+    const res = await browser.get(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/callback?code=x&state=11111111-1111-4111-8111-111111111111`);
     expect(res.status).toBe(400);
     const page = await res.text();
     expect(page).toContain('This sign-in could not be completed');
@@ -70,7 +70,7 @@ describe('GET /', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const page = await res.text();
     expect(page).toContain('<h1>Service Manager</h1>');
-    expect(page).toContain('ecobee');
+    expect(page).toContain('Acme');
     for (const href of ['/admin/installations', '/admin/queues', '/healthz', '/readyz', '/metrics']) expect(page).toContain(`href="${href}"`);
   });
 });

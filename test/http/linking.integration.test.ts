@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
+import { dumpKeys } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { CookieBrowser } from '../helpers/browser';
 
-let host: TestHost;
+let host: NeutralHost;
 let clock: number;
 
 beforeEach(async () => {
   clock = Date.now();
-  host = await startTestHost({ now: () => clock });
+  host = await startNeutralHost({ now: () => clock });
 });
 afterEach(async () => {
   await host.close();
@@ -23,14 +24,14 @@ interface Created {
 async function install(locationId = 'home-1'): Promise<Created> {
   const res = await host.admin('/api/installations', {
     method: 'POST',
-    body: JSON.stringify({ connector: 'ecobee', locationId }),
+    body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId }),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as Created;
 }
 
 function initializeUrl(inst: Created, token = inst.accessToken): string {
-  return `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(token)}`;
+  return `${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(token)}`;
 }
 
 async function stateKeys(): Promise<string[]> {
@@ -52,7 +53,7 @@ async function toCallback(browser: CookieBrowser, inst: Created, decision: 'acce
 describe('GET /connectors/:connector/oauth/initialize', () => {
   it('initialize => 401 page and no state without the access token', async () => {
     const inst = await install();
-    const res = await fetch(`${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}`, { redirect: 'manual' });
+    const res = await fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${inst.id}`, { redirect: 'manual' });
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(await stateKeys()).toEqual([]);
@@ -89,11 +90,11 @@ describe('GET /connectors/:connector/oauth/initialize', () => {
     const res = await browser.get(initializeUrl(inst));
     expect(res.status).toBe(302);
     const location = new URL(res.headers.get('location') ?? '');
-    expect(`${location.origin}${location.pathname}`).toBe(`${host.fake.url}/authorize`);
+    expect(`${location.origin}${location.pathname}`).toBe(`${host.fake.url}/oauth2/authorize`);
     expect(location.searchParams.get('response_type')).toBe('code');
     expect(location.searchParams.get('client_id')).toBe(host.fake.clientId);
-    expect(location.searchParams.get('redirect_uri')).toBe(`${host.url}/connectors/ecobee/oauth/callback`);
-    expect(location.searchParams.get('scope')).toBe('smartRead,smartWrite');
+    expect(location.searchParams.get('redirect_uri')).toBe(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/callback`);
+    expect(location.searchParams.get('scope')).toBe('read write');
     expect(location.searchParams.get('state')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(await stateKeys()).toHaveLength(1);
     const ttl = await host.inspect.pttl((await stateKeys())[0] ?? '');
@@ -102,7 +103,7 @@ describe('GET /connectors/:connector/oauth/initialize', () => {
     const cookie = res.headers.getSetCookie().join(';').toLowerCase();
     expect(cookie).toContain('httponly');
     expect(cookie).toContain('samesite=lax');
-    expect(cookie).toContain('path=/connectors/ecobee/oauth');
+    expect(cookie).toContain(`path=/connectors/${NEUTRAL_CONNECTOR}/oauth`);
   });
 
   it('initialize twice => two different states', async () => {
@@ -121,21 +122,21 @@ describe('GET /connectors/:connector/oauth/callback', () => {
     const browser = new CookieBrowser();
     const setup = await browser.get(inst.setupUrl);
     expect(setup.status).toBe(200);
-    expect(await setup.text()).toContain('Connect to ecobee');
+    expect(await setup.text()).toContain('Connect to Acme');
 
     const callback = await toCallback(browser, inst);
     const res = await browser.get(callback);
     expect(res.status).toBe(200);
     const body = await res.text();
     expect(body).toContain('Your account is now connected');
-    expect(body).toContain(`/connectors/ecobee/setup?appId=${inst.id}`);
+    expect(body).toContain(`/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}`);
     expect(await statusOf(inst.id)).toBe('linked');
 
     const stored = await host.services.tokens.get(inst.id);
     expect(stored?.tokens.accessToken).toMatch(/.{20,}/);
     expect(stored?.tokens.refreshToken).toMatch(/.{20,}/);
     expect(stored?.tokens.expiresAt).toBeGreaterThan(clock + 3_500_000);
-    expect(stored?.tokens.expiresAt).toBeLessThanOrEqual(clock + 3_599_000);
+    expect(stored?.tokens.expiresAt).toBeLessThanOrEqual(clock + 3_600_000); // acme's expires_in
 
     const secrets = [stored?.tokens.accessToken ?? 'x', stored?.tokens.refreshToken ?? 'x', inst.accessToken];
     for (const [key, value] of await dumpKeys(host)) {
@@ -153,7 +154,7 @@ describe('GET /connectors/:connector/oauth/callback', () => {
     const callback = await toCallback(browser, inst);
     expect((await browser.get(callback)).status).toBe(200);
     const before = await host.services.tokens.get(inst.id);
-    const tokenCalls = host.fake.calls.filter((c) => c.path === '/token').length;
+    const tokenCalls = host.fake.calls.filter((c) => c.path === '/oauth2/token').length;
 
     const replay = await browser.get(callback);
     expect(replay.status).toBe(400);
@@ -163,9 +164,9 @@ describe('GET /connectors/:connector/oauth/callback', () => {
     expect(page).toContain('<span class="status ok">Connected</span>');
     expect(page).toContain('This sign-in link was already used.');
     expect(page).not.toContain('Not connected');
-    expect(page).toContain(`/connectors/ecobee/setup?appId=${inst.id}`);
+    expect(page).toContain(`/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}`);
     expect((await host.services.tokens.get(inst.id))?.sealed).toBe(before?.sealed);
-    expect(host.fake.calls.filter((c) => c.path === '/token').length).toBe(tokenCalls);
+    expect(host.fake.calls.filter((c) => c.path === '/oauth2/token').length).toBe(tokenCalls);
   });
 
   it('callback with an unknown state => 400 page, installation unchanged', async () => {
@@ -217,7 +218,7 @@ describe('GET /connectors/:connector/oauth/callback', () => {
       createdAt: clock,
       expiresAt: clock + 600_000,
     });
-    const res = await browser.get(`${host.url}/connectors/ecobee/oauth/callback?code=abc&state=${state}`);
+    const res = await browser.get(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/callback?code=abc&state=${state}`);
     expect(res.status).toBe(400);
     expect(await statusOf(inst.id)).toBe('pending');
   });
@@ -296,7 +297,7 @@ describe('GET /connectors/:connector/oauth/callback', () => {
 describe('callback against a token endpoint that hangs', () => {
   it('callback => 400 page after the outbound timeout, nothing stored', async () => {
     await host.close();
-    host = await startTestHost({ now: () => clock, env: { HTTP_TIMEOUT_MS: '300' } });
+    host = await startNeutralHost({ now: () => clock, env: { HTTP_TIMEOUT_MS: '300' } });
     const inst = await install();
     const browser = new CookieBrowser();
     const callback = await toCallback(browser, inst);
@@ -310,7 +311,7 @@ describe('callback against a token endpoint that hangs', () => {
 describe('GET /connectors/:connector/setup', () => {
   it('setup => 401 page with a wrong token', async () => {
     const inst = await install();
-    const res = await fetch(`${host.url}/connectors/ecobee/setup?appId=${inst.id}&access_token=wrong`);
+    const res = await fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}&access_token=wrong`);
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toContain('text/html');
   });

@@ -1,24 +1,25 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 
 let core: HostCore;
-let ecobee: FakeEcobee;
+let acme: FakeAcme;
 let netatmo: FakeNetatmo;
 let workers: RunningWorkers | undefined;
 
 beforeAll(async () => {
-  ecobee = await FakeEcobee.start();
+  acme = await FakeAcme.start();
   netatmo = await FakeNetatmo.start();
-  core = await startHostCore({ fakes: { ecobee, netatmo } });
+  core = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: acme, netatmo }, connectors: await neutralConnectors() });
 });
 afterAll(async () => {
   await workers?.close();
   await core.close();
-  await ecobee.stop();
+  await acme.stop();
   await netatmo.stop();
 });
 
@@ -48,7 +49,7 @@ function value(samples: Map<string, number>, name: string, labels: Record<string
 
 it('GET /metrics => every family is exported and moves after its action', async () => {
   // Links without workers first, so queued jobs stay visible as queue depth.
-  const eco = await link({ ...core, fake: ecobee });
+  const acmeInst = await link({ ...core, fake: acme }, undefined, NEUTRAL_CONNECTOR);
   const net = await link({ ...core, fake: netatmo }, undefined, 'netatmo');
   const queued = await scrape();
   expect(value(queued, 'sm_queue_jobs', { queue: 'poll', state: 'delayed' }) + value(queued, 'sm_queue_jobs', { queue: 'poll', state: 'waiting' })).toBeGreaterThan(0);
@@ -56,22 +57,22 @@ it('GET /metrics => every family is exported and moves after its action', async 
 
   // HTTP latency by route pattern: the pattern, never the installation's id.
   const before = await scrape();
-  expect((await core.admin(`/api/installations/${eco.id}/devices`)).status).toBe(200);
+  expect((await core.admin(`/api/installations/${acmeInst.id}/devices`)).status).toBe(200);
   const after = await scrape();
   const devicesRoute = { route: '/api/installations/:id/devices', method: 'GET', status: '200' };
   expect(value(after, 'sm_http_request_duration_seconds_count', devicesRoute)).toBe(value(before, 'sm_http_request_duration_seconds_count', devicesRoute) + 1);
-  expect([...after.keys()].some((k) => k.includes(eco.id) || k.includes(net.id))).toBe(false);
+  expect([...after.keys()].some((k) => k.includes(acmeInst.id) || k.includes(net.id))).toBe(false);
 
   // Refreshes and their outcomes.
-  ecobee.expireAccessTokens();
-  expect((await core.admin(`/api/installations/${eco.id}/discovered`)).status).toBe(200);
+  acme.expireAccessTokens();
+  expect((await core.admin(`/api/installations/${acmeInst.id}/discovered`)).status).toBe(200);
   const refreshed = await scrape();
   expect(value(refreshed, 'sm_token_refreshes_total', { outcome: 'refreshed' })).toBe(value(after, 'sm_token_refreshes_total', { outcome: 'refreshed' }) + 1);
-  expect(value(refreshed, 'sm_cloud_calls_total', { connector: 'ecobee' })).toBeGreaterThan(value(after, 'sm_cloud_calls_total', { connector: 'ecobee' }));
+  expect(value(refreshed, 'sm_cloud_calls_total', { connector: NEUTRAL_CONNECTOR })).toBeGreaterThan(value(after, 'sm_cloud_calls_total', { connector: NEUTRAL_CONNECTOR }));
 
   // Polls and job outcomes per queue, once workers run.
   workers = startWorkers(core.services, { concurrency: 2 });
-  expect((await core.admin(`/api/installations/${eco.id}/poll`, { method: 'POST' })).status).toBe(202);
+  expect((await core.admin(`/api/installations/${acmeInst.id}/poll`, { method: 'POST' })).status).toBe(202);
   const polled = await eventually(async () => {
     const s = await scrape();
     return value(s, 'sm_polls_total') > 0 && value(s, 'sm_jobs_total', { queue: 'poll', outcome: 'completed' }) > 0 ? s : undefined;

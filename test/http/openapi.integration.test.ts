@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp } from '../../src/runtime/http/app';
 import { openApiPath } from '../../src/runtime/http/openapi';
 import { authorizeAndExchange, bearer, PASSWORD, startWorld, type World } from '../webservices/harness';
+import { NEUTRAL_CONNECTOR } from '../helpers/neutral-host';
 
 /**
  * The OpenAPI document against the running host: every /api route of the route table is described
@@ -92,14 +93,14 @@ describe('GET /api/openapi.json', () => {
 describe('real answers validate against the document', () => {
   it('every documented operation, good and bad paths', async () => {
     const id = w.installationId;
-    const deviceId = w.devices.get('311000000001') ?? '';
-    const spare = w.devices.get('311000000003') ?? '';
+    const deviceId = w.devices.get('dev-1') ?? '';
+    const spare = w.devices.get('dev-3') ?? '';
     await call('GET', '/api/openapi.json', {}, { as: (p, i) => fetch(`${w.host.url}${p}`, i) });
 
     // Installations
-    const created = await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: 'ecobee', locationId: 'oa-home' }) });
+    const created = await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'oa-home' }) });
     const other = ((await created.json()) as { id: string }).id;
-    await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: 'ecobee', locationId: 'oa-home' }) });
+    await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'oa-home' }) });
     await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: 'nope', locationId: 'x' }) });
     await call('POST', '/api/installations', {}, { body: JSON.stringify({ connector: '' }) });
     await call('GET', '/api/installations', {});
@@ -112,15 +113,15 @@ describe('real answers validate against the document', () => {
     await call('GET', '/api/installations/:id/discovered', { id });
     await call('GET', '/api/installations/:id/discovered', { id: other });
     await call('GET', '/api/installations/:id/settings', { id });
-    await call('PUT', '/api/installations/:id/settings', { id }, { body: JSON.stringify({ devices: ['311000000001', '311000000002', '311000000003'] }) });
+    await call('PUT', '/api/installations/:id/settings', { id }, { body: JSON.stringify({ devices: ['dev-1', 'dev-2', 'dev-3'] }) });
     await call('PUT', '/api/installations/:id/settings', { id }, { body: JSON.stringify({ devices: 'all' }) });
     await call('GET', '/api/installations/:id/devices', { id });
     await call('GET', '/api/installations/:id/devices/:deviceId', { id, deviceId });
     await call('GET', '/api/installations/:id/devices/:deviceId', { id, deviceId: 'nope' });
     await call('PATCH', '/api/installations/:id/devices/:deviceId', { id, deviceId }, { body: JSON.stringify({ label: 'Living room' }) });
     await call('PATCH', '/api/installations/:id/devices/:deviceId', { id, deviceId }, { body: JSON.stringify({ label: 'x'.repeat(101) }) });
-    await call('POST', '/api/installations/:id/devices/:deviceId/commands', { id, deviceId }, { body: JSON.stringify({ command: 'resumeProgram' }) });
-    await call('POST', '/api/installations/:id/devices/:deviceId/commands', { id, deviceId: 'nope' }, { body: JSON.stringify({ command: 'resumeProgram' }) });
+    await call('POST', '/api/installations/:id/devices/:deviceId/commands', { id, deviceId }, { body: JSON.stringify({ command: 'setThermostatMode', arguments: ['cool'] }) });
+    await call('POST', '/api/installations/:id/devices/:deviceId/commands', { id, deviceId: 'nope' }, { body: JSON.stringify({ command: 'setThermostatMode', arguments: ['cool'] }) });
     await call('POST', '/api/installations/:id/poll', { id });
     await call('GET', '/api/installations/:id/events', { id });
     await call('GET', '/api/events?limit=5', {});
@@ -161,7 +162,7 @@ describe('real answers validate against the document', () => {
     await call('GET', '/api/smartapps/installations/:appId/devices', { appId }, { as: app });
     await call('GET', '/api/smartapps/installations/:appId/devices/:deviceId', { appId, deviceId }, { as: app });
     await call('GET', '/api/smartapps/installations/:appId/devices/:deviceId', { appId, deviceId: spare }, { as: app });
-    await call('POST', '/api/smartapps/installations/:appId/devices/:deviceId/commands', { appId, deviceId }, { as: app, body: JSON.stringify({ command: 'resumeProgram' }) });
+    await call('POST', '/api/smartapps/installations/:appId/devices/:deviceId/commands', { appId, deviceId }, { as: app, body: JSON.stringify({ command: 'setThermostatMode', arguments: ['cool'] }) });
     const sub = await call('POST', '/api/smartapps/installations/:appId/subscriptions', { appId }, { as: app, body: JSON.stringify({ targetUrl: w.sys.hookUrl, events: ['device.stateChanged'] }) });
     const subId = ((await sub.json()) as { id: string }).id;
     await call('GET', '/api/smartapps/installations/:appId/subscriptions', { appId }, { as: app });

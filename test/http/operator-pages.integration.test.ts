@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SESSION_COOKIE } from '../../src/operator/session';
-import { ADMIN_TOKEN, operatorLogin, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { createInstallation, link, type LinkedInstallation } from '../helpers/link';
 
 // Item 17.7: the operator's installation pages, behind the operator session.
 
-let host: TestHost;
+let host: NeutralHost;
 let cookie: string;
 let linked: LinkedInstallation;
 let pending: { id: string };
@@ -23,13 +24,13 @@ function post(path: string, fields: Record<string, string>, headers: Record<stri
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
   const res = await operatorLogin(host.url, ADMIN_TOKEN);
   expect(res.headers.get('location')).toBe('/admin/installations');
   cookie = (res.headers.getSetCookie().find((c) => c.startsWith(`${ADMIN_SESSION_COOKIE}=`)) ?? '').split(';')[0] ?? '';
-  linked = await link(host);
-  await post('/connectors/ecobee/setup', { appId: linked.id, access_token: linked.accessToken, devices: '311000000002' }, {});
-  pending = await createInstallation(host, 'attic-<b>42</b>');
+  linked = await link(host, undefined, NEUTRAL_CONNECTOR);
+  await post(`/connectors/${NEUTRAL_CONNECTOR}/setup`, { appId: linked.id, access_token: linked.accessToken, devices: 'dev-2' }, {});
+  pending = await createInstallation(host, 'attic-<b>42</b>', NEUTRAL_CONNECTOR);
 });
 afterAll(async () => {
   await host.close();

@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link, type LinkedInstallation } from '../helpers/link';
 
 // Item 17.7: the end user's device pages, reached with the installation's own token.
 
-let host: TestHost;
+let host: NeutralHost;
 let inst: LinkedInstallation;
 let deviceId: string;
 
 const q = () => new URLSearchParams({ appId: inst.id, access_token: inst.accessToken }).toString();
-const page = (path: string, query = q()) => fetch(`${host.url}/connectors/ecobee${path}?${query}`, { headers: { accept: 'text/html' } });
+const page = (path: string, query = q()) => fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}${path}?${query}`, { headers: { accept: 'text/html' } });
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 async function post(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${host.url}/connectors/ecobee${path}`, {
+  return fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}${path}`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers },
@@ -26,9 +26,9 @@ async function freshCsrf(): Promise<string> {
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
-  inst = await link(host);
-  const saved = await post('/setup', { appId: inst.id, access_token: inst.accessToken, devices: '311000000001' });
+  host = await startNeutralHost();
+  inst = await link(host, undefined, NEUTRAL_CONNECTOR);
+  const saved = await post('/setup', { appId: inst.id, access_token: inst.accessToken, devices: 'dev-1' });
   expect(saved.status).toBe(302);
   const devices = ((await (await host.admin(`/api/installations/${inst.id}/devices`)).json()) as { items: Array<{ id: string }> }).items;
   deviceId = devices[0]?.id ?? '';
@@ -42,9 +42,9 @@ describe('the synced devices and one device', () => {
     const res = await page('/devices');
     expect(res.status).toBe(200);
     const body = await res.text();
-    expect(body).toContain('<h1>Your ecobee devices</h1>');
-    expect(body).toContain('71.1 °F');
-    expect(body).toContain(`/connectors/ecobee/devices/${deviceId}?appId=${inst.id}`);
+    expect(body).toContain('<h1>Your Acme devices</h1>');
+    expect(body).toContain('20.5 °C');
+    expect(body).toContain(`/connectors/${NEUTRAL_CONNECTOR}/devices/${deviceId}?appId=${inst.id}`);
   });
 
   it('GET /devices/:id shows the state the connector maps, when it was updated, rename and the commands', async () => {
@@ -52,17 +52,16 @@ describe('the synced devices and one device', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('referrer-policy')).toBe('same-origin');
     const body = await res.text();
-    expect(body).toMatch(/<dt>Temperature<\/dt><dd>71\.1 °F<\/dd>/);
+    expect(body).toMatch(/<dt>Temperature<\/dt><dd>20\.5 °C<\/dd>/);
     expect(body).toMatch(/<dt>Humidity<\/dt><dd>\d+ %<\/dd>/);
-    expect(body).toMatch(/<dt>Heating setpoint<\/dt><dd>[\d.]+ °F<\/dd>/);
-    expect(body).toMatch(/<dt>Cooling setpoint<\/dt><dd>[\d.]+ °F<\/dd>/);
+    expect(body).toMatch(/<dt>Heating setpoint<\/dt><dd>[\d.]+ °C<\/dd>/);
     expect(body).toMatch(/<dt>Mode<\/dt><dd>\w+<\/dd>/);
     expect(body).toMatch(/Last updated <time datetime="[^"]+">\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC<\/time>/);
     expect(body).toContain('name="label"');
-    for (const title of ['Set heating setpoint', 'Set cooling setpoint', 'Set thermostat mode', 'Resume program']) expect(body).toContain(`>${title}</button>`);
+    for (const title of ['Set heating setpoint', 'Set thermostat mode', 'Set mode', 'Crash']) expect(body).toContain(`>${title}</button>`);
     expect(body).toMatch(/<select id="setThermostatMode-0" name="arg0" required>/);
-    expect(body).toMatch(/type="number" name="arg0"[^>]* min="45" max="92"/);
-    expect(body).toContain(`<a href="${host.url}/connectors/ecobee/devices?appId=${inst.id}`);
+    expect(body).toMatch(/type="number" name="arg0"[^>]* min="5" max="35"/);
+    expect(body).toContain(`<a href="${host.url}/connectors/${NEUTRAL_CONNECTOR}/devices?appId=${inst.id}`);
   });
 
   it('rename: 303 back to the page, which shows the new label and the cloud\'s name', async () => {
@@ -83,12 +82,12 @@ describe('the synced devices and one device', () => {
       appId: inst.id,
       access_token: inst.accessToken,
       csrf: await freshCsrf(),
-      arg0: '66.5',
+      arg0: '21.5',
     });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toContain('done=sent');
     expect(host.fake.calls.slice(before).filter((c) => c.method === 'POST').length).toBeGreaterThan(0);
-    expect(host.fake.thermostat('311000000001')?.runtime.desiredHeat).toBe(665);
+    expect(host.fake.device('dev-1')?.setpoint).toBe(21.5);
   });
 });
 
@@ -119,9 +118,9 @@ describe('bad paths answer a readable page, never a 500', () => {
   });
 
   it('a form without its CSRF token, or with one for another installation, or from another site => 403 page', async () => {
-    const other = await link(host);
+    const other = await link(host, undefined, NEUTRAL_CONNECTOR);
     const otherCsrf = csrfOf(
-      await (await fetch(`${host.url}/connectors/ecobee/devices?${new URLSearchParams({ appId: other.id, access_token: other.accessToken })}`)).text(),
+      await (await fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/devices?${new URLSearchParams({ appId: other.id, access_token: other.accessToken })}`)).text(),
     );
     const base = { appId: inst.id, access_token: inst.accessToken, label: 'Forged' };
     const missing = await post(`/devices/${deviceId}/label`, base);
@@ -138,7 +137,7 @@ describe('bad paths answer a readable page, never a 500', () => {
     const wrong = await page(`/devices/${deviceId}`, new URLSearchParams({ appId: inst.id, access_token: 'not-the-token' }).toString());
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain('This link is not valid or has been revoked.');
-    const none = await fetch(`${host.url}/connectors/ecobee/devices/${deviceId}`, { headers: { accept: 'text/html' } });
+    const none = await fetch(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/devices/${deviceId}`, { headers: { accept: 'text/html' } });
     expect(none.status).toBe(401);
     const post401 = await post(`/devices/${deviceId}/label`, { appId: inst.id, access_token: 'nope', csrf: await freshCsrf(), label: 'x' });
     expect(post401.status).toBe(401);

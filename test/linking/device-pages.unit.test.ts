@@ -1,25 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { commands as ecobeeCommands } from '../../connectors/ecobee/commands';
-import { commands as netatmoCommands } from '../../connectors/netatmo/commands';
+import { commands as acmeCommands } from '../fixtures/connectors/acme/commands';
 import { defineCommand } from '../../src/connectors/sdk';
 import { argumentsFrom, commandForms, humanize } from '../../src/linking/command-forms';
 import { checkLabel } from '../../src/linking/device-routes';
 import { devicePage, stateRows } from '../../src/linking/device-pages';
 
-const thermostat = { type: 'thermostat', attributes: { heatingSetpoint: 69, coolingSetpoint: 75, thermostatMode: 'auto' } };
+const thermostat = { type: 'thermostat', attributes: { heatingSetpoint: 20, thermostatMode: 'auto' } };
 
 describe('command forms from the commands\' schemas', () => {
-  it('ecobee: setpoints as number fields in range, prefilled; mode as a choice; resumeProgram as a button', () => {
-    const forms = commandForms(ecobeeCommands, thermostat);
-    expect(forms.map((f) => f.title)).toEqual(['Set heating setpoint', 'Set cooling setpoint', 'Set thermostat mode', 'Resume program']);
-    expect(forms[0]?.fields).toEqual([{ kind: 'number', label: 'Heating setpoint', min: 45, max: 92, step: 0.5, value: 69 }]);
-    expect(forms[2]?.fields).toEqual([{ kind: 'choice', label: 'Thermostat mode', options: ['auto', 'auxHeatOnly', 'cool', 'heat', 'off'], value: 'auto' }]);
+  it('a setpoint as a number field in range, prefilled; an enum as a choice; a free string as text; no arguments as a button', () => {
+    const forms = commandForms(acmeCommands, thermostat);
+    expect(forms.map((f) => f.title)).toEqual(['Set heating setpoint', 'Set thermostat mode', 'Set mode', 'Crash']);
+    expect(forms[0]?.fields).toEqual([{ kind: 'number', label: 'Heating setpoint', min: 5, max: 35, step: 0.5, value: 20 }]);
+    expect(forms[1]?.fields).toEqual([{ kind: 'choice', label: 'Thermostat mode', options: ['auto', 'cool', 'heat', 'off'], value: 'auto' }]);
+    expect(forms[2]?.fields).toEqual([{ kind: 'text', label: 'Mode', maxLength: 200, value: undefined }]);
     expect(forms[3]?.fields).toEqual([]);
   });
 
-  it('netatmo: every command has a form; a command for other device types is left out', () => {
-    expect(commandForms(netatmoCommands, { type: 'room', attributes: {} }).map((f) => f.name)).toEqual(['setHeatingSetpoint', 'setSetpointMode', 'setThermMode']);
+  it('every command for the device type has a form; a command for other device types is left out', () => {
+    expect(commandForms(acmeCommands, { type: 'room', attributes: {} }).map((f) => f.name)).toEqual(['setHeatingSetpoint', 'setThermostatMode', 'setMode', 'crash']);
     const onlyLocks = { lock: defineCommand({ input: z.tuple([]), types: ['lock'], run: async () => undefined }) };
     expect(commandForms(onlyLocks, thermostat)).toEqual([]);
   });
@@ -35,11 +35,11 @@ describe('command forms from the commands\' schemas', () => {
   });
 
   it('posted strings become the argument array; an empty number is NaN, for the schema to refuse', () => {
-    const [heat, , mode] = commandForms(ecobeeCommands, thermostat);
+    const [heat, mode] = commandForms(acmeCommands, thermostat);
     expect(argumentsFrom(heat!, { arg0: ' 66.5 ' })).toEqual([66.5]);
     expect(argumentsFrom(heat!, { arg0: '' })).toEqual([Number.NaN]);
     expect(argumentsFrom(mode!, { arg0: 'cool' })).toEqual(['cool']);
-    expect(ecobeeCommands['setHeatingSetpoint']?.input.safeParse(argumentsFrom(heat!, {})).success).toBe(false);
+    expect(acmeCommands['setHeatingSetpoint']?.input.safeParse(argumentsFrom(heat!, {})).success).toBe(false);
     expect(humanize('setThermMode')).toBe('Set therm mode');
   });
 });
@@ -67,10 +67,10 @@ describe('the device page', () => {
 
   it('escapes every value', () => {
     const html = devicePage({
-      title: 'ecobee',
+      title: 'Acme',
       device: { label: '<img src=x onerror=alert(1)>', name: '"quoted"', type: 'thermostat', attributes: { thermostatMode: '<b>' }, updatedAt: '2026-12-04T16:43:00.000Z' },
       commands: [],
-      base: '/connectors/ecobee/devices/d1',
+      base: '/connectors/acme/devices/d1',
       auth: { appId: 'i1', accessToken: 't"><script>', csrf: 'c' },
       links: { overview: '/o', setup: '/s', apps: '/a' },
     });

@@ -4,7 +4,7 @@ import { issueLinkingCsrf, linkingCsrfKey, linkingCsrfMatches, type CsrfBinding 
 
 const key = linkingCsrfKey(randomBytes(32));
 const now = 1_700_000_000_000;
-const binding: CsrfBinding = { connector: 'ecobee', installationId: 'inst-1', browserNonce: 'n'.repeat(43) };
+const binding: CsrfBinding = { connector: 'acme', installationId: 'inst-1', browserNonce: 'n'.repeat(43) };
 const token = issueLinkingCsrf(key, binding, now + 600_000);
 
 describe('linking CSRF token', () => {

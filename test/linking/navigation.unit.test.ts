@@ -12,7 +12,7 @@ describe('classifyNavigation', () => {
     ['Sec-Fetch-Site: none', { secFetchSite: 'none' }, 'direct'],
     ['no metadata, no Origin, no Referer (the app, an old client)', {}, 'direct'],
     ['Sec-Fetch-Site: same-origin', { secFetchSite: 'same-origin' }, 'same-origin'],
-    ['our Referer, no metadata', { referer: `${OURS}/connectors/ecobee/setup?x=1` }, 'same-origin'],
+    ['our Referer, no metadata', { referer: `${OURS}/connectors/acme/setup?x=1` }, 'same-origin'],
     ['our Referer with the default port spelled out', { referer: 'https://SM.example.com:443/x' }, 'same-origin'],
     ['our Origin with Sec-Fetch-Site: same-origin', { secFetchSite: 'same-origin', origin: OURS }, 'same-origin'],
     ['Sec-Fetch-Site: cross-site', { secFetchSite: 'cross-site' }, 'cross-site'],

@@ -5,7 +5,7 @@ import { checkState, isWellFormedState, type OAuthStateRecord } from '../../src/
 const now = 1_700_000_000_000;
 const record: OAuthStateRecord = {
   installationId: 'inst-1',
-  connector: 'ecobee',
+  connector: 'acme',
   browserHash: hashToken('nonce-a'),
   codeVerifier: undefined,
   setupToken: undefined,
@@ -15,17 +15,17 @@ const record: OAuthStateRecord = {
 
 describe('checkState', () => {
   it.each([
-    ['missing record', undefined, { connector: 'ecobee', browserNonce: 'nonce-a', now }, 'invalid_state'],
+    ['missing record', undefined, { connector: 'acme', browserNonce: 'nonce-a', now }, 'invalid_state'],
     ['other connector', record, { connector: 'netatmo', browserNonce: 'nonce-a', now }, 'state_mismatch'],
-    ['expired exactly at expiry', record, { connector: 'ecobee', browserNonce: 'nonce-a', now: now + 600_000 }, 'state_expired'],
-    ['no browser cookie', record, { connector: 'ecobee', browserNonce: undefined, now }, 'browser_mismatch'],
-    ['another browser', record, { connector: 'ecobee', browserNonce: 'nonce-b', now }, 'browser_mismatch'],
+    ['expired exactly at expiry', record, { connector: 'acme', browserNonce: 'nonce-a', now: now + 600_000 }, 'state_expired'],
+    ['no browser cookie', record, { connector: 'acme', browserNonce: undefined, now }, 'browser_mismatch'],
+    ['another browser', record, { connector: 'acme', browserNonce: 'nonce-b', now }, 'browser_mismatch'],
   ] as const)('checkState(%s) => %s', (_name, rec, expected, code) => {
     expect(checkState(rec, expected)).toEqual({ ok: false, code });
   });
 
   it('checkState(valid, just before expiry) => ok with the record', () => {
-    expect(checkState(record, { connector: 'ecobee', browserNonce: 'nonce-a', now: now + 599_999 })).toEqual({
+    expect(checkState(record, { connector: 'acme', browserNonce: 'nonce-a', now: now + 599_999 })).toEqual({
       ok: true,
       record,
     });

@@ -3,13 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
 import { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { createApp } from '../../src/runtime/http/app';
 import { createLogger } from '../../src/runtime/logging/logger';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import type { Services } from '../../src/runtime/services';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { CookieBrowser } from '../helpers/browser';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 import { connectorEnv } from '../helpers/child-env';
 import { eventually } from '../helpers/link';
 import { servicesFromEnv } from '../helpers/services-from-env';
@@ -33,11 +34,11 @@ let server: Server;
 let url: string;
 let services: Services;
 let workers: RunningWorkers;
-let ecobee: FakeEcobee;
+let acme: FakeAcme;
 let netatmo: FakeNetatmo;
 
 beforeAll(async () => {
-  ecobee = await FakeEcobee.start();
+  acme = await FakeAcme.start();
   netatmo = await FakeNetatmo.start();
   server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,9 +51,9 @@ beforeAll(async () => {
       ADMIN_TOKEN,
       SECRET_KEY: randomBytes(32).toString('hex'),
       HTTP_TIMEOUT_MS: '2000',
-      ...(await connectorEnv({ ecobee, netatmo })),
+      ...(await connectorEnv({ [NEUTRAL_CONNECTOR]: acme, netatmo })),
     },
-    { log: createLogger('debug', sink) },
+    { log: createLogger('debug', sink), connectors: await neutralConnectors() },
   ));
   server.on('request', createApp(services).callback());
   workers = startWorkers(services, { concurrency: 2 });
@@ -67,7 +68,7 @@ afterAll(async () => {
   const keys = await services.redis.keys(`${services.config.keyPrefix}:*`);
   if (keys.length) await services.redis.del(...keys);
   services.redis.disconnect();
-  await ecobee.stop();
+  await acme.stop();
   await netatmo.stop();
 });
 
@@ -103,14 +104,14 @@ async function linkRecordingSecrets(connector: string, approve: (authorizeUrl: s
 }
 
 it('linking flows, a refresh and webhooks => no secret in any log line, and every request line carries its request id', async () => {
-  const secrets: string[] = [ADMIN_TOKEN, netatmo.clientSecret];
+  const secrets: string[] = [ADMIN_TOKEN, netatmo.clientSecret, acme.clientSecret];
 
-  const eco = await linkRecordingSecrets('ecobee', (u) => ecobee.approve(u));
-  secrets.push(...eco.secrets);
+  const acmeInst = await linkRecordingSecrets(NEUTRAL_CONNECTOR, (u) => acme.approve(u));
+  secrets.push(...acmeInst.secrets);
   // An expired token: the refresh is logged, with the installation but without the tokens.
-  ecobee.expireAccessTokens();
-  expect((await admin(`/api/installations/${eco.id}/discovered`)).status).toBe(200);
-  const refreshed = await services.tokens.get(eco.id);
+  acme.expireAccessTokens();
+  expect((await admin(`/api/installations/${acmeInst.id}/discovered`)).status).toBe(200);
+  const refreshed = await services.tokens.get(acmeInst.id);
   secrets.push(refreshed?.tokens.accessToken ?? '', refreshed?.tokens.refreshToken ?? '');
 
   const net = await linkRecordingSecrets('netatmo', (u) => netatmo.approve(u));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, inject } from 'vitest';
-import { startHostCore, startTestHost, type HostCore, type TestHost } from '../helpers/host';
+import { startHostCore, type HostCore } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, neutralConnectors, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link, type LinkedInstallation } from '../helpers/link';
 import { rekeyCommand } from '../../src/runtime/rekey-command';
 import { RedisRekeyCheckpoints } from '../../src/runtime/secrets/rekey-checkpoints';
@@ -18,7 +19,7 @@ const hex = () => randomBytes(32).toString('hex');
 const k1 = hex();
 const k2 = hex();
 
-let before: TestHost;
+let before: NeutralHost;
 let after: HostCore | undefined;
 let inst: LinkedInstallation;
 let subscriptionId: string;
@@ -27,8 +28,8 @@ let sinkId: string;
 let sinkSecret: string;
 
 beforeEach(async () => {
-  before = await startTestHost({ env: { SECRET_KEYS: `k1:${k1}`, SECRET_KEY: LEGACY_HEX } });
-  inst = await link(before);
+  before = await startNeutralHost({ env: { SECRET_KEYS: `k1:${k1}`, SECRET_KEY: LEGACY_HEX } });
+  inst = await link(before, undefined, NEUTRAL_CONNECTOR);
   // A token set of the days before key ids, and a Web Services subscription's signing secret.
   await before.inspect.set(keyNames(before.services.keys).installationTokens('inst-legacy'), V1_FIXTURE);
   const created = await before.services.webServices.subscriptions.create(
@@ -82,7 +83,7 @@ describe('rekey', () => {
     expect(await before.inspect.exists(`${before.config.keyPrefix}:rekey:checkpoints`)).toBe(0);
 
     // The same deployment with k2 alone: every secret opens, and a poll reaches the cloud.
-    after = await startHostCore({ fakes: { ecobee: before.fake }, env: { KEY_PREFIX: before.config.keyPrefix, SECRET_KEYS: `k2:${k2}` } });
+    after = await startHostCore({ fakes: { [NEUTRAL_CONNECTOR]: before.fake }, connectors: await neutralConnectors(), env: { KEY_PREFIX: before.config.keyPrefix, SECRET_KEYS: `k2:${k2}` } });
     expect((await after.services.tokens.get(inst.id))?.tokens).toEqual(original?.tokens);
     expect((await after.services.tokens.get('inst-legacy'))?.tokens.accessToken).toBe('legacy-access');
     expect((await after.services.webServices.subscriptions.withSecret(subscriptionId))?.secret).toBe(subscriptionSecret);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, neutralConnectors, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { eventually, link, type LinkedInstallation } from '../helpers/link';
 import { connectorEnv } from '../helpers/child-env';
 import { servicesFromEnv, type BuiltServices } from '../helpers/services-from-env';
@@ -13,7 +13,7 @@ const hex = () => randomBytes(32).toString('hex');
 const k1 = hex();
 const k2 = hex();
 
-let before: TestHost;
+let before: NeutralHost;
 let after: BuiltServices | undefined;
 let workers: RunningWorkers | undefined;
 let inst: LinkedInstallation;
@@ -27,8 +27,8 @@ const sink = new Writable({
 
 beforeEach(async () => {
   logLines.length = 0;
-  before = await startTestHost({ env: { SECRET_KEYS: `k1:${k1}` } });
-  inst = await link(before);
+  before = await startNeutralHost({ env: { SECRET_KEYS: `k1:${k1}` } });
+  inst = await link(before, undefined, NEUTRAL_CONNECTOR);
 });
 afterEach(async () => {
   await workers?.close();
@@ -57,9 +57,9 @@ describe('a stored secret no configured key opens', () => {
         ADMIN_TOKEN: 'unreadable-test-admin-token',
         SECRET_KEYS: `k2:${k2}`,
         HTTP_TIMEOUT_MS: '2000',
-        ...(await connectorEnv({ ecobee: before.fake })),
+        ...(await connectorEnv({ [NEUTRAL_CONNECTOR]: before.fake })),
       },
-      { log: createLogger('debug', sink) },
+      { log: createLogger('debug', sink), connectors: await neutralConnectors() },
     );
     const services = after.services;
     workers = startWorkers(services, { concurrency: 2 });
@@ -68,15 +68,15 @@ describe('a stored secret no configured key opens', () => {
     await eventually(async () => (await counter(services, 'sm_polls_total'))['failed_reauth_required'] === 1, 'the failed poll counted');
 
     // A second path to the tokens (a command, a webhook) meets the same ciphertext: no second transition.
-    const enabled = services.connectors.get('ecobee');
-    if (!enabled) throw new Error('ecobee not enabled');
-    await expect(services.clients.for(inst.id, enabled).request({ path: '/1/thermostat' })).rejects.toMatchObject({ code: 'secret_unreadable' });
+    const enabled = services.connectors.get(NEUTRAL_CONNECTOR);
+    if (!enabled) throw new Error(`${NEUTRAL_CONNECTOR} not enabled`);
+    await expect(services.clients.for(inst.id, enabled).request({ path: '/v1/devices' })).rejects.toMatchObject({ code: 'secret_unreadable' });
 
     const events = await services.events.readInstallation(inst.id, undefined, 100);
     const transitions = events.filter((e) => e.type === 'installation.reauthRequired');
     expect(transitions).toHaveLength(1);
-    expect(transitions[0]?.data).toEqual({ reason: 'secret_unreadable', connector: 'ecobee' });
-    expect(await counter(services, 'sm_secrets_unreadable_total')).toEqual({ ecobee: 1 });
+    expect(transitions[0]?.data).toEqual({ reason: 'secret_unreadable', connector: NEUTRAL_CONNECTOR });
+    expect(await counter(services, 'sm_secrets_unreadable_total')).toEqual({ [NEUTRAL_CONNECTOR]: 1 });
     const polls = await counter(services, 'sm_polls_total');
     expect(polls['failed_retry']).toBeUndefined();
     expect(polls['failed_reauth_required']).toBe(1);
@@ -86,7 +86,7 @@ describe('a stored secret no configured key opens', () => {
 
     const transitionsLogged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'installation needs re-authorization');
     expect(transitionsLogged).toHaveLength(1);
-    expect(transitionsLogged[0]).toMatchObject({ installationId: inst.id, connector: 'ecobee', reason: 'secret_unreadable' });
+    expect(transitionsLogged[0]).toMatchObject({ installationId: inst.id, connector: NEUTRAL_CONNECTOR, reason: 'secret_unreadable' });
     const all = logLines.join('\n');
     for (const secret of [stored.tokens.accessToken, stored.tokens.refreshToken, stored.sealed, k1, k2]) expect(all).not.toContain(secret);
   });

@@ -15,7 +15,7 @@ describe('subscription confirmation tokens', () => {
   let uri: string;
   beforeAll(async () => {
     w = await startWorld();
-    const { tokens } = await authorizeAndExchange(w, [w.devices.get('311000000001') ?? '']);
+    const { tokens } = await authorizeAndExchange(w, [w.devices.get('dev-1') ?? '']);
     api = bearer(w, tokens.access_token);
     const [ep] = (await (await api('/api/smartapps/endpoints')).json()) as { uri: string }[];
     uri = ep?.uri ?? '';

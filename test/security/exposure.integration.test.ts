@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/runtime/config';
 import { startMetricsServer, type MetricsServer } from '../../src/runtime/metrics/server';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 // Issue 14.13: the demo is reachable from this machine only unless HOST says otherwise, and with
 // METRICS_TOKEN set, /metrics answers only that bearer token, on the host and on workers.
 
-const specs = [{ name: 'ecobee', envPrefix: 'ECOBEE', defaultApiUrl: 'https://api.ecobee.com' }];
-const prod = { ECOBEE_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20), SECRET_KEY: 'a'.repeat(64) };
+const specs = [{ name: 'acme', envPrefix: 'ACME', defaultApiUrl: 'https://api.acme.example' }];
+const prod = { ACME_CLIENT_ID: 'abc', ADMIN_TOKEN: 'x'.repeat(20), SECRET_KEY: 'a'.repeat(64) };
 
 describe('where the host listens', () => {
   it('demo mode binds 127.0.0.1; HOST overrides it; a configured deployment binds every interface', () => {
@@ -26,10 +26,10 @@ describe('where the host listens', () => {
 
 describe("a worker's /metrics with METRICS_TOKEN", () => {
   const TOKEN = 'worker-metrics-token-0123456789';
-  let host: TestHost;
+  let host: NeutralHost;
   let server: MetricsServer;
   beforeAll(async () => {
-    host = await startTestHost({ env: { METRICS_TOKEN: TOKEN } });
+    host = await startNeutralHost({ env: { METRICS_TOKEN: TOKEN } });
     server = await startMetricsServer(host.services, 0, '127.0.0.1');
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { createInstallation } from '../helpers/link';
 
 /**
@@ -8,10 +8,10 @@ import { createInstallation } from '../helpers/link';
  * cross-site navigation gets a confirmation page on our origin instead of a redirect to the cloud;
  * only that page's own POST (browser-bound CSRF token, same-origin checked) issues a state.
  */
-let host: TestHost;
+let host: NeutralHost;
 
 beforeEach(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
 });
 afterEach(async () => {
   await host.close();
@@ -22,7 +22,7 @@ const ATTACKER = 'https://attacker.example';
 type Inst = { id: string; accessToken: string };
 
 function initializeUrl(inst: Inst, token = inst.accessToken): string {
-  return `${host.url}/connectors/ecobee/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(token)}`;
+  return `${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${inst.id}&access_token=${encodeURIComponent(token)}`;
 }
 
 async function stateKeys(): Promise<string[]> {
@@ -99,7 +99,7 @@ describe('GET /connectors/:connector/oauth/initialize arriving cross-site', () =
     ['a Referer on another port of our host', { referer: 'http://127.0.0.1:1/x' }],
     ['Sec-Fetch-Site: none but a foreign Referer', { 'sec-fetch-site': 'none', referer: `${ATTACKER}/` }],
   ])('initialize with %s => 200 confirmation page, no Location, no state', async (_name, headers) => {
-    const inst = await createInstallation(host, 'home-1');
+    const inst = await createInstallation(host, 'home-1', NEUTRAL_CONNECTOR);
     const res = await get(initializeUrl(inst), headers);
     expect(res.status).toBe(200);
     expect(res.headers.get('location')).toBeNull();
@@ -109,17 +109,17 @@ describe('GET /connectors/:connector/oauth/initialize arriving cross-site', () =
     // Not no-referrer: under it a browser sends `Origin: null` with the form's POST, which fails.
     expect(res.headers.get('referrer-policy')).toBe('same-origin');
     const body = await res.text();
-    expect(body).toContain('ecobee'); // the connector's title
+    expect(body).toContain('Acme'); // the connector's title
     expect(body).toContain(inst.id);
     expect(body).toContain('home-1');
-    expect(body).toMatch(/<form method="post" action="[^"]*\/connectors\/ecobee\/oauth\/initialize">/);
+    expect(body).toMatch(/<form method="post" action="[^"]*\/connectors\/acme\/oauth\/initialize">/);
     expect(body).toMatch(/<button type="submit">/);
     expect(await stateKeys()).toEqual([]);
-    expect(host.fake.calls.filter((c) => c.path === '/authorize')).toEqual([]);
+    expect(host.fake.calls.filter((c) => c.path === '/oauth2/authorize')).toEqual([]);
   });
 
   it('cross-site initialize with a wrong access token => 401 page, no form, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await get(initializeUrl(inst, `${inst.accessToken}x`), { 'sec-fetch-site': 'cross-site' });
     expect(res.status).toBe(401);
     expect(await res.text()).not.toContain('<form');
@@ -127,7 +127,7 @@ describe('GET /connectors/:connector/oauth/initialize arriving cross-site', () =
   });
 
   it('cross-site initialize for an installation whose location is markup => the page escapes it', async () => {
-    const inst = await createInstallation(host, `<img/src=x/onerror=alert(1)>"'&`);
+    const inst = await createInstallation(host, `<img/src=x/onerror=alert(1)>"'&`, NEUTRAL_CONNECTOR);
     const res = await get(initializeUrl(inst), { 'sec-fetch-site': 'cross-site' });
     expect(res.status).toBe(200);
     const body = await res.text();
@@ -138,13 +138,13 @@ describe('GET /connectors/:connector/oauth/initialize arriving cross-site', () =
 
 describe('POST /connectors/:connector/oauth/initialize (the confirmation button)', () => {
   it("the page's POST with its cookie => 303 to the cloud with a state that completes linking", async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const form = await crossSite(inst);
     const res = await submit(form);
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location') ?? '');
-    expect(`${location.origin}${location.pathname}`).toBe(`${host.fake.url}/authorize`);
-    expect(location.searchParams.get('redirect_uri')).toBe(`${host.url}/connectors/ecobee/oauth/callback`);
+    expect(`${location.origin}${location.pathname}`).toBe(`${host.fake.url}/oauth2/authorize`);
+    expect(location.searchParams.get('redirect_uri')).toBe(`${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/callback`);
     expect(await stateKeys()).toHaveLength(1);
 
     const callback = await host.fake.approve(location.toString(), 'accept');
@@ -156,7 +156,7 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
   });
 
   it('POST without the CSRF token => 403 page, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await submit(await crossSite(inst), { fields: { csrf: undefined } });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toContain('text/html');
@@ -165,7 +165,7 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
   });
 
   it('POST with a wrong CSRF token => 403 page, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const form = await crossSite(inst);
     const wrong = `${(form.fields['csrf'] ?? '').slice(0, -2)}AA`;
     const res = await submit(form, { fields: { csrf: wrong === form.fields['csrf'] ? 'x' : wrong } });
@@ -175,7 +175,7 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
   });
 
   it('POST with the token but without the browser cookie it is bound to => 403 page, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await submit(await crossSite(inst), { cookie: '' });
     expect(res.status).toBe(403);
     expect(await stateKeys()).toEqual([]);
@@ -183,7 +183,7 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
 
   it("POST with the attacker's own token and cookie pair from another browser => 403 page, no state", async () => {
     // The attacker can load the page themselves; the token they get is bound to their own cookie.
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const attackers = await crossSite(inst);
     const victims = await crossSite(inst);
     const res = await submit(victims, { fields: { csrf: attackers.fields['csrf'] } });
@@ -192,8 +192,8 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
   });
 
   it('POST with the token of another installation => 403 page, no state', async () => {
-    const inst = await createInstallation(host, 'home-a');
-    const other = await createInstallation(host, 'home-b');
+    const inst = await createInstallation(host, 'home-a', NEUTRAL_CONNECTOR);
+    const other = await createInstallation(host, 'home-b', NEUTRAL_CONNECTOR);
     const form = await crossSite(inst);
     const otherForm = await get(initializeUrl(other), { 'sec-fetch-site': 'cross-site', cookie: form.cookie });
     const otherCsrf = (await confirmForm(otherForm)).fields['csrf'];
@@ -208,7 +208,7 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
     ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site', origin: undefined }],
     ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site', origin: undefined }],
   ])('POST with a valid token and cookie but %s => 403 page, no state', async (_name, headers) => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await submit(await crossSite(inst), { headers });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toContain('text/html');
@@ -216,14 +216,14 @@ describe('POST /connectors/:connector/oauth/initialize (the confirmation button)
   });
 
   it('POST with a valid token but a wrong access token => 401 page, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await submit(await crossSite(inst), { fields: { access_token: `${inst.accessToken}x` } });
     expect(res.status).toBe(401);
     expect(await stateKeys()).toEqual([]);
   });
 
   it('POST without the access token => 401 page, no state', async () => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await submit(await crossSite(inst), { fields: { access_token: undefined } });
     expect(res.status).toBe(401);
     expect(await stateKeys()).toEqual([]);
@@ -236,16 +236,16 @@ describe('GET /connectors/:connector/oauth/initialize, direct or same-origin: as
     ['no fetch metadata, no Origin, no Referer', {}],
     ['Sec-Fetch-Site: same-origin (the setup page link)', { 'sec-fetch-site': 'same-origin' }],
   ])('initialize with %s => 302 to the cloud and one state', async (_name, headers) => {
-    const inst = await createInstallation(host);
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
     const res = await get(initializeUrl(inst), headers);
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toContain(`${host.fake.url}/authorize`);
+    expect(res.headers.get('location')).toContain(`${host.fake.url}/oauth2/authorize`);
     expect(await stateKeys()).toHaveLength(1);
   });
 
   it('initialize with a same-origin Referer => 302 to the cloud', async () => {
-    const inst = await createInstallation(host);
-    const res = await get(initializeUrl(inst), { 'sec-fetch-site': 'same-origin', referer: `${host.url}/connectors/ecobee/setup` });
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
+    const res = await get(initializeUrl(inst), { 'sec-fetch-site': 'same-origin', referer: `${host.url}/connectors/${NEUTRAL_CONNECTOR}/setup` });
     expect(res.status).toBe(302);
     expect(await stateKeys()).toHaveLength(1);
   });
@@ -255,8 +255,8 @@ describe('GET /connectors/:connector/setup arriving cross-site', () => {
   // Its Connect link is a same-origin click away from linking: the person is warned as on the
   // confirmation page. Nothing else changes (no state is issued by the setup page either way).
   it('setup from another site => the page warns it was opened from another website', async () => {
-    const inst = await createInstallation(host);
-    const url = `${host.url}/connectors/ecobee/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
+    const url = `${host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
     const res = await get(url, { 'sec-fetch-site': 'cross-site' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('opened from another website');
@@ -267,8 +267,8 @@ describe('GET /connectors/:connector/setup arriving cross-site', () => {
     ['Sec-Fetch-Site: none', { 'sec-fetch-site': 'none' }],
     ['Sec-Fetch-Site: same-origin', { 'sec-fetch-site': 'same-origin' }],
   ])('setup with %s => no warning', async (_name, headers) => {
-    const inst = await createInstallation(host);
-    const url = `${host.url}/connectors/ecobee/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
+    const inst = await createInstallation(host, undefined, NEUTRAL_CONNECTOR);
+    const url = `${host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${inst.id}&access_token=${encodeURIComponent(inst.accessToken)}`;
     const res = await get(url, headers);
     expect(res.status).toBe(200);
     expect(await res.text()).not.toContain('opened from another website');

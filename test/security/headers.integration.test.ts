@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, operatorLogin } from '../helpers/host';
 import { link } from '../helpers/link';
 import { authorizeUrl, startWorld, type World } from '../webservices/harness';
+import { NEUTRAL_CONNECTOR } from '../helpers/neutral-host';
 
 // Issue 14.9: every HTML page, ours and the fake clouds', is sent with a policy that runs no
 // inline script and cannot be framed; every JSON answer with nosniff.
@@ -10,7 +11,7 @@ let w: World;
 let installation: { id: string; accessToken: string };
 beforeAll(async () => {
   w = await startWorld({ workers: false });
-  const res = await w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'headers-home' }) });
+  const res = await w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'headers-home' }) });
   installation = (await res.json()) as { id: string; accessToken: string };
 });
 afterAll(async () => {
@@ -39,23 +40,23 @@ function expectPageHeaders(res: Response, what: string): void {
 }
 
 it('the setup page, the device selection page and the linking error page', async () => {
-  const setup = `${w.host.url}/connectors/ecobee/setup?appId=${installation.id}&access_token=${encodeURIComponent(installation.accessToken)}`;
+  const setup = `${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${installation.id}&access_token=${encodeURIComponent(installation.accessToken)}`;
   expectPageHeaders(await fetch(setup), 'setup page');
-  const linked = await link(w.host);
-  const selection = await fetch(`${w.host.url}/connectors/ecobee/setup?appId=${linked.id}&access_token=${encodeURIComponent(linked.accessToken)}`);
+  const linked = await link(w.host, undefined, NEUTRAL_CONNECTOR);
+  const selection = await fetch(`${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${linked.id}&access_token=${encodeURIComponent(linked.accessToken)}`);
   expect(await selection.text()).toMatch(/name="devices"/);
   expectPageHeaders(selection, 'device selection page');
-  const badState = await fetch(`${w.host.url}/connectors/ecobee/oauth/callback?code=x&state=not-a-state`);
+  const badState = await fetch(`${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/callback?code=x&state=not-a-state`);
   expect(badState.status).toBe(400);
   expectPageHeaders(badState, 'linking error page');
-  const noToken = await fetch(`${w.host.url}/connectors/ecobee/setup?appId=${installation.id}&access_token=wrong`, { headers: { accept: 'text/html' } });
+  const noToken = await fetch(`${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/setup?appId=${installation.id}&access_token=wrong`, { headers: { accept: 'text/html' } });
   expect(noToken.status).toBe(401);
   expectPageHeaders(noToken, 'setup page, wrong token');
 });
 
 it("the fake cloud's sign-in page", async () => {
   const init = await fetch(
-    `${w.host.url}/connectors/ecobee/oauth/initialize?appId=${installation.id}&access_token=${encodeURIComponent(installation.accessToken)}`,
+    `${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${installation.id}&access_token=${encodeURIComponent(installation.accessToken)}`,
     { redirect: 'manual' },
   );
   expect(init.status).toBe(302);
@@ -81,7 +82,7 @@ it('the operator login page and the queue dashboard', async () => {
 
 it('JSON answers: nosniff, on success and on error', async () => {
   // A callback takes the fast path ahead of the headers middleware: it sets nosniff itself.
-  const callback = await fetch(`${w.host.url}/connectors/ecobee/webhooks/00000000-0000-4000-8000-000000000000?access_token=x`, {
+  const callback = await fetch(`${w.host.url}/connectors/${NEUTRAL_CONNECTOR}/webhooks/00000000-0000-4000-8000-000000000000?access_token=x`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{}',

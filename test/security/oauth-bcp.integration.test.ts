@@ -14,7 +14,7 @@ afterEach(async () => {
   await w.close();
 });
 
-const LIVING = () => w.devices.get('311000000001') ?? '';
+const LIVING = () => w.devices.get('dev-1') ?? '';
 const newVerifier = () => randomBytes(32).toString('base64url');
 const challengeOf = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 

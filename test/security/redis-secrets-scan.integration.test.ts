@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
-import { ADMIN_TOKEN, operatorLogin, startHostCore, type HostCore, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN, operatorLogin, startHostCore, type HostCore } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, neutralConnectors, type NeutralHost } from '../helpers/neutral-host';
 import { eventually, link } from '../helpers/link';
 import {
   authorizeAndExchange,
@@ -82,11 +83,11 @@ export function findSecrets(dump: Map<string, string>, secrets: Record<string, s
   return found;
 }
 
-type ScanHost = HostCore & { fake: FakeEcobee };
+type ScanHost = HostCore & { fake: FakeAcme };
 
 describe('no credential is readable in Redis', () => {
   let host: ScanHost;
-  let ecobee: FakeEcobee;
+  let acme: FakeAcme;
   let netatmo: Awaited<ReturnType<typeof startNetatmoKitFake>>;
   let workers: RunningWorkers;
   let sys: ExternalSystem;
@@ -94,28 +95,29 @@ describe('no credential is readable in Redis', () => {
   const secrets: Record<string, string> = {};
 
   beforeAll(async () => {
-    ecobee = await FakeEcobee.start();
+    acme = await FakeAcme.start();
     netatmo = await startNetatmoKitFake();
     const core = await startHostCore({
-      fakes: { ecobee, netatmo },
+      fakes: { [NEUTRAL_CONNECTOR]: acme, netatmo },
+      connectors: await neutralConnectors(),
       env: { WS_DELIVERY_BACKOFF_MS: '20', WS_DELIVERY_ATTEMPTS: '3' },
     });
-    host = { ...core, fake: ecobee };
+    host = { ...core, fake: acme };
     workers = startWorkers(host.services, { concurrency: 4 });
     sys = await ExternalSystem.start();
 
     secrets['ADMIN_TOKEN'] = ADMIN_TOKEN;
     secrets['SECRET_KEY (hex)'] = host.config.secretKey.toString('hex');
     for (const [name, c] of Object.entries(host.config.connectors)) {
-      if (c.clientSecret) secrets[`${name} client secret`] = c.clientSecret; // ecobee's API has none
+      if (c.clientSecret) secrets[`${name} client secret`] = c.clientSecret;
     }
 
-    // An ecobee installation linked through its fake cloud: installation token, provider tokens, link cookies.
-    const eco = await link(host);
-    secrets['ecobee installation token'] = eco.accessToken;
-    const select = await host.admin(`/api/installations/${eco.id}/settings`, {
+    // An installation of the neutral connector linked through its fake cloud: installation token, provider tokens, link cookies.
+    const acmeInst = await link(host, undefined, NEUTRAL_CONNECTOR);
+    secrets['acme installation token'] = acmeInst.accessToken;
+    const select = await host.admin(`/api/installations/${acmeInst.id}/settings`, {
       method: 'PUT',
-      body: JSON.stringify({ devices: ['311000000001', '311000000002', '311000000003'] }),
+      body: JSON.stringify({ devices: ['dev-1', 'dev-2', 'dev-3'] }),
     });
     expect(select.status).toBe(200);
 
@@ -140,18 +142,18 @@ describe('no credential is readable in Redis', () => {
     await host.services.webhooks.queue.pause();
     expect((await netatmo.userSetsRoomSetpoint(home.id, room.id, 21, 'manual')).map((d) => d.status)).toEqual([200, 200]);
 
-    for (const [label, inst] of [['ecobee', eco], ['netatmo', net]] as const) {
+    for (const [label, inst] of [['acme', acmeInst], ['netatmo', net]] as const) {
       const stored = await host.services.tokens.get(inst.id);
       secrets[`${label} provider access token`] = stored?.tokens.accessToken ?? '';
       secrets[`${label} provider refresh token`] = stored?.tokens.refreshToken ?? '';
     }
 
     // A linking left pending: its state (in the cloud URL) and the browser's nonce cookie.
-    const pending = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'elsewhere' }) });
+    const pending = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'elsewhere' }) });
     const pendingInst = (await pending.json()) as { id: string; accessToken: string };
     secrets['pending installation token'] = pendingInst.accessToken;
     const init = await fetch(
-      `${host.url}/connectors/ecobee/oauth/initialize?appId=${pendingInst.id}&access_token=${encodeURIComponent(pendingInst.accessToken)}`,
+      `${host.url}/connectors/${NEUTRAL_CONNECTOR}/oauth/initialize?appId=${pendingInst.id}&access_token=${encodeURIComponent(pendingInst.accessToken)}`,
       { redirect: 'manual' },
     );
     expect(init.status).toBe(302);
@@ -170,8 +172,8 @@ describe('no credential is readable in Redis', () => {
     }
 
     // Web Services: a user, a client, authorize -> token, a refresh, a subscription and its deliveries.
-    const installation = (await (await host.admin(`/api/installations/${eco.id}`)).json()) as { locationId: string };
-    const devices = ((await (await host.admin(`/api/installations/${eco.id}/devices`)).json()) as { items: { id: string; externalId: string }[] }).items;
+    const installation = (await (await host.admin(`/api/installations/${acmeInst.id}`)).json()) as { locationId: string };
+    const devices = ((await (await host.admin(`/api/installations/${acmeInst.id}/devices`)).json()) as { items: { id: string; externalId: string }[] }).items;
     const username = `scan-${Math.random().toString(36).slice(2, 8)}`;
     const userRes = await host.admin('/api/users', {
       method: 'POST',
@@ -189,17 +191,17 @@ describe('no credential is readable in Redis', () => {
     secrets['client secret'] = client.clientSecret;
 
     const w: World = {
-      host: host as unknown as TestHost,
+      host: host as NeutralHost,
       workers,
       sys,
-      installationId: eco.id,
+      installationId: acmeInst.id,
       locationId: installation.locationId,
       devices: new Map(devices.map((d) => [d.externalId, d.id])),
       user: { id: user.id, username, password: PASSWORD },
       client,
       close: async () => undefined,
     };
-    const living = w.devices.get('311000000001') ?? '';
+    const living = w.devices.get('dev-1') ?? '';
     const { tokens, code } = await authorizeAndExchange(w, [living]);
     secrets['authorization code'] = code;
     secrets['access token'] = tokens.access_token;
@@ -245,10 +247,10 @@ describe('no credential is readable in Redis', () => {
     secrets['unconfirmed confirmation token'] = new URL(failedUrl ?? 'http://x/').searchParams.get('token') ?? '';
 
     // An event delivered to the confirmed subscription (a drain job, completed).
-    ecobee.setRuntime('311000000001', { actualTemperature: 731 });
+    acme.update('dev-1', { temperature: 23.1 });
     await eventually(async () => {
       // Asked again until it shows: a poll asked for while another is finishing is debounced into it.
-      expect((await host.admin(`/api/installations/${eco.id}/poll`, { method: 'POST' })).status).toBe(202);
+      expect((await host.admin(`/api/installations/${acmeInst.id}/poll`, { method: 'POST' })).status).toBe(202);
       return sys.hooks().some((h) => h.lifecycle === 'EVENT');
     }, 'an EVENT delivery');
     await deliveriesSettled(w);
@@ -259,7 +261,7 @@ describe('no credential is readable in Redis', () => {
     await host?.services.webServices.deliveries.close();
     await sys?.close();
     await host?.close();
-    await ecobee?.stop();
+    await acme?.stop();
     await netatmo?.stop();
   });
 
@@ -267,7 +269,7 @@ describe('no credential is readable in Redis', () => {
     for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThanOrEqual(8);
     expect(Object.keys(secrets)).toEqual(
       expect.arrayContaining([
-        'ecobee installation token', 'netatmo callback token', 'ecobee provider access token', 'ecobee provider refresh token',
+        'acme installation token', 'netatmo callback token', 'acme provider access token', 'acme provider refresh token', 'acme client secret',
         'client secret', 'user password', 'authorization code', 'access token', 'refresh token',
         'subscription signing secret', 'subscription confirmation token', 'unconfirmed confirmation token', 'authorize session cookie',
         'linking cookie sm_oauth', 'pending linking state',

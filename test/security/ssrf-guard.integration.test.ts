@@ -16,7 +16,7 @@ describe('SSRF guard on subscription targets (WS_ALLOW_PRIVATE_TARGETS=false)', 
   let port: string;
   beforeAll(async () => {
     w = await startWorld({ env: { WS_ALLOW_PRIVATE_TARGETS: 'false' } });
-    const { tokens } = await authorizeAndExchange(w, [w.devices.get('311000000001') ?? '']);
+    const { tokens } = await authorizeAndExchange(w, [w.devices.get('dev-1') ?? '']);
     api = bearer(w, tokens.access_token);
     const [ep] = (await (await api('/api/smartapps/endpoints')).json()) as { uri: string; url: string }[];
     uri = ep?.uri ?? '';

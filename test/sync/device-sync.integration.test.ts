@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
+import { dumpKeys } from '../helpers/host';
 import { eventually, link, type LinkedInstallation } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { syncInstallation } from '../../src/sync/sync-installation';
 import { keyNames } from '../helpers/key-names';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 interface Device {
   id: string;
@@ -20,14 +21,14 @@ interface Event {
   data: Record<string, unknown>;
 }
 
-let host: TestHost;
+let host: NeutralHost;
 let workers: RunningWorkers[];
 let inst: LinkedInstallation;
 
 beforeEach(async () => {
-  host = await startTestHost();
+  host = await startNeutralHost();
   workers = [startWorkers(host.services, { concurrency: 4 })];
-  inst = await link(host);
+  inst = await link(host, undefined, NEUTRAL_CONNECTOR);
 });
 afterEach(async () => {
   await Promise.all(workers.map((w) => w.close()));
@@ -47,32 +48,24 @@ async function pollUntil<T>(check: () => Promise<T | undefined | false>, what: s
 }
 
 describe('discovery and selection', () => {
-  it('GET /discovered => the three thermostats of the account', async () => {
+  it('GET /discovered => the three devices of the account', async () => {
     const res = await api('/discovered');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual([
-      { externalId: '311000000001', name: 'Living Room', type: 'thermostat' },
-      { externalId: '311000000002', name: 'Upstairs', type: 'thermostat' },
-      { externalId: '311000000003', name: 'Basement', type: 'thermostat' },
+      { externalId: 'dev-1', name: 'Living room', type: 'thermostat' },
+      { externalId: 'dev-2', name: 'Bedroom', type: 'thermostat' },
+      { externalId: 'dev-3', name: 'Kitchen', type: 'thermostat' },
     ]);
   });
 
   it('PUT /settings with two of three => exactly two child devices, with initial attributes at once', async () => {
-    const res = await select(['311000000001', '311000000002']);
+    const res = await select(['dev-1', 'dev-2']);
     expect(res.status).toBe(200);
     const list = await devices();
-    expect(list.map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000002']);
-    const living = list.find((d) => d.externalId === '311000000001');
-    expect(living).toMatchObject({ name: 'Living Room', label: 'Living Room', type: 'thermostat' });
-    expect(living?.attributes).toMatchObject({
-      temperature: 71.1,
-      humidity: 42,
-      heatingSetpoint: 69,
-      coolingSetpoint: 75,
-      thermostatMode: 'auto',
-      operatingState: 'idle',
-      temperatureUnit: 'F',
-    });
+    expect(list.map((d) => d.externalId).sort()).toEqual(['dev-1', 'dev-2']);
+    const living = list.find((d) => d.externalId === 'dev-1');
+    expect(living).toMatchObject({ name: 'Living room', label: 'Living room', type: 'thermostat' });
+    expect(living?.attributes).toEqual({ temperature: 20.5, humidity: 41, heatingSetpoint: 20, thermostatMode: 'auto', temperatureUnit: 'C' });
     expect(living?.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const inst2 = (await (await api('')).json()) as { deviceCount: number };
     expect(inst2.deviceCount).toBe(2);
@@ -80,11 +73,11 @@ describe('discovery and selection', () => {
   });
 
   it('PUT /settings with an unknown id => 400, selection and devices unchanged', async () => {
-    await select(['311000000001']);
-    const res = await select(['311000000001', 'nope']);
+    await select(['dev-1']);
+    const res = await select(['dev-1', 'nope']);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toContain('nope');
-    expect((await devices()).map((d) => d.externalId)).toEqual(['311000000001']);
+    expect((await devices()).map((d) => d.externalId)).toEqual(['dev-1']);
   });
 
   it('PUT /settings with a malformed body => 400', async () => {
@@ -92,103 +85,102 @@ describe('discovery and selection', () => {
   });
 
   it('deselect => device removed with an event; re-select => back under the same id', async () => {
-    await select(['311000000001', '311000000002']);
+    await select(['dev-1', 'dev-2']);
     const before = await devices();
-    await select(['311000000001']);
-    expect((await devices()).map((d) => d.externalId)).toEqual(['311000000001']);
+    await select(['dev-1']);
+    expect((await devices()).map((d) => d.externalId)).toEqual(['dev-1']);
     expect((await events()).some((e) => e.type === 'device.removed')).toBe(true);
-    await select(['311000000001', '311000000002']);
+    await select(['dev-1', 'dev-2']);
     const again = await devices();
-    expect(again.find((d) => d.externalId === '311000000002')?.id).toBe(before.find((d) => d.externalId === '311000000002')?.id);
+    expect(again.find((d) => d.externalId === 'dev-2')?.id).toBe(before.find((d) => d.externalId === 'dev-2')?.id);
   });
 
   it('DELETE /devices/:id => removed and deselected: a poll does not bring it back', async () => {
-    await select(['311000000001', '311000000002']);
-    const target = (await devices()).find((d) => d.externalId === '311000000002');
+    await select(['dev-1', 'dev-2']);
+    const target = (await devices()).find((d) => d.externalId === 'dev-2');
     expect((await api(`/devices/${target?.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`/devices/${target?.id}`, { method: 'DELETE' })).status).toBe(404);
-    expect((await (await api('/settings')).json()) as { devices: string[] }).toEqual({ devices: ['311000000001'] });
-    host.fake.renameThermostat('311000000001', 'Den'); // makes the poll a full fetch
+    expect((await (await api('/settings')).json()) as { devices: string[] }).toEqual({ devices: ['dev-1'] });
+    host.fake.rename('dev-1', 'Den'); // moves the revision: the poll lists again
     await pollUntil(async () => (await devices()).find((d) => d.name === 'Den'), 'rename after delete');
-    expect((await devices()).map((d) => d.externalId)).toEqual(['311000000001']);
+    expect((await devices()).map((d) => d.externalId)).toEqual(['dev-1']);
   });
 });
 
 describe('polling through BullMQ workers', () => {
   beforeEach(async () => {
-    expect((await select(['311000000001', '311000000002'])).status).toBe(200);
+    expect((await select(['dev-1', 'dev-2'])).status).toBe(200);
   });
 
   it('rename in the cloud => device renamed after a poll, same id, label follows, event emitted', async () => {
-    const before = (await devices()).find((d) => d.externalId === '311000000002');
-    host.fake.renameThermostat('311000000002', 'Attic');
+    const before = (await devices()).find((d) => d.externalId === 'dev-2');
+    host.fake.rename('dev-2', 'Attic');
     const after = await pollUntil(async () => (await devices()).find((d) => d.name === 'Attic'), 'the rename');
     expect(after.id).toBe(before?.id);
     expect(after.label).toBe('Attic');
     const renamed = (await events()).find((e) => e.type === 'device.renamed');
-    expect(renamed).toMatchObject({ deviceId: before?.id, data: { from: 'Upstairs', to: 'Attic' } });
+    expect(renamed).toMatchObject({ deviceId: before?.id, data: { from: 'Bedroom', to: 'Attic' } });
   });
 
-  it('thermostat removed from the cloud => device removed after a poll, event emitted', async () => {
-    const gone = (await devices()).find((d) => d.externalId === '311000000002');
-    host.fake.removeThermostat('311000000002');
+  it('device removed from the cloud => device removed after a poll, event emitted', async () => {
+    const gone = (await devices()).find((d) => d.externalId === 'dev-2');
+    host.fake.remove('dev-2');
     await pollUntil(async () => (await devices()).length === 1, 'the removal');
     expect((await events()).find((e) => e.type === 'device.removed')).toMatchObject({ deviceId: gone?.id });
   });
 
   it('state change in the cloud => attributes updated, device.stateChanged with only the changed values', async () => {
-    host.fake.setRuntime('311000000001', { actualTemperature: 725, equipmentStatus: 'heatPump,fan' });
+    host.fake.update('dev-1', { temperature: 22.5, mode: 'heat' });
     const d = await pollUntil(
-      async () => (await devices()).find((x) => x.externalId === '311000000001' && x.attributes['temperature'] === 72.5),
+      async () => (await devices()).find((x) => x.externalId === 'dev-1' && x.attributes['temperature'] === 22.5),
       'the new temperature',
     );
-    expect(d.attributes['operatingState']).toBe('heating');
+    expect(d.attributes['thermostatMode']).toBe('heat');
     const changed = (await events()).find((e) => e.type === 'device.stateChanged');
-    expect(changed?.data).toEqual({ changed: { temperature: 72.5, operatingState: 'heating' } });
+    expect(changed?.data).toEqual({ changed: { temperature: 22.5, thermostatMode: 'heat' } });
   });
 
-  it('unchanged cloud => the poll reads only thermostatSummary', async () => {
+  it('unchanged cloud => the connector says so and the poll reads only the change marker', async () => {
     await syncInstallation(host.services, inst.id); // settles the cursor
     const before = host.fake.calls.length;
     const outcome = await syncInstallation(host.services, inst.id);
     expect(outcome.kind).toBe('unchanged');
-    expect(host.fake.calls.slice(before).map((c) => c.path)).toEqual(['/1/thermostatSummary']);
+    expect(host.fake.calls.slice(before).map((c) => c.path)).toEqual(['/v1/revision']);
   });
 
   it('cloud returns 500 during a poll => nothing removed, devices intact', async () => {
-    host.fake.failNext('thermostat', { kind: 'status', status: 500 }, 10);
-    host.fake.renameThermostat('311000000001', 'X');
+    host.fake.failNext('devices', { kind: 'status', status: 500 }, 10);
+    host.fake.rename('dev-1', 'X');
     await expect(syncInstallation(host.services, inst.id)).rejects.toMatchObject({ code: 'cloud_unavailable' });
     expect(await devices()).toHaveLength(2);
   });
 
   it('command round trip => the fake cloud holds the new setpoint, the device follows after a sync', async () => {
-    const d = (await devices()).find((x) => x.externalId === '311000000001');
+    const d = (await devices()).find((x) => x.externalId === 'dev-1');
     const res = await api(`/devices/${d?.id}/commands`, {
       method: 'POST',
-      body: JSON.stringify({ command: 'setHeatingSetpoint', arguments: [68] }),
+      body: JSON.stringify({ command: 'setHeatingSetpoint', arguments: [21.5] }),
     });
     expect(res.status).toBe(202);
-    expect(host.fake.thermostat('311000000001')?.runtime.desiredHeat).toBe(680);
+    expect(host.fake.device('dev-1')?.setpoint).toBe(21.5);
     await eventually(
-      async () => (await devices()).find((x) => x.externalId === '311000000001' && x.attributes['heatingSetpoint'] === 68),
+      async () => (await devices()).find((x) => x.externalId === 'dev-1' && x.attributes['heatingSetpoint'] === 21.5),
       'the setpoint to sync',
     );
   });
 
-  it('setThermostatMode and resumeProgram => applied in the fake cloud', async () => {
-    const d = (await devices()).find((x) => x.externalId === '311000000001');
+  it('a second command, and one after the other => each applied in the fake cloud', async () => {
+    const d = (await devices()).find((x) => x.externalId === 'dev-1');
     const send = (command: string, args: unknown[]) =>
       api(`/devices/${d?.id}/commands`, { method: 'POST', body: JSON.stringify({ command, arguments: args }) });
     expect((await send('setThermostatMode', ['cool'])).status).toBe(202);
-    expect(host.fake.thermostat('311000000001')?.settings.hvacMode).toBe('cool');
-    expect((await send('setHeatingSetpoint', [65])).status).toBe(202);
-    expect((await send('resumeProgram', [])).status).toBe(202);
-    expect(host.fake.thermostat('311000000001')?.runtime.desiredHeat).toBe(690);
+    expect(host.fake.device('dev-1')?.mode).toBe('cool');
+    expect((await send('setHeatingSetpoint', [18])).status).toBe(202);
+    expect(host.fake.device('dev-1')).toMatchObject({ mode: 'cool', setpoint: 18 });
   });
 
   it('unknown command or bad arguments => 400, nothing sent to the cloud', async () => {
-    const d = (await devices()).find((x) => x.externalId === '311000000001');
+    const d = (await devices()).find((x) => x.externalId === 'dev-1');
     const before = host.fake.calls.length;
     const send = (body: unknown) => api(`/devices/${d?.id}/commands`, { method: 'POST', body: JSON.stringify(body) });
     const unknown = await send({ command: 'selfDestruct', arguments: [] });
@@ -202,22 +194,22 @@ describe('polling through BullMQ workers', () => {
     expect((await send({ command: 'setThermostatMode', arguments: ['warp'] })).status).toBe(400);
     expect((await send({ command: 'toString', arguments: [] })).status).toBe(400);
     expect(host.fake.calls.length).toBe(before);
-    expect((await api('/devices/nope/commands', { method: 'POST', body: JSON.stringify({ command: 'resumeProgram' }) })).status).toBe(404);
+    expect((await api('/devices/nope/commands', { method: 'POST', body: JSON.stringify({ command: 'setThermostatMode', arguments: ['cool'] }) })).status).toBe(404);
   });
 
   it('two workers and two direct syncs racing on one installation => no duplicates, same result as once', async () => {
     workers.push(startWorkers(host.services, { concurrency: 4 }));
-    host.fake.renameThermostat('311000000001', 'Hall');
-    host.fake.addThermostat({ identifier: '311000000004', name: 'Garage' });
+    host.fake.rename('dev-1', 'Hall');
+    host.fake.add({ id: 'dev-4', name: 'Garage' });
     await Promise.all([
       syncInstallation(host.services, inst.id),
       syncInstallation(host.services, inst.id),
       api('/poll', { method: 'POST' }),
     ]);
-    await select(['311000000001', '311000000002', '311000000004']);
+    await select(['dev-1', 'dev-2', 'dev-4']);
     await Promise.all([syncInstallation(host.services, inst.id, { full: true }), syncInstallation(host.services, inst.id, { full: true })]);
     const list = await devices();
-    expect(list.map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000002', '311000000004']);
+    expect(list.map((d) => d.externalId).sort()).toEqual(['dev-1', 'dev-2', 'dev-4']);
     const all = await events();
     expect(all.filter((e) => e.type === 'device.added')).toHaveLength(3);
     expect(all.filter((e) => e.type === 'device.renamed')).toHaveLength(1);
@@ -226,7 +218,7 @@ describe('polling through BullMQ workers', () => {
 
 describe('events', () => {
   it('GET /events?after=cursor => only what follows, in order; bad cursor => 400', async () => {
-    await select(['311000000001']);
+    await select(['dev-1']);
     const first = await events();
     expect(first.map((e) => e.type)).toEqual(['installation.linked', 'device.added']);
     await select([]);
@@ -238,7 +230,7 @@ describe('events', () => {
 
 describe('uninstall', () => {
   it('DELETE /api/installations/:id => devices removed with events, no key names the installation, no scheduled job', async () => {
-    await select(['311000000001', '311000000002']);
+    await select(['dev-1', 'dev-2']);
     await api('/poll', { method: 'POST' });
     // A failed job record of this installation must go too.
     await host.services.scheduler.queue.add('poll', { installationId: inst.id, reason: 'manual' }, { attempts: 1 });
@@ -257,7 +249,7 @@ describe('uninstall', () => {
     expect((await api('', { method: 'DELETE' })).status).toBe(404);
     const again = await host.admin('/api/installations', {
       method: 'POST',
-      body: JSON.stringify({ connector: 'ecobee', locationId }),
+      body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId }),
     });
     expect(again.status).toBe(201);
   });

@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeEcobee } from '../../connectors/ecobee/fake/server';
+import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
 import { syncInstallation } from '../../src/sync/sync-installation';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { link } from '../helpers/link';
 import { keyNames } from '../helpers/key-names';
+import { NEUTRAL_CONNECTOR, neutralConnectors } from '../helpers/neutral-host';
 
 /**
  * Health through real polls of the fake cloud behind a proxy that answers 500: N failed polls make
  * the installation degraded (one event), a success recovers it (one event); the admin API shows it.
  */
-let fake: FakeEcobee;
+let fake: FakeAcme;
 let proxy: FaultProxy;
 let host: HostCore;
 /** The host's clock runs ahead of real time by this much (the fake cloud keeps real time). */
@@ -18,10 +19,11 @@ let ahead = 0;
 
 beforeEach(async () => {
   ahead = 0;
-  fake = await FakeEcobee.start();
+  fake = await FakeAcme.start();
   proxy = await FaultProxy.start(fake.url);
   host = await startHostCore({
-    fakes: { ecobee: { url: proxy.url, clientId: fake.clientId } },
+    fakes: { [NEUTRAL_CONNECTOR]: { url: proxy.url, clientId: fake.clientId, clientSecret: fake.clientSecret } },
+    connectors: await neutralConnectors(),
     env: { HEALTH_DEGRADED_AFTER: '2', HTTP_TIMEOUT_MS: '1000', HEALTH_SUCCESS_RESOLUTION_S: '300' },
     now: () => Date.now() + ahead,
   });
@@ -42,11 +44,11 @@ const typesOf = async (id: string) =>
 
 describe('installation health', () => {
   it('pending has no health; linked shows lastSuccessAt after a poll and the schedule as nextPollAt', async () => {
-    const res = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: 'ecobee', locationId: 'home-p' }) });
+    const res = await host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'home-p' }) });
     const pending = (await res.json()) as { id: string };
     expect((await healthOf(pending.id)).health).toBeNull();
 
-    const inst = await link({ ...host, fake });
+    const inst = await link({ ...host, fake }, undefined, NEUTRAL_CONNECTOR);
     await syncInstallation(host.services, inst.id);
     const { health } = await healthOf(inst.id);
     expect(health?.state).toBe('linked');
@@ -56,7 +58,7 @@ describe('installation health', () => {
   });
 
   it('an unchanged poll within HEALTH_SUCCESS_RESOLUTION_S writes no health field; past it, lastSuccessAt moves', async () => {
-    const inst = await link({ ...host, fake });
+    const inst = await link({ ...host, fake }, undefined, NEUTRAL_CONNECTOR);
     await syncInstallation(host.services, inst.id);
     const syncKey = keyNames(host.services.keys).syncState(inst.id);
     const first = await host.inspect.hgetall(syncKey);
@@ -72,7 +74,7 @@ describe('installation health', () => {
   });
 
   it('500s => failures count, degraded once after N, lastError without secrets; success => recovered once', async () => {
-    const inst = await link({ ...host, fake });
+    const inst = await link({ ...host, fake }, undefined, NEUTRAL_CONNECTOR);
     await syncInstallation(host.services, inst.id);
     const before = (await healthOf(inst.id)).health?.lastSuccessAt;
     proxy.failWhen(() => true, { kind: 'status', status: 500 });
@@ -102,11 +104,11 @@ describe('installation health', () => {
     expect(types.indexOf('installation.recovered')).toBeGreaterThan(types.indexOf('installation.degraded'));
 
     const metrics = await host.services.metrics.registry.metrics();
-    expect(metrics).toMatch(/sm_installation_health_transitions_total\{connector="ecobee",state="degraded"\} 1/);
+    expect(metrics).toMatch(/sm_installation_health_transitions_total\{connector="acme",state="degraded"\} 1/);
   });
 
   it('reauth_required shows its reason and no next poll; a re-link starts clean', async () => {
-    const inst = await link({ ...host, fake });
+    const inst = await link({ ...host, fake }, undefined, NEUTRAL_CONNECTOR);
     proxy.failWhen(() => true, { kind: 'status', status: 500 });
     for (let i = 0; i < 2; i++) await expect(syncInstallation(host.services, inst.id)).rejects.toThrow();
     expect((await healthOf(inst.id)).health?.state).toBe('degraded');
@@ -116,7 +118,7 @@ describe('installation health', () => {
     const view = await healthOf(inst.id);
     expect(view.health).toMatchObject({ state: 'reauth_required', reason: 'refresh_refused', nextPollAt: null });
 
-    await link({ ...host, fake }, inst);
+    await link({ ...host, fake }, inst, NEUTRAL_CONNECTOR);
     expect((await healthOf(inst.id)).health?.state).toBe('linked');
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { eventually, link, type LinkedInstallation } from '../helpers/link';
 import { AppError } from '../../src/runtime/errors';
 import { outcomeOf } from '../../src/cloud/errors';
@@ -13,15 +13,15 @@ import { keyNames } from '../helpers/key-names';
  * before, it went on and wrote the devices, the events and the cursor over the new holder's work.
  */
 
-let host: TestHost;
+let host: NeutralHost;
 let inst: LinkedInstallation;
 
 beforeEach(async () => {
-  host = await startTestHost({ env: { HTTP_TIMEOUT_MS: '30000' } }); // the fake is slowed on purpose below
-  inst = await link(host);
+  host = await startNeutralHost({ env: { HTTP_TIMEOUT_MS: '30000' } }); // the fake is slowed on purpose below
+  inst = await link(host, undefined, NEUTRAL_CONNECTOR);
   const res = await host.admin(`/api/installations/${inst.id}/settings`, {
     method: 'PUT',
-    body: JSON.stringify({ devices: ['311000000001', '311000000002'] }),
+    body: JSON.stringify({ devices: ['dev-1', 'dev-2'] }),
   });
   expect(res.status).toBe(200);
 });
@@ -55,7 +55,7 @@ async function syncInFlight(): Promise<{ sync: Promise<unknown> }> {
 
 describe('a sync that lost its lock', () => {
   it('lock taken by another holder mid-poll => lock_lost, no device, event or cursor written, the other lock kept', async () => {
-    host.fake.renameThermostat('311000000001', 'Den'); // the poll would otherwise write a rename
+    host.fake.rename('dev-1', 'Den'); // the poll would otherwise write a rename
     const before = await records(inst.id);
     const { sync } = await syncInFlight();
     const lockKey = keyNames(host.services.keys).syncLock(inst.id);
@@ -74,7 +74,7 @@ describe('a sync that lost its lock', () => {
   }, 30_000);
 
   it('lock expired mid-poll (key gone, extension finds nothing) => lock_lost, nothing written, no lock left behind', async () => {
-    host.fake.removeThermostat('311000000002');
+    host.fake.remove('dev-2');
     const before = await records(inst.id);
     const { sync } = await syncInFlight();
     await host.inspect.del(keyNames(host.services.keys).syncLock(inst.id));

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { pollIntervalMs } from '../../src/runtime';
 import { repairPollSchedules } from '../../src/sync';
 import { connectorEnv } from '../helpers/child-env';
-import { ADMIN_TOKEN, startTestHost, type TestHost } from '../helpers/host';
+import { ADMIN_TOKEN } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, neutralConnectors, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { createInstallation, link, type LinkedInstallation } from '../helpers/link';
 import { servicesFromEnv } from '../helpers/services-from-env';
 
@@ -12,15 +13,15 @@ import { servicesFromEnv } from '../helpers/services-from-env';
  * installations are removed, and a restart on the same data changes nothing.
  */
 
-let host: TestHost;
+let host: NeutralHost;
 let linked: LinkedInstallation[];
 let every: number;
 
 beforeEach(async () => {
-  host = await startTestHost();
-  linked = [await link(host), await link(host), await link(host)];
-  const connector = host.services.connectors.get('ecobee');
-  if (!connector) throw new Error('ecobee is not enabled');
+  host = await startNeutralHost();
+  linked = [await link(host, undefined, NEUTRAL_CONNECTOR), await link(host, undefined, NEUTRAL_CONNECTOR), await link(host, undefined, NEUTRAL_CONNECTOR)];
+  const connector = host.services.connectors.get(NEUTRAL_CONNECTOR);
+  if (!connector) throw new Error(`${NEUTRAL_CONNECTOR} is not enabled`);
   every = pollIntervalMs(host.services, connector);
 });
 afterEach(async () => {
@@ -40,7 +41,7 @@ it('a populated Redis: the missing schedule is added, a changed one reset, orpha
   await scheduler.unschedule(a.id); // linked, but never polled again
   await scheduler.schedule(b.id, every * 3); // an interval from another configuration
   await scheduler.schedule('gone-installation', every); // its installation was deleted without uninstall
-  const pending = await createInstallation(host); // not linked: must not be polled
+  const pending = await createInstallation(host, undefined, NEUTRAL_CONNECTOR); // not linked: must not be polled
   await scheduler.schedule(pending.id, every);
   expect(await scheduleIds()).toHaveLength(4);
 
@@ -68,8 +69,8 @@ it('a restart against the same Redis (new process, same prefix and key) loses no
     ADMIN_TOKEN,
     PUBLIC_URL: host.url,
     LOG_LEVEL: 'silent',
-    ...(await connectorEnv({ ecobee: host.fake })),
-  });
+    ...(await connectorEnv({ [NEUTRAL_CONNECTOR]: host.fake })),
+  }, { connectors: await neutralConnectors() });
   try {
     expect(await repairPollSchedules(restarted.services)).toEqual({ linked: 3, added: 0, updated: 0, removed: 0 });
     const installations = await restarted.services.installations.list();

@@ -3,7 +3,7 @@ import { syncInputs } from '../../src/sync/sync-installation';
 import { healthFromFields } from '../../src/platform';
 
 const hash = {
-  id: 'i1', connector: 'ecobee', locationId: 'home', status: 'linked',
+  id: 'i1', connector: 'acme', locationId: 'home', status: 'linked',
   createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', tokenHash: 'h',
 };
 

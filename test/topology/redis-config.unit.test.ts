@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../src/runtime/config';
 import { isRedisUnavailable, ReplicasNotConfirmedError } from '../../src/runtime/redis/redis';
 import { describeTopology, parseNodeList } from '../../src/runtime/redis/topology';
 
-const specs = [{ name: 'ecobee', envPrefix: 'ECOBEE', defaultApiUrl: 'https://api.ecobee.com' }];
+const specs = [{ name: 'acme', envPrefix: 'ACME', defaultApiUrl: 'https://api.acme.example' }];
 
 function problems(env: Record<string, string>): string[] {
   try {

@@ -25,7 +25,7 @@ describe('subscription targets with WS_ALLOW_PRIVATE_TARGETS off', () => {
   });
 
   it('loopback, private, link-local or unresolvable targets => 400 with a clear message; nothing subscribed, nothing sent', async () => {
-    const { tokens } = await authorizeAndExchange(w, [w.devices.get('311000000001') ?? '']);
+    const { tokens } = await authorizeAndExchange(w, [w.devices.get('dev-1') ?? '']);
     const api = bearer(w, tokens.access_token);
     const [ep] = (await (await api('/api/smartapps/endpoints')).json()) as { uri: string }[];
     const uri = ep?.uri ?? '';

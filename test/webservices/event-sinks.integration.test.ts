@@ -4,7 +4,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { eventSinkCreatedSchema, eventSinkDetailSchema, eventSinkListSchema } from '../../src/operator/api/event-sinks';
-import { dumpKeys, startTestHost, type TestHost } from '../helpers/host';
+import { dumpKeys } from '../helpers/host';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { eventually, link } from '../helpers/link';
 import { keyNames } from '../helpers/key-names';
 
@@ -59,12 +60,12 @@ class Sink {
   }
 }
 
-let host: TestHost;
+let host: NeutralHost;
 let workers: RunningWorkers | undefined;
 let sink: Sink;
 
 async function start(env: Record<string, string> = {}): Promise<void> {
-  host = await startTestHost({ env: { SINK_DELIVERY_ATTEMPTS: '3', SINK_DELIVERY_BACKOFF_MS: '20', ...env } });
+  host = await startNeutralHost({ env: { SINK_DELIVERY_ATTEMPTS: '3', SINK_DELIVERY_BACKOFF_MS: '20', ...env } });
   workers = startWorkers(host.services, { concurrency: 4 });
   sink = await Sink.start();
 }
@@ -103,7 +104,7 @@ async function fanoutReady(): Promise<void> {
   await eventually(async () => (await host.services.webServices.sinkDrains.cursor()) !== undefined, 'sink fan-out started');
 }
 
-async function appendEvents(installationId: string, n: number, connector = 'ecobee'): Promise<void> {
+async function appendEvents(installationId: string, n: number, connector: string = NEUTRAL_CONNECTOR): Promise<void> {
   for (let i = 0; i < n; i++) {
     await host.services.events.append([{ type: 'device.stateChanged', installationId, deviceId: `dev-${i}`, data: { seq: i, connector } }]);
   }
@@ -113,8 +114,8 @@ describe('event sinks: admin API', () => {
   beforeEach(() => start());
 
   it('create => 201 with a whsec_ secret shown once; list and one with counters; secret sealed at rest; delete => 204 then 404', async () => {
-    const created = await createSink({ url: sink.url, types: ['device.added', 'installation.linked'], connectors: ['ecobee'] });
-    expect(created).toMatchObject({ url: sink.url, types: ['device.added', 'installation.linked'], connectors: ['ecobee'] });
+    const created = await createSink({ url: sink.url, types: ['device.added', 'installation.linked'], connectors: [NEUTRAL_CONNECTOR] });
+    expect(created).toMatchObject({ url: sink.url, types: ['device.added', 'installation.linked'], connectors: [NEUTRAL_CONNECTOR] });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(Date.parse(created.createdAt)).toBeGreaterThan(0);
 
@@ -179,8 +180,8 @@ describe('event sinks: delivery', () => {
   it('installation and device events arrive signed by Standard Webhooks (verified with the reference library)', async () => {
     const created = await createSink({ url: sink.url });
     await fanoutReady();
-    const inst = await link({ ...host, fake: host.fake });
-    const ids = host.fake.thermostats().map((t) => t.identifier);
+    const inst = await link({ ...host, fake: host.fake }, undefined, NEUTRAL_CONNECTOR);
+    const ids = host.fake.deviceIds();
     await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ids }) });
     await eventually(async () => sink.delivered().filter((h) => h.body.type === 'device.added').length === ids.length, 'device.added delivered');
 
@@ -192,7 +193,7 @@ describe('event sinks: delivery', () => {
       expect(hit.body.data['installationId']).toBe(inst.id);
       expect(Date.parse(hit.body.timestamp)).toBeGreaterThan(0);
     }
-    expect(sink.delivered()[0]?.body).toMatchObject({ type: 'installation.linked', data: { installationId: inst.id, connector: 'ecobee' } });
+    expect(sink.delivered()[0]?.body).toMatchObject({ type: 'installation.linked', data: { installationId: inst.id, connector: NEUTRAL_CONNECTOR } });
     // A tampered body, or another secret, does not verify.
     const first = sink.delivered()[0] as Hit;
     expect(() => verifier.verify(first.raw.replace('linked', 'unlinked'), first.headers as Record<string, string>)).toThrow();
@@ -257,11 +258,11 @@ describe('event sinks: delivery', () => {
     const otherConnector = await Sink.start();
     try {
       await createSink({ url: linkedOnly.url, types: ['installation.linked'] });
-      await createSink({ url: otherConnector.url, connectors: ['ecobee'], types: ['device.stateChanged'] });
+      await createSink({ url: otherConnector.url, connectors: [NEUTRAL_CONNECTOR], types: ['device.stateChanged'] });
       await createSink({ url: sink.url }); // everything: the witness that routing went past the other events
       await fanoutReady();
-      const inst = await link({ ...host, fake: host.fake });
-      await appendEvents(inst.id, 1, 'ecobee');
+      const inst = await link({ ...host, fake: host.fake }, undefined, NEUTRAL_CONNECTOR);
+      await appendEvents(inst.id, 1, NEUTRAL_CONNECTOR);
       await host.services.events.append([{ type: 'device.stateChanged', installationId: 'elsewhere', deviceId: 'd', data: { connector: 'netatmo' } }]);
       await eventually(async () => sink.delivered().some((h) => h.body.data['installationId'] === 'elsewhere'), 'witness got the last event');
       await eventually(async () => linkedOnly.delivered().length === 1 && otherConnector.delivered().length === 1, 'filtered sinks');
@@ -274,10 +275,10 @@ describe('event sinks: delivery', () => {
   });
 
   it('uninstall: a sink filtered by connector gets the device removals and the uninstall, after the installation is gone', async () => {
-    await createSink({ url: sink.url, connectors: ['ecobee'], types: ['device.removed', 'installation.uninstalled'] });
+    await createSink({ url: sink.url, connectors: [NEUTRAL_CONNECTOR], types: ['device.removed', 'installation.uninstalled'] });
     await fanoutReady();
-    const inst = await link({ ...host, fake: host.fake });
-    const ids = host.fake.thermostats().map((t) => t.identifier);
+    const inst = await link({ ...host, fake: host.fake }, undefined, NEUTRAL_CONNECTOR);
+    const ids = host.fake.deviceIds();
     await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ids }) });
     await eventually(async () => (await host.services.webServices.sinkDrains.cursor()) === (await host.services.redis.xrevrange(keyNames(host.services.keys).globalEvents(), '+', '-', 'COUNT', 1))[0]?.[0], 'fan-out caught up');
     // A fresh worker routes the removals: it never saw the installation, which is gone by then.
@@ -287,7 +288,7 @@ describe('event sinks: delivery', () => {
     await eventually(async () => sink.delivered().some((h) => h.body.type === 'installation.uninstalled'), 'uninstall delivered');
     const types = sink.delivered().map((h) => h.body.type);
     expect(types).toEqual([...ids.map(() => 'device.removed'), 'installation.uninstalled']);
-    expect(sink.delivered().every((h) => h.body.data['installationId'] === inst.id && h.body.data['connector'] === 'ecobee')).toBe(true);
+    expect(sink.delivered().every((h) => h.body.data['installationId'] === inst.id && h.body.data['connector'] === NEUTRAL_CONNECTOR)).toBe(true);
     // No key names the uninstalled installation, its pending deliveries included.
     expect(await host.inspect.keys(`${host.services.keys.prefix}:*${inst.id}*`)).toEqual([]);
   });

@@ -50,15 +50,15 @@ describe('sink routing (pure)', () => {
       sink({ id: 'all' }),
       sink({ id: 'renames', types: ['device.renamed'] }),
       sink({ id: 'linked', types: ['installation.linked'] }),
-      sink({ id: 'ecobee', connectors: ['ecobee'] }),
+      sink({ id: 'acme', connectors: ['acme'] }),
       sink({ id: 'netatmo', connectors: ['netatmo'] }),
     ];
-    expect(routeToSinks(event, 'ecobee', sinks).map((r) => r.subscriptionId)).toEqual(['all', 'renames', 'ecobee']);
+    expect(routeToSinks(event, 'acme', sinks).map((r) => r.subscriptionId)).toEqual(['all', 'renames', 'acme']);
     expect(routeToSinks(event, undefined, sinks).map((r) => r.subscriptionId)).toEqual(['all', 'renames']);
   });
 
   it('one chain per installation, named by a digest; the queued message carries id and body', () => {
-    const [routed] = routeToSinks(event, 'ecobee', [sink({})]);
+    const [routed] = routeToSinks(event, 'acme', [sink({})]);
     expect(routed?.deviceId).toBe(chainOf('inst-1'));
     expect(routed?.deviceId).not.toContain('inst-1');
     expect(chainOf('inst-2')).not.toBe(chainOf('inst-1'));

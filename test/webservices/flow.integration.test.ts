@@ -11,9 +11,9 @@ afterEach(async () => {
   await w.close();
 });
 
-const LIVING = () => w.devices.get('311000000001') ?? '';
-const UPSTAIRS = () => w.devices.get('311000000002') ?? '';
-const BASEMENT = () => w.devices.get('311000000003') ?? '';
+const LIVING = () => w.devices.get('dev-1') ?? '';
+const UPSTAIRS = () => w.devices.get('dev-2') ?? '';
+const BASEMENT = () => w.devices.get('dev-3') ?? '';
 
 /** Opens the authorize page, signs in as the world's user and follows to the location page; its HTML. */
 async function signIn(browser: FormBrowser): Promise<string> {
@@ -56,7 +56,7 @@ describe('the whole flow, as the external system', () => {
 
     const listed = (await (await api(`${uri}/devices`)).json()) as { id: string; name: string; attributes: Record<string, unknown> }[];
     expect(listed.map((d) => d.id).sort()).toEqual([LIVING(), UPSTAIRS()].sort());
-    expect(listed.find((d) => d.id === LIVING())).toMatchObject({ name: 'Living Room', attributes: { temperature: 71.1 } });
+    expect(listed.find((d) => d.id === LIVING())).toMatchObject({ name: 'Living room', attributes: { temperature: 20.5 } });
     expect(listed[0]).not.toHaveProperty('externalId');
 
     const one = await api(`${uri}/devices/${LIVING()}`);
@@ -71,11 +71,11 @@ describe('the whole flow, as the external system', () => {
     expect(await hidden.json()).toEqual(await missing.json());
     const hiddenCommand = await api(`${uri}/devices/${BASEMENT()}/commands`, { method: 'POST', body: JSON.stringify({ command: 'setThermostatMode', arguments: ['off'] }) });
     expect(hiddenCommand.status).toBe(404);
-    expect(w.host.fake.thermostat('311000000003')?.settings.hvacMode).not.toBe('off');
+    expect(w.host.fake.device('dev-3')?.mode).not.toBe('off');
 
     const command = await api(`${uri}/devices/${LIVING()}/commands`, { method: 'POST', body: JSON.stringify({ command: 'setThermostatMode', arguments: ['cool'] }) });
     expect(command.status).toBe(202);
-    expect(w.host.fake.thermostat('311000000001')?.settings.hvacMode).toBe('cool');
+    expect(w.host.fake.device('dev-1')?.mode).toBe('cool');
     const bad = await api(`${uri}/devices/${LIVING()}/commands`, { method: 'POST', body: JSON.stringify({ command: 'selfDestruct' }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toBe('unknown_command');
@@ -264,7 +264,7 @@ describe('revocation and removal', () => {
     const { tokens } = await authorizeAndExchange(w, [LIVING(), UPSTAIRS()]);
     const api = bearer(w, tokens.access_token);
     const [ep] = (await (await api('/api/smartapps/endpoints')).json()) as { uri: string }[];
-    w.host.fake.removeThermostat('311000000002');
+    w.host.fake.remove('dev-2');
     expect((await w.host.admin(`/api/installations/${w.installationId}/poll`, { method: 'POST' })).status).toBe(202);
     await eventually(async () => ((await (await w.host.admin(`/api/installations/${w.installationId}/devices`)).json()) as { items: unknown[] }).items.length === 2, 'the removal');
     const listed = (await (await api(`${ep?.uri}/devices`)).json()) as { id: string }[];

@@ -1,10 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
-import { startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { keyNames } from '../helpers/key-names';
+import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 
 /** The external system's browser: a cookie jar, forms, and redirects followed by hand. */
 export class FormBrowser {
@@ -121,12 +121,12 @@ export class ExternalSystem {
 }
 
 export interface World {
-  host: TestHost;
+  host: NeutralHost;
   workers: RunningWorkers | undefined;
   sys: ExternalSystem;
   installationId: string;
   locationId: string;
-  /** Child devices by external id (311000000001..3). */
+  /** Child devices by external id (dev-1..3). */
   devices: Map<string, string>;
   user: { id: string; username: string; password: string };
   client: { clientId: string; clientSecret: string };
@@ -135,20 +135,20 @@ export interface World {
 
 export const PASSWORD = 'correct horse battery';
 
-/** A host (with workers unless told otherwise) and a linked ecobee installation with all three thermostats as child devices. */
+/** A host (with workers unless told otherwise) and a linked installation of the neutral connector with all three devices as child devices. */
 export async function startWorld(
   options: { workers?: boolean; now?: () => number; clientScopes?: string[]; clientName?: string; env?: Record<string, string> } = {},
 ): Promise<World> {
-  const host = await startTestHost({
+  const host = await startNeutralHost({
     env: { WS_DELIVERY_BACKOFF_MS: '20', WS_DELIVERY_ATTEMPTS: '8', ...options.env },
     ...(options.now ? { now: options.now } : {}),
   });
   const workers = options.workers === false ? undefined : startWorkers(host.services, { concurrency: 4 });
   const sys = await ExternalSystem.start();
-  const inst = await link(host);
+  const inst = await link(host, undefined, NEUTRAL_CONNECTOR);
   const sel = await host.admin(`/api/installations/${inst.id}/settings`, {
     method: 'PUT',
-    body: JSON.stringify({ devices: ['311000000001', '311000000002', '311000000003'] }),
+    body: JSON.stringify({ devices: ['dev-1', 'dev-2', 'dev-3'] }),
   });
   expect(sel.status).toBe(200);
   const installation = (await (await host.admin(`/api/installations/${inst.id}`)).json()) as { locationId: string };

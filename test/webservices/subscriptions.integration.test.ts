@@ -14,9 +14,9 @@ afterEach(async () => {
   await w.close();
 });
 
-const LIVING = () => w.devices.get('311000000001') ?? '';
-const UPSTAIRS = () => w.devices.get('311000000002') ?? '';
-const BASEMENT = () => w.devices.get('311000000003') ?? '';
+const LIVING = () => w.devices.get('dev-1') ?? '';
+const UPSTAIRS = () => w.devices.get('dev-2') ?? '';
+const BASEMENT = () => w.devices.get('dev-3') ?? '';
 
 interface Sub {
   id: string;
@@ -26,9 +26,9 @@ interface Sub {
   events: string[];
 }
 
-/** Changes a thermostat's temperature at the fake cloud and waits until a poll applied it. */
+/** Changes a device's temperature at the fake cloud (in tenths, to keep the numbers exact) and waits until a poll applied it. */
 async function changeTemperature(externalId: string, tenths: number): Promise<void> {
-  w.host.fake.setRuntime(externalId, { actualTemperature: tenths });
+  w.host.fake.update(externalId, { temperature: tenths / 10 });
   await eventually(async () => {
     // Asked again each time: a poll asked for while the previous one is still finishing is debounced
     // into that one, which read the cloud before the change (seen under load).
@@ -78,7 +78,7 @@ describe('subscriptions and signed event delivery', () => {
     expect(sub.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     await eventually(async () => w.sys.hooks().length === 1, 'the CONFIRMATION');
-    await changeTemperature('311000000001', 725);
+    await changeTemperature('dev-1', 725);
     await deliveriesSettled(w);
     expect(w.sys.hooks().map((h) => h.lifecycle)).toEqual(['CONFIRMATION']);
 
@@ -89,8 +89,8 @@ describe('subscriptions and signed event delivery', () => {
 
     // The access token expiring does not stop deliveries.
     clock += 2 * 86_400_000;
-    await changeTemperature('311000000003', 600); // not authorized
-    await changeTemperature('311000000001', 735);
+    await changeTemperature('dev-3', 600); // not authorized
+    await changeTemperature('dev-1', 735);
     const [event] = await eventually(async () => {
       const got = eventsAtHook();
       return got.length > 0 ? got : undefined;
@@ -108,9 +108,9 @@ describe('subscriptions and signed event delivery', () => {
     const { appId, sub } = await setup();
     await confirm(sub, appId);
     w.sys.failures = [500, 503, 500, 502];
-    await changeTemperature('311000000001', 700);
-    await changeTemperature('311000000001', 705);
-    await changeTemperature('311000000001', 710);
+    await changeTemperature('dev-1', 700);
+    await changeTemperature('dev-1', 705);
+    await changeTemperature('dev-1', 710);
     await eventually(async () => eventsAtHook().length === 3, 'three events');
     expect(eventsAtHook().map((e) => e.data.changed?.temperature)).toEqual([70, 70.5, 71]);
     const ids = eventsAtHook().map((e) => e.eventId);
@@ -129,9 +129,9 @@ describe('subscriptions and signed event delivery', () => {
     const { api, uri, appId, sub } = await setup(['device.stateChanged']);
     await confirm(sub, appId);
     w.sys.failures = Array.from({ length: 8 }, () => 500); // WS_DELIVERY_ATTEMPTS=8 in the harness
-    await changeTemperature('311000000001', 650);
+    await changeTemperature('dev-1', 650);
     await eventually(async () => ((await (await api(`${uri}/subscriptions/${sub.id}`)).json()) as { failedDeliveries: number }).failedDeliveries === 1, 'the event set aside');
-    await changeTemperature('311000000001', 655);
+    await changeTemperature('dev-1', 655);
     await eventually(async () => eventsAtHook().length === 1, 'the next event');
     expect(eventsAtHook()[0]?.data.changed?.temperature).toBe(65.5);
     await deliveriesSettled(w);
@@ -143,7 +143,7 @@ describe('subscriptions and signed event delivery', () => {
     await confirm(sub, appId);
     const second = startWorkers(w.host.services, { concurrency: 4 });
     try {
-      for (const t of [680, 685, 690, 695]) await changeTemperature('311000000001', t);
+      for (const t of [680, 685, 690, 695]) await changeTemperature('dev-1', t);
       await eventually(async () => eventsAtHook().length >= 4, 'four events');
       await deliveriesSettled(w);
       expect(eventsAtHook().map((e) => e.data.changed?.temperature)).toEqual([68, 68.5, 69, 69.5]);
@@ -155,7 +155,7 @@ describe('subscriptions and signed event delivery', () => {
   it('a device removed by its connector => device.removed delivered, and it leaves the grant', async () => {
     const { api, uri, appId, sub } = await setup();
     await confirm(sub, appId);
-    w.host.fake.removeThermostat('311000000002');
+    w.host.fake.remove('dev-2');
     expect((await w.host.admin(`/api/installations/${w.installationId}/poll`, { method: 'POST' })).status).toBe(202);
     const removed = await eventually(async () => eventsAtHook().find((e) => e.eventType === 'device.removed'), 'device.removed');
     expect(removed.deviceId).toBe(UPSTAIRS());
@@ -168,7 +168,7 @@ describe('subscriptions and signed event delivery', () => {
   it('revocation => UNINSTALL to the target, tokens dead, nothing delivered afterwards', async () => {
     const { api, uri, appId, sub, tokens } = await setup();
     await confirm(sub, appId);
-    await changeTemperature('311000000001', 720);
+    await changeTemperature('dev-1', 720);
     await eventually(async () => eventsAtHook().length === 1, 'one event');
 
     const del = await fetch(`${w.host.url}/api/app-installations/${appId}`, {
@@ -183,7 +183,7 @@ describe('subscriptions and signed event delivery', () => {
     expect(tokens.access_token).toBeTruthy();
 
     const before = w.sys.hooks().length;
-    await changeTemperature('311000000001', 740);
+    await changeTemperature('dev-1', 740);
     await deliveriesSettled(w);
     expect(w.sys.hooks()).toHaveLength(before);
     expect(await w.host.services.webServices.subscriptions.get(sub.id)).toBeUndefined();
@@ -196,7 +196,7 @@ describe('subscriptions and signed event delivery', () => {
     expect((await api(`${uri}/subscriptions/${sub.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`${uri}/subscriptions/${sub.id}`)).status).toBe(404);
     expect((await api(`${uri}/subscriptions/${sub.id}`, { method: 'DELETE' })).status).toBe(404);
-    await changeTemperature('311000000001', 745);
+    await changeTemperature('dev-1', 745);
     await deliveriesSettled(w);
     expect(eventsAtHook()).toEqual([]);
   });

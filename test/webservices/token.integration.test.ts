@@ -11,7 +11,7 @@ afterEach(async () => {
   await w.close();
 });
 
-const LIVING = () => w.devices.get('311000000001') ?? '';
+const LIVING = () => w.devices.get('dev-1') ?? '';
 async function freshCode(): Promise<string> {
   const { location } = await consent(w, { devices: [LIVING()] });
   return location.searchParams.get('code') ?? '';

@@ -1,7 +1,6 @@
-import { json, type Reply } from '../../../src/connectors/fake-cloud';
+import { json, type Reply, type TokenLedger } from '../../../src/connectors/fake-cloud';
 import type { FakeThermostat } from './device-types';
 import type { ThermostatStore } from './devices';
-import type { TokenStore } from './tokens';
 import { checkPage, parseSelection, requestObject, thermostatOf, type ApiRequest, type Include, type JsonObject } from './api-request';
 import { ApiError, apiStatus, OK } from './api-status';
 import { updateThermostats } from './api-update';
@@ -12,14 +11,17 @@ import { updateThermostats } from './api-update';
  */
 
 /** Bearer check shared by every /1/* route; undefined means the token is good. */
-export function authenticate(tokens: TokenStore, authorization: string | undefined): Reply | undefined {
+export function authenticate(tokens: TokenLedger, authorization: string | undefined): Reply | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  switch (bearer === undefined ? 'unknown' : tokens.checkAccess(bearer)) {
-    case 'ok':
-      return undefined;
+  const access = tokens.checkAccess(bearer);
+  if (access.ok) return undefined;
+  switch (access.reason) {
+    case 'missing':
     case 'unknown':
       return apiStatus(1);
+    // §1.7: "A token refresh immediately expires the previously issued access token".
     case 'expired':
+    case 'rotated':
       return apiStatus(14);
     case 'revoked':
       return apiStatus(16);

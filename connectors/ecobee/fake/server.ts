@@ -2,21 +2,22 @@ import {
   approveInBrowser,
   FakeCloudBase,
   FakeHttpServer,
+  grantTypeOf,
   handleAuthorize,
-  json,
-  mergeParams,
+  handleRevoke,
+  handleToken,
   type AuthorizeFlow,
   type FakeRequest,
   type Reply,
+  type TokenEndpointOptions,
 } from '../../../src/connectors/fake-cloud';
-import { DEFAULT_THERMOSTATS, DEFAULT_USER } from './accounts';
+import { DEFAULT_THERMOSTATS, DEFAULT_USER, type FakeUser } from './accounts';
 import { authenticate, summaryEndpoint, thermostatEndpoint } from './api';
 import type { FakeThermostat, FakeThermostatSeed, RuntimePatch } from './device-types';
 import { FAILURE_SHAPES } from './faults';
-import { authorizeFlow, basicClientId, token, type OAuthConfig } from './oauth';
+import { authorizeFlow, parseScope, tokenEndpoint, tokenResponse, withRefreshAlias, type RefreshTokenReuse, type TokenResponse } from './oauth';
 import { routeOf, type FakeRoute } from './routes';
 import { FakeState } from './state';
-import type { TokenResponse } from './tokens';
 
 /**
  * A fake ecobee cloud over real HTTP, for tests and the local demo: OAuth code flow (/authorize,
@@ -34,7 +35,7 @@ export type {
   HvacMode,
   RuntimePatch,
 } from './device-types';
-export type { TokenResponse } from './tokens';
+export type { TokenResponse } from './oauth';
 export type { FakeRoute } from './routes';
 export { DEFAULT_THERMOSTATS } from './accounts';
 
@@ -44,7 +45,7 @@ export interface FakeEcobeeOptions {
   port?: number;
   thermostats?: FakeThermostatSeed[];
   /** §1.7: 'strict' (legacy docs) kills a refresh token once used; 'lenient' (current docs) keeps it. */
-  refreshTokenReuse?: 'strict' | 'lenient';
+  refreshTokenReuse?: RefreshTokenReuse;
   accessTokenTtlS?: number;
   username?: string;
   password?: string;
@@ -67,8 +68,9 @@ export interface FakeRevocation {
 export class FakeEcobee extends FakeCloudBase<FakeRoute> {
   readonly clientId: string;
   private readonly state: FakeState;
-  private readonly oauth: OAuthConfig;
+  private readonly user: FakeUser;
   private readonly authorize: AuthorizeFlow;
+  private readonly token: TokenEndpointOptions;
   protected readonly http: FakeHttpServer<FakeRoute>;
   /** Every accepted revocation request, in order. */
   readonly revocations: FakeRevocation[] = [];
@@ -84,24 +86,21 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
     this.clientId = opts.clientId ?? 'fake-ecobee-client';
     const now = opts.now ?? Date.now;
     this.state = new FakeState({
-      clientId: this.clientId,
       accessTokenTtlS: opts.accessTokenTtlS ?? 3599, // §1.4
       refreshTokenReuse: opts.refreshTokenReuse ?? 'strict',
       now,
       thermostats: opts.thermostats ?? DEFAULT_THERMOSTATS,
     });
-    this.oauth = {
-      tokens: this.state.tokens,
-      user: { username: opts.username ?? DEFAULT_USER.username, password: opts.password ?? DEFAULT_USER.password },
-    };
-    this.authorize = authorizeFlow(this.oauth);
+    this.user = { username: opts.username ?? DEFAULT_USER.username, password: opts.password ?? DEFAULT_USER.password };
+    this.authorize = authorizeFlow(this.state.tokens, this.clientId, this.user);
+    this.token = tokenEndpoint(this.state.tokens, this.clientId, (revocation) => this.revocations.push(revocation));
     this.http = new FakeHttpServer<FakeRoute>({
       route: (method, path) => routeOf(method, path, opts.revocationEndpoint === true),
       handle: (request) => this.handle(request),
       ...FAILURE_SHAPES,
       jsonType: 'application/json;charset=UTF-8',
       unthrottled: ['authorize'],
-      grantType: (request) => (request.route === 'token' ? tokenParams(request).get('grant_type') ?? undefined : undefined),
+      grantType: (request) => (request.route === 'token' ? grantTypeOf(request) : undefined),
       onArrival: (route, res) => {
         // In flight from arrival until the response closes (answered, reset, or destroyed by stop()).
         if (route !== 'thermostat' && route !== 'thermostatSummary') return;
@@ -144,7 +143,7 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
 
   /** Tokens for a fresh grant without the browser flow, for tests that don't exercise OAuth. */
   issueTokens(scope = 'smartRead,smartWrite'): TokenResponse {
-    return this.state.tokens.issueForTest(scope);
+    return tokenResponse(this.state.tokens.issueForTest(this.user.username, parseScope(scope)));
   }
 
   // -- devices --------------------------------------------------------------------------------
@@ -179,7 +178,7 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
    * credentials and presses Accept or Decline. Returns the redirect's Location without following it.
    */
   async approve(authorizeUrl: string, decision: 'accept' | 'decline' = 'accept'): Promise<string> {
-    const { username, password } = this.oauth.user;
+    const { username, password } = this.user;
     return approveInBrowser({ authorizeUrl, username, password, decision, who: 'fake ecobee' });
   }
 
@@ -191,16 +190,10 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
       case 'authorize':
         return handleAuthorize(this.authorize, request);
       case 'token':
-        return token(this.state.tokens, tokenParams(request), basicClientId(headers.authorization));
-      case 'revoke': {
+        return handleToken(this.token, withRefreshAlias(request));
+      case 'revoke':
         // RFC 7009 §2.1: client authentication as at the token endpoint; §2.2: 200 also for an unknown token.
-        const clientId = request.form.get('client_id') ?? basicClientId(headers.authorization);
-        if (clientId !== this.clientId) return json(401, { error: 'invalid_client' });
-        const presented = request.form.get('token');
-        if (!presented) return json(400, { error: 'invalid_request', error_description: 'token is required' });
-        this.revocations.push({ tokenTypeHint: request.form.get('token_type_hint') ?? undefined, known: this.state.tokens.revoke(presented) });
-        return json(200, {});
-      }
+        return handleRevoke(this.token, request);
       case 'thermostat':
       case 'thermostatSummary': {
         const denied = authenticate(this.state.tokens, headers.authorization);
@@ -210,9 +203,4 @@ export class FakeEcobee extends FakeCloudBase<FakeRoute> {
       }
     }
   }
-}
-
-/** §1.3: /token parameters come in the query string or a form body; the body wins. */
-function tokenParams(request: FakeRequest<FakeRoute>): URLSearchParams {
-  return mergeParams(request.url.searchParams, request.form);
 }

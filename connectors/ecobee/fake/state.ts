@@ -1,29 +1,32 @@
-import type { FakeCall } from '../../../src/connectors/fake-cloud';
-import { RevisionClock } from './clock';
+import type { FakeCall, TokenLedger } from '../../../src/connectors/fake-cloud';
+import { RevisionClock, type Clock } from './clock';
 import type { FakeThermostatSeed } from './device-types';
 import { ThermostatStore } from './devices';
-import { TokenStore, type TokenStoreOptions } from './tokens';
+import { ecobeeLedger, type RefreshTokenReuse } from './oauth';
 
 /**
  * All the in-memory state of the fake ecobee cloud: thermostats (devices.ts), OAuth codes and
- * tokens (tokens.ts), and the request log. No HTTP here; server.ts and the handlers drive it.
+ * tokens (the kit's TokenLedger with ecobee's rules, oauth.ts), and the request log. No HTTP here; server.ts and the handlers drive it.
  * Section numbers (§) refer to /work/shared/ecobee-api.md.
  */
 
-export interface FakeStateOptions extends TokenStoreOptions {
+export interface FakeStateOptions {
+  accessTokenTtlS: number;
+  refreshTokenReuse: RefreshTokenReuse;
+  now: Clock;
   thermostats: readonly FakeThermostatSeed[];
 }
 
 export class FakeState {
   readonly thermostats: ThermostatStore;
-  readonly tokens: TokenStore;
+  readonly tokens: TokenLedger;
   readonly calls: FakeCall[] = [];
   private apiInFlight = 0;
   private apiInFlightMax = 0;
 
   constructor(opts: FakeStateOptions) {
     this.thermostats = new ThermostatStore(new RevisionClock(opts.now), opts.now);
-    this.tokens = new TokenStore(opts);
+    this.tokens = ecobeeLedger(opts);
     for (const seed of opts.thermostats) this.thermostats.add(seed);
   }
 

@@ -495,6 +495,34 @@ describe('POST /token: refresh_token', () => {
   });
 });
 
+describe('POST /revoke (opt-in: revocationEndpoint)', () => {
+  const revoke = (f: FakeEcobee, form: Record<string, string>) =>
+    fetch(new URL('/revoke', f.url), { method: 'POST', body: new URLSearchParams(form) }).then(async (res) => ({ status: res.status, body: (await res.json()) as unknown }));
+
+  it('off by default: 404, as ecobee documents no revocation endpoint', async () => {
+    expect((await revoke(fake, { token: 'x', client_id: fake.clientId })).status).toBe(404);
+  });
+
+  it('revokes the grant (access code 16, refresh invalid_grant), records hint and known-ness, 200 for an unknown token', async () => {
+    const f = await startFake({ revocationEndpoint: true });
+    const tokens = await login(f);
+    expect(await revoke(f, { token: tokens.refresh_token, token_type_hint: 'refresh_token', client_id: f.clientId })).toEqual({ status: 200, body: {} });
+    expect(await revoke(f, { token: 'v1.never-issued', client_id: f.clientId })).toEqual({ status: 200, body: {} });
+    expect(f.revocations).toEqual([{ tokenTypeHint: 'refresh_token', known: true }, { tokenTypeHint: undefined, known: false }]);
+    expect(await get(f, '/1/thermostat', tokens.access_token, { selection: REGISTERED })).toEqual({ status: 500, body: DEAUTHORIZED });
+    expect(await refresh(f, tokens.refresh_token)).toEqual({ status: 400, body: INVALID_GRANT });
+  });
+
+  it('a foreign client is 401 invalid_client and a missing token 400; neither is recorded nor revokes', async () => {
+    const f = await startFake({ revocationEndpoint: true });
+    const tokens = await login(f);
+    expect(await revoke(f, { token: tokens.refresh_token, client_id: 'other' })).toEqual({ status: 401, body: INVALID_CLIENT });
+    expect((await revoke(f, { client_id: f.clientId })).status).toBe(400);
+    expect(f.revocations).toEqual([]);
+    expect((await get(f, '/1/thermostat', tokens.access_token, { selection: REGISTERED })).status).toBe(200);
+  });
+});
+
 describe('token hooks', () => {
   it('expireAccessTokens(): existing access tokens answer code 14; refresh fixes it', async () => {
     const tokens = await login();

@@ -33,6 +33,8 @@ export interface TokenEndpointOptions {
   refusals?: Partial<Record<TokenError, { status: number; body: unknown }>>;
   /** Told of every successful grant (counters, a test's last tokens). */
   onIssued?: (tokens: IssuedTokens, grantType: 'authorization_code' | 'refresh_token') => void;
+  /** Told of every accepted revocation request: the hint it carried and whether the token was known (never the token). */
+  onRevoked?: (revocation: { tokenTypeHint: string | undefined; known: boolean }) => void;
 }
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -141,7 +143,8 @@ export function handleRevoke(
   if (!clientAuthenticated(opts, request.headers, params)) return refuse(opts, 'invalid_client');
   const token = params.get('token');
   if (!token) return refuse(opts, 'invalid_request');
-  opts.ledger.revoke(token);
+  const known = opts.ledger.revoke(token);
+  opts.onRevoked?.({ tokenTypeHint: params.get('token_type_hint') ?? undefined, known });
   return json(200, {}, NO_STORE);
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 /**
  * A fake cloud's OAuth ledger, the part every fake used to write again: authorization codes (with
  * their PKCE challenge), the grant a user gave, and the access and refresh tokens issued under it,
- * with rotation on or off, expiry, revocation and a count of stale refresh tokens presented. No
+ * with rotation on, off or lenient, expiry, revocation and a count of stale refresh tokens presented. No
  * HTTP here: oauth-endpoints.ts and a fake's API routes consult it.
  */
 
@@ -13,13 +13,16 @@ export interface TokenLedgerOptions {
   /**
    * On: a refresh answers a new refresh token and the presented one dies (Netatmo, Honeywell may).
    * Off: the refresh token stays the same for the grant's life.
+   * 'lenient': a refresh answers a new refresh token, yet the presented one keeps working; each
+   * reuse still counts as stale (ecobee's current docs, where a client must not rely on either).
+   * On and lenient both retire the access tokens issued before the refresh.
    */
-  rotation: boolean;
+  rotation: boolean | 'lenient';
   /** Authorization-code lifetime; 10 minutes by default (RFC 6749 §4.1.2 recommends at most that). */
   codeTtlMs?: number;
   now: () => number;
-  /** A new token or code in the cloud's own look; default 32 random bytes, base64url. */
-  mint?: (kind: 'code' | 'access' | 'refresh', subject: string) => string;
+  /** A new token or code in the cloud's own look (`scope`: the grant's); default 32 random bytes, base64url. */
+  mint?: (kind: 'code' | 'access' | 'refresh', subject: string, scope: readonly string[]) => string;
 }
 
 /** What a token endpoint answers with, before the cloud's own rendering (tokenBody). */
@@ -69,6 +72,8 @@ interface Access {
 interface Refresh {
   grant: Grant;
   rotatedAway: boolean;
+  /** Presented to a successful refresh before (what 'lenient' counts as stale). */
+  used: boolean;
 }
 
 const base64url = (bytes: Buffer): string => bytes.toString('base64url');
@@ -87,12 +92,12 @@ export class TokenLedger {
 
   constructor(private readonly opts: TokenLedgerOptions) {}
 
-  private mint(kind: 'code' | 'access' | 'refresh', subject: string): string {
-    return this.opts.mint?.(kind, subject) ?? base64url(randomBytes(32));
+  private mint(kind: 'code' | 'access' | 'refresh', subject: string, scope: readonly string[]): string {
+    return this.opts.mint?.(kind, subject, scope) ?? base64url(randomBytes(32));
   }
 
   createCode(request: CodeRequest): string {
-    const code = this.mint('code', request.subject);
+    const code = this.mint('code', request.subject, request.scope);
     this.codes.set(code, { ...request, expiresAt: this.opts.now() + (this.opts.codeTtlMs ?? 600_000) });
     return code;
   }
@@ -117,10 +122,13 @@ export class TokenLedger {
       this.stale++;
       return { ok: false, refusal: 'stale' };
     }
+    const rotation = this.opts.rotation;
+    if (rotation === 'lenient' && entry.used) this.stale++;
     if (entry.grant.revoked) return { ok: false, refusal: 'revoked' };
-    for (const token of this.access.values()) if (token.grant === entry.grant && this.opts.rotation) token.rotatedAway = true;
-    if (this.opts.rotation) entry.rotatedAway = true;
-    return { ok: true, tokens: this.issue(entry.grant, this.opts.rotation ? undefined : refreshToken) };
+    entry.used = true;
+    for (const token of this.access.values()) if (token.grant === entry.grant && rotation !== false) token.rotatedAway = true;
+    if (rotation === true) entry.rotatedAway = true;
+    return { ok: true, tokens: this.issue(entry.grant, rotation === false ? refreshToken : undefined) };
   }
 
   checkAccess(accessToken: string | undefined): AccessCheck {
@@ -169,10 +177,10 @@ export class TokenLedger {
   private issue(grant: Grant, keepRefresh?: string): IssuedTokens {
     this.grants.add(grant);
     const ttlS = this.opts.accessTokenTtlS;
-    const accessToken = this.mint('access', grant.subject);
+    const accessToken = this.mint('access', grant.subject, grant.scope);
     this.access.set(accessToken, { grant, expiresAt: this.opts.now() + ttlS * 1000, expired: false, rotatedAway: false });
-    const refreshToken = keepRefresh ?? this.mint('refresh', grant.subject);
-    if (!keepRefresh) this.refreshes.set(refreshToken, { grant, rotatedAway: false });
+    const refreshToken = keepRefresh ?? this.mint('refresh', grant.subject, grant.scope);
+    if (!keepRefresh) this.refreshes.set(refreshToken, { grant, rotatedAway: false, used: false });
     return { accessToken, refreshToken, expiresInS: ttlS, scope: grant.scope, subject: grant.subject };
   }
 }

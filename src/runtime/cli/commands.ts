@@ -44,4 +44,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   doctor: { summary: 'doctor                  check Redis, its settings, keys and clock; say what to fix', load: async () => (await import('./doctor')).doctor },
   rekey: { summary: 'rekey [--batch-size N]  re-encrypt every stored secret under the first of SECRET_KEYS', load: async () => (await import('../rekey-command')).rekeyCommand },
   'api-key': { summary: 'api-key create|revoke|list  named admin API keys (create --name N --scope read|full)', load: async () => (await import('../api-key-command')).apiKeyCommand },
+  'new-connector': { summary: 'new-connector <name> [--dir D]  scaffold a connector folder (from a checkout; connectors/README.md)', load: async () => (await import('./new-connector')).newConnectorRun() },
 };
