@@ -42,18 +42,23 @@ export interface FailoverBurstResult {
   lost: string[];
   killedAt: number;
   promotedAt: number;
-  /** Webhook jobs active just before the kill (work the killed worker may have held). */
+  /** Webhook jobs active at the kill (counted after the worker's death when one is killed). */
   activeAtKill: number;
   /** Webhook jobs left failed once everything was applied. */
   failedJobs: number;
   /** Exit signal of the killed worker process, when one was killed. */
   killedWorkerSignal: NodeJS.Signals | null | undefined;
+  /** At least this many webhook jobs were held by the killed worker when it died (undefined: none killed). */
+  orphanedByKilledWorker: number | undefined;
+  /** From the worker's SIGKILL to the primary's death (undefined: no worker killed). */
+  killGapMs: number | undefined;
   /** One line with the figures, for the test's output and failure messages. */
   report: string;
 }
 
 /** Short stall recovery, so a killed worker's jobs are taken over without BullMQ's 30 s defaults. */
-const RECOVERY = { WORKER_LOCK_MS: '2000', WORKER_STALLED_MS: '1000', WORKER_CONCURRENCY: '4' };
+const WORKER_CONCURRENCY = 4;
+const RECOVERY = { WORKER_LOCK_MS: '2000', WORKER_STALLED_MS: '1000', WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) };
 const WIDTH = 8;
 const RETRY_MS = 200;
 /** A cloud stops retrying one callback after this long; the scenario counts it as never accepted. */
@@ -94,11 +99,29 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     let promotedAt: number | undefined;
     let activeAtKill = 0;
     const victim = options.killWorker ? workers[0] : undefined;
+    const queue = h.services.webhooks.queue;
+    // The survivors can hold at most this many webhook jobs at once; anything active beyond it is
+    // the killed worker's.
+    const survivorsCapacity = (options.workers - 1) * WORKER_CONCURRENCY;
+    let orphaned: number | undefined;
+    let killGapMs: number | undefined;
     const killing = (async () => {
-      await eventually(async () => acked.length >= options.killAfterAcks, `${options.killAfterAcks} acknowledgements before the kill`, 60_000);
-      activeAtKill = await h.services.webhooks.queue.getActiveCount();
+      await eventually(
+        async () => acked.length >= options.killAfterAcks && (!victim || (await queue.getActiveCount()) > survivorsCapacity),
+        `${options.killAfterAcks} acknowledgements${victim ? ' and the worker to be killed busy' : ''} before the kill`,
+        60_000,
+      );
       killedAt = Date.now();
-      await Promise.all([topo.killPrimary(webhookKey), victim?.kill()]);
+      if (victim) {
+        // The worker first, then the primary one round trip later: the count in between tells how
+        // many jobs the dead worker left mid-flight (at least), which only stall recovery on the
+        // new primary can finish.
+        await victim.kill();
+        activeAtKill = await queue.getActiveCount();
+        orphaned = Math.max(0, activeAtKill - survivorsCapacity);
+      } else activeAtKill = await queue.getActiveCount();
+      await topo.killPrimary(webhookKey);
+      if (victim) killGapMs = Date.now() - killedAt;
       promotedAt = await topo.waitForPromotion(60_000);
       // The old primary comes back on its own data, as a primary, until the failover demotes it:
       // the moment writes used to go astray.
@@ -180,6 +203,8 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       activeAtKill,
       failedJobs,
       killedWorkerSignal: victim ? victim.child.signalCode : undefined,
+      orphanedByKilledWorker: orphaned,
+      killGapMs,
     };
     return { ...result, report: describe(options, result) };
   } finally {
@@ -212,10 +237,12 @@ export function figures(r: Pick<FailoverBurstResult, 'attempts' | 'killedAt' | '
 
 function describe(
   options: FailoverBurstOptions,
-  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs'>,
+  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs' | 'orphanedByKilledWorker' | 'killGapMs'>,
 ): string {
   const f = figures(r);
-  const kill = options.killWorker ? `primary + 1 of ${options.workers} workers SIGKILLed` : `primary SIGKILLed (${options.workers} workers)`;
+  const kill = options.killWorker
+    ? `1 of ${options.workers} workers and the primary SIGKILLed ${r.killGapMs} ms apart`
+    : `primary SIGKILLed (${options.workers} workers)`;
   const window =
     f.firstRefusalMs === undefined
       ? 'no 503'
@@ -224,6 +251,8 @@ function describe(
     `${options.topology} failover, ${kill}, REDIS_ACK_REPLICAS=${options.ackReplicas}: ${options.burst} callbacks, ${f.requests} requests; ` +
     `${r.acked.length} acknowledged, ${r.acked.length - r.lost.length} applied, ${r.lost.length} lost; ${f.refused} answered 503 ` +
     `(${f.refusedWithoutRetryAfter} without Retry-After); statuses ${JSON.stringify(f.statuses)}; promotion ${f.promotionMs} ms after the kill; ` +
-    `${window}; first 2xx ${f.backAfterPromotionMs} ms after the promotion; ${r.activeAtKill} webhook jobs active at the kill, ${r.failedJobs} failed at the end`
+    `${window}; first 2xx ${f.backAfterPromotionMs} ms after the promotion; ${r.activeAtKill} webhook jobs active at the kill` +
+    (r.orphanedByKilledWorker === undefined ? '' : ` (≥ ${r.orphanedByKilledWorker} held by the killed worker)`) +
+    `, ${r.failedJobs} failed at the end`
   );
 }
