@@ -40,6 +40,7 @@ export interface FailoverBurstResult {
   acked: string[];
   /** Acknowledged callbacks that never showed up as a stateChanged event. */
   lost: string[];
+  /** When the primary was SIGKILLed (Date.now()); the outage figures count from here. */
   killedAt: number;
   promotedAt: number;
   /** Webhook jobs active at the kill (counted after the worker's death when one is killed). */
@@ -50,7 +51,7 @@ export interface FailoverBurstResult {
   killedWorkerSignal: NodeJS.Signals | null | undefined;
   /** At least this many webhook jobs were held by the killed worker when it died (undefined: none killed). */
   orphanedByKilledWorker: number | undefined;
-  /** From the worker's SIGKILL to the primary's death (undefined: no worker killed). */
+  /** From the worker's SIGKILL to the primary's (undefined: no worker killed). */
   killGapMs: number | undefined;
   /** One line with the figures, for the test's output and failure messages. */
   report: string;
@@ -106,22 +107,24 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     let orphaned: number | undefined;
     let killGapMs: number | undefined;
     const killing = (async () => {
+      const primary = await topo.primaryServing(webhookKey);
       await eventually(
         async () => acked.length >= options.killAfterAcks && (!victim || (await queue.getActiveCount()) > survivorsCapacity),
         `${options.killAfterAcks} acknowledgements${victim ? ' and the worker to be killed busy' : ''} before the kill`,
         60_000,
       );
-      killedAt = Date.now();
       if (victim) {
-        // The worker first, then the primary one round trip later: the count in between tells how
-        // many jobs the dead worker left mid-flight (at least), which only stall recovery on the
-        // new primary can finish.
+        // The worker first, then the primary once the worker is gone and one round trip later:
+        // the count in between tells how many jobs the dead worker left mid-flight (at least),
+        // which only stall recovery on the new primary can finish.
+        const workerKilledAt = Date.now();
         await victim.kill();
         activeAtKill = await queue.getActiveCount();
         orphaned = Math.max(0, activeAtKill - survivorsCapacity);
+        killGapMs = Date.now() - workerKilledAt;
       } else activeAtKill = await queue.getActiveCount();
-      await topo.killPrimary(webhookKey);
-      if (victim) killGapMs = Date.now() - killedAt;
+      killedAt = Date.now();
+      await primary.kill();
       promotedAt = await topo.waitForPromotion(60_000);
       // The old primary comes back on its own data, as a primary, until the failover demotes it:
       // the moment writes used to go astray.

@@ -13,10 +13,11 @@ export interface FailoverTopology {
   /** What REDIS_* names for the host and the workers. */
   topology: RedisTopology;
   /**
-   * SIGKILLs the primary that serves `key` (a key the burst writes; a Cluster kills the owner of
-   * its slot, Sentinel has one primary) and resolves once the process is gone. Once per topology.
+   * The primary that serves `key` now (a key the burst writes: on a Cluster the owner of its
+   * slot; Sentinel has one primary), looked up ahead so the kill itself costs no round trip.
+   * Its kill() SIGKILLs it and resolves once the process is gone; once per topology.
    */
-  killPrimary(key: string): Promise<void>;
+  primaryServing(key: string): Promise<{ port: number; kill(): Promise<void> }>;
   /**
    * Resolves with the moment (Date.now()) a replica was seen serving as the new primary of the
    * killed one's data. Polled every 100 ms, so at most that much later than the promotion itself.
@@ -49,13 +50,18 @@ async function sentinelFailover(): Promise<FailoverTopology> {
   };
   return {
     topology: group.topology,
-    async killPrimary() {
-      if (killed) throw new Error('this topology already lost its primary once');
+    async primaryServing() {
       const port = await group.primaryPort();
       const primary = group.servers.find((s) => s.port === port);
       if (!primary) throw new Error(`the sentinels name ${port}, which is not one of the group's servers`);
-      killed = primary;
-      await primary.kill();
+      return {
+        port,
+        kill: async () => {
+          if (killed) throw new Error('this topology already lost its primary once');
+          killed = primary;
+          await primary.kill();
+        },
+      };
     },
     async waitForPromotion(timeoutMs) {
       await group.waitForFailover(isKilled().port, timeoutMs);
