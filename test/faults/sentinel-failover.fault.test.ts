@@ -65,3 +65,9 @@ it(`primary and one of two worker processes SIGKILLed at the same moment during 
   // The dead worker left work mid-flight, and the survivor finished it (nothing lost, above).
   expect(result.orphanedByKilledWorker, result.report).toBeGreaterThan(0);
 }, 90_000);
+
+it(`the only worker process and the primary SIGKILLed at the same moment, a new worker started at once (into the outage) => it applies every acknowledged webhook`, async () => {
+  const result = await scenario({ ackReplicas: 0, workers: 1, killWorker: true, replaceKilledWorker: true });
+  expect(result.killedWorkerSignal).toBe('SIGKILL');
+  expect(result.orphanedByKilledWorker, result.report).toBeGreaterThan(0);
+}, 90_000);

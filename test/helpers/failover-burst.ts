@@ -23,6 +23,11 @@ export interface FailoverBurstOptions {
   workers: number;
   /** SIGKILL one worker process at the same moment as the primary. */
   killWorker: boolean;
+  /**
+   * Start a new worker process in the killed one's place right after the kills, as a supervisor
+   * would: it starts while no primary is reachable.
+   */
+  replaceKilledWorker?: boolean;
   /** The kill lands once this many callbacks were acknowledged. */
   killAfterAcks: number;
 }
@@ -106,6 +111,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const survivorsCapacity = (options.workers - 1) * WORKER_CONCURRENCY;
     let orphaned: number | undefined;
     let killGapMs: number | undefined;
+    let replacement: WorkerProcess | undefined;
     const killing = (async () => {
       const primary = await topo.primaryServing(webhookKey);
       await eventually(
@@ -125,6 +131,10 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       } else activeAtKill = await queue.getActiveCount();
       killedAt = Date.now();
       await primary.kill();
+      if (victim && options.replaceKilledWorker) {
+        replacement = await spawnWorkerProcess(h, RECOVERY);
+        workers.push(replacement);
+      }
       promotedAt = await topo.waitForPromotion(60_000);
       // The old primary comes back on its own data, as a primary, until the failover demotes it:
       // the moment writes used to go astray.
@@ -171,6 +181,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     );
     await killing;
     if (killedAt === undefined || promotedAt === undefined) throw new Error('the kill never happened');
+    if (replacement) await replacement.ready;
     await topo.waitKilledDemoted(30_000);
 
     const missing = async (): Promise<string[]> => {
@@ -244,7 +255,7 @@ function describe(
 ): string {
   const f = figures(r);
   const kill = options.killWorker
-    ? `1 of ${options.workers} workers and the primary SIGKILLed ${r.killGapMs} ms apart`
+    ? `1 of ${options.workers} workers and the primary SIGKILLed ${r.killGapMs} ms apart${options.replaceKilledWorker ? ', a new worker started at once' : ''}`
     : `primary SIGKILLed (${options.workers} workers)`;
   const window =
     f.firstRefusalMs === undefined
