@@ -69,6 +69,7 @@ const WIDTH = 8;
 const RETRY_MS = 200;
 /** A cloud stops retrying one callback after this long; the scenario counts it as never accepted. */
 const GIVE_UP_MS = 45_000;
+const ABANDON_AFTER_PROMOTION_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 
 export async function runFailoverBurst(options: FailoverBurstOptions): Promise<FailoverBurstResult> {
@@ -140,8 +141,13 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       // the moment writes used to go astray.
       await topo.restartKilled();
     })();
-    // Awaited after the burst; until then a failed kill must not surface as an unhandled rejection.
-    killing.catch(() => undefined);
+    // Awaited after the burst; until then a failed kill must not surface as an unhandled rejection,
+    // and it ends the burst: nothing would bring the service back.
+    let killFailed = false;
+    killing.catch(() => (killFailed = true));
+    // A service that is not back this long after the promotion will not be: stop retrying, so the
+    // test fails with its figures instead of running into its timeout.
+    const hopeless = (): boolean => killFailed || (promotedAt !== undefined && Date.now() > promotedAt + ABANDON_AFTER_PROMOTION_MS);
 
     await inParallel(
       Array.from({ length: options.burst }, (_, i) => i),
@@ -174,7 +180,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
             return;
           }
           // Only a 503 is worth sending again; anything else is the failure the test reports.
-          if (attempt.status !== 503 || Date.now() - started > GIVE_UP_MS) return;
+          if (attempt.status !== 503 || Date.now() - started > GIVE_UP_MS || hopeless()) return;
           await new Promise((r) => setTimeout(r, RETRY_MS));
         }
       },
