@@ -60,12 +60,15 @@ export interface FailoverBurstResult {
   killGapMs: number | undefined;
   /** From the end of the burst (and the old primary's demotion) until every acknowledged callback was seen applied. */
   appliedWithinMs: number;
+  /** The webhook queue's job counts, when something was not applied. */
+  leftover: string | undefined;
   /** One line with the figures, for the test's output and failure messages. */
   report: string;
 }
 
-/** Short stall recovery, so a killed worker's jobs are taken over without BullMQ's 30 s defaults. */
+/** Webhook jobs one worker process runs at once: what lets the scenario tell the dead worker's jobs apart. */
 const WORKER_CONCURRENCY = 4;
+/** Short stall recovery, so a killed worker's jobs are taken over without BullMQ's 30 s defaults. */
 const RECOVERY = { WORKER_LOCK_MS: '2000', WORKER_STALLED_MS: '1000', WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) };
 const WIDTH = 8;
 const RETRY_MS = 200;
@@ -217,7 +220,15 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       40_000,
     ).catch(() => undefined);
     const appliedWithinMs = Date.now() - burstEndedAt;
-    const failedJobs = await h.services.webhooks.queue.getFailedCount().catch(() => -1);
+    const failedJobs = await queue.getFailedCount().catch(() => -1);
+    // Where the work stands when something is missing: lost with the old primary, or still queued
+    // (waiting, delayed by a retry's backoff, held by a stalled worker)?
+    const leftover =
+      lost.length === 0
+        ? undefined
+        : await queue
+            .getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed')
+            .then((c) => JSON.stringify(c), (e: Error) => e.message);
 
     const result = {
       attempts,
@@ -231,6 +242,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       orphanedByKilledWorker: orphaned,
       killGapMs,
       appliedWithinMs,
+      leftover,
     };
     return { ...result, report: describe(options, result) };
   } finally {
@@ -263,7 +275,7 @@ export function figures(r: Pick<FailoverBurstResult, 'attempts' | 'killedAt' | '
 
 function describe(
   options: FailoverBurstOptions,
-  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs' | 'orphanedByKilledWorker' | 'killGapMs' | 'appliedWithinMs'>,
+  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs' | 'orphanedByKilledWorker' | 'killGapMs' | 'appliedWithinMs' | 'leftover'>,
 ): string {
   const f = figures(r);
   const kill = options.killWorker
@@ -279,6 +291,7 @@ function describe(
     `(${f.refusedWithoutRetryAfter} without Retry-After); statuses ${JSON.stringify(f.statuses)}; promotion ${f.promotionMs} ms after the kill; ` +
     `${window}; first 2xx ${f.backAfterPromotionMs} ms after the promotion; ${r.activeAtKill} webhook jobs active at the kill` +
     (r.orphanedByKilledWorker === undefined ? '' : ` (≥ ${r.orphanedByKilledWorker} held by the killed worker)`) +
-    `, ${r.failedJobs} failed at the end; ${r.lost.length === 0 ? 'all applied' : 'gave up'} ${r.appliedWithinMs} ms after the burst`
+    `, ${r.failedJobs} failed at the end; ${r.lost.length === 0 ? 'all applied' : 'gave up'} ${r.appliedWithinMs} ms after the burst` +
+    (r.leftover === undefined ? '' : `; webhook queue then ${r.leftover}, e.g. missing ${JSON.stringify(r.lost.slice(0, 5))}`)
   );
 }
