@@ -9,7 +9,8 @@ import { inParallel, listDevices, netatmoSetpoint, readEvents } from './faults';
 import { startFailoverTopology, type FailoverTopologyKind } from './failover-topology';
 import { startHostCore, type HostCore } from './host';
 import { eventually, link } from './link';
-import { topologyEnv } from './redis-client';
+import { keyNames } from './key-names';
+import { toolClient, topologyEnv } from './redis-client';
 import { spawnWorkerProcess, type WorkerProcess } from './spawn-worker';
 
 export interface FailoverBurstOptions {
@@ -62,6 +63,8 @@ export interface FailoverBurstResult {
   appliedWithinMs: number;
   /** The webhook queue's job counts, when something was not applied. */
   leftover: string | undefined;
+  /** Each data server's role and copy of the installation's event stream, when something was not applied. */
+  nodes: string | undefined;
   /** One line with the figures, for the test's output and failure messages. */
   report: string;
 }
@@ -221,6 +224,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     ).catch(() => undefined);
     const appliedWithinMs = Date.now() - burstEndedAt;
     const failedJobs = await queue.getFailedCount().catch(() => -1);
+    const nodes = lost.length === 0 ? undefined : await describeNodes(topo.dataPorts(), keyNames(h.config.keyPrefix).installationEvents(inst.id), h);
     // Where the work stands when something is missing: lost with the old primary, or still queued
     // (waiting, delayed by a retry's backoff, held by a stalled worker)?
     const leftover =
@@ -243,6 +247,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
       killGapMs,
       appliedWithinMs,
       leftover,
+      nodes,
     };
     return { ...result, report: describe(options, result) };
   } finally {
@@ -275,7 +280,7 @@ export function figures(r: Pick<FailoverBurstResult, 'attempts' | 'killedAt' | '
 
 function describe(
   options: FailoverBurstOptions,
-  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs' | 'orphanedByKilledWorker' | 'killGapMs' | 'appliedWithinMs' | 'leftover'>,
+  r: Pick<FailoverBurstResult, 'attempts' | 'acked' | 'lost' | 'killedAt' | 'promotedAt' | 'activeAtKill' | 'failedJobs' | 'orphanedByKilledWorker' | 'killGapMs' | 'appliedWithinMs' | 'leftover' | 'nodes'>,
 ): string {
   const f = figures(r);
   const kill = options.killWorker
@@ -292,6 +297,29 @@ function describe(
     `${window}; first 2xx ${f.backAfterPromotionMs} ms after the promotion; ${r.activeAtKill} webhook jobs active at the kill` +
     (r.orphanedByKilledWorker === undefined ? '' : ` (≥ ${r.orphanedByKilledWorker} held by the killed worker)`) +
     `, ${r.failedJobs} failed at the end; ${r.lost.length === 0 ? 'all applied' : 'gave up'} ${r.appliedWithinMs} ms after the burst` +
-    (r.leftover === undefined ? '' : `; webhook queue then ${r.leftover}, e.g. missing ${JSON.stringify(r.lost.slice(0, 5))}`)
+    (r.leftover === undefined ? '' : `; webhook queue then ${r.leftover}, e.g. missing ${JSON.stringify(r.lost.slice(0, 5))}; servers ${r.nodes}`)
   );
+}
+
+/**
+ * Where the data is, server by server: role, whom it follows, and how many events of the
+ * installation it holds; and which server the host's request client is talking to. Tells a write
+ * that went to a server later wiped from a job that never ran.
+ */
+async function describeNodes(ports: number[], eventsKey: string, host: HostCore): Promise<string> {
+  const parts = await Promise.all(
+    ports.map(async (port) => {
+      const client = toolClient(`redis://127.0.0.1:${port}`);
+      try {
+        const info = await client.info('replication');
+        const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+        return `${port}: ${field('role')}${field('master_port') ? ` of ${field('master_port')} (link ${field('master_link_status')})` : ''}, ${await client.xlen(eventsKey)} events`;
+      } catch (err) {
+        return `${port}: ${(err as Error).message}`;
+      } finally {
+        client.disconnect();
+      }
+    }),
+  );
+  return `${parts.join('; ')}; host request client on ${host.services.redis.stream?.remotePort ?? '?'}`;
 }

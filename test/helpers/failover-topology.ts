@@ -27,6 +27,8 @@ export interface FailoverTopology {
   restartKilled(): Promise<void>;
   /** Resolves once the restarted server serves as a replica (no write can land on it). */
   waitKilledDemoted(timeoutMs: number): Promise<void>;
+  /** Every data server's port (primaries and replicas), for reports on where the data ended up. */
+  dataPorts(): number[];
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ async function sentinelFailover(): Promise<FailoverTopology> {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    dataPorts: () => group.servers.map((s) => s.port),
     stop: () => group.stop(),
   };
 }
