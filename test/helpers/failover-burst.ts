@@ -224,7 +224,11 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     ).catch(() => undefined);
     const appliedWithinMs = Date.now() - burstEndedAt;
     const failedJobs = await queue.getFailedCount().catch(() => -1);
-    const nodes = lost.length === 0 ? undefined : await describeNodes(topo.dataPorts(), keyNames(h.config.keyPrefix).installationEvents(inst.id), h);
+    const nodes =
+      lost.length === 0
+        ? undefined
+        : `${await describeNodes(topo.dataPorts(), keyNames(h.config.keyPrefix).installationEvents(inst.id), h)}; ` +
+          `worker logs: ${workers.map((w, n) => `#${n} ${JSON.stringify(w.stderr().slice(-1_500))}`).join(' ')}`;
     // Where the work stands when something is missing: lost with the old primary, or still queued
     // (waiting, delayed by a retry's backoff, held by a stalled worker)?
     const leftover =
