@@ -121,8 +121,10 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     let orphaned: number | undefined;
     let killGapMs: number | undefined;
     let replacement: WorkerProcess | undefined;
+    let oldPrimaryPort: number | undefined;
     const killing = (async () => {
       const primary = await topo.primaryServing(webhookKey);
+      oldPrimaryPort = primary.port;
       await eventually(
         async () => acked.length >= options.killAfterAcks && (!victim || (await queue.getActiveCount()) > survivorsCapacity),
         `${options.killAfterAcks} acknowledgements${victim ? ' and the worker to be killed busy' : ''} before the kill`,
@@ -227,7 +229,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const nodes =
       lost.length === 0
         ? undefined
-        : `${await describeNodes(topo.dataPorts(), keyNames(h.config.keyPrefix).installationEvents(inst.id), h)}; ` +
+        : `${await describeNodes(topo.dataPorts(), oldPrimaryPort, keyNames(h.config.keyPrefix).installationEvents(inst.id), h)}; ` +
           `worker logs: ${workers.map((w, n) => `#${n} ${JSON.stringify(w.stderr().slice(-1_500))}`).join(' ')}`;
     // Where the work stands when something is missing: lost with the old primary, or still queued
     // (waiting, delayed by a retry's backoff, held by a stalled worker)?
@@ -310,14 +312,20 @@ function describe(
  * installation it holds; and which server the host's request client is talking to. Tells a write
  * that went to a server later wiped from a job that never ran.
  */
-async function describeNodes(ports: number[], eventsKey: string, host: HostCore): Promise<string> {
+async function describeNodes(ports: number[], oldPrimary: number | undefined, eventsKey: string, host: HostCore): Promise<string> {
   const parts = await Promise.all(
     ports.map(async (port) => {
       const client = toolClient(`redis://127.0.0.1:${port}`);
       try {
         const info = await client.info('replication');
         const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-        return `${port}: ${field('role')}${field('master_port') ? ` of ${field('master_port')} (link ${field('master_link_status')})` : ''}, ${await client.xlen(eventsKey)} events`;
+        const stats = await client.info('commandstats');
+        // Scripts run here by a client, not replicated: replicas get a script's effects, not the call.
+        const scripts = ['evalsha', 'eval']
+          .map((cmd) => new RegExp(`^cmdstat_${cmd}:calls=(\\d+),.*?failed_calls=(\\d+)`, 'm').exec(stats))
+          .reduce((sum, m) => (m ? { calls: sum.calls + Number(m[1]), failed: sum.failed + Number(m[2]) } : sum), { calls: 0, failed: 0 });
+        const link = field('master_port') ? ` of ${field('master_port')} (link ${field('master_link_status')})` : '';
+        return `${port}${port === oldPrimary ? ' (the killed one)' : ''}: ${field('role')}${link}, ${await client.xlen(eventsKey)} events, ${scripts.calls} script calls (${scripts.failed} failed)`;
       } catch (err) {
         return `${port}: ${(err as Error).message}`;
       } finally {
