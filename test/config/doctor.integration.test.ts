@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkClock, checkKeys, MAX_CLOCK_SKEW_MS, report, runChecks, type Finding } from '../../src/runtime/cli/doctor';
+import { checkClock, checkFailoverSafety, checkKeys, MAX_CLOCK_SKEW_MS, report, runChecks, type Finding } from '../../src/runtime/cli/doctor';
 import { freePort, startPrivateRedis } from '../../src/runtime/redis-bootstrap';
 import { toolClient } from '../helpers/redis-client';
 
@@ -81,6 +81,14 @@ it('no Redis and no key configured => both to fix', async () => {
 });
 
 describe('pure checks', () => {
+  it('failover safety: behind Sentinel, primary-only acknowledgements need min-replicas-to-write (or WAIT)', () => {
+    expect(checkFailoverSafety(false, 0, 0)).toBeUndefined();
+    expect(checkFailoverSafety(true, 0, 0)).toMatchObject({ level: 'warn', message: expect.stringContaining('min-replicas-to-write 1') });
+    expect(checkFailoverSafety(true, 0, undefined)?.level).toBe('warn');
+    expect(checkFailoverSafety(true, 0, 1)?.level).toBe('ok');
+    expect(checkFailoverSafety(true, 1, 0)?.level).toBe('ok');
+  });
+
   it('clock skew beyond the limit => fix, within it => ok', () => {
     expect(checkClock(10_000 + MAX_CLOCK_SKEW_MS + 500, 10_000, 10_000).level).toBe('fix');
     expect(checkClock(10_000 - MAX_CLOCK_SKEW_MS - 500, 10_000, 10_000).message).toMatch(/ahead of Redis/);

@@ -20,6 +20,8 @@ export interface FailoverBurstOptions {
   burst: number;
   /** REDIS_ACK_REPLICAS of the host. */
   ackReplicas: number;
+  /** The servers' `min-replicas-to-write` (0: Redis's default, none). */
+  minReplicasToWrite?: number;
   /** Worker processes started before the burst. */
   workers: number;
   /** SIGKILL one worker process at the same moment as the primary. */
@@ -82,7 +84,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 
 export async function runFailoverBurst(options: FailoverBurstOptions): Promise<FailoverBurstResult> {
   const { netatmo } = options;
-  const topo = await startFailoverTopology(options.topology);
+  const topo = await startFailoverTopology(options.topology, { minReplicasToWrite: options.minReplicasToWrite ?? 0 });
   let host: HostCore | undefined;
   const workers: WorkerProcess[] = [];
   try {
@@ -297,7 +299,7 @@ function describe(
       ? 'no 503'
       : `503s from ${f.firstRefusalMs} ms to ${f.lastRefusalMs} ms after the kill (${(f.lastRefusalMs ?? 0) - f.firstRefusalMs} ms refusing)`;
   return (
-    `${options.topology} failover, ${kill}, REDIS_ACK_REPLICAS=${options.ackReplicas}: ${options.burst} callbacks, ${f.requests} requests; ` +
+    `${options.topology} failover, ${kill}, REDIS_ACK_REPLICAS=${options.ackReplicas}, min-replicas-to-write ${options.minReplicasToWrite ?? 0}: ${options.burst} callbacks, ${f.requests} requests; ` +
     `${r.acked.length} acknowledged, ${r.acked.length - r.lost.length} applied, ${r.lost.length} lost; ${f.refused} answered 503 ` +
     `(${f.refusedWithoutRetryAfter} without Retry-After); statuses ${JSON.stringify(f.statuses)}; promotion ${f.promotionMs} ms after the kill; ` +
     `${window}; first 2xx ${f.backAfterPromotionMs} ms after the promotion; ${r.activeAtKill} webhook jobs active at the kill` +

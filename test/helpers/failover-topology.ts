@@ -35,16 +35,26 @@ export interface FailoverTopology {
 /** Which deployment a scenario runs on; a Cluster implementation joins this list later. */
 export type FailoverTopologyKind = 'sentinel';
 
-export async function startFailoverTopology(kind: FailoverTopologyKind): Promise<FailoverTopology> {
+export interface FailoverTopologyOptions {
+  /**
+   * The data servers refuse writes while fewer than this many replicas are connected
+   * (`min-replicas-to-write`, with `min-replicas-max-lag 10`): what README asks of a Sentinel
+   * deployment that acknowledges on the primary alone (REDIS_ACK_REPLICAS=0). 0: Redis's default.
+   */
+  minReplicasToWrite?: number;
+}
+
+export async function startFailoverTopology(kind: FailoverTopologyKind, options: FailoverTopologyOptions = {}): Promise<FailoverTopology> {
   switch (kind) {
     case 'sentinel':
-      return sentinelFailover();
+      return sentinelFailover(options);
   }
 }
 
 /** A Sentinel group (1 primary, 2 replicas, 3 sentinels); its one primary serves every key. */
-async function sentinelFailover(): Promise<FailoverTopology> {
-  const group = await startSentinelGroup();
+async function sentinelFailover(options: FailoverTopologyOptions): Promise<FailoverTopology> {
+  const min = options.minReplicasToWrite ?? 0;
+  const group = await startSentinelGroup(min > 0 ? { dataArgs: ['--min-replicas-to-write', String(min), '--min-replicas-max-lag', '10'] } : {});
   let killed: RedisProcess | undefined;
   const isKilled = (): RedisProcess => {
     if (!killed) throw new Error('no primary was killed yet');

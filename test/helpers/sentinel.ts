@@ -95,7 +95,9 @@ async function infoField(port: number, section: string, field: string): Promise<
  * replicas and the two other sentinels, so a failover can be decided from the start. Persistence:
  * append-only on the data nodes (the default "durable on the primary" standard), fsync every second.
  */
-export async function startSentinelGroup(options: { name?: string; downAfterMs?: number; failoverTimeoutMs?: number } = {}): Promise<SentinelGroup> {
+export async function startSentinelGroup(
+  options: { name?: string; downAfterMs?: number; failoverTimeoutMs?: number; /** Extra redis-server arguments for every data server. */ dataArgs?: readonly string[] } = {},
+): Promise<SentinelGroup> {
   const name = options.name ?? 'smtest';
   const dirs: string[] = [];
   const servers: RedisProcess[] = [];
@@ -110,7 +112,7 @@ export async function startSentinelGroup(options: { name?: string; downAfterMs?:
       const port = i === 0 ? primaryPort : await freePort();
       const dir = await mkdtemp(join(tmpdir(), `sm-sentinel-data-${i}-`));
       dirs.push(dir);
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--daemonize', 'no'];
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--daemonize', 'no', ...(options.dataArgs ?? [])];
       // A restarted ex-primary must not come back as a primary of its own before Sentinel demotes it.
       if (i > 0) args.push('--replicaof', '127.0.0.1', String(primaryPort));
       const server = started(args, port, dir);

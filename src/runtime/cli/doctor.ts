@@ -65,7 +65,25 @@ export function checkClock(redisMs: number, sentAt: number, receivedAt: number):
     : { level: 'ok', check: 'clock', message };
 }
 
-async function checkRedis(redis: Redis, where: string): Promise<Finding[]> {
+/**
+ * Behind Sentinel, acknowledging on the primary alone is loss-free across a failover only when the
+ * servers refuse writes without a replica: a crashed primary restarted before every sentinel has
+ * switched otherwise takes writes until it is demoted, and loses them (the failover fault test saw
+ * it). `WAIT` (REDIS_ACK_REPLICAS ≥ 1) guards the same on our side.
+ */
+export function checkFailoverSafety(sentinel: boolean, ackReplicas: number, minReplicasToWrite: number | undefined): Finding | undefined {
+  if (!sentinel) return undefined;
+  const check = 'failover';
+  if (ackReplicas >= 1) return { level: 'ok', check, message: `REDIS_ACK_REPLICAS=${ackReplicas}: an acknowledged webhook is on a replica too` };
+  if (minReplicasToWrite !== undefined && minReplicasToWrite >= 1) return { level: 'ok', check, message: `min-replicas-to-write ${minReplicasToWrite}: a primary without a replica refuses writes` };
+  return {
+    level: 'warn',
+    check,
+    message: 'behind Sentinel with REDIS_ACK_REPLICAS=0 and min-replicas-to-write 0 (or unreadable), a restarted old primary can take acknowledged webhooks and lose them: set min-replicas-to-write 1 on every data server, or REDIS_ACK_REPLICAS=1',
+  };
+}
+
+async function checkRedis(redis: Redis, where: string, failover?: { sentinel: boolean; ackReplicas: number }): Promise<Finding[]> {
   const out: Finding[] = [];
   // The command fails with "Connection is closed"; the connection's own error says why.
   let cause: Error | undefined;
@@ -85,6 +103,11 @@ async function checkRedis(redis: Redis, where: string): Promise<Finding[]> {
   const sentAt = Date.now();
   const [seconds, micros] = (await redis.time()) as [string | number, string | number];
   out.push(checkClock(Number(seconds) * 1000 + Number(micros) / 1000, sentAt, Date.now()));
+  if (failover) {
+    const min = await (redis.config('GET', 'min-replicas-to-write') as Promise<string[]>).then((r) => (r[1] === undefined ? undefined : Number(r[1])), () => undefined);
+    const finding = checkFailoverSafety(failover.sentinel, failover.ackReplicas, min);
+    if (finding) out.push(finding);
+  }
   return out;
 }
 
@@ -107,7 +130,8 @@ export async function runChecks(env: Record<string, string | undefined>): Promis
   const redis = connections.create('tool', { retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: true });
   redis.on('error', () => undefined);
   try {
-    return [...findings, ...(await checkRedis(redis, `Redis (${connections.describe()})`))];
+    const failover = { sentinel: topology.topology.kind === 'sentinel', ackReplicas: Number(env['REDIS_ACK_REPLICAS'] ?? 0) || 0 };
+    return [...findings, ...(await checkRedis(redis, `Redis (${connections.describe()})`, failover))];
   } finally {
     redis.disconnect();
   }
