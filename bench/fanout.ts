@@ -11,6 +11,7 @@ interface Stats {
   completed: number;
   failed: number;
   roundTrips: number;
+  roundTripsBy: Record<string, number>;
   outcomes: Record<string, number>;
   failures: Record<string, number>;
 }
@@ -21,6 +22,8 @@ interface Config {
   seconds: number;
   perWorker: number;
   roundTripsPerPoll: number;
+  /** Round trips per poll by their (first) command, largest first. */
+  roundTripsBy: [string, number][];
   bytesPerPoll: number;
   unchangedShare: number;
   failed: number;
@@ -28,6 +31,17 @@ interface Config {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Round trips per poll by command over the window (every process), largest first; under 0.01 left out. */
+function perPoll(before: readonly Stats[], after: readonly Stats[], polls: number): [string, number][] {
+  const totals = new Map<string, number>();
+  after.forEach((s, i) => {
+    for (const [name, count] of Object.entries(s.roundTripsBy)) {
+      totals.set(name, (totals.get(name) ?? 0) + count - (before[i]?.roundTripsBy[name] ?? 0));
+    }
+  });
+  return [...totals].map(([name, count]): [string, number] => [name, count / polls]).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
+}
 
 /**
  * Poll fan-out: N linked installations (seeded through the stores, each with three thermostats,
@@ -86,8 +100,10 @@ async function fanoutAt(n: number): Promise<BenchResult> {
       // A clean queue for each configuration (the schedules only mattered for the memory figure):
       // only the polls queued here are counted.
       await services.scheduler.queue.obliterate({ force: true });
+      // Paused until the workers are ready and counted, so every poll in the window is counted whole.
+      await services.scheduler.queue.pause();
       for (let i = 0; i < ids.length; i += 1000) {
-        await services.scheduler.queue.addBulk(ids.slice(i, i + 1000).map((installationId) => ({ name: 'poll', data: { installationId, reason: 'manual' as const } })));
+        await services.scheduler.queue.addBulk(ids.slice(i, i + 1000).map((installationId) => ({ name: 'poll', data: { installationId, reason: 'manual' as const, connector: 'ecobee' } })));
       }
       const workers: BenchChild[] = Array.from({ length: count }, () =>
         startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'poll', WORKER_CONCURRENCY: String(concurrency) } }),
@@ -98,9 +114,12 @@ async function fanoutAt(n: number): Promise<BenchResult> {
           for (const w of workers) w.send({ type: 'stats' });
           return Promise.all(workers.map((w) => w.next<Stats>('stats')));
         };
-        const [before, bytes0, t0] = [await snapshot(), await netBytes(redis.client), performance.now()];
+        const [before, bytes0] = [await snapshot(), await netBytes(redis.client)];
+        const t0 = performance.now();
+        await services.scheduler.queue.resume();
         const deadline = t0 + window * 1000;
-        while (performance.now() < deadline && (await services.scheduler.queue.getWaitingCount()) > 0) {
+        // Until the queue is drained (active polls included, so none is half-counted) or the window ends.
+        while (performance.now() < deadline && (await services.scheduler.queue.getJobCountByTypes('waiting', 'active')) > 0) {
           await new Promise((r) => setTimeout(r, 200));
         }
         const [after, bytes1, t1] = [await snapshot(), await netBytes(redis.client), performance.now()];
@@ -113,6 +132,7 @@ async function fanoutAt(n: number): Promise<BenchResult> {
           seconds,
           perWorker: polls / seconds / count,
           roundTripsPerPoll: sum(after.map((s, i) => s.roundTrips - (before[i]?.roundTrips ?? 0))) / polls,
+          roundTripsBy: perPoll(before, after, polls),
           bytesPerPoll: (bytes1 - bytes0) / polls,
           unchangedShare: unchanged / polls,
           failed: sum(after.map((s, i) => s.failed - (before[i]?.failed ?? 0))),
@@ -145,6 +165,9 @@ async function fanoutAt(n: number): Promise<BenchResult> {
       ]),
     ),
   );
+  for (const c of configs) {
+    console.log(`round trips per poll with ${c.workers} process(es), by command: ${c.roundTripsBy.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
+  }
   for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures with ${c.workers} process(es), by reason: ${JSON.stringify(c.failures)}`);
   console.log(`Redis memory per linked installation: ${fmt(memoryPerInstallation / 1024, 2)} KiB (INFO used_memory delta / ${n})`);
   console.log(`  of which, by key (MEMORY USAGE): ${breakdown.join(', ')}; the rest is the poll schedule and index sets`);

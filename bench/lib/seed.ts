@@ -83,7 +83,7 @@ export async function seedCopies(services: Services, fake: FakeEcobee, template:
         if (installation) services.health.addTo(batch, installation, polled);
       }),
     );
-    await services.scheduler.schedule(id, 180_000);
+    await services.scheduler.schedule(id, 180_000, 'ecobee');
     ids.push(id);
   });
   return ids;

@@ -8,6 +8,12 @@ export const POLL_QUEUE = 'poll';
 export const pollJobSchema = z.object({
   installationId: z.string().min(1),
   reason: z.enum(['scheduled', 'manual', 'command', 'selection', 'catch-up', 'webhook']),
+  /**
+   * The installation's connector, when the producer knew it: the poll then asks for its first
+   * cloud call's admission and tokens in the lock's round trip. Jobs without it (older schedules,
+   * producers that only had the id) poll the same way with one round trip more.
+   */
+  connector: z.string().min(1).optional(),
 });
 export type PollJob = z.infer<typeof pollJobSchema>;
 
@@ -52,11 +58,11 @@ export class PollScheduler {
     this.queue.on('error', onError);
   }
 
-  async schedule(installationId: string, intervalMs: number): Promise<void> {
+  async schedule(installationId: string, intervalMs: number, connector?: string): Promise<void> {
     await this.queue.upsertJobScheduler(
       schedulerId(installationId),
       { every: intervalMs, offset: jitterOffsetMs(installationId, intervalMs) },
-      { name: 'poll', data: { installationId, reason: 'scheduled' }, opts: POLL_JOB_OPTIONS },
+      { name: 'poll', data: { installationId, reason: 'scheduled', ...(connector !== undefined ? { connector } : {}) }, opts: POLL_JOB_OPTIONS },
     );
   }
 
@@ -66,8 +72,15 @@ export class PollScheduler {
 
   /** The schedule's period, or undefined when the installation has none. */
   async scheduledEvery(installationId: string): Promise<number | undefined> {
+    return (await this.scheduleOf(installationId))?.every;
+  }
+
+  /** The schedule's period and the connector its polls name (undefined: an older schedule without it). */
+  async scheduleOf(installationId: string): Promise<{ every: number; connector: string | undefined } | undefined> {
     const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
-    return scheduler === undefined ? undefined : (scheduler.every ?? 0);
+    if (scheduler === undefined) return undefined;
+    const connector = (scheduler.template?.data as Partial<PollJob> | undefined)?.connector;
+    return { every: scheduler.every ?? 0, connector: typeof connector === 'string' ? connector : undefined };
   }
 
   /**
@@ -98,10 +111,10 @@ export class PollScheduler {
   }
 
   /** Debounced: while one immediate poll of this installation is pending, another is not added. */
-  async pollNow(installationId: string, reason: PollJob['reason'], delayMs = 0): Promise<void> {
+  async pollNow(installationId: string, reason: PollJob['reason'], delayMs = 0, connector?: string): Promise<void> {
     await this.queue.add(
       'poll',
-      { installationId, reason },
+      { installationId, reason, ...(connector !== undefined ? { connector } : {}) },
       { ...POLL_JOB_OPTIONS, delay: delayMs, deduplication: { id: dedupId(installationId) } },
     );
   }
