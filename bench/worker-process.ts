@@ -5,7 +5,7 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { POLL_QUEUE, type PollJob } from '../src/sync/poll-queue';
+import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
 import { pollProcessor } from '../src/sync/poll-worker';
 import { subscriptionPollHooks } from '../src/ingest/cloud-subscriptions';
@@ -61,7 +61,7 @@ function watch(worker: Worker) {
   workers.push(worker);
 }
 const options = { connection, prefix: services.keys.bullPrefix, concurrency };
-if (which === 'poll' || which === 'both') watch(new Worker<PollJob>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), options));
+if (which === 'poll' || which === 'both') watch(new Worker<PollJobData>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), { ...options, ...POLL_WORKER_OPTIONS }));
 if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 emit({ type: 'ready', pid: process.pid });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 export const POLL_QUEUE = 'poll';
 
-export const pollJobSchema = z.object({
+const pollJobFields = z.object({
   installationId: z.string().min(1),
   reason: z.enum(['scheduled', 'manual', 'command', 'selection', 'catch-up', 'webhook']),
   /**
@@ -15,7 +15,27 @@ export const pollJobSchema = z.object({
    */
   connector: z.string().min(1).optional(),
 });
-export type PollJob = z.infer<typeof pollJobSchema>;
+
+/**
+ * A scheduled poll's data as its scheduler stores it (and copies into each next job): short keys,
+ * the reason implied. With the schedule's job options (POLL_SCHEDULE_OPTIONS) this keeps every
+ * value of the scheduler's hash under Redis's `hash-max-listpack-value` (64 bytes), so the hash
+ * stays in the compact listpack encoding: 688 → ~250 bytes per installation.
+ */
+const scheduledPollFields = z
+  .object({ i: z.string().min(1), c: z.string().min(1).optional() })
+  .transform((d): PollJob => ({ installationId: d.i, reason: 'scheduled', ...(d.c !== undefined ? { connector: d.c } : {}) }));
+
+/** A poll job's data as queued: the full form, or a schedule's compact one (both parse to a PollJob). */
+export const pollJobSchema = z.union([pollJobFields, scheduledPollFields]);
+export type PollJob = z.infer<typeof pollJobFields>;
+export type PollJobData = PollJob | z.input<typeof scheduledPollFields>;
+
+/** The installation a poll job's data names (either form); undefined for data this code did not write. */
+export function pollJobInstallation(data: unknown): string | undefined {
+  const parsed = pollJobSchema.safeParse(data);
+  return parsed.success ? parsed.data.installationId : undefined;
+}
 
 /**
  * Transient failures back off 5 s, 10 s, 20 s, 40 s; reauth and fatal errors are not retried. A poll
@@ -29,6 +49,16 @@ export const POLL_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
   removeOnFail: true,
 };
+
+/**
+ * A schedule's jobs: the retries as above, while keeping no record is the poll worker's setting
+ * (POLL_WORKER_OPTIONS) rather than each job's, so the options BullMQ stores in the scheduler's
+ * hash stay under 64 bytes (see scheduledPollFields).
+ */
+export const POLL_SCHEDULE_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 } };
+
+/** Every poll worker's: a finished poll leaves no record, whether or not its job says so. */
+export const POLL_WORKER_OPTIONS = { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } } as const;
 
 /**
  * Spreads installations over the interval deterministically, so polls do not run in lock-step and
@@ -50,10 +80,11 @@ const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
 
 /** The producer side of polling: schedules, immediate polls, and cleanup of one installation's jobs. */
 export class PollScheduler {
-  readonly queue: Queue<PollJob>;
+  readonly queue: Queue<PollJobData>;
 
   constructor(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined) {
-    this.queue = new Queue<PollJob>(POLL_QUEUE, { connection, prefix, defaultJobOptions: POLL_JOB_OPTIONS });
+    // No defaultJobOptions: BullMQ merges them into every schedule's stored template. Each add names its own.
+    this.queue = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix });
     // Connection errors surface on the calls that fail; without a listener BullMQ prints them raw.
     this.queue.on('error', onError);
   }
@@ -62,7 +93,7 @@ export class PollScheduler {
     await this.queue.upsertJobScheduler(
       schedulerId(installationId),
       { every: intervalMs, offset: jitterOffsetMs(installationId, intervalMs) },
-      { name: 'poll', data: { installationId, reason: 'scheduled', ...(connector !== undefined ? { connector } : {}) }, opts: POLL_JOB_OPTIONS },
+      { name: 'poll', data: { i: installationId, ...(connector !== undefined ? { c: connector } : {}) }, opts: POLL_SCHEDULE_OPTIONS },
     );
   }
 
@@ -79,8 +110,8 @@ export class PollScheduler {
   async scheduleOf(installationId: string): Promise<{ every: number; connector: string | undefined } | undefined> {
     const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
     if (scheduler === undefined) return undefined;
-    const connector = (scheduler.template?.data as Partial<PollJob> | undefined)?.connector;
-    return { every: scheduler.every ?? 0, connector: typeof connector === 'string' ? connector : undefined };
+    const data = pollJobSchema.safeParse(scheduler.template?.data);
+    return { every: scheduler.every ?? 0, connector: data.success ? data.data.connector : undefined };
   }
 
   /**
@@ -90,7 +121,7 @@ export class PollScheduler {
   async *schedules(pageSize = 500): AsyncGenerator<{ id: string; installationId: string | undefined }> {
     for (let start = 0; ; start += pageSize) {
       const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
-      for (const s of page) yield { id: s.key, installationId: s.template?.data?.installationId };
+      for (const s of page) yield { id: s.key, installationId: pollJobInstallation(s.template?.data) };
       if (page.length < pageSize) return;
     }
   }
@@ -144,7 +175,7 @@ export class PollScheduler {
    */
   private async awaitActive(installationId: string, timeoutMs = 35_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const active = (await this.queue.getJobs(['active'], 0, 999)).filter((j) => j?.data?.installationId === installationId);
+    const active = (await this.queue.getJobs(['active'], 0, 999)).filter((j) => j !== undefined && pollJobInstallation(j.data) === installationId);
     for (const job of active) {
       while (Date.now() < deadline) {
         const state = await job.getState();

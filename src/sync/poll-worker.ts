@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { outcomeOf } from '../cloud';
-import { pollJobSchema, type PollJob } from './poll-queue';
+import { pollJobSchema, type PollJobData } from './poll-queue';
 import { syncInstallation, type ExtraReads, type SyncOutcome } from './sync-installation';
 
 /** The pipeline a poll sends first (lock, its reads, a hook's reads). */
@@ -32,7 +32,7 @@ export interface PollHooks {
 }
 
 export function pollProcessor(services: Deps, hooks: PollHooks = {}) {
-  return async (job: Job<PollJob>): Promise<SyncOutcome['kind']> => {
+  return async (job: Job<PollJobData>): Promise<SyncOutcome['kind']> => {
     const data = pollJobSchema.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError('malformed poll job');
     const log = services.log.child({ jobId: job.id, installationId: data.data.installationId });
