@@ -1,6 +1,8 @@
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { POLL_JOB_OPTIONS, pollSchedulerId } from '../src/sync/poll-queue';
+import type { Redis } from 'ioredis';
 import type { Services } from '../src/runtime/services';
+import { deviceKeys } from '../src/platform/device-keys';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, usedMemory } from './lib/redis';
 import { seedCopies, seedTemplate } from './lib/seed';
@@ -28,9 +30,26 @@ function earlierSchedule(services: Services) {
 }
 
 /**
+ * Each device rewritten in the form stored before issue 16.4 (externalId and label in the value):
+ * what an installation synced before that change still holds.
+ */
+async function earlierDevices(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
+  const key = deviceKeys(services.config.keyPrefix).devices;
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    const lists = await Promise.all(batch.map((id) => services.devices.list(id)));
+    const pipeline = client.pipeline();
+    batch.forEach((id, j) => {
+      for (const d of lists[j] ?? []) pipeline.hset(key(id), d.externalId, JSON.stringify(d));
+    });
+    await pipeline.exec();
+  }
+}
+
+/**
  * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
  * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
- * schedule written as before and once as today, each on its own fresh redis-server. The INFO
+ * schedule and the devices written as before issue 16.4 and once as today, each on its own fresh redis-server. The INFO
  * used_memory delta over seeding ÷ N, and the same without the installation's events stream
  * (whose per-installation key another change replaces with per-partition streams), with the bytes
  * of one installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
@@ -47,7 +66,7 @@ export async function memoryBench(): Promise<BenchResult> {
     table(
       ['', 'KiB per installation', 'without its events stream'],
       [
-        ['before (schedule as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
+        ['before (schedule and devices as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
         ['after', kib(after.perInstallation), kib(after.perInstallation - events(after))],
       ],
     ),
@@ -75,6 +94,7 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const template = await seedTemplate(services, fake);
     const start = await usedMemory(redis.client);
     const ids = await seedCopies(services, fake, template, n, side === 'before' ? earlierSchedule(services) : undefined);
+    if (side === 'before') await earlierDevices(services, redis.client, ids);
     const perInstallation = ((await usedMemory(redis.client)) - start) / n;
     const sample = ids[0] ?? template.first;
     const prefix = `${services.config.keyPrefix}:`;
