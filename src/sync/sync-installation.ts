@@ -63,9 +63,10 @@ export async function syncInstallation(
       services,
       installationId,
       async (replies, fence) => {
-        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
+        // Taken first, so that a failed read below still gives the reserved slot back (finally).
         const prefetchCount = prefetch?.commands ?? 0;
         prefetched = prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
+        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
         options.extra?.take(replies.slice(SYNC_READS + prefetchCount));
         if (!installation) return { kind: 'skipped', reason: 'not_found' };
         if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
