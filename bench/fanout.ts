@@ -3,7 +3,8 @@ import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { startChild, type BenchChild } from './lib/child';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, netBytes, usedMemory } from './lib/redis';
-import { seedCopies, seedTemplate } from './lib/seed';
+import { inParallel, seedCopies, seedTemplate } from './lib/seed';
+import { POLL_JOB_OPTIONS } from '../src/sync/poll-queue';
 import { fmt, table, type BenchResult } from './lib/stats';
 
 interface Stats {
@@ -11,16 +12,22 @@ interface Stats {
   completed: number;
   failed: number;
   roundTrips: number;
+  roundTripsBy: Record<string, number>;
   outcomes: Record<string, number>;
   failures: Record<string, number>;
 }
 
+type Mode = 'queued' | 'queued, no connector' | 'scheduled';
+
 interface Config {
   workers: number;
+  mode: Mode;
   polls: number;
   seconds: number;
   perWorker: number;
   roundTripsPerPoll: number;
+  /** Round trips per poll by their (first) command, largest first. */
+  roundTripsBy: [string, number][];
   bytesPerPoll: number;
   unchangedShare: number;
   failed: number;
@@ -28,6 +35,17 @@ interface Config {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Round trips per poll by command over the window (every process), largest first; under 0.01 left out. */
+function perPoll(before: readonly Stats[], after: readonly Stats[], polls: number): [string, number][] {
+  const totals = new Map<string, number>();
+  after.forEach((s, i) => {
+    for (const [name, count] of Object.entries(s.roundTripsBy)) {
+      totals.set(name, (totals.get(name) ?? 0) + count - (before[i]?.roundTripsBy[name] ?? 0));
+    }
+  });
+  return [...totals].map(([name, count]): [string, number] => [name, count / polls]).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
+}
 
 /**
  * Poll fan-out: N linked installations (seeded through the stores, each with three thermostats,
@@ -82,12 +100,35 @@ async function fanoutAt(n: number): Promise<BenchResult> {
     console.log(`\n(seeded ${n} installations in ${fmt((performance.now() - seedStart) / 1000)} s)`);
     fake.setLatency(latency);
 
-    for (const count of processCounts) {
+    // Polls queued at once, with 1, 2 and 4 worker processes (throughput); then, with one process,
+    // the same polls from jobs that do not name their connector (the path of schedules written
+    // before issue 16.4, and of producers that only know the id), and the steady state: polls
+    // made by the installations' own schedules, whose jobs BullMQ also reschedules.
+    const runs: Array<{ count: number; mode: Mode }> = [
+      ...processCounts.map((count) => ({ count, mode: 'queued' as const })),
+      { count: 1, mode: 'queued, no connector' },
+      { count: 1, mode: 'scheduled' },
+    ];
+    for (const { count, mode } of runs) {
       // A clean queue for each configuration (the schedules only mattered for the memory figure):
       // only the polls queued here are counted.
       await services.scheduler.queue.obliterate({ force: true });
-      for (let i = 0; i < ids.length; i += 1000) {
-        await services.scheduler.queue.addBulk(ids.slice(i, i + 1000).map((installationId) => ({ name: 'poll', data: { installationId, reason: 'manual' as const } })));
+      // Paused until the workers are ready and counted, so every poll in the window is counted whole.
+      await services.scheduler.queue.pause();
+      if (mode === 'scheduled') {
+        // Every installation due once in each half window (the first run comes one period after the
+        // schedule is written).
+        await inParallel(ids.length, 200, (i) => services.scheduler.schedule(ids[i] as string, (window * 1000) / 2, 'ecobee'));
+      } else {
+        for (let i = 0; i < ids.length; i += 1000) {
+          await services.scheduler.queue.addBulk(
+            ids.slice(i, i + 1000).map((installationId) => ({
+              name: 'poll',
+              data: { installationId, reason: 'manual' as const, ...(mode === 'queued' ? { connector: 'ecobee' } : {}) },
+              opts: POLL_JOB_OPTIONS,
+            })),
+          );
+        }
       }
       const workers: BenchChild[] = Array.from({ length: count }, () =>
         startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'poll', WORKER_CONCURRENCY: String(concurrency) } }),
@@ -98,10 +139,21 @@ async function fanoutAt(n: number): Promise<BenchResult> {
           for (const w of workers) w.send({ type: 'stats' });
           return Promise.all(workers.map((w) => w.next<Stats>('stats')));
         };
-        const [before, bytes0, t0] = [await snapshot(), await netBytes(redis.client), performance.now()];
+        const [before, bytes0] = [await snapshot(), await netBytes(redis.client)];
+        const t0 = performance.now();
+        await services.scheduler.queue.resume();
         const deadline = t0 + window * 1000;
-        while (performance.now() < deadline && (await services.scheduler.queue.getWaitingCount()) > 0) {
+        // Until the queue is drained (active polls included, so none is half-counted) or the window
+        // ends; scheduled polls for the whole window.
+        while (performance.now() < deadline && (mode === 'scheduled' || (await services.scheduler.queue.getJobCountByTypes('waiting', 'active')) > 0)) {
           await new Promise((r) => setTimeout(r, 200));
+        }
+        // No new polls once the window ends; the ones in flight finish and are counted whole (a
+        // poll cut in half would count its first round trips and not itself).
+        await services.scheduler.queue.pause();
+        const drainDeadline = performance.now() + 30_000;
+        while (performance.now() < drainDeadline && (await services.scheduler.queue.getActiveCount()) > 0) {
+          await new Promise((r) => setTimeout(r, 50));
         }
         const [after, bytes1, t1] = [await snapshot(), await netBytes(redis.client), performance.now()];
         const polls = sum(after.map((s, i) => s.completed - (before[i]?.completed ?? 0)));
@@ -109,10 +161,12 @@ async function fanoutAt(n: number): Promise<BenchResult> {
         const seconds = (t1 - t0) / 1000;
         configs.push({
           workers: count,
+          mode,
           polls,
           seconds,
           perWorker: polls / seconds / count,
           roundTripsPerPoll: sum(after.map((s, i) => s.roundTrips - (before[i]?.roundTrips ?? 0))) / polls,
+          roundTripsBy: perPoll(before, after, polls),
           bytesPerPoll: (bytes1 - bytes0) / polls,
           unchangedShare: unchanged / polls,
           failed: sum(after.map((s, i) => s.failed - (before[i]?.failed ?? 0))),
@@ -130,11 +184,12 @@ async function fanoutAt(n: number): Promise<BenchResult> {
   }
 
   console.log(`\n## Poll fan-out (${n} installations × 3 thermostats; fake cloud latency ${latency} ms; worker concurrency ${concurrency}; ${window} s window${QUICK ? '; quick' : ''})`);
+  const label = (c: Config) => `${c.workers}${c.mode === 'queued' ? '' : ` (${c.mode})`}`;
   console.log(
     table(
       ['worker processes', 'polls', 'polls/s total', 'polls/s per process', 'unchanged', 'Redis round trips/poll', 'Redis bytes/poll', 'failed'],
       configs.map((c) => [
-        String(c.workers),
+        label(c),
         String(c.polls),
         fmt(c.polls / c.seconds, 0),
         fmt(c.perWorker, 0),
@@ -145,17 +200,24 @@ async function fanoutAt(n: number): Promise<BenchResult> {
       ]),
     ),
   );
-  for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures with ${c.workers} process(es), by reason: ${JSON.stringify(c.failures)}`);
-  console.log(`Redis memory per linked installation: ${fmt(memoryPerInstallation / 1024, 2)} KiB (INFO used_memory delta / ${n})`);
+  for (const c of configs) {
+    console.log(`round trips per poll, ${label(c)}: ${c.roundTripsBy.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
+  }
+  for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures, ${label(c)}, by reason: ${JSON.stringify(c.failures)}`);
+  // Not measurable side by side: the code before issue 16.4 is gone. Its figure, from its own runs.
+  console.log(`before issue 16.4 (not this run: bench/results of 2026-11-23 and a quick run on this machine on 2026-12-04): 5.0-5.2 round trips per unchanged poll`);
+  console.log(`Redis memory per linked installation: ${fmt(memoryPerInstallation / 1024, 2)} KiB (INFO used_memory delta / ${n}; \`npm run bench -- memory\` compares before and after)`);
   console.log(`  of which, by key (MEMORY USAGE): ${breakdown.join(', ')}; the rest is the poll schedule and index sets`);
-  const one = configs.find((c) => c.workers === 1);
-  const four = configs.find((c) => c.workers === 4);
+  const queued = configs.filter((c) => c.mode === 'queued');
+  const one = queued.find((c) => c.workers === 1);
+  const four = queued.find((c) => c.workers === 4);
+  const byMode = (mode: Mode) => configs.find((c) => c.mode === mode);
   return {
     name: `poll fan-out, ${n.toLocaleString('en-US')}`,
     figures: {
       N: String(n),
-      'polls/s per process (1/2/4)': configs.map((c) => fmt(c.perWorker, 0)).join(' / '),
-      'round trips/poll': one ? fmt(one.roundTripsPerPoll, 1) : 'n/a',
+      'polls/s per process (1/2/4)': queued.map((c) => fmt(c.perWorker, 0)).join(' / '),
+      'round trips/poll (queued / no connector / scheduled)': [one, byMode('queued, no connector'), byMode('scheduled')].map((c) => (c ? fmt(c.roundTripsPerPoll, 1) : 'n/a')).join(' / '),
       'bytes/poll': one ? fmt(one.bytesPerPoll, 0) : 'n/a',
       'KiB/installation': fmt(memoryPerInstallation / 1024, 2),
     },

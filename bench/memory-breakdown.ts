@@ -19,6 +19,10 @@ const redis = await benchRedis();
 // set BENCH_STREAM_NODE_MAX_BYTES to see what a smaller node does to the per-installation stream.
 const nodeBytes = process.env['BENCH_STREAM_NODE_MAX_BYTES'];
 if (nodeBytes) await redis.client.config('SET', 'stream-node-max-bytes', nodeBytes);
+// Hashes whose longest value is over hash-max-listpack-value (64 B by default) are hash tables:
+// set BENCH_HASH_MAX_LISTPACK_VALUE to see what the compact encoding would save.
+const listpackValue = process.env['BENCH_HASH_MAX_LISTPACK_VALUE'];
+if (listpackValue) await redis.client.config('SET', 'hash-max-listpack-value', listpackValue);
 const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
 const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-memory', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
 const host = await servicesFrom(env);

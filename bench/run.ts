@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   uninstall: async () => (await import('./uninstall')).uninstallBench,
   rekey: async () => (await import('./rekey')).rekeyBench,
   sinks: async () => (await import('./sinks')).sinksBench,
+  memory: async () => (await import('./memory')).memoryBench,
 };
 
 // The fake clouds park every delayed answer on one AbortSignal (to cut them short at stop): with

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { uninstall } from '../src/operator/uninstall';
-import { pollSchedulerId, type PollJob } from '../src/sync/poll-queue';
+import { pollJobInstallation, pollSchedulerId, type PollJobData } from '../src/sync/poll-queue';
 import { benchEnv, servicesFrom, size } from './lib/env';
 import { fakeTokens } from './lib/ecobee';
 import { benchRedis, commandCalls } from './lib/redis';
@@ -25,7 +25,7 @@ interface Row {
  * the same run): it read every waiting, delayed, prioritized, failed and completed job of the poll
  * queue, 500 at a time, to find the one installation's.
  */
-async function scanPurge(queue: Queue<PollJob>, installationId: string, schedulerId: string): Promise<void> {
+async function scanPurge(queue: Queue<PollJobData>, installationId: string, schedulerId: string): Promise<void> {
   await queue.removeJobScheduler(schedulerId);
   for (const state of ['waiting', 'delayed', 'prioritized', 'failed', 'completed'] as const) {
     for (let start = 0; ; start += 500) {
@@ -33,7 +33,7 @@ async function scanPurge(queue: Queue<PollJob>, installationId: string, schedule
       if (jobs.length === 0) break;
       let removed = 0;
       for (const job of jobs) {
-        if (job?.data?.installationId === installationId) {
+        if (job !== undefined && pollJobInstallation(job.data) === installationId) {
           await job.remove().catch(() => undefined);
           removed++;
         }
@@ -42,7 +42,7 @@ async function scanPurge(queue: Queue<PollJob>, installationId: string, schedule
       if (jobs.length < 500) break;
     }
   }
-  const active = (await queue.getJobs(['active'], 0, 999)).filter((j) => j?.data?.installationId === installationId);
+  const active = (await queue.getJobs(['active'], 0, 999)).filter((j) => j !== undefined && pollJobInstallation(j.data) === installationId);
   for (const job of active) await job.remove().catch(() => undefined);
 }
 

@@ -5,10 +5,10 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { POLL_QUEUE, type PollJob } from '../src/sync/poll-queue';
+import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
 import { pollProcessor } from '../src/sync/poll-worker';
-import { retryPendingSubscription } from '../src/ingest/cloud-subscriptions';
+import { subscriptionPollHooks } from '../src/ingest/cloud-subscriptions';
 import { webhookProcessor } from '../src/ingest/webhook-worker';
 import { commands, emit } from './lib/child';
 import { servicesFrom } from './lib/env';
@@ -18,15 +18,21 @@ import { servicesFrom } from './lib/env';
  * share one write) is one. Redis's own counters cannot tell, since they also count the commands
  * inside Lua scripts.
  */
-const roundTrips = { count: 0 };
+const roundTrips = { count: 0, byCommand: {} as Record<string, number> };
 const pipelines = new WeakSet<object>();
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
   const stream = args[1] as object | undefined;
-  if (stream === undefined) roundTrips.count++;
-  else if (!pipelines.has(stream)) {
+  let first = stream === undefined;
+  if (stream !== undefined && !pipelines.has(stream)) {
     pipelines.add(stream);
+    first = true;
+  }
+  if (first) {
     roundTrips.count++;
+    // Named by its first command (a pipeline's), so the bench can say where the round trips go.
+    const name = args[0].name + (stream === undefined ? '' : ' (pipeline)');
+    roundTrips.byCommand[name] = (roundTrips.byCommand[name] ?? 0) + 1;
   }
   return sendCommand.apply(this, args);
 };
@@ -55,7 +61,7 @@ function watch(worker: Worker) {
   workers.push(worker);
 }
 const options = { connection, prefix: services.keys.bullPrefix, concurrency };
-if (which === 'poll' || which === 'both') watch(new Worker<PollJob>(POLL_QUEUE, pollProcessor(services, { afterPoll: (id) => retryPendingSubscription(services, id) }), options));
+if (which === 'poll' || which === 'both') watch(new Worker<PollJobData>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), { ...options, ...POLL_WORKER_OPTIONS }));
 if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 emit({ type: 'ready', pid: process.pid });
@@ -67,5 +73,5 @@ process.once('SIGTERM', () => {
 });
 
 for await (const command of commands()) {
-  if (command.type === 'stats') emit({ type: 'stats', ...counts, roundTrips: roundTrips.count });
+  if (command.type === 'stats') emit({ type: 'stats', ...counts, roundTrips: roundTrips.count, roundTripsBy: roundTrips.byCommand });
 }

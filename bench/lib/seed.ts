@@ -71,7 +71,14 @@ export async function seedTemplate(services: Services, fake: FakeEcobee): Promis
  * `n` linked, polled, scheduled installations written as copies of the template (seeding them
  * through the cloud would take hours at 100,000). Returns their ids.
  */
-export async function seedCopies(services: Services, fake: FakeEcobee, template: FleetTemplate, n: number): Promise<string[]> {
+export async function seedCopies(
+  services: Services,
+  fake: FakeEcobee,
+  template: FleetTemplate,
+  n: number,
+  /** How each copy's poll schedule is written (the memory bench writes the earlier form beside today's). */
+  schedule: (id: string) => Promise<void> = (id) => services.scheduler.schedule(id, 180_000, 'ecobee'),
+): Promise<string[]> {
   const ids: string[] = [];
   await inParallel(n, 200, async (i) => {
     const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `loc-${i + 1}`, tokens: fakeTokens(fake), devices: template.devices });
@@ -83,7 +90,7 @@ export async function seedCopies(services: Services, fake: FakeEcobee, template:
         if (installation) services.health.addTo(batch, installation, polled);
       }),
     );
-    await services.scheduler.schedule(id, 180_000);
+    await schedule(id);
     ids.push(id);
   });
   return ids;

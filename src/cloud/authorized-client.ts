@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChainableCommander } from 'ioredis';
 import { AppError } from '../runtime';
-import type { EnabledConnector, Logger } from '../runtime';
+import type { EnabledConnector, Logger, PipelineReplies } from '../runtime';
 import { cloudError, cloudUnavailable, reauthRequired } from './errors';
 import type { ProviderTokenStore, StoredTokens } from './provider-token-store';
 import type { RefreshCoordinator } from './refresh';
@@ -39,8 +40,48 @@ export class AuthorizedClients {
 
   constructor(private readonly deps: AuthorizedClientDeps) {}
 
-  for(installationId: string, connector: EnabledConnector): CloudHttp {
-    return { request: (req) => this.gate(installationId, connector).run(() => this.call(installationId, connector, req)) };
+  /**
+   * The client for one installation. With `prefetched` (see prefetch), its first call uses the
+   * admission and tokens read in the caller's round trip instead of asking Redis again.
+   */
+  for(installationId: string, connector: EnabledConnector, prefetched?: PrefetchedCall): CloudHttp {
+    return { request: (req) => this.gate(installationId, connector).run(() => this.call(installationId, connector, req, prefetched)) };
+  }
+
+  /**
+   * Queues a first call's admission and the stored tokens on a pipeline the caller sends anyway (a
+   * poll's lock pipeline), so that call needs no round trip of its own. `commands` is how many
+   * were queued; `take` reads their replies, in order. The caller must `dispose()` what it took once
+   * it is done calling (or will not call): an admission nobody used gives its slot back.
+   */
+  prefetch(pipeline: ChainableCommander, installationId: string, connector: EnabledConnector): { commands: number; take: (replies: PipelineReplies) => PrefetchedCall } {
+    const { rates, tokens } = this.deps;
+    const lease = randomUUID();
+    if (rates) rates.queueAdmit(pipeline, this.spec(installationId, connector), lease, Date.now());
+    tokens.queueGet(pipeline, installationId);
+    const commands = rates ? 2 : 1;
+    return {
+      commands,
+      take: (replies) => {
+        const noReply: [Error, null] = [new Error('no reply from Redis'), null];
+        const [admitError, admitReply] = rates ? (replies[0] ?? noReply) : [null, { admitted: true }];
+        const admitted = admitError === null && (rates ? rates.admissionFrom(admitReply).admitted : true);
+        const release = admitted && rates ? () => void rates.release(installationId, lease).catch(() => undefined) : () => undefined;
+        return new PrefetchedCall(admitted ? { lease: rates ? lease : undefined, sealed: replies[commands - 1] ?? noReply } : undefined, release);
+      },
+    };
+  }
+
+  private spec(installationId: string, connector: EnabledConnector) {
+    const definition = connector.definition;
+    return {
+      installationId,
+      connector: definition.name,
+      maxConcurrent: definition.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+      limits: definition.rateLimits ?? [],
+      // A refresh and a replay may follow the first send, each with its timeout.
+      leaseMs: 3 * this.deps.timeoutMs + 5_000,
+    };
   }
 
   private gate(installationId: string, connector: EnabledConnector): Semaphore {
@@ -52,9 +93,9 @@ export class AuthorizedClients {
     return gate;
   }
 
-  private async call(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
+  private async call(installationId: string, connector: EnabledConnector, request: CloudRequest, prefetched?: PrefetchedCall): Promise<CloudResponse> {
     try {
-      return await this.callAdmitted(installationId, connector, request);
+      return await this.callAdmitted(installationId, connector, request, prefetched);
     } catch (err) {
       // The stored tokens are sealed under a key that is no longer configured: no retry can open
       // them, so the installation leaves `linked` (once) instead of failing every poll forever.
@@ -63,8 +104,8 @@ export class AuthorizedClients {
     }
   }
 
-  private async callAdmitted(installationId: string, connector: EnabledConnector, request: CloudRequest): Promise<CloudResponse> {
-    const { lease, stored } = await this.admit(installationId, connector, request);
+  private async callAdmitted(installationId: string, connector: EnabledConnector, request: CloudRequest, prefetched?: PrefetchedCall): Promise<CloudResponse> {
+    const { lease, stored } = this.claimPrefetched(installationId, prefetched) ?? (await this.admit(installationId, connector, request));
     try {
       return await this.callOnce(installationId, connector, request, stored);
     } finally {
@@ -72,6 +113,23 @@ export class AuthorizedClients {
       const gate = this.gates.get(installationId);
       // Forget idle gates so the map does not grow with every installation ever called.
       if (gate?.idle) this.gates.delete(installationId);
+    }
+  }
+
+  /**
+   * The prefetched admission and tokens, once (the first call of the client); undefined when there
+   * is none, it was used, or it was refused (the call then asks again, and waits or fails as usual).
+   */
+  private claimPrefetched(installationId: string, prefetched: PrefetchedCall | undefined): { lease: string | undefined; stored: StoredTokens | undefined } | undefined {
+    const claimed = prefetched?.claim();
+    if (!claimed) return undefined;
+    try {
+      const [error, sealed] = claimed.sealed;
+      if (error) throw error;
+      return { lease: claimed.lease, stored: this.deps.tokens.fromReply(installationId, sealed) };
+    } catch (err) {
+      if (claimed.lease) void this.deps.rates?.release(installationId, claimed.lease).catch(() => undefined);
+      throw err;
     }
   }
 
@@ -97,14 +155,7 @@ export class AuthorizedClients {
     // shared with other processes that do not.
     const now = Date.now;
     const definition = connector.definition;
-    const spec = {
-      installationId,
-      connector: definition.name,
-      maxConcurrent: definition.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
-      limits: definition.rateLimits ?? [],
-      // A refresh and a replay may follow the first send, each with its timeout.
-      leaseMs: 3 * timeoutMs + 5_000,
-    };
+    const spec = this.spec(installationId, connector);
     const lease = randomUUID();
     const deadline = now() + timeoutMs;
     for (;;) {
@@ -191,5 +242,30 @@ export class AuthorizedClients {
   /** Uninstall, whether or not the connector is still enabled: drops a leftover refresh lock. */
   async forgetRefreshLock(installationId: string): Promise<void> {
     await this.deps.refresher.forgetLock(installationId);
+  }
+}
+
+/**
+ * A first call's admission and stored tokens, read in a caller's round trip (AuthorizedClients.prefetch).
+ * Used by at most one call; `dispose` gives an unused admission's slot back.
+ */
+export class PrefetchedCall {
+  private used = false;
+
+  constructor(
+    private readonly admitted: { lease: string | undefined; sealed: [Error | null, unknown] } | undefined,
+    private readonly giveBack: () => void,
+  ) {}
+
+  claim(): { lease: string | undefined; sealed: [Error | null, unknown] } | undefined {
+    if (this.used) return undefined;
+    this.used = true;
+    return this.admitted;
+  }
+
+  dispose(): void {
+    if (this.used) return;
+    this.used = true;
+    if (this.admitted) this.giveBack();
   }
 }

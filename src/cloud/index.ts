@@ -4,7 +4,7 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
-export { AuthorizedClients } from './authorized-client';
+export { AuthorizedClients, PrefetchedCall } from './authorized-client';
 export { buildCloud } from './build';
 export type { Cloud, CloudHooks } from './build';
 export { outcomeOf } from './errors';

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Keys } from '../runtime';
+import { inTurn, type Keys } from '../runtime';
 import { rateKeys, type RateKeys } from './rate-keys';
 import type { RateLimit } from '../connectors';
 
@@ -55,8 +55,6 @@ export interface GateSpec {
  * worker that dies mid-call frees its slot when the lease expires). The only code on these keys.
  */
 export class RateGate {
-  private releasing: Array<{ key: string; leaseId: string; resolve: () => void; reject: (err: unknown) => void }> = [];
-
   private readonly keys: RateKeys;
 
   constructor(
@@ -80,6 +78,17 @@ export class RateGate {
     now: number,
     reads?: (pipeline: ChainableCommander) => void,
   ): Promise<{ admission: Admission; replies: Array<[Error | null, unknown]> }> {
+    const pipeline = this.redis.pipeline();
+    this.queueAdmit(pipeline, spec, leaseId, now);
+    reads?.(pipeline);
+    const [first, ...replies] = (await pipeline.exec()) ?? [];
+    if (!first) throw new Error('no reply from Redis');
+    if (first[0]) throw first[0];
+    return { admission: this.admissionFrom(first[1]), replies: replies as Array<[Error | null, unknown]> };
+  }
+
+  /** Queues one admission (one command) on a pipeline the caller sends; `admissionFrom` reads its reply. */
+  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): void {
     const scope = this.scopes(spec);
     const keys = [this.keys.ratePause(scope.account), this.keys.ratePause(scope.application), this.keys.cloudLeases(spec.installationId)];
     const args = [String(now), leaseId, String(now + spec.leaseMs), String(spec.maxConcurrent)];
@@ -87,34 +96,21 @@ export class RateGate {
       keys.push(this.keys.rateBucket(scope[limit.per], limit.windowMs));
       args.push(String(limit.requests), String(limit.windowMs));
     }
-    const pipeline = this.redis.pipeline().eval(ADMIT, keys.length, ...keys, ...args);
-    reads?.(pipeline);
-    const [first, ...replies] = (await pipeline.exec()) ?? [];
-    if (!first) throw new Error('no reply from Redis');
-    if (first[0]) throw first[0];
-    const reply = first[1] as [number, number?, string?];
-    const admission: Admission =
-      reply[0] === 1 ? { admitted: true } : { admitted: false, waitMs: Number(reply[1] ?? 25), reason: reply[2] === 'pause' ? 'pause' : 'busy' };
-    return { admission, replies: replies as Array<[Error | null, unknown]> };
+    pipeline.eval(ADMIT, keys.length, ...keys, ...args);
+  }
+
+  admissionFrom(reply: unknown): Admission {
+    const r = reply as [number, number?, string?];
+    return r[0] === 1 ? { admitted: true } : { admitted: false, waitMs: Number(r[1] ?? 25), reason: r[2] === 'pause' ? 'pause' : 'busy' };
   }
 
   /**
-   * Gives a slot back. Releases of one event-loop turn go out together in one pipeline: under load,
-   * many calls end in the same turn, and a release is never waited for by the caller.
+   * Gives a slot back. Sent with the other writes of this event-loop turn in one pipeline (inTurn):
+   * under load many calls end in the same turn, a poll's lock release goes with its lease's, and a
+   * release is never waited for by the caller.
    */
-  release(installationId: string, leaseId: string): Promise<void> {
-    if (this.releasing.length === 0) setImmediate(() => this.flushReleases());
-    return new Promise((resolve, reject) => this.releasing.push({ key: this.keys.cloudLeases(installationId), leaseId, resolve, reject }));
-  }
-
-  private flushReleases(): void {
-    const batch = this.releasing.splice(0);
-    const pipeline = this.redis.pipeline();
-    for (const r of batch) pipeline.zrem(r.key, r.leaseId);
-    pipeline.exec().then(
-      () => batch.forEach((r) => r.resolve()),
-      (err: unknown) => batch.forEach((r) => r.reject(err)),
-    );
+  async release(installationId: string, leaseId: string): Promise<void> {
+    await inTurn(this.redis, (pipeline) => pipeline.zrem(this.keys.cloudLeases(installationId), leaseId));
   }
 
   /** Uninstall: the account's pause, leases and budgets go with it. */

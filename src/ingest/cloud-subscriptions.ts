@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Installation } from '../platform';
-import { hashToken, randomToken } from '../runtime';
+import type { ChainableCommander } from 'ioredis';
+import { hashToken, randomToken, type PipelineReplies } from '../runtime';
 import { connectorFor, contextFor } from '../sync';
 import { ROTATION_OVERLAP_MS } from './callback-token';
 import { WebhookRecords, type CallbackTokenFields } from './webhook-records';
@@ -125,6 +126,23 @@ export async function unsubscribeOnUninstall(services: Deps, installation: Insta
 }
 
 /** The poll worker's afterPoll hook: the cloud was unreachable at linking, so register the callback now. */
-export async function retryPendingSubscription(services: Deps, installationId: string): Promise<void> {
-  if (await subscriptionPending(services, installationId)) await ensureSubscribed(services, installationId);
+export async function retryPendingSubscription(services: Deps, installationId: string, replies?: PipelineReplies): Promise<void> {
+  const pending = replies
+    ? recordsOf(services).stateFromReply(replies[0]).state === 'pending'
+    : await subscriptionPending(services, installationId);
+  if (pending) await ensureSubscribed(services, installationId);
+}
+
+/**
+ * The poll worker's hooks (sync's PollHooks): a registration the cloud could not take at linking is
+ * retried after a poll, its state read in the poll's first round trip rather than in one of its own.
+ */
+export function subscriptionPollHooks(services: Deps): {
+  afterPoll: (installationId: string, replies: PipelineReplies | undefined) => Promise<void>;
+  afterPollReads: (pipeline: ChainableCommander, installationId: string) => void;
+} {
+  return {
+    afterPoll: (installationId, replies) => retryPendingSubscription(services, installationId, replies),
+    afterPollReads: (pipeline, installationId) => recordsOf(services).queueState(pipeline, installationId),
+  };
 }

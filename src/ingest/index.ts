@@ -10,7 +10,7 @@ export { CallbackTokenCache } from './callback-token-cache';
 export { ingestRecords } from './records';
 export { MissedDeliveries } from './missed';
 export { webhookRoutes } from './routes';
-export { ensureSubscribed, retryPendingSubscription, trySubscribe, unsubscribeOnUninstall } from './cloud-subscriptions';
+export { ensureSubscribed, retryPendingSubscription, subscriptionPollHooks, trySubscribe, unsubscribeOnUninstall } from './cloud-subscriptions';
 export { WEBHOOK_QUEUE, WebhookQueue } from './webhook-queue';
 export type { WebhookJob } from './webhook-queue';
 export { webhookProcessor } from './webhook-worker';

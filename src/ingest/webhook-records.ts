@@ -1,9 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../runtime';
 import { installationKeys, type InstallationKeys } from '../platform';
 import { webhookRecordKeys, type WebhookRecordKeys } from './webhook-record-keys';
 
 export type WebhookState = 'pending' | 'subscribed';
+
+const STATE_FIELDS = ['webhookState', 'webhookActivatedAt', 'accountHash'] as const;
 
 /** The callback token fields `issue` writes: the current hash and, during rotation, the previous one. */
 export interface CallbackTokenFields {
@@ -54,12 +56,21 @@ export class WebhookRecords {
   }
 
   async state(installationId: string): Promise<{ state: WebhookState | null; activatedAt: string | null; accountHash: string | null }> {
-    const [state, activatedAt, accountHash] = await this.redis.hmget(
-      this.installation(installationId),
-      'webhookState',
-      'webhookActivatedAt',
-      'accountHash',
-    );
+    return this.stateFrom(await this.redis.hmget(this.installation(installationId), ...STATE_FIELDS));
+  }
+
+  /** Queues the read of `state` on a pipeline the caller sends anyway (a poll's first); `stateFromReply` parses it. */
+  queueState(pipeline: ChainableCommander, installationId: string): void {
+    pipeline.hmget(this.installation(installationId), ...STATE_FIELDS);
+  }
+
+  stateFromReply(reply: [Error | null, unknown] | undefined): { state: WebhookState | null; activatedAt: string | null; accountHash: string | null } {
+    const [error, values] = reply ?? [new Error('no reply from Redis'), null];
+    if (error) throw error;
+    return this.stateFrom(values as (string | null)[]);
+  }
+
+  private stateFrom([state, activatedAt, accountHash]: (string | null | undefined)[]): { state: WebhookState | null; activatedAt: string | null; accountHash: string | null } {
     return { state: state === 'pending' || state === 'subscribed' ? state : null, activatedAt: activatedAt ?? null, accountHash: accountHash ?? null };
   }
 

@@ -163,9 +163,9 @@ async function exchangeAndLink(
   }
   await services.events.append([{ type: 'installation.linked', installationId: installation.id, data: { connector: installation.connector } }]);
   services.metrics.healthTransitions.inc({ connector: installation.connector, state: 'linked' });
-  await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector));
+  await services.scheduler.schedule(installation.id, pollIntervalMs(services, connector), installation.connector);
   if (connector.definition.webhook) await trySubscribe(services, installation.id);
-  await services.scheduler.pollNow(installation.id, 'catch-up');
+  await services.scheduler.pollNow(installation.id, 'catch-up', 0, installation.connector);
   log.info('installation linked');
   const linked = (await services.installations.get(installation.id)) ?? installation;
   const back = record.setupToken

@@ -25,6 +25,7 @@ export type { SealedFamily, SealedRecord } from './secrets/rekey';
 export { pollIntervalMs } from './services';
 export type { Base, EnabledConnector, Services } from './services';
 export { tryAcquire } from './redis/lock';
+export { inTurn } from './redis/turn-batch';
 export type { PipelineReplies } from './redis/lock';
 export { execFenced, LockFence, WriteBatch } from './redis/fenced-write';
 export type { Fence } from './redis/fenced-write';

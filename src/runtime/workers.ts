@@ -1,7 +1,7 @@
 import { Worker, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { POLL_QUEUE, type PollJob, pollProcessor } from '../sync';
-import { retryPendingSubscription, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
+import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData, pollProcessor } from '../sync';
+import { subscriptionPollHooks, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
 import { REVOCATION_QUEUE, type RevocationJob, revocationProcessor } from '../cloud';
 import { DELIVERY_QUEUE, type DeliveryJob, deliveryProcessor, EventFanout, SINK_QUEUE, type SinkJob, sinkDeliveryProcessor } from '../webservices';
@@ -37,7 +37,7 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     ...(options.stalledIntervalMs !== undefined ? { stalledInterval: options.stalledIntervalMs } : {}),
   };
   // Every queue's worker is made alike; only the queue, its processor and its log line differ.
-  const start = <T>(queue: string, processor: Processor<T>, errorMessage: string, extra: { maxStalledCount?: number } = {}): Worker<T> => {
+  const start = <T>(queue: string, processor: Processor<T>, errorMessage: string, extra: { maxStalledCount?: number; removeOnComplete?: { count: number }; removeOnFail?: { count: number } } = {}): Worker<T> => {
     const worker = new Worker<T>(queue, processor, {
       connection: connectionFor(queue),
       ...recovery,
@@ -50,7 +50,7 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
     worker.on('failed', () => services.metrics.jobs.inc({ queue: worker.name, outcome: 'failed' }));
     return worker;
   };
-  const poll = start<PollJob>(POLL_QUEUE, pollProcessor(services, { afterPoll: (id) => retryPendingSubscription(services, id) }), 'poll worker error');
+  const poll = start<PollJobData>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), 'poll worker error', POLL_WORKER_OPTIONS);
   // A webhook job holds a batch of acknowledged callbacks and records each one it applies, so
   // re-running it after a crash is safe; failing it after BullMQ's default single stall would park
   // up to a whole batch in the failed set because two workers died in a row.

@@ -2,7 +2,7 @@ import { CloudAnswerError, CommandArgumentError, type ConnectorContext, type Dev
 import type { EnabledConnector } from '../runtime';
 import type { Installation } from '../platform';
 import { AppError, isRedisUnavailable } from '../runtime';
-import type { Cloud } from '../cloud';
+import type { Cloud, PrefetchedCall } from '../cloud';
 import type { Platform } from '../platform';
 import type { Base } from '../runtime';
 
@@ -23,9 +23,11 @@ export async function contextFor(
   connector: EnabledConnector,
   /** The selection, when the caller already read it (a poll reads it with the lock). */
   selected?: ReadonlySet<string>,
+  /** The first call's admission and tokens, when the caller read them (a poll, with the lock). */
+  prefetched?: PrefetchedCall,
 ): Promise<ConnectorContext> {
   return {
-    http: services.clients.for(installation.id, connector),
+    http: services.clients.for(installation.id, connector, prefetched),
     log: services.log.child({ connector: connector.definition.name, installationId: installation.id }),
     installationId: installation.id,
     selected: selected ?? (await services.devices.selected(installation.id)),

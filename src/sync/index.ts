@@ -7,8 +7,8 @@
 export { buildSync } from './build';
 export type { Sync } from './build';
 export { connectorFor, contextFor } from './connector-context';
-export { POLL_QUEUE, PollScheduler } from './poll-queue';
-export type { PollJob } from './poll-queue';
+export { POLL_QUEUE, POLL_WORKER_OPTIONS, PollScheduler } from './poll-queue';
+export type { PollJob, PollJobData } from './poll-queue';
 export { pollProcessor } from './poll-worker';
 export { runCommand } from './run-command';
 export { deleteDevice, discover, setDeviceLabel, updateSelection } from './selection';

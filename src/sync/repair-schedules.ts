@@ -40,9 +40,10 @@ export async function repairPollSchedules(services: Deps): Promise<ScheduleRepai
     if (!connector) continue;
     result.linked++;
     const every = pollIntervalMs(services, connector);
-    const current = await services.scheduler.scheduledEvery(installation.id);
-    if (current === every) continue;
-    await services.scheduler.schedule(installation.id, every);
+    const current = await services.scheduler.scheduleOf(installation.id);
+    // A schedule from before polls named their connector is rewritten too (one round trip less per poll).
+    if (current?.every === every && current.connector === installation.connector) continue;
+    await services.scheduler.schedule(installation.id, every, installation.connector);
     if (current === undefined) result.added++;
     else result.updated++;
   }

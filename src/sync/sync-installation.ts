@@ -13,8 +13,9 @@ import {
   redactMessage,
 } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
+import type { ChainableCommander } from 'ioredis';
 import { AppError, type Fence, type PipelineReplies } from '../runtime';
-import { outcomeOf } from '../cloud';
+import { outcomeOf, type PrefetchedCall } from '../cloud';
 import { callConnector, checkedContexts, connectorFor, contextFor } from './connector-context';
 import { withSyncLock } from './with-sync-lock';
 import type { Cloud } from '../cloud';
@@ -31,54 +32,98 @@ export type SyncOutcome =
   | { kind: 'unchanged' }
   | { kind: 'applied'; changes: Reconciliation };
 
+/** Reads a caller adds to the poll's first round trip (queued after the poll's own), with their replies. */
+export interface ExtraReads {
+  queue: (pipeline: ChainableCommander) => void;
+  /** Called with the replies of what `queue` added, once the lock is taken. */
+  take: (replies: PipelineReplies) => void;
+}
+
+/** The poll's own reads behind the lock's SET: the installation, selection, cursor and health. */
+const SYNC_READS = 4;
+
 /**
  * One poll of one installation: ask the connector (with the stored change cursor unless `full`),
  * reconcile against the child devices and selection, apply atomically with events, keep the cursor.
  * Safe to run twice or from two workers at once: the lock serialises, and a second run sees no diff.
+ *
+ * `connector` (the poll job names it when its producer knew it) lets the first cloud call's
+ * admission and tokens ride in the lock's round trip too; `extra` adds a caller's reads there.
  */
 export async function syncInstallation(
   services: Deps,
   installationId: string,
-  options: { full?: boolean } = {},
+  options: { full?: boolean; connector?: string; extra?: ExtraReads } = {},
 ): Promise<SyncOutcome> {
-  return withSyncLock(
-    services,
-    installationId,
-    async (replies, fence) => {
-      const { installation, selected, cursor, health } = syncInputs(replies);
-      if (!installation) return { kind: 'skipped', reason: 'not_found' };
-      if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
-      const connector = connectorFor(services, installation);
-      const ctx = await contextFor(services, installation, connector, selected);
-      let result;
-      try {
-        result = await callConnector(connector, 'poll', () => connector.definition.poll.run(ctx, options.full ? undefined : cursor));
-      } catch (err) {
-        await recordFailure(services, installation, health, err, fence);
-        throw err;
-      }
-      const healthChange = afterSuccess(health, services.now(), services.config.health);
-      const changes = result.unchanged
-        ? undefined
-        : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
-      // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
-      // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
-      const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;
-      await services.devices.setCursor(installationId, cursorChange, fence, (batch) =>
-        services.health.addTo(batch, installation, healthChange),
-      );
-      countTransition(services, installation, healthChange);
-      return changes ? { kind: 'applied', changes } : { kind: 'unchanged' };
-    },
-    {
-      // What a poll reads first, queued behind the lock's SET: one round trip instead of four.
-      reads: (pipeline) => {
-        services.installations.queueRead(pipeline, installationId);
-        services.devices.queueSyncReads(pipeline, installationId);
-        services.health.queueRead(pipeline, installationId);
+  const expected = options.connector !== undefined ? services.connectors.get(options.connector) : undefined;
+  let prefetch: { commands: number; take: (replies: PipelineReplies) => PrefetchedCall } | undefined;
+  let prefetched: PrefetchedCall | undefined;
+  try {
+    return await withSyncLock(
+      services,
+      installationId,
+      async (replies, fence) => {
+        // Taken first, so that a failed read below still gives the reserved slot back (finally).
+        const prefetchCount = prefetch?.commands ?? 0;
+        prefetched = prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
+        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
+        options.extra?.take(replies.slice(SYNC_READS + prefetchCount));
+        if (!installation) return { kind: 'skipped', reason: 'not_found' };
+        if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
+        const connector = connectorFor(services, installation);
+        // A job that named another connector than the record's (it cannot change): its admission is not this call's.
+        if (connector !== expected) prefetched?.dispose();
+        return await pollLinked(services, installation, connector, { selected, cursor, health }, fence, options, prefetched);
       },
-    },
+      {
+        // What a poll reads first, queued behind the lock's SET: one round trip instead of four.
+        reads: (pipeline) => {
+          services.installations.queueRead(pipeline, installationId);
+          services.devices.queueSyncReads(pipeline, installationId);
+          services.health.queueRead(pipeline, installationId);
+          if (expected) prefetch = services.clients.prefetch(pipeline, installationId, expected);
+          options.extra?.queue(pipeline);
+        },
+        // Not ours to poll now: the admission taken for its first call goes back.
+        refused: (replies) => prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetch.commands)).dispose(),
+      },
+    );
+  } finally {
+    prefetched?.dispose();
+  }
+}
+
+async function pollLinked(
+  services: Deps,
+  installation: Installation,
+  connector: ReturnType<typeof connectorFor>,
+  inputs: { selected: Set<string>; cursor: string | undefined; health: HealthRecord },
+  fence: Fence,
+  options: { full?: boolean },
+  prefetched: PrefetchedCall | undefined,
+): Promise<SyncOutcome> {
+  const installationId = installation.id;
+  const { selected, cursor, health } = inputs;
+  const ctx = await contextFor(services, installation, connector, selected, prefetched);
+  let result;
+  try {
+    result = await callConnector(connector, 'poll', () => connector.definition.poll.run(ctx, options.full ? undefined : cursor));
+  } catch (err) {
+    await recordFailure(services, installation, health, err, fence);
+    throw err;
+  }
+  const healthChange = afterSuccess(health, services.now(), services.config.health);
+  const changes = result.unchanged
+    ? undefined
+    : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
+  // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
+  // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
+  const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;
+  await services.devices.setCursor(installationId, cursorChange, fence, (batch) =>
+    services.health.addTo(batch, installation, healthChange),
   );
+  countTransition(services, installation, healthChange);
+  return changes ? { kind: 'applied', changes } : { kind: 'unchanged' };
 }
 
 /** Pure: the installation, its selection, its stored cursor and its health from the replies of those reads. */

@@ -28,11 +28,16 @@ export async function withSyncLock<T>(
   services: Deps,
   installationId: string,
   task: (replies: PipelineReplies, fence: Fence) => Promise<T>,
-  options: { waitMs?: number; reads?: (pipeline: ChainableCommander) => void } = {},
+  options: {
+    waitMs?: number;
+    reads?: (pipeline: ChainableCommander) => void;
+    /** The replies of `reads` on an attempt that did not get the lock (see tryAcquire). */
+    refused?: (replies: PipelineReplies) => void;
+  } = {},
 ): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
-    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys.prefix).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads);
+    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys.prefix).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads, options.refused);
     if (lock) {
       const fence = new LockFence(lock.key, lock.owner);
       const renew = setInterval(() => {

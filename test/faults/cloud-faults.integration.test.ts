@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAcme } from '../fixtures/connectors/acme/fake/server';
+import { pollJobInstallation } from '../../src/sync/poll-queue';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { FaultProxy, type ProxyFault } from '../helpers/fault-proxy';
 import { listDevices } from '../helpers/faults';
@@ -52,7 +53,7 @@ const temperatureOf = async (installationId: string, externalId: string) =>
 
 const failedPollsOf = async (installationId: string) =>
   (await host.services.scheduler.queue.getJobs(['delayed', 'failed', 'waiting'])).filter(
-    (j) => j?.data.installationId === installationId && j.attemptsMade > 0,
+    (j) => j !== undefined && pollJobInstallation(j.data) === installationId && j.attemptsMade > 0,
   );
 
 describe('cloud faults for one installation', () => {

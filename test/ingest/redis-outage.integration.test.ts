@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { pollJobSchema } from '../../src/sync/poll-queue';
 import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { startPrivateRedis } from '../../src/runtime/redis-bootstrap';
@@ -44,5 +45,5 @@ it('webhook while Redis is down => 503, never 2xx; once Redis is back => accepte
   await eventually(async () => (await post()).status === 200, 'ingestion to recover');
   await eventually(async () => host.services.missedDeliveries.size === 0, 'the catch-up poll');
   const jobs = await host.services.scheduler.queue.getJobs(['waiting', 'delayed', 'active', 'completed']);
-  expect(jobs.some((j) => j?.data.installationId === inst.id && j.data.reason === 'catch-up')).toBe(true);
+  expect(jobs.some((j) => j !== undefined && pollJobSchema.safeParse(j.data).data?.installationId === inst.id && pollJobSchema.safeParse(j.data).data?.reason === 'catch-up')).toBe(true);
 });

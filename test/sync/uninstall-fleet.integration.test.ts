@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { pollJobInstallation } from '../../src/sync/poll-queue';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link, type LinkedInstallation } from '../helpers/link';
@@ -69,7 +70,7 @@ describe('uninstall in a large fleet', () => {
 
     const before = await pollQueueIds();
     const targetJobs = (await scheduler.queue.getJobs(['delayed', 'waiting', 'prioritized'], 0, -1))
-      .filter((j) => j.data.installationId === inst.id)
+      .filter((j) => pollJobInstallation(j.data) === inst.id)
       .map((j) => j.id ?? '');
     expect(targetJobs.length).toBeGreaterThanOrEqual(2); // its scheduled poll and its immediate one
     const otherJobIds = new Set([...before.delayed, ...before.waiting, ...before.prioritized].filter((id) => !targetJobs.includes(id)));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import { inTurn } from './turn-batch';
 
 // Only the owner may release: compare-and-delete (BullMQ's extendLock checks its token the same way).
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -21,17 +22,19 @@ export type PipelineReplies = ReadonlyArray<[Error | null, unknown]>;
 /**
  * A Redis lock with a TTL, so a crashed holder blocks others for at most `ttlMs`. `reads` may
  * queue commands behind the SET in the same pipeline: run right after the lock is taken, in the
- * same round trip (when the lock is not taken their replies are thrown away).
+ * same round trip. When the lock is not taken their replies go to `refused` (a read that reserved
+ * something, such as a cloud admission, gives it back there) and are otherwise thrown away.
  */
 export async function tryAcquire(
   redis: Redis,
   key: string,
   ttlMs: number,
   reads?: (pipeline: ChainableCommander) => void,
+  refused?: (replies: PipelineReplies) => void,
 ): Promise<(HeldLock & { replies: PipelineReplies }) | undefined> {
   const owner = randomUUID();
   try {
-    return await acquire(redis, key, ttlMs, owner, reads);
+    return await acquire(redis, key, ttlMs, owner, reads, refused);
   } catch (err) {
     // No reply is not "not taken": a timed-out SET may still run once a hung Redis resumes, and
     // would then block the key for its whole TTL. The release is queued behind it on the same
@@ -47,6 +50,7 @@ async function acquire(
   ttlMs: number,
   owner: string,
   reads: ((pipeline: ChainableCommander) => void) | undefined,
+  refused: ((replies: PipelineReplies) => void) | undefined,
 ): Promise<(HeldLock & { replies: PipelineReplies }) | undefined> {
   let replies: PipelineReplies = [];
   if (reads) {
@@ -55,7 +59,10 @@ async function acquire(
     const [acquired, ...rest] = (await pipeline.exec()) ?? [];
     if (!acquired) throw new Error('lock pipeline returned no replies');
     if (acquired[0]) throw acquired[0];
-    if (acquired[1] !== 'OK') return undefined;
+    if (acquired[1] !== 'OK') {
+      refused?.(rest);
+      return undefined;
+    }
     replies = rest;
   } else {
     const ok = await redis.set(key, owner, 'PX', ttlMs, 'NX');
@@ -65,8 +72,9 @@ async function acquire(
     key,
     owner,
     replies,
+    // Sent with the other releases of this turn (a cloud lease's, other polls'): one round trip for all.
     release: async () => {
-      await redis.eval(RELEASE, 1, key, owner);
+      await inTurn(redis, (pipeline) => pipeline.eval(RELEASE, 1, key, owner));
     },
     extend: async (ttl) => (await redis.eval(EXTEND, 1, key, owner, String(ttl))) === 1,
   };

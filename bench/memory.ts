@@ -1,0 +1,115 @@
+import { FakeEcobee } from '../connectors/ecobee/fake/server';
+import { POLL_JOB_OPTIONS, pollSchedulerId } from '../src/sync/poll-queue';
+import type { Redis } from 'ioredis';
+import type { Services } from '../src/runtime/services';
+import { deviceKeys } from '../src/platform/device-keys';
+import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
+import { benchRedis, usedMemory } from './lib/redis';
+import { seedCopies, seedTemplate } from './lib/seed';
+import { fmt, table, type BenchResult } from './lib/stats';
+
+interface Measured {
+  perInstallation: number;
+  /** MEMORY USAGE of one installation's keys by family (the events stream's included). */
+  byKey: Map<string, number>;
+}
+
+/**
+ * The poll schedule as it was written before issue 16.4 (full job data, removeOn* in the options),
+ * so both forms are measured side by side in one run. Today's workers still run such schedules.
+ */
+function earlierSchedule(services: Services) {
+  return (id: string) =>
+    services.scheduler.queue
+      .upsertJobScheduler(
+        pollSchedulerId(id),
+        { every: 180_000 },
+        { name: 'poll', data: { installationId: id, reason: 'scheduled' as const }, opts: POLL_JOB_OPTIONS },
+      )
+      .then(() => undefined);
+}
+
+/**
+ * Each device rewritten in the form stored before issue 16.4 (externalId and label in the value):
+ * what an installation synced before that change still holds.
+ */
+async function earlierDevices(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
+  const key = deviceKeys(services.config.keyPrefix).devices;
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    const lists = await Promise.all(batch.map((id) => services.devices.list(id)));
+    const pipeline = client.pipeline();
+    batch.forEach((id, j) => {
+      for (const d of lists[j] ?? []) pipeline.hset(key(id), d.externalId, JSON.stringify(d));
+    });
+    await pipeline.exec();
+  }
+}
+
+/**
+ * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
+ * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
+ * schedule and the devices written as before issue 16.4 and once as today, each on its own fresh redis-server. The INFO
+ * used_memory delta over seeding ÷ N, and the same without the installation's events stream
+ * (whose per-installation key another change replaces with per-partition streams), with the bytes
+ * of one installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
+ */
+export async function memoryBench(): Promise<BenchResult> {
+  const n = size('BENCH_MEMORY_N', 5_000, 1_000);
+  const before = await measure(n, 'before');
+  const after = await measure(n, 'after');
+  const events = (m: Measured) => m.byKey.get('inst:{id}:events') ?? 0;
+  const kib = (b: number) => fmt(b / 1024, 2);
+  const keys = [...new Set([...before.byKey.keys(), ...after.byKey.keys()])].sort();
+  console.log(`\n## Redis memory per linked installation (${n.toLocaleString('en-US')} installations, each side on its own redis-server${QUICK ? '; quick' : ''})`);
+  console.log(
+    table(
+      ['', 'KiB per installation', 'without its events stream'],
+      [
+        ['before (schedule and devices as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
+        ['after', kib(after.perInstallation), kib(after.perInstallation - events(after))],
+      ],
+    ),
+  );
+  console.log(table(['key of one installation (MEMORY USAGE)', 'before B', 'after B'], keys.map((k) => [k, String(before.byKey.get(k) ?? '-'), String(after.byKey.get(k) ?? '-')])));
+  console.log('(the rest of each figure is the installation\'s share of queue-wide sorted sets, indexes and allocator overhead)');
+  return {
+    name: 'memory per installation',
+    figures: {
+      N: String(n),
+      'KiB before → after': `${kib(before.perInstallation)} → ${kib(after.perInstallation)}`,
+      'without events stream': `${kib(before.perInstallation - events(before))} → ${kib(after.perInstallation - events(after))}`,
+    },
+    ratio: `${(after.perInstallation / before.perInstallation).toFixed(2)}× of before`,
+  };
+}
+
+async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
+  const redis = await benchRedis();
+  const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
+  const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-memory', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
+  const host = await servicesFrom(env);
+  const { services } = host;
+  try {
+    const template = await seedTemplate(services, fake);
+    const start = await usedMemory(redis.client);
+    const ids = await seedCopies(services, fake, template, n, side === 'before' ? earlierSchedule(services) : undefined);
+    if (side === 'before') await earlierDevices(services, redis.client, ids);
+    const perInstallation = ((await usedMemory(redis.client)) - start) / n;
+    const sample = ids[0] ?? template.first;
+    const prefix = `${services.config.keyPrefix}:`;
+    const sid = pollSchedulerId(sample);
+    const byKey = new Map<string, number>();
+    const keys = [...(await redis.client.keys(`${prefix}*${sample}*`)), ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`))];
+    for (const key of keys) {
+      const name = key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
+      byKey.set(name, Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0')));
+    }
+    return { perInstallation, byKey };
+  } finally {
+    await host.close();
+    await fake.stop();
+    await redis.client.quit().catch(() => undefined);
+    await redis.stop();
+  }
+}
