@@ -4,7 +4,7 @@ import { loadConnectors } from '../connectors';
 import { SinkStore, SubscriptionStore } from '../webservices';
 import { ConfigError, loadConfig } from './config';
 import { createKeys } from './redis/keys';
-import { RedisConnections, UnsupportedTopologyError, whenReady } from './redis/connections';
+import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import { rekeyFamilies, type RekeyProgress } from './secrets/rekey';
 import { RedisRekeyCheckpoints } from './secrets/rekey-checkpoints';
 
@@ -64,6 +64,7 @@ export async function rekeyCommand(
   }
   let connections: RedisConnections;
   try {
+    assertTopologySupported(config.redisTopology);
     connections = new RedisConnections(config.redisTopology, { commandTimeoutMs: Math.max(config.redisCommandTimeoutMs, 10_000) });
   } catch (err) {
     if (err instanceof UnsupportedTopologyError) {

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { describeTopology, type RedisTopology } from './topology';
 
 /**
@@ -25,9 +25,10 @@ export class UnsupportedTopologyError extends Error {
 }
 
 /**
- * Cluster is accepted by the configuration but refused here: today's key names put one atomic
- * operation's keys in different hash slots (CROSSSLOT) and nothing follows MOVED. Refusing at start
- * beats a host that dies on its first multi-key command.
+ * Cluster is accepted by the configuration and the factory builds Cluster clients (createCluster),
+ * but the host, workers and tools refuse it at start: until every store uses the partitioned key
+ * layout, one atomic operation's keys can sit in different hash slots (CROSSSLOT). Refusing at
+ * start beats a host that dies on its first multi-key command.
  */
 export function assertTopologySupported(topology: RedisTopology): void {
   if (topology.kind === 'cluster') {
@@ -69,9 +70,7 @@ export class RedisConnections {
   constructor(
     readonly topology: RedisTopology,
     private readonly settings: { commandTimeoutMs: number },
-  ) {
-    assertTopologySupported(topology);
-  }
+  ) {}
 
   /** The options for `role`, as create() gives them to ioredis. */
   options(role: ConnectionRole, overrides: RedisOptions = {}): ConnectionOptions {
@@ -102,9 +101,50 @@ export class RedisConnections {
           ...overrides,
         };
       case 'cluster':
-        // Unreachable: the constructor refuses it.
-        throw new UnsupportedTopologyError('Redis Cluster is not supported yet');
+        throw new UnsupportedTopologyError('REDIS_CLUSTER_NODES: a Cluster client is made by createCluster(), not create()');
     }
+  }
+
+  /**
+   * The options of a Cluster client for `role`, as createCluster() gives them to ioredis. The role's
+   * per-node options go to every node connection; the offline queue is the Cluster's own (a
+   * command while the slot map is unknown or a node is being reconnected waits there or fails).
+   * Fail fast on the request path: no offline queue, each command bounded by the command timeout,
+   * and redirections bounded so a cluster in failover answers 503 within about a second instead of
+   * retrying for 15 s.
+   */
+  clusterOptions(role: ConnectionRole, overrides: RedisOptions = {}): { nodes: Array<{ host: string; port: number }>; options: ClusterOptions } {
+    const t = this.topology;
+    if (t.kind !== 'cluster') throw new UnsupportedTopologyError(`createCluster() needs REDIS_CLUSTER_NODES; this process is configured for ${t.kind}`);
+    const { enableOfflineQueue, retryStrategy: _perNodeRetry, ...perNode } = { connectTimeout: 2_000, ...ROLE_OPTIONS[role](this.settings.commandTimeoutMs), ...overrides };
+    const failFast = role === 'request' || role === 'subscriber';
+    return {
+      nodes: t.nodes.map((n) => ({ host: n.host, port: n.port })),
+      options: {
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        // Reads go to primaries too: a replica may lag behind a write this process just made.
+        scaleReads: 'master',
+        clusterRetryStrategy: (times: number) => Math.min(times * 200, 2_000),
+        // A primary that died is replaced by its replica within the node timeout; until then its
+        // slots answer CLUSTERDOWN or a closed connection. The request path gives up after ~1 s.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        maxRedirections: failFast ? 8 : 16,
+        slotsRefreshTimeout: 2_000,
+        redisOptions: {
+          ...perNode,
+          ...(t.username !== undefined ? { username: t.username } : {}),
+          ...(t.password !== undefined ? { password: t.password } : {}),
+        },
+      },
+    };
+  }
+
+  /** A new Cluster client for `role` (REDIS_CLUSTER_NODES). The caller closes it and listens for 'error'. */
+  createCluster(role: ConnectionRole, overrides: RedisOptions = {}): Cluster {
+    const { nodes, options } = this.clusterOptions(role, overrides);
+    return new Cluster(nodes, { ...options, redisOptions: { ...options.redisOptions, replyMapping: 'legacy' as const } });
   }
 
   /** A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'. */
