@@ -64,7 +64,7 @@ export async function e2eBench(): Promise<BenchResult> {
     const total = rate * seconds;
     const watcher = (async () => {
       while (watching || latencies.length + failures < total) {
-        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', eventKeys(services.keys.prefix).globalEvents(), lastId);
+        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', eventKeys(services.keys).globalEvents(), lastId);
         if (!reply) {
           if (!watching) break;
           continue;

@@ -40,7 +40,7 @@ export class ProviderTokenStore implements SealedFamily {
     keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
   ) {
-    this.keys = tokenKeys(keySpace.prefix);
+    this.keys = tokenKeys(keySpace);
   }
 
   seal(installationId: string, tokens: TokenSet): string {
@@ -113,9 +113,8 @@ export class ProviderTokenStore implements SealedFamily {
 
   /** One SCAN batch of stored token sets, for a rekey; `id` is the installation (the associated data). */
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
-    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.installationTokens('*'), 'COUNT', count);
-    const [head, tail] = this.keys.installationTokens('\0').split('\0') as [string, string];
-    const ids = keys.map((k) => k.slice(head.length, k.length - tail.length)).filter((id) => id !== '' && !id.includes(':'));
+    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.installationTokensPattern(), 'COUNT', count);
+    const ids = keys.map((k) => this.keys.installationOfTokens(k)).filter((id): id is string => id !== undefined);
     if (ids.length === 0) return { cursor: next, records: [] };
     const values = await this.redis.mget(ids.map((id) => this.keys.installationTokens(id)));
     const records: SealedRecord[] = [];

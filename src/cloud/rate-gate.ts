@@ -63,7 +63,7 @@ export class RateGate {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = rateKeys(keySpace.prefix);
+    this.keys = rateKeys(keySpace);
   }
 
   private scopes(spec: Pick<GateSpec, 'installationId' | 'connector'>) {

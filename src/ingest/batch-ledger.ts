@@ -29,7 +29,7 @@ export class BatchLedger {
     /** Unique per job: job ids come from a counter a wiped queue restarts, so the creation time is part of it. */
     jobKey: string,
   ) {
-    this.keys = batchKeys(keySpace.prefix);
+    this.keys = batchKeys(keySpace);
     this.doneKey = this.keys.webhookBatchDone(jobKey);
   }
 
@@ -68,5 +68,5 @@ export class BatchLedger {
 
 /** Uninstall: the installation's dedup window (batch ledgers expire by themselves). */
 export async function forgetDedup(redis: Redis, keySpace: Keys, installationId: string): Promise<void> {
-  await redis.del(batchKeys(keySpace.prefix).webhookDedup(installationId));
+  await redis.del(batchKeys(keySpace).webhookDedup(installationId));
 }

@@ -21,7 +21,7 @@ export class FailedWebhooks {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = failedKeys(keySpace.prefix);
+    this.keys = failedKeys(keySpace);
   }
 
   /** `alongside` adds commands to the same MULTI (e.g. marking the callback handled), so both or neither happen. */

@@ -27,8 +27,8 @@ export class WebhookRecords {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = webhookRecordKeys(keySpace.prefix);
-    this.installation = installationKeys(keySpace.prefix).installation;
+    this.keys = webhookRecordKeys(keySpace);
+    this.installation = installationKeys(keySpace).installation;
   }
 
   /**

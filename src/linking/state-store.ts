@@ -61,7 +61,7 @@ export class StateStore {
     private readonly secretKeys: SecretKeyring,
     private readonly cap = MAX_OUTSTANDING_STATES,
   ) {
-    this.keys = stateKeys(keySpace.prefix);
+    this.keys = stateKeys(keySpace);
   }
 
   async save(state: string, record: OAuthStateRecord): Promise<void> {

@@ -1,8 +1,11 @@
+import type { Keys } from '../runtime';
 /** Key names of the event log: one stream per installation and the platform-wide one (event-log.ts only). */
-export function eventKeys(prefix: string) {
-  const p = prefix;
+export function eventKeys(keys: Keys) {
+  const p = keys.prefix;
+  /** The key space of the installation's partition (runtime/redis/partitions.ts). */
+  const at = (id: string): string => keys.partitions.spaceOf(id);
   return {
-    installationEvents: (id: string) => `${p}:inst:${id}:events`,
+    installationEvents: (id: string) => `${at(id)}:inst:${id}:events`,
     globalEvents: () => `${p}:events`,
   };
 }

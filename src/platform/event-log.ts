@@ -64,7 +64,7 @@ export class EventLog {
     keySpace: Keys,
     private readonly now: () => number = Date.now,
   ) {
-    this.keys = eventKeys(keySpace.prefix);
+    this.keys = eventKeys(keySpace);
   }
 
   /** Appends in order within one MULTI, so both streams see the same sequence. */

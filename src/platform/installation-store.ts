@@ -86,7 +86,7 @@ export class InstallationStore {
     /** The provider tokens' key (cloud's family), deleted in the same script as the record. */
     private readonly tokensKey: (installationId: string) => string,
   ) {
-    this.keys = installationKeys(keySpace.prefix);
+    this.keys = installationKeys(keySpace);
     this.index = new SortedIndex(redis, this.keys.installationsIndex());
   }
 

@@ -35,13 +35,15 @@ export function buildServices(input: {
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
   metrics?: Metrics;
+  /** The partitions the data was created with (runtime/redis/layout.ts ensureLayout); default: REDIS_PARTITIONS, else 16. */
+  partitions?: number;
 }): Services {
   const { config, log, redis } = input;
   const base: Base = {
     config,
     log,
     redis,
-    keys: createKeys(config.keyPrefix),
+    keys: createKeys(config.keyPrefix, input.partitions ?? config.redisPartitions),
     connectors: input.connectors,
     metrics: input.metrics ?? new Metrics(),
     connections: input.connections,

@@ -4,6 +4,7 @@ import { loadConnectors } from '../connectors';
 import { SinkStore, SubscriptionStore } from '../webservices';
 import { ConfigError, loadConfig } from './config';
 import { createKeys } from './redis/keys';
+import { ensureLayout, LayoutMismatchError } from './redis/layout';
 import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import { rekeyFamilies, type RekeyProgress } from './secrets/rekey';
 import { RedisRekeyCheckpoints } from './secrets/rekey-checkpoints';
@@ -83,7 +84,18 @@ export async function rekeyCommand(
       io.err(`rekey: Redis is not reachable at ${connections.describe()}`);
       return 1;
     }
-    const keys = createKeys(config.keyPrefix);
+    // Token keys live in the installations' partitions: the layout recorded with the data says how many.
+    let layout;
+    try {
+      layout = await ensureLayout(redis, config.keyPrefix, config.redisPartitions);
+    } catch (err) {
+      if (err instanceof LayoutMismatchError) {
+        io.err(`rekey: ${err.message}`);
+        return 2;
+      }
+      throw err;
+    }
+    const keys = createKeys(config.keyPrefix, layout.partitions);
     const ring = config.secretKeys;
     const started = Date.now();
     const show = progressLine(io.progress, started);
