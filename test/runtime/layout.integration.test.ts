@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureLayout, layoutKey, LayoutMismatchError, LAYOUT_VERSION } from '../../src/runtime/redis/layout';
+import { childEnv } from '../helpers/child-env';
+import { listDevices } from '../helpers/faults';
+import { startTestHost, type TestHost } from '../helpers/host';
+import { link } from '../helpers/link';
+import { toolClient } from '../helpers/redis-client';
+
+/**
+ * The key layout recorded with the data (runtime/redis/layout.ts): the partitions are chosen once
+ * and a contradicting REDIS_PARTITIONS is refused; a Redis populated by the previous layout (every
+ * installation key under `<prefix>:inst:<id>`) is moved into the partitions at start and the
+ * service finds all of it again.
+ */
+
+const MAIN = fileURLToPath(new URL('../../src/runtime/main.ts', import.meta.url));
+let redis: Redis;
+const prefixes: string[] = [];
+
+function freshPrefix(): string {
+  const prefix = `test-layout-${randomUUID()}`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+beforeAll(() => {
+  redis = toolClient(inject('redisUrl'));
+});
+afterAll(async () => {
+  for (const p of prefixes) {
+    const keys = await redis.keys(`${p}:*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  redis.disconnect();
+});
+
+describe('ensureLayout on fresh data', () => {
+  it('records layout 2 with 16 partitions by default, once; later calls find it', async () => {
+    const prefix = freshPrefix();
+    expect(await ensureLayout(redis, prefix, undefined)).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: 0 });
+    expect(await redis.hgetall(layoutKey(prefix))).toEqual({ version: '2', partitions: '16' });
+    expect(await ensureLayout(redis, prefix, undefined)).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: false, migratedKeys: 0 });
+    expect((await ensureLayout(redis, prefix, 16)).partitions).toBe(16);
+  });
+
+  it('REDIS_PARTITIONS chooses the number when the data is created; afterwards a different one is refused and the record is kept', async () => {
+    const prefix = freshPrefix();
+    expect((await ensureLayout(redis, prefix, 4)).partitions).toBe(4);
+    const refused = await ensureLayout(redis, prefix, 8).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(LayoutMismatchError);
+    expect((refused as Error).message).toContain('REDIS_PARTITIONS=8');
+    expect((refused as Error).message).toContain('created with 4 partitions');
+    // Unset, the recorded number rules.
+    expect((await ensureLayout(redis, prefix, undefined)).partitions).toBe(4);
+    expect(await redis.hget(layoutKey(prefix), 'partitions')).toBe('4');
+  });
+
+  it('two processes creating the layout at once with different numbers: the first record wins, the other is refused', async () => {
+    const prefix = freshPrefix();
+    const results = await Promise.allSettled([ensureLayout(redis, prefix, 4), ensureLayout(redis, prefix, 8)]);
+    const recorded = Number(await redis.hget(layoutKey(prefix), 'partitions'));
+    expect([4, 8]).toContain(recorded);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ partitions: number }>).value.partitions)).toEqual([recorded]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(LayoutMismatchError)]);
+  });
+
+  it('an unreadable or newer record is refused, never guessed at', async () => {
+    const garbled = freshPrefix();
+    await redis.hset(layoutKey(garbled), 'version', '2', 'partitions', 'many');
+    await expect(ensureLayout(redis, garbled, undefined)).rejects.toThrow(/unreadable layout record/);
+    const newer = freshPrefix();
+    await redis.hset(layoutKey(newer), 'version', '3', 'partitions', '16');
+    await expect(ensureLayout(redis, newer, undefined)).rejects.toThrow(/layout 3/);
+  });
+});
+
+describe('a Redis populated by layout 1', () => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it('is migrated at start: every installation key moves into its partition (values and TTLs kept) and the service finds it all again', async () => {
+    const prefix = host.config.keyPrefix;
+    // Populate through the real flows: two linked installations with selected devices.
+    const linked = [await link(host), await link(host)];
+    for (const inst of linked) {
+      const discovered = (await (await host.admin(`/api/installations/${inst.id}/discovered`)).json()) as Array<{ externalId: string }>;
+      const put = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: discovered.map((d) => d.externalId) }) });
+      expect(put.status).toBe(200);
+    }
+    const before = await Promise.all(linked.map(async (inst) => ({ record: await (await host.admin(`/api/installations/${inst.id}`)).json(), devices: await listDevices(host, inst.id) })));
+    expect(before.every((b) => b.devices.length > 0)).toBe(true);
+
+    // Turn it into what layout 1 wrote: the same keys without the partition, no layout record.
+    const partitioned = await host.inspect.keys(`${prefix}:{${prefix}:p*}:inst:*`);
+    expect(partitioned.length).toBeGreaterThan(4);
+    const layout1 = (key: string): string => `${prefix}:inst:${key.split(':inst:').slice(1).join(':inst:')}`;
+    for (const key of partitioned) await host.inspect.rename(key, layout1(key));
+    const withTtl = `${prefix}:inst:${linked[0]!.id}:sync-lock`;
+    await host.inspect.set(withTtl, 'owner', 'PX', 600_000);
+    await host.inspect.del(layoutKey(prefix));
+    // The service does not find layout-1 data: the migration is what brings it back.
+    expect((await host.admin(`/api/installations/${linked[0]!.id}`)).status).toBe(404);
+
+    const layout = await ensureLayout(host.services.redis, prefix, undefined);
+    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: partitioned.length + 1 });
+    expect(await host.inspect.keys(`${prefix}:inst:*`)).toEqual([]);
+    const after = await Promise.all(linked.map(async (inst) => ({ record: await (await host.admin(`/api/installations/${inst.id}`)).json(), devices: await listDevices(host, inst.id) })));
+    expect(after).toEqual(before);
+    const moved = `${host.services.keys.partitions.spaceOf(linked[0]!.id)}:inst:${linked[0]!.id}:sync-lock`;
+    expect(await host.inspect.get(moved)).toBe('owner');
+    expect(await host.inspect.pttl(moved)).toBeGreaterThan(0);
+    // Run again (a second process starting): nothing left to move.
+    expect((await ensureLayout(host.services.redis, prefix, undefined)).migratedKeys).toBe(0);
+  });
+
+  it('a host process started with a REDIS_PARTITIONS the data contradicts exits with code 2 and says what to do', async () => {
+    await ensureLayout(host.services.redis, host.config.keyPrefix, undefined);
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...(await childEnv(host.config)), REDIS_PARTITIONS: '8', PORT: '0', METRICS_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).toContain('REDIS_PARTITIONS=8');
+    expect(stderr).toContain('Unset REDIS_PARTITIONS or set it to 16');
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/);
+    expect(code).toBe(2);
+  }, 30_000);
+});
