@@ -4,10 +4,14 @@ export function rateKeys(keys: Keys) {
   const p = keys.prefix;
   /** The key space of the installation's partition (runtime/redis/partitions.ts). */
   const at = (id: string): string => keys.partitions.spaceOf(id);
-  /** An account's quota keys live in its partition (they are used beside its leases); a client id's under the prefix. */
+  /**
+   * An account's quota keys live in its partition (one script admits against them and its leases);
+   * a client id's (`app:<connector>`) share a hash tag of their own, so its pause and its budgets of
+   * every window are one slot too. The two scopes are never in one script (rate-gate.ts).
+   */
   const scoped = (scope: string): string => {
     const inst = /^inst:(.+)$/.exec(scope);
-    return inst?.[1] !== undefined ? `${at(inst[1])}:${scope}` : `${p}:${scope}`;
+    return inst?.[1] !== undefined ? `${at(inst[1])}:${scope}` : `${p}:{${p}:${scope}}`;
   };
   return {
     /** Cloud calls of one installation in flight, across every worker (a sorted set of leases). */

@@ -81,7 +81,7 @@ describe('Redis key names stay byte-identical (layout 2)', () => {
       syncLock: 'sm:{sm:p14}:inst:i-1:sync-lock',
       cloudLeases: 'sm:{sm:p14}:inst:i-1:cloud-leases',
       rateBucket: 'sm:{sm:p14}:inst:i-1:rate:60000',
-      ratePause: 'sm:app:acme:rate-pause',
+      ratePause: 'sm:{sm:app:acme}:rate-pause',
       accountRatePause: 'sm:{sm:p14}:inst:i-1:rate-pause',
       webhookFailed: 'sm:{sm:p14}:inst:i-1:webhooks:failed',
       webhookStats: 'sm:{sm:p14}:inst:i-1:webhooks:stats',

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateGate, type GateSpec } from '../../src/cloud/rate-gate';
+import { rateKeys } from '../../src/cloud/rate-keys';
 import { StateStore } from '../../src/linking/state-store';
 import type { OAuthStateRecord } from '../../src/linking/state';
 import { RedisConnections } from '../../src/runtime/redis/connections';
@@ -57,5 +59,71 @@ describe('linking states (state-store.ts)', () => {
     await store.forgetInstallation(installationId);
     expect(await store.consume(states[3]!)).toBeUndefined();
     expect(await store.consume(states[4]!)).toBeUndefined();
+  });
+});
+
+describe('cloud quotas and leases (rate-gate.ts): the account and the client id are two slots', () => {
+  const spec = (installationId: string, over: Partial<GateSpec> = {}): GateSpec => ({
+    installationId,
+    connector: `acme-${installationId.slice(0, 8)}`,
+    maxConcurrent: 2,
+    limits: [
+      { requests: 3, windowMs: 600_000, per: 'account' },
+      { requests: 2, windowMs: 600_000, per: 'application' },
+      { requests: 100, windowMs: 1_000, per: 'application' },
+    ],
+    leaseMs: 60_000,
+    ...over,
+  });
+
+  it('admits within every budget and the lease cap, with the caller\'s reads in the same pipeline', async () => {
+    const gate = new RateGate(asRedis(client), keys);
+    const id = randomUUID();
+    const k = rateKeys(keys);
+    const { admission, replies } = await gate.admitWith(spec(id), 'lease-1', Date.now(), (p) => p.zcard(k.cloudLeases(id)));
+    expect(admission).toEqual({ admitted: true });
+    expect(replies).toEqual([[null, 1]]);
+  });
+
+  it('the client id\'s budget refuses: the account\'s token and lease are given back', async () => {
+    const gate = new RateGate(asRedis(client), keys);
+    const k = rateKeys(keys);
+    const s = spec(randomUUID(), { maxConcurrent: 10 });
+    const other = { ...spec(randomUUID(), { maxConcurrent: 10 }), connector: s.connector };
+    const now = Date.now();
+    expect((await gate.admitWith(s, 'a', now)).admission.admitted).toBe(true);
+    expect((await gate.admitWith(other, 'b', now)).admission.admitted).toBe(true);
+    // The application's 2 are spent: the third call is refused, by the application.
+    expect((await gate.admitWith(s, 'c', now)).admission).toEqual({ admitted: false, waitMs: expect.any(Number), reason: 'busy' });
+    // ...and took nothing from the account: its bucket still holds 3 - 1, and only lease 'a' is held.
+    expect(await client.get(k.rateBucket(`inst:${s.installationId}`, 600_000))).toBe(`2 ${now}`);
+    expect(await client.zrange(k.cloudLeases(s.installationId), '0', '-1')).toEqual(['a']);
+  });
+
+  it('the account refuses (its lease cap): the client id\'s tokens are given back', async () => {
+    const gate = new RateGate(asRedis(client), keys);
+    const k = rateKeys(keys);
+    const s = spec(randomUUID(), { maxConcurrent: 1 });
+    const now = Date.now();
+    expect((await gate.admitWith(s, 'a', now)).admission.admitted).toBe(true);
+    expect((await gate.admitWith(s, 'b', now)).admission).toEqual({ admitted: false, waitMs: 25, reason: 'busy' });
+    expect(await client.get(k.rateBucket(`app:${s.connector}`, 600_000))).toBe(`1 ${now}`);
+    await gate.release(s.installationId, 'a');
+    expect((await gate.admitWith(s, 'b', now)).admission.admitted).toBe(true);
+  });
+
+  it('a pause of either scope refuses with the pause; forget removes the account\'s keys', async () => {
+    const gate = new RateGate(asRedis(client), keys);
+    const k = rateKeys(keys);
+    const s = spec(randomUUID());
+    await gate.pause(s, 'application', 60_000);
+    const paused = await gate.admitWith(s, 'a', Date.now());
+    expect(paused.admission).toMatchObject({ admitted: false, reason: 'pause' });
+    expect(await client.exists(k.cloudLeases(s.installationId))).toBe(0);
+    const t = spec(randomUUID());
+    await gate.pause(t, 'account', 60_000);
+    expect((await gate.admitWith(t, 'a', Date.now())).admission).toMatchObject({ admitted: false, reason: 'pause' });
+    await gate.forget(t.installationId, t.limits);
+    expect(await client.exists(k.ratePause(`inst:${t.installationId}`))).toBe(0);
   });
 });
