@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateGate, type GateSpec } from '../../src/cloud/rate-gate';
 import { rateKeys } from '../../src/cloud/rate-keys';
 import { StateStore } from '../../src/linking/state-store';
+import { WebhookRecords } from '../../src/ingest/webhook-records';
 import type { OAuthStateRecord } from '../../src/linking/state';
 import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
@@ -125,5 +126,25 @@ describe('cloud quotas and leases (rate-gate.ts): the account and the client id 
     expect((await gate.admitWith(t, 'a', Date.now())).admission).toMatchObject({ admitted: false, reason: 'pause' });
     await gate.forget(t.installationId, t.limits);
     expect(await client.exists(k.ratePause(`inst:${t.installationId}`))).toBe(0);
+  });
+});
+
+describe('webhook records (webhook-records.ts): installation hashes in their partitions, account indexes under keys of their own', () => {
+  it('join, subscribe, batch lookups over many partitions, leave and drop, without one cross-slot command', async () => {
+    const records = new WebhookRecords(asRedis(client), keys);
+    const ids = Array.from({ length: 12 }, () => randomUUID());
+    const hash = `h-${randomUUID()}`;
+    for (const id of ids) await records.joinAccount(id, 'acme', hash);
+    await records.markSubscribed(ids[0]!, 'acme');
+    expect(await records.accountSubscriber('acme', hash)).toBe(ids[0]);
+    expect((await records.accountMembers('acme', hash)).sort()).toEqual([...ids].sort());
+    const looked = await records.lookupMany(ids, ['accountHash', 'webhookState']);
+    expect(looked).toEqual(ids.map((id) => ({ fields: [hash, id === ids[0] ? 'subscribed' : null] })));
+    const left = await records.leaveAccount(ids[0]!, 'acme', hash);
+    expect(left.remaining.length).toBe(11);
+    expect(left.subscriber).toBe(ids[0]);
+    await records.dropAccount('acme', hash);
+    expect(await records.accountMembers('acme', hash)).toEqual([]);
+    expect(await records.accountSubscriber('acme', hash)).toBeNull();
   });
 });
