@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { compareStreamIds } from '../../src/platform/event-cursor';
 import { ensureLayout, layoutKey, LayoutMismatchError, LAYOUT_VERSION } from '../../src/runtime/redis/layout';
 import { childEnv } from '../helpers/child-env';
 import { listDevices } from '../helpers/faults';
@@ -104,6 +105,15 @@ describe('a Redis populated by layout 1', () => {
     expect(partitioned.length).toBeGreaterThan(4);
     const layout1 = (key: string): string => `${prefix}:inst:${key.split(':inst:').slice(1).join(':inst:')}`;
     for (const key of partitioned) await host.inspect.rename(key, layout1(key));
+    // ...and the partition event streams merged into layout 1's platform-wide stream, ids kept.
+    const eventsBefore = ((await (await host.admin('/api/events?limit=1000')).json()) as { events: Array<{ type: string; installationId: string }> }).events;
+    expect(eventsBefore.length).toBeGreaterThan(4);
+    const streams = await host.inspect.keys(`${prefix}:{${prefix}:p*}:events`);
+    const entries = (await Promise.all(streams.map((key) => host.inspect.xrange(key, '-', '+')))).flat();
+    entries.sort(([a], [b]) => compareStreamIds(a, b));
+    for (const [id, flat] of entries) await host.inspect.xadd(`${prefix}:events`, id, ...flat);
+    await host.inspect.del(...streams);
+    const oldCursor = entries[1]![0];
     const withTtl = `${prefix}:inst:${linked[0]!.id}:sync-lock`;
     await host.inspect.set(withTtl, 'owner', 'PX', 600_000);
     await host.inspect.del(layoutKey(prefix));
@@ -111,7 +121,14 @@ describe('a Redis populated by layout 1', () => {
     expect((await host.admin(`/api/installations/${linked[0]!.id}`)).status).toBe(404);
 
     const layout = await ensureLayout(host.services.redis, prefix, undefined);
-    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: partitioned.length + 1 });
+    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: partitioned.length + 2 });
+    expect(await host.inspect.exists(`${prefix}:events`)).toBe(0);
+    // Every installation's events are there again, in the same order; a reader's old cursor (a
+    // stream id of the platform-wide stream) reads on from the same place.
+    const eventsAfter = ((await (await host.admin('/api/events?limit=1000')).json()) as { events: Array<{ type: string; installationId: string }> }).events;
+    expect(eventsAfter.map((e) => [e.type, e.installationId])).toEqual(eventsBefore.map((e) => [e.type, e.installationId]));
+    const fromOld = ((await (await host.admin(`/api/events?limit=1000&after=${oldCursor}`)).json()) as { events: unknown[] }).events;
+    expect(fromOld.length).toBe(eventsBefore.length - 2);
     expect(await host.inspect.keys(`${prefix}:inst:*`)).toEqual([]);
     const after = await Promise.all(linked.map(async (inst) => ({ record: await (await host.admin(`/api/installations/${inst.id}`)).json(), devices: await listDevices(host, inst.id) })));
     expect(after).toEqual(before);

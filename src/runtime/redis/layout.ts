@@ -34,7 +34,7 @@ export interface Layout {
   partitions: number;
   /** Set when this call recorded the layout (fresh data, or just migrated). */
   created: boolean;
-  /** Layout-1 keys renamed into their partitions by this call. */
+  /** Layout-1 keys renamed into their partitions by this call (the platform-wide event stream counts as one). */
   migratedKeys: number;
 }
 
@@ -91,7 +91,35 @@ async function migrateFromLayout1(redis: Redis, prefix: string, partitions: numb
       }
     }
   } while (cursor !== '0');
-  return moved;
+  return moved + (await migrateGlobalStream(redis, prefix, parts));
+}
+
+/**
+ * Layout 1's platform-wide stream `<prefix>:events` → each entry into its installation's partition
+ * stream (the name platform/event-keys.ts builds: `<partition space>:events`), with its id, in
+ * order, so a reader's old cursor (a stream id) still marks the same place. An entry whose id a
+ * partition stream has passed already (another process migrating at once) is skipped.
+ */
+async function migrateGlobalStream(redis: Redis, prefix: string, parts: ReturnType<typeof createPartitions>): Promise<number> {
+  const global = `${prefix}:events`;
+  if ((await redis.exists(global)) === 0) return 0;
+  let after = '-';
+  for (;;) {
+    const entries = await redis.xrange(global, after, '+', 'COUNT', 1_000);
+    for (const [id, flat] of entries) {
+      const installationId = flat[flat.indexOf('installationId') + 1] ?? '';
+      try {
+        await redis.xadd(`${parts.spaceOf(installationId)}:events`, id, ...flat);
+      } catch (err) {
+        if (!/equal or smaller/i.test((err as Error).message)) throw err;
+      }
+    }
+    const last = entries.at(-1);
+    if (!last || entries.length < 1_000) break;
+    after = `(${last[0]}`;
+  }
+  await redis.del(global);
+  return 1;
 }
 
 /**
