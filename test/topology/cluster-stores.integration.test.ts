@@ -5,6 +5,9 @@ import { RateGate, type GateSpec } from '../../src/cloud/rate-gate';
 import { rateKeys } from '../../src/cloud/rate-keys';
 import { StateStore } from '../../src/linking/state-store';
 import { WebhookRecords } from '../../src/ingest/webhook-records';
+import { ApiKeyStore } from '../../src/operator/api-key-store';
+import { ClientStore } from '../../src/webservices/clients';
+import { UserStore } from '../../src/webservices/users';
 import type { OAuthStateRecord } from '../../src/linking/state';
 import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
@@ -146,5 +149,29 @@ describe('webhook records (webhook-records.ts): installation hashes in their par
     await records.dropAccount('acme', hash);
     expect(await records.accountMembers('acme', hash)).toEqual([]);
     expect(await records.accountSubscriber('acme', hash)).toBeNull();
+  });
+});
+
+describe('records with a listing index (users, OAuth clients, API keys): the index entry and the record are two slots', () => {
+  it('create, page and delete each, with no transaction spanning them', async () => {
+    const now = new Date();
+    const users = new UserStore(asRedis(client), keys);
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push(await users.create({ username: `u-${randomUUID()}`, password: 'correct horse battery', locations: [] }, now));
+    expect((await users.page(undefined, 100)).items.map((u) => u.id).sort()).toEqual(made.map((u) => u.id).sort());
+    expect(await users.delete(made[0]!)).toBe(true);
+    expect((await users.page(undefined, 100)).items.length).toBe(2);
+
+    const clients = new ClientStore(asRedis(client), keys);
+    const { client: oauth } = await clients.create({ name: 'ext', redirectUris: ['https://ext.example.com/cb'], scopes: ['r:devices:*'], grantTypes: ['authorization_code'], tokenEndpointAuthMethod: 'client_secret_post' }, now);
+    const record = await clients.record(oauth.clientId);
+    expect((await clients.page(undefined, 100)).items.map((c) => c.clientId)).toEqual([oauth.clientId]);
+    expect(await clients.delete(record!)).toBe(true);
+    expect((await clients.page(undefined, 100)).items).toEqual([]);
+
+    const apiKeys = new ApiKeyStore(asRedis(client), keys);
+    const { apiKey, key } = await apiKeys.create({ name: 'ci', scope: 'read' }, now);
+    expect((await apiKeys.verify(key))?.id).toBe(apiKey.id);
+    expect((await apiKeys.page(undefined, 100)).items.map((k) => k.id)).toEqual([apiKey.id]);
   });
 });
