@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
+import { getMany } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { tokenKeys, type TokenKeys } from './token-keys';
 
@@ -116,7 +117,7 @@ export class ProviderTokenStore implements SealedFamily {
     const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.installationTokensPattern(), 'COUNT', count);
     const ids = keys.map((k) => this.keys.installationOfTokens(k)).filter((id): id is string => id !== undefined);
     if (ids.length === 0) return { cursor: next, records: [] };
-    const values = await this.redis.mget(ids.map((id) => this.keys.installationTokens(id)));
+    const values = await getMany(this.redis, ids.map((id) => this.keys.installationTokens(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const sealed = values[i];

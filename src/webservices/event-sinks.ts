@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { getMany } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { EVENT_TYPES, type EventType } from '../platform';
 import { sinkKeys, type SinkKeys } from './sink-keys';
@@ -73,7 +74,10 @@ export class SinkStore implements SealedFamily {
     const id = randomUUID();
     const secret = newSigningSecret();
     const stored: Stored = { id, ...input, createdAt: now.toISOString(), sealedSecret: this.secretKeys.seal(secret, `sink:${id}`) };
-    await this.redis.multi().set(this.keys.sink(id), JSON.stringify(stored)).sadd(this.keys.all(), id).exec();
+    // The list entry first, then the record (two slots on a Cluster): a crash leaves at most an
+    // entry without a record, which readers skip.
+    await this.redis.sadd(this.keys.all(), id);
+    await this.redis.set(this.keys.sink(id), JSON.stringify(stored));
     return { sink: view(stored), secret };
   }
 
@@ -96,7 +100,7 @@ export class SinkStore implements SealedFamily {
   async list(): Promise<EventSink[]> {
     const ids = await this.redis.smembers(this.keys.all());
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(...ids.map((id) => this.keys.sink(id)));
+    const raws = await getMany(this.redis, ids.map((id) => this.keys.sink(id)));
     return raws
       .flatMap((raw) => (raw ? [view(storedSchema.parse(JSON.parse(raw)))] : []))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -109,7 +113,7 @@ export class SinkStore implements SealedFamily {
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
     const [next, ids] = await this.redis.sscan(this.keys.all(), cursor, 'COUNT', count);
     if (ids.length === 0) return { cursor: next, records: [] };
-    const raws = await this.redis.mget(ids.map((id) => this.keys.sink(id)));
+    const raws = await getMany(this.redis, ids.map((id) => this.keys.sink(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const raw = raws[i];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -96,8 +96,10 @@ export class SubscriptionStore implements SealedFamily {
     const secret = randomToken();
     const sealedSecret = this.sealSecret(id, secret);
     const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
-    const tx = this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id);
-    await this.index.add(tx, stored.createdAt, id).exec();
+    // The index entries first, then the record (keys of different slots on a Cluster, no
+    // transaction): a crash leaves at most entries without a record, which readers skip.
+    await Promise.all([this.redis.sadd(this.keys.appSubscriptions(input.appId), id), this.index.add(this.redis.pipeline(), stored.createdAt, id).exec()]);
+    await this.redis.set(this.keys.subscription(id), JSON.stringify(stored));
     return { subscription: view(stored), secret };
   }
 
@@ -161,7 +163,7 @@ export class SubscriptionStore implements SealedFamily {
     // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
     const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
     if (ids.length === 0) return { cursor: next, records: [] };
-    const values = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
+    const values = await getMany(this.redis, ids.map((id) => this.keys.subscription(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const raw = values[i];
@@ -188,10 +190,9 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */
   async delete(sub: Subscription): Promise<boolean> {
-    const results = await this.index
-      .remove(this.redis.multi().del(this.keys.subscription(sub.id)).srem(this.keys.appSubscriptions(sub.appId), sub.id), sub.createdAt, sub.id)
-      .exec();
-    const removed = results?.[0]?.[1];
+    // The record first (drains see it gone), then its index entries.
+    const removed = await this.redis.del(this.keys.subscription(sub.id));
+    await Promise.all([this.redis.srem(this.keys.appSubscriptions(sub.appId), sub.id), this.index.remove(this.redis.pipeline(), sub.createdAt, sub.id).exec()]);
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${sub.id}|`));
     for (const member of members) {
       const deviceId = member.slice(sub.id.length + 1);

@@ -8,6 +8,9 @@ import { WebhookRecords } from '../../src/ingest/webhook-records';
 import { ApiKeyStore } from '../../src/operator/api-key-store';
 import { ClientStore } from '../../src/webservices/clients';
 import { UserStore } from '../../src/webservices/users';
+import { AppInstallationStore } from '../../src/webservices/app-installations';
+import { SinkStore } from '../../src/webservices/event-sinks';
+import { SubscriptionStore } from '../../src/webservices/event-subscriptions';
 import type { OAuthStateRecord } from '../../src/linking/state';
 import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
@@ -173,5 +176,35 @@ describe('records with a listing index (users, OAuth clients, API keys): the ind
     const { apiKey, key } = await apiKeys.create({ name: 'ci', scope: 'read' }, now);
     expect((await apiKeys.verify(key))?.id).toBe(apiKey.id);
     expect((await apiKeys.page(undefined, 100)).items.map((k) => k.id)).toEqual([apiKey.id]);
+  });
+});
+
+describe('Web Services records with set indexes (app installations, subscriptions, event sinks)', () => {
+  it('create, find through each index, delete: no transaction spans two slots', async () => {
+    const now = new Date();
+    const ring = SecretKeyring.single(randomBytes(32));
+    const apps = new AppInstallationStore(asRedis(client), keys);
+    const devices = Array.from({ length: 4 }, () => ({ installationId: randomUUID(), deviceId: randomUUID() }));
+    const app = await apps.create({ clientId: randomUUID(), userId: randomUUID(), location: { id: 'home', name: 'Home' }, scopes: ['r:devices:*'], devices }, now);
+    expect((await apps.forUser(app.userId)).map((a) => a.id)).toEqual([app.id]);
+    expect((await apps.forClient(app.clientId)).map((a) => a.id)).toEqual([app.id]);
+    for (const d of devices) expect(await apps.forDevice(d.deviceId)).toEqual([app.id]);
+
+    const subs = new SubscriptionStore(asRedis(client), keys, ring);
+    const { subscription } = await subs.create({ appId: app.id, targetUrl: 'https://ext.example.com/hook', events: ['device.stateChanged'] }, now);
+    expect((await subs.listForApp(app.id)).map((x) => x.id)).toEqual([subscription.id]);
+    expect(await subs.delete(subscription)).toBe(true);
+    expect(await subs.listForApp(app.id)).toEqual([]);
+
+    const sinks = new SinkStore(asRedis(client), keys, ring);
+    const made = [await sinks.create({ url: 'https://a.example.com/s', types: null, connectors: null }, now), await sinks.create({ url: 'https://b.example.com/s', types: null, connectors: null }, now)];
+    expect((await sinks.list()).map((x) => x.id).sort()).toEqual(made.map((m) => m.sink.id).sort());
+    expect((await sinks.scanSealed('0', 1000)).records.length).toBe(2);
+    expect(await sinks.delete(made[0]!.sink.id)).toBe(true);
+    expect((await sinks.list()).map((x) => x.id)).toEqual([made[1]!.sink.id]);
+
+    expect(await apps.delete(app)).toBe(true);
+    expect(await apps.forUser(app.userId)).toEqual([]);
+    expect(await apps.forDevice(devices[0]!.deviceId)).toEqual([]);
   });
 });
