@@ -180,10 +180,11 @@ export class SinkStore implements SealedFamily {
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${id}|`));
     for (const member of members) {
       const chain = member.slice(id.length + 1);
-      await this.redis.del(this.keys.deliveryList(id, chain), this.keys.deliveryMarker(id, chain));
+      // One DEL per key: on a Cluster they are in different slots.
+      await Promise.all([this.redis.del(this.keys.deliveryList(id, chain)), this.redis.del(this.keys.deliveryMarker(id, chain))]);
       await this.redis.srem(this.keys.activeDrains(), member);
     }
-    await this.redis.del(this.keys.deliveryFailed(id), this.keys.stats(id));
+    await Promise.all([this.redis.del(this.keys.deliveryFailed(id)), this.redis.del(this.keys.stats(id))]);
     return removed === 1;
   }
 }

@@ -196,7 +196,8 @@ export class SubscriptionStore implements SealedFamily {
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${sub.id}|`));
     for (const member of members) {
       const deviceId = member.slice(sub.id.length + 1);
-      await this.redis.del(this.keys.deliveryList(sub.id, deviceId), this.keys.deliveryMarker(sub.id, deviceId));
+      // One DEL per key: on a Cluster they are in different slots.
+      await Promise.all([this.redis.del(this.keys.deliveryList(sub.id, deviceId)), this.redis.del(this.keys.deliveryMarker(sub.id, deviceId))]);
       await this.redis.srem(this.keys.activeDrains(), member);
     }
     await this.redis.del(this.keys.deliveryFailed(sub.id));
