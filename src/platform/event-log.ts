@@ -51,6 +51,8 @@ export interface StreamAppender {
  */
 export const GLOBAL_MAXLEN = 100_000;
 export const INSTALLATION_MAXLEN = 10_000;
+/** How long waitForGlobal waits on a Cluster before the fan-out reads the partitions again. */
+const CLUSTER_WAIT_MS = 250;
 
 function fields(event: NewEvent, at: string): string[] {
   return [
@@ -167,6 +169,13 @@ export class EventLog {
    */
   async waitForGlobal(blocker: Redis, cursor: string, blockMs: number): Promise<void> {
     const count = this.keys.partitionCount;
+    if (blocker.isCluster) {
+      // One XREAD cannot span the partitions' slots on a Cluster, and one blocking XREAD per
+      // partition would hold as many connections: wait a short while instead, and let the caller
+      // read every partition again (an idle fan-out costs one XRANGE per partition per wait).
+      await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, CLUSTER_WAIT_MS)));
+      return;
+    }
     const positions = cursor === '$' ? new Array<string>(count).fill('$') : (decodeEventCursor(cursor, count) ?? new Array<string>(count).fill('$'));
     const streams = Array.from({ length: count }, (_, k) => this.keys.partitionEvents(k));
     await blocker.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', ...streams, ...positions);
