@@ -165,7 +165,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
         (later) => log.info({ layout: later.version, partitions: later.partitions, migratedKeys: later.migratedKeys }, 'key layout checked'),
         (err: unknown) => {
           if (!(err instanceof LayoutMismatchError)) return void setTimeout(recheck, 1_000).unref();
-          process.stderr.write(`${err.message}\n`);
+          process.stderr.write(`${err.message}\nThis process started while Redis was unreachable and built its keys for ${partitions ?? DEFAULT_PARTITION_COUNT} partitions; restart it.\n`);
           shutdown.abort(2);
         },
       );

@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareStreamIds } from '../../src/platform/event-cursor';
 import { ensureLayout, layoutKey, LayoutMismatchError, LAYOUT_VERSION } from '../../src/runtime/redis/layout';
+import { freePort } from '../../src/runtime/redis-bootstrap';
 import { childEnv } from '../helpers/child-env';
 import { listDevices } from '../helpers/faults';
 import { startTestHost, type TestHost } from '../helpers/host';
-import { link } from '../helpers/link';
+import { eventually, link } from '../helpers/link';
 import { toolClient } from '../helpers/redis-client';
 
 /**
@@ -153,4 +155,45 @@ describe('a Redis populated by layout 1', () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
     expect(code).toBe(2);
   }, 30_000);
+
+  it('Redis unreachable at start: the host starts with 16 partitions, and when Redis comes and says otherwise it exits with code 2', async () => {
+    const prefix = freshPrefix();
+    await ensureLayout(redis, prefix, 8);
+    // A gate in front of the test Redis: connections are refused until it opens.
+    const target = new URL(inject('redisUrl'));
+    let open = false;
+    const sockets = new Set<Socket>();
+    const gate: Server = createServer((socket) => {
+      if (!open) return void socket.destroy();
+      const upstream = createConnection(Number(target.port), target.hostname);
+      sockets.add(socket).add(upstream);
+      socket.pipe(upstream).pipe(socket);
+      const close = (): void => void [socket, upstream].forEach((s) => s.destroy());
+      socket.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', () => resolve()));
+    const gatePort = (gate.address() as { port: number }).port;
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { ...(await childEnv(host.config)), REDIS_URL: `redis://127.0.0.1:${gatePort}`, KEY_PREFIX: prefix, PORT: String(port), METRICS_PORT: '0', DEMO: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    try {
+      // Listening (services built with 16 partitions), not ready: Redis is behind the closed gate.
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status === 200, 'the host to listen', 20_000);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+      open = true;
+      expect(await exited).toBe(2);
+      expect(stderr).toContain('was created with 8 partitions');
+      expect(stderr).toContain('started while Redis was unreachable and built its keys for 16 partitions; restart it');
+    } finally {
+      child.kill('SIGKILL');
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => gate.close(() => resolve()));
+    }
+  }, 40_000);
 });
