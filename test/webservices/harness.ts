@@ -1,11 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { eventCursorCovers } from '../../src/platform/event-cursor';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { keyNames } from '../helpers/key-names';
-import { eventCursorCovers } from '../../src/platform/event-cursor';
 
 /** The external system's browser: a cookie jar, forms, and redirects followed by hand. */
 export class FormBrowser {
