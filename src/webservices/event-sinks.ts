@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { getMany } from '../runtime';
+import { evalEach, getMany } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { EVENT_TYPES, type EventType } from '../platform';
 import { sinkKeys, type SinkKeys } from './sink-keys';
@@ -126,12 +126,14 @@ export class SinkStore implements SealedFamily {
 
   /** Swaps a sealed secret only if the record is unchanged since the scan (deleted meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const { record, sealed } of updates) {
-      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
-      pipeline.eval(COMPARE_AND_SET, 1, this.keys.sink(record.id.slice('sink:'.length)), record.version, next);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await evalEach(
+      this.redis,
+      COMPARE_AND_SET,
+      updates.map(({ record, sealed }) => ({
+        key: this.keys.sink(record.id.slice('sink:'.length)),
+        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
+      })),
+    );
     return replies.map(([err, ok]) => {
       if (err) throw err;
       return ok === 1;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, evalEach, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, scanKeys, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -158,7 +158,7 @@ export class SubscriptionStore implements SealedFamily {
 
   /** One SCAN batch of subscriptions, for a rekey: the sealed signing secret inside each record. */
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
-    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.subscription('*'), 'COUNT', count);
+    const [next, keys] = await scanKeys(this.redis, cursor, this.keys.subscription('*'), count);
     const head = this.keys.subscription('');
     // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
     const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
@@ -176,12 +176,14 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Swaps the sealed secret only if the record is unchanged since the scan (confirmed meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const { record, sealed } of updates) {
-      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
-      pipeline.eval(COMPARE_AND_SET, 1, this.keys.subscription(record.id), record.version, next);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await evalEach(
+      this.redis,
+      COMPARE_AND_SET,
+      updates.map(({ record, sealed }) => ({
+        key: this.keys.subscription(record.id),
+        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
+      })),
+    );
     return replies.map(([err, ok]) => {
       if (err) throw err;
       return ok === 1;

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateGate, type GateSpec } from '../../src/cloud/rate-gate';
 import { rateKeys } from '../../src/cloud/rate-keys';
 import { StateStore } from '../../src/linking/state-store';
+import { ProviderTokenStore } from '../../src/cloud/provider-token-store';
+import { rekeyFamilies } from '../../src/runtime/secrets/rekey';
+import { RedisRekeyCheckpoints } from '../../src/runtime/secrets/rekey-checkpoints';
 import { WebhookRecords } from '../../src/ingest/webhook-records';
 import { ApiKeyStore } from '../../src/operator/api-key-store';
 import { ClientStore } from '../../src/webservices/clients';
@@ -206,5 +209,39 @@ describe('Web Services records with set indexes (app installations, subscription
     expect(await apps.delete(app)).toBe(true);
     expect(await apps.forUser(app.userId)).toEqual([]);
     expect(await apps.forDevice(devices[0]!.deviceId)).toEqual([]);
+  });
+});
+
+describe('rekey on a Cluster: SCAN visits every primary, the compare-and-sets go one per key', () => {
+  it('every token set and subscription secret, spread over the primaries, is re-encrypted under the new key', async () => {
+    const k1 = randomBytes(32);
+    const k2 = randomBytes(32);
+    const old = new SecretKeyring([{ id: 'k1', key: k1 }]);
+    const ring = new SecretKeyring([
+      { id: 'k2', key: k2 },
+      { id: 'k1', key: k1 },
+    ]);
+    const rekeyed = createKeys(`sm-rekey-${randomUUID().slice(0, 8)}`);
+    const writer = new ProviderTokenStore(asRedis(client), rekeyed, old);
+    const ids = Array.from({ length: 30 }, () => randomUUID());
+    for (const id of ids) await writer.put(id, { accessToken: `a-${id}`, refreshToken: `r-${id}`, expiresAt: Date.now() + 3_600_000, scope: undefined, tokenType: undefined });
+    const subs = new SubscriptionStore(asRedis(client), rekeyed, old);
+    for (let i = 0; i < 5; i++) await subs.create({ appId: randomUUID(), targetUrl: 'https://ext.example.com/hook', events: ['device.stateChanged'] }, new Date());
+
+    const counts = await rekeyFamilies(
+      ring,
+      [
+        { name: 'provider tokens', store: new ProviderTokenStore(asRedis(client), rekeyed, ring) },
+        { name: 'subscription secrets', store: new SubscriptionStore(asRedis(client), rekeyed, ring) },
+      ],
+      new RedisRekeyCheckpoints(asRedis(client), `${rekeyed.prefix}:rekey:checkpoints`),
+      { batchSize: 7 },
+    );
+    expect(counts).toMatchObject({ rekeyed: 35, unreadable: 0 });
+    const reader = new ProviderTokenStore(asRedis(client), rekeyed, ring);
+    for (const id of ids) {
+      expect(await reader.getSealed(id)).toMatch(/^v2\.k2\./);
+      expect((await reader.get(id))?.tokens.accessToken).toBe(`a-${id}`);
+    }
   });
 });
