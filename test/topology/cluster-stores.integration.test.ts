@@ -8,6 +8,8 @@ import { ProviderTokenStore } from '../../src/cloud/provider-token-store';
 import { rekeyFamilies } from '../../src/runtime/secrets/rekey';
 import { RedisRekeyCheckpoints } from '../../src/runtime/secrets/rekey-checkpoints';
 import { WebhookRecords } from '../../src/ingest/webhook-records';
+import { BatchLedger } from '../../src/ingest/batch-ledger';
+import { FailedWebhooks } from '../../src/ingest/failed-store';
 import { ApiKeyStore } from '../../src/operator/api-key-store';
 import { ClientStore } from '../../src/webservices/clients';
 import { UserStore } from '../../src/webservices/users';
@@ -243,5 +245,23 @@ describe('rekey on a Cluster: SCAN visits every primary, the compare-and-sets go
       expect(await reader.getSealed(id)).toMatch(/^v2\.k2\./);
       expect((await reader.get(id))?.tokens.accessToken).toBe(`a-${id}`);
     }
+  });
+});
+
+describe('the webhook batch ledger (batch-ledger.ts): a batch spans installations, each in its partition', () => {
+  it('unparseable payloads of several installations are recorded and marked done; dedup claims are per installation', async () => {
+    const ledger = new BatchLedger(asRedis(client), keys, `job-${randomUUID()}`);
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const at = new Date().toISOString();
+    for (const [i, id] of ids.entries()) await ledger.recordUnparseable(id, i, { receivedAt: at, failedAt: at, reason: 'not JSON', body: `<${i}>` });
+    await ledger.markApplied(6);
+    expect([...(await ledger.done())].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const failed = new FailedWebhooks(asRedis(client), keys);
+    for (const [i, id] of ids.entries()) expect((await failed.list(id)).map((f) => f.body)).toEqual([`<${i}>`]);
+    const now = Date.now();
+    expect(await ledger.claim(ids[0]!, 'evt-1', now, 60_000, 'w1')).toBe(true);
+    expect(await ledger.claim(ids[0]!, 'evt-1', now, 60_000, 'w2')).toBe(false);
+    expect(await ledger.claim(ids[1]!, 'evt-1', now, 60_000, 'w2')).toBe(true);
+    await ledger.finish();
   });
 });
