@@ -6,7 +6,7 @@ import type { RunningFake } from '../connectors';
 import { createDemoInstallations, demoBanner } from './demo';
 import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
-import { buildServices, enableConnectors } from './build-services';
+import { buildServices, enableConnectors, layoutMigrations } from './build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './redis-bootstrap';
 import { DrainGate, Shutdown } from './shutdown';
 import { Metrics } from './metrics/metrics';
@@ -150,7 +150,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
 
   // Where the data lives: the key layout and partitions recorded with it (layout 1 data is migrated
   // here). Not reachable yet: start with REDIS_PARTITIONS (else 16) and check once it is.
-  const layout = connected ? await ensureLayout(redis, config.keyPrefix, config.redisPartitions).catch((err: unknown) => err as Error) : undefined;
+  const layout = connected ? await ensureLayout(redis, config.keyPrefix, config.redisPartitions, layoutMigrations(config.keyPrefix)).catch((err: unknown) => err as Error) : undefined;
   if (layout instanceof LayoutMismatchError) {
     process.stderr.write(`${layout.message}\n`);
     return shutdown.abort(2);
@@ -161,7 +161,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
   if (!layout || layout instanceof Error) {
     const recheck = (): void => {
       // The keys were built for this number already: a different recorded one is refused.
-      ensureLayout(redis, config.keyPrefix, partitions ?? DEFAULT_PARTITION_COUNT).then(
+      ensureLayout(redis, config.keyPrefix, partitions ?? DEFAULT_PARTITION_COUNT, layoutMigrations(config.keyPrefix)).then(
         (later) => log.info({ layout: later.version, partitions: later.partitions, migratedKeys: later.migratedKeys }, 'key layout checked'),
         (err: unknown) => {
           if (!(err instanceof LayoutMismatchError)) return void setTimeout(recheck, 1_000).unref();

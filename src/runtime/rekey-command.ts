@@ -5,6 +5,7 @@ import { SinkStore, SubscriptionStore } from '../webservices';
 import { ConfigError, loadConfig } from './config';
 import { createKeys } from './redis/keys';
 import { ensureLayout, LayoutMismatchError } from './redis/layout';
+import { layoutMigrations } from './build-services';
 import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import { rekeyFamilies, type RekeyProgress } from './secrets/rekey';
 import { RedisRekeyCheckpoints } from './secrets/rekey-checkpoints';
@@ -87,7 +88,7 @@ export async function rekeyCommand(
     // Token keys live in the installations' partitions: the layout recorded with the data says how many.
     let layout;
     try {
-      layout = await ensureLayout(redis, config.keyPrefix, config.redisPartitions);
+      layout = await ensureLayout(redis, config.keyPrefix, config.redisPartitions, layoutMigrations(config.keyPrefix));
     } catch (err) {
       if (err instanceof LayoutMismatchError) {
         io.err(`rekey: ${err.message}`);

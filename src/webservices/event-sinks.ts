@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
 import { evalEach, getMany } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
@@ -189,4 +190,9 @@ export class SinkStore implements SealedFamily {
     await Promise.all([this.redis.del(this.keys.deliveryFailed(id)), this.redis.del(this.keys.stats(id))]);
     return removed === 1;
   }
+}
+
+/** Layout 1 → 2: the event sinks' delivery state under its hash tag (runtime/redis/layout.ts runs it). */
+export function migrateSinkDrains(redis: Redis, prefix: string): Promise<number> {
+  return migrateDrainKeys(redis, sinkKeys(prefix));
 }

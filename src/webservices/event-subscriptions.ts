@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constantTimeEqual, evalEach, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, scanKeys, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
+import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
@@ -205,4 +206,9 @@ export class SubscriptionStore implements SealedFamily {
     await this.redis.del(this.keys.deliveryFailed(sub.id));
     return removed === 1;
   }
+}
+
+/** Layout 1 → 2: the subscriptions' delivery state under its hash tag (runtime/redis/layout.ts runs it). */
+export function migrateSubscriptionDrains(redis: Redis, prefix: string): Promise<number> {
+  return migrateDrainKeys(redis, subscriptionKeys(prefix));
 }

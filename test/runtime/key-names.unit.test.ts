@@ -109,12 +109,12 @@ describe('Redis key names stay byte-identical (layout 2)', () => {
       wsLoginFailures: 'sm:ws:login-failures:user-account:Ann%20B%40x',
       wsSubscription: 'sm:ws:sub:s1',
       wsAppSubscriptions: 'sm:ws:app:a1:subs',
-      wsDeliveryList: 'sm:ws:sub:s1:pending:d1',
-      wsDeliveryMarker: 'sm:ws:sub:s1:drain:d1',
-      wsDeliveryGeneration: 'sm:ws:drain-generation',
-      wsActiveDrains: 'sm:ws:drains',
+      wsDeliveryList: 'sm:{sm:ws:drain}:sub:s1:pending:d1',
+      wsDeliveryMarker: 'sm:{sm:ws:drain}:sub:s1:drain:d1',
+      wsDeliveryGeneration: 'sm:{sm:ws:drain}:drain-generation',
+      wsActiveDrains: 'sm:{sm:ws:drain}:drains',
       wsDeliveryFailed: 'sm:ws:sub:s1:failed',
-      wsFanoutCursor: 'sm:ws:fanout-cursor',
+      wsFanoutCursor: 'sm:{sm:ws:drain}:fanout-cursor',
     });
   });
 });

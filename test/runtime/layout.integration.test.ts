@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareStreamIds } from '../../src/platform/event-cursor';
 import { ensureLayout, layoutKey, LayoutMismatchError, LAYOUT_VERSION } from '../../src/runtime/redis/layout';
 import { freePort } from '../../src/runtime/redis-bootstrap';
+import { layoutMigrations } from '../../src/runtime/build-services';
+import { sinkKeys } from '../../src/webservices/sink-keys';
+import { subscriptionKeys } from '../../src/webservices/subscription-keys';
 import { childEnv } from '../helpers/child-env';
 import { listDevices } from '../helpers/faults';
 import { startTestHost, type TestHost } from '../helpers/host';
@@ -78,6 +81,41 @@ describe('ensureLayout on fresh data', () => {
     const newer = freshPrefix();
     await redis.hset(layoutKey(newer), 'version', '3', 'partitions', '16');
     await expect(ensureLayout(redis, newer, undefined)).rejects.toThrow(/layout 3/);
+  });
+});
+
+describe('the fan-out delivery state of layout 1', () => {
+  it('is moved under its families\' hash tags (cursor, pending lists, markers, generation, active set), once', async () => {
+    const prefix = freshPrefix();
+    const p = prefix;
+    // As layout 1 named them.
+    await redis.set(`${p}:ws:fanout-cursor`, '1700000000000-5');
+    await redis.set(`${p}:ws:drain-generation`, '7');
+    await redis.sadd(`${p}:ws:drains`, 's1|d1');
+    await redis.rpush(`${p}:ws:sub:s1:pending:d1`, 'body-1', 'body-2');
+    await redis.set(`${p}:ws:sub:s1:drain:d1`, '7');
+    await redis.set(`${p}:ws:sub:s1`, '{"record":"stays"}');
+    await redis.set(`${p}:sink-fanout-cursor`, '1700000000000-6');
+    await redis.rpush(`${p}:sink:k1:pending:c1`, 'sink-body');
+    await redis.set(`${p}:sink:k1:drain:c1`, '3');
+    await redis.set(`${p}:sink:k1`, '{"sink":"stays"}');
+
+    const layout = await ensureLayout(redis, prefix, undefined, layoutMigrations(prefix));
+    expect(layout.migratedKeys).toBe(8);
+    const ws = subscriptionKeys(prefix);
+    const sinks = sinkKeys(prefix);
+    expect(await redis.get(ws.fanoutCursor())).toBe('1700000000000-5');
+    expect(await redis.get(ws.deliveryGeneration())).toBe('7');
+    expect(await redis.smembers(ws.activeDrains())).toEqual(['s1|d1']);
+    expect(await redis.lrange(ws.deliveryList('s1', 'd1'), 0, -1)).toEqual(['body-1', 'body-2']);
+    expect(await redis.get(ws.deliveryMarker('s1', 'd1'))).toBe('7');
+    expect(await redis.get(sinks.fanoutCursor())).toBe('1700000000000-6');
+    expect(await redis.lrange(sinks.deliveryList('k1', 'c1'), 0, -1)).toEqual(['sink-body']);
+    expect(await redis.get(sinks.deliveryMarker('k1', 'c1'))).toBe('3');
+    // Records are not delivery state: they keep their names.
+    expect(await redis.get(`${p}:ws:sub:s1`)).toBe('{"record":"stays"}');
+    expect(await redis.get(`${p}:sink:k1`)).toBe('{"sink":"stays"}');
+    expect(await redis.exists(`${p}:ws:fanout-cursor`, `${p}:ws:sub:s1:pending:d1`, `${p}:sink:k1:drain:c1`)).toBe(0);
   });
 });
 

@@ -16,6 +16,9 @@ import { UserStore } from '../../src/webservices/users';
 import { AppInstallationStore } from '../../src/webservices/app-installations';
 import { SinkStore } from '../../src/webservices/event-sinks';
 import { SubscriptionStore } from '../../src/webservices/event-subscriptions';
+import { DrainState } from '../../src/webservices/drain-state';
+import { subscriptionKeys } from '../../src/webservices/subscription-keys';
+import { sinkKeys } from '../../src/webservices/sink-keys';
 import type { OAuthStateRecord } from '../../src/linking/state';
 import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
@@ -263,5 +266,27 @@ describe('the webhook batch ledger (batch-ledger.ts): a batch spans installation
     expect(await ledger.claim(ids[0]!, 'evt-1', now, 60_000, 'w2')).toBe(false);
     expect(await ledger.claim(ids[1]!, 'evt-1', now, 60_000, 'w2')).toBe(true);
     await ledger.finish();
+  });
+});
+
+describe("the fan-out's delivery state (drain-state.ts): one hash tag per family, so its scripts run on a Cluster", () => {
+  it.each([
+    ['subscriptions', subscriptionKeys('sm-test')],
+    ['event sinks', sinkKeys('sm-test')],
+  ] as const)('%s: commit starts one drain per pair, pairs drain in order, handoff and release', async (_, familyKeys) => {
+    const drains = new DrainState(asRedis(client), familyKeys);
+    const item = (deviceId: string, body: string) => ({ subscriptionId: 's1', deviceId, body });
+    const started = await drains.commit(await drains.cursor(), '1-0', [item('d1', 'a'), item('d1', 'b'), item('d2', 'c')]);
+    expect(started?.map((x) => x.deviceId)).toEqual(['d1', 'd2']);
+    expect(await drains.commit('stale', '2-0', [])).toBeUndefined();
+    expect(await drains.head('s1', 'd1')).toBe('a');
+    await drains.pop('s1', 'd1');
+    const d1 = started!.find((x) => x.deviceId === 'd1')!;
+    const next = await drains.handoff('s1', 'd1', d1.generation);
+    expect(next).toBeGreaterThan(d1.generation);
+    await drains.pop('s1', 'd1');
+    expect(await drains.releaseIfEmpty('s1', 'd1', next!)).toBe(true);
+    await drains.discard('s1', 'd2');
+    expect(await drains.active()).toEqual([]);
   });
 });

@@ -124,10 +124,14 @@ async function migrateGlobalStream(redis: Redis, prefix: string, parts: ReturnTy
 
 /**
  * The layout of the data under `prefix`, made current: recorded if there is none (after migrating
- * layout-1 keys, if any), checked against `configured` (REDIS_PARTITIONS) if there is one.
+ * layout-1 keys, if any: the installations' here, other families' by `migrations`), checked against
+ * `configured` (REDIS_PARTITIONS) if there is one.
  * Throws LayoutMismatchError for a configuration that contradicts the data; Redis errors propagate.
  */
-export async function ensureLayout(redis: Redis, prefix: string, configured: number | undefined): Promise<Layout> {
+/** A family's own move of its layout-1 keys (named beside its repository); returns how many keys it moved. */
+export type LayoutMigration = (redis: Redis) => Promise<number>;
+
+export async function ensureLayout(redis: Redis, prefix: string, configured: number | undefined, migrations: readonly LayoutMigration[] = []): Promise<Layout> {
   const recorded = await readLayout(redis, prefix);
   if (recorded && recorded.version === LAYOUT_VERSION) {
     check(recorded, configured, prefix);
@@ -135,7 +139,8 @@ export async function ensureLayout(redis: Redis, prefix: string, configured: num
   }
   if (recorded) check(recorded, configured, prefix);
   const partitions = recorded?.partitions ?? configured ?? DEFAULT_PARTITION_COUNT;
-  const migratedKeys = await migrateFromLayout1(redis, prefix, partitions);
+  let migratedKeys = await migrateFromLayout1(redis, prefix, partitions);
+  for (const migrate of migrations) migratedKeys += await migrate(redis);
   // Two processes starting on fresh data: the first record wins and the other checks against it.
   const [[, wasNew]] = ((await redis.multi().hsetnx(layoutKey(prefix), 'partitions', String(partitions)).hset(layoutKey(prefix), 'version', String(LAYOUT_VERSION)).exec()) ?? [[null, 0]]) as [
     [Error | null, number],
