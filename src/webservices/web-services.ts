@@ -6,7 +6,7 @@ import { ClientStore } from './clients';
 import { DeliveryQueue } from './delivery-queue';
 import { DrainState } from './drain-state';
 import { subscriptionKeys } from './subscription-keys';
-import { GrantStore } from './grant-store';
+import { GrantStore, migrateGrantSets } from './grant-store';
 import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
 import { AuthorizationSealer } from './pending-authorization';
 import { migrateSubscriptionDrains, SubscriptionStore } from './event-subscriptions';
@@ -68,5 +68,5 @@ export function buildWebServices(
 
 /** The layout-1 → 2 moves of both delivery families (subscriptions', event sinks'), for runtime/redis/layout.ts. */
 export function deliveryStateMigrations(prefix: string): Array<(redis: Redis) => Promise<number>> {
-  return [(redis) => migrateSubscriptionDrains(redis, prefix), (redis) => migrateSinkDrains(redis, prefix)];
+  return [(redis) => migrateSubscriptionDrains(redis, prefix), (redis) => migrateSinkDrains(redis, prefix), (redis) => migrateGrantSets(redis, prefix)];
 }
