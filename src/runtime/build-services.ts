@@ -44,7 +44,7 @@ export function buildServices(input: {
     config,
     log,
     redis,
-    keys: createKeys(config.keyPrefix, input.partitions ?? config.redisPartitions),
+    keys: createKeys(config.keyPrefix, input.partitions ?? config.redisPartitions, { cluster: input.connections.topology.kind === 'cluster' }),
     connectors: input.connectors,
     metrics: input.metrics ?? new Metrics(),
     connections: input.connections,

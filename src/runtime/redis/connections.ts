@@ -25,23 +25,11 @@ export class UnsupportedTopologyError extends Error {
 }
 
 /**
- * Cluster is accepted by the configuration and the factory builds Cluster clients (createCluster),
- * but the host, workers and tools refuse it at start: until every store uses the partitioned key
- * layout, one atomic operation's keys can sit in different hash slots (CROSSSLOT). Refusing at
- * start beats a host that dies on its first multi-key command.
+ * Every topology the configuration accepts can be run on: Redis Cluster since the partitioned key
+ * layout (runtime/redis/partitions.ts) keeps every script and MULTI in one hash slot. Kept as the
+ * one place a topology would be refused at start (exit code 2).
  */
-export function assertTopologySupported(topology: RedisTopology): void {
-  if (topology.kind === 'cluster') {
-    throw new UnsupportedTopologyError(
-      [
-        'REDIS_CLUSTER_NODES is set, but Redis Cluster is not supported yet.',
-        'Missing piece: a Cluster-safe key layout (hash-tagged keys per partition, issue 16 item 2);',
-        "today's keys would fail with CROSSSLOT on multi-key operations.",
-        'Use REDIS_URL (a single server) or REDIS_SENTINELS + REDIS_SENTINEL_NAME (replicas with failover) until then.',
-      ].join('\n'),
-    );
-  }
-}
+export function assertTopologySupported(_topology: RedisTopology): void {}
 
 /**
  * READONLY: the server we write to was demoted (a failover happened and it came back as a
@@ -101,7 +89,8 @@ export class RedisConnections {
           ...overrides,
         };
       case 'cluster':
-        throw new UnsupportedTopologyError('REDIS_CLUSTER_NODES: a Cluster client is made by createCluster(), not create()');
+        // create() builds a Cluster client from clusterOptions(); these are its per-node options.
+        return { ...common, ...overrides };
     }
   }
 
@@ -147,8 +136,18 @@ export class RedisConnections {
     return new Cluster(nodes, { ...options, redisOptions: { ...options.redisOptions, replyMapping: 'legacy' as const } });
   }
 
-  /** A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'. */
+  /**
+   * A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'.
+   *
+   * On a Cluster this is an ioredis `Cluster`, handed out as the `Redis` the stores are written
+   * against: both share ioredis' command interface, which is all the stores use, and where a
+   * Cluster must be treated differently (one command per key instead of MGET or a pipeline across
+   * records, SCAN on every primary, no XREAD across slots) the code asks `isCluster`
+   * (runtime/redis/cluster-safe.ts, event-log.ts, rate-gate.ts). Every store's multi-key command is
+   * exercised on a real Cluster by test/topology/cluster-*.integration.test.ts.
+   */
   create(role: ConnectionRole, overrides: RedisOptions = {}): Redis {
+    if (this.topology.kind === 'cluster') return this.createCluster(role, overrides) as unknown as Redis;
     const { url, ...options } = this.options(role, overrides);
     // 'legacy': ioredis 6's reply shapes as ioredis 5 had them, which the stores are written for.
     const withMapping = { ...options, replyMapping: 'legacy' as const };

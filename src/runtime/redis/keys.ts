@@ -15,6 +15,13 @@ export interface Keys {
   readonly partitions: Partitions;
 }
 
-export function createKeys(prefix: string, partitionCount: number = DEFAULT_PARTITION_COUNT): Keys {
-  return { prefix, bullPrefix: `${prefix}:bull`, partitions: createPartitions(prefix, partitionCount) };
+/**
+ * `cluster`: BullMQ's scripts touch several keys of a queue at once, so on a Cluster its prefix
+ * carries a hash tag (`<prefix>:{<prefix>:bull}`) and every queue's keys share one slot. (One
+ * slot for all queues; a queue per partition would spread them, see the README.) A single server
+ * keeps `<prefix>:bull`, where its jobs already are.
+ */
+export function createKeys(prefix: string, partitionCount: number = DEFAULT_PARTITION_COUNT, options: { cluster?: boolean } = {}): Keys {
+  const bullPrefix = options.cluster ? `${prefix}:{${prefix}:bull}` : `${prefix}:bull`;
+  return { prefix, bullPrefix, partitions: createPartitions(prefix, partitionCount) };
 }
