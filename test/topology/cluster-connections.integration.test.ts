@@ -45,8 +45,11 @@ it('the test cluster has three primaries, each with one replica', async () => {
   expect(connections.describe()).toMatch(/^cluster (127\.0\.0\.1:\d+,){5}127\.0\.0\.1:\d+$/);
 });
 
-it('create() refuses a Cluster topology and names createCluster; createCluster refuses a single server', () => {
-  expect(() => connections.create('request')).toThrow(/createCluster/);
+it('create() on a Cluster topology gives a Cluster client (isCluster); createCluster refuses a single server', () => {
+  const made = connections.create('request');
+  made.on('error', () => undefined);
+  expect(made.isCluster).toBe(true);
+  made.disconnect();
   const single = new RedisConnections({ kind: 'single', url: 'redis://127.0.0.1:1' }, { commandTimeoutMs: 1_000 });
   expect(() => single.createCluster('request')).toThrow(/REDIS_CLUSTER_NODES/);
 });
