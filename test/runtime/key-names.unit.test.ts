@@ -110,7 +110,7 @@ describe('Redis key names stay byte-identical (layout 2)', () => {
       wsGrantTokens: 'sm:{sm:ws:grant:g1}:tokens',
       wsAppGrants: 'sm:ws:app:a1:grants',
       wsAuthorizeSession: 'sm:ws:authorize:s1',
-      wsLoginFailures: 'sm:ws:login-failures:user-account:Ann%20B%40x',
+      wsLoginFailures: 'sm:{sm:ws:login}:ws:login-failures:user-account:Ann%20B%40x',
       wsSubscription: 'sm:ws:sub:s1',
       wsAppSubscriptions: 'sm:ws:app:a1:subs',
       wsDeliveryList: 'sm:{sm:ws:drain}:sub:s1:pending:d1',
