@@ -59,19 +59,21 @@ export async function e2eBench(): Promise<BenchResult> {
     await worker.next('ready');
 
     const sentAt = new Map<string, number>();
-    let lastId = '$';
+    // Every partition's event stream, each read on from where it was (the event log's own layout).
+    const streams = Array.from({ length: services.keys.partitions.count }, (_, k) => eventKeys(services.keys).partitionEvents(k));
+    const lastIds = new Map(streams.map((key) => [key, '$']));
     let watching = true;
     const total = rate * seconds;
     const watcher = (async () => {
       while (watching || latencies.length + failures < total) {
-        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', eventKeys(services.keys.prefix).globalEvents(), lastId);
+        const reply = await reader.xread('COUNT', 1000, 'BLOCK', 500, 'STREAMS', ...streams, ...streams.map((key) => lastIds.get(key) ?? '$'));
         if (!reply) {
           if (!watching) break;
           continue;
         }
-        for (const [, entries] of reply) {
+        for (const [stream, entries] of reply) {
           for (const [entryId, fields] of entries) {
-            lastId = entryId;
+            lastIds.set(stream, entryId);
             const f = new Map<string, string>();
             for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string);
             if (f.get('type') !== 'device.stateChanged') continue;

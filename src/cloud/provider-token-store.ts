@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { z } from 'zod';
+import { evalEach, getMany, scanKeys } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { tokenKeys, type TokenKeys } from './token-keys';
 
@@ -40,7 +41,7 @@ export class ProviderTokenStore implements SealedFamily {
     keySpace: Keys,
     private readonly secretKeys: SecretKeyring,
   ) {
-    this.keys = tokenKeys(keySpace.prefix);
+    this.keys = tokenKeys(keySpace);
   }
 
   seal(installationId: string, tokens: TokenSet): string {
@@ -113,11 +114,10 @@ export class ProviderTokenStore implements SealedFamily {
 
   /** One SCAN batch of stored token sets, for a rekey; `id` is the installation (the associated data). */
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
-    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.installationTokens('*'), 'COUNT', count);
-    const [head, tail] = this.keys.installationTokens('\0').split('\0') as [string, string];
-    const ids = keys.map((k) => k.slice(head.length, k.length - tail.length)).filter((id) => id !== '' && !id.includes(':'));
+    const [next, keys] = await scanKeys(this.redis, cursor, this.keys.installationTokensPattern(), count);
+    const ids = keys.map((k) => this.keys.installationOfTokens(k)).filter((id): id is string => id !== undefined);
     if (ids.length === 0) return { cursor: next, records: [] };
-    const values = await this.redis.mget(ids.map((id) => this.keys.installationTokens(id)));
+    const values = await getMany(this.redis, ids.map((id) => this.keys.installationTokens(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const sealed = values[i];
@@ -128,9 +128,11 @@ export class ProviderTokenStore implements SealedFamily {
 
   /** Compare-and-set per record, pipelined: a token set refreshed since the scan read it stays. */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const { record, sealed } of updates) pipeline.eval(COMPARE_AND_SET, 1, this.keys.installationTokens(record.id), record.version, sealed);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await evalEach(
+      this.redis,
+      COMPARE_AND_SET,
+      updates.map(({ record, sealed }) => ({ key: this.keys.installationTokens(record.id), args: [record.version, sealed] })),
+    );
     return replies.map(([err, ok]) => {
       if (err) throw err;
       return ok === 1;

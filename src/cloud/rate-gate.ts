@@ -3,24 +3,33 @@ import { inTurn, type Keys } from '../runtime';
 import { rateKeys, type RateKeys } from './rate-keys';
 import type { RateLimit } from '../connectors';
 
-// One round trip decides a call: neither scope paused, a token in every budget, a free lease slot;
-// then all of them are taken together, or none. Budgets are token buckets (capacity = the quota,
-// refilled evenly over its window), stored as "tokens ts". Replies: {1} admitted; {0, ms, 'pause'}
-// paused for ms; {0, ms, 'busy'} no token or no slot, worth trying again in ms.
-//   KEYS[1] account pause, KEYS[2] application pause, KEYS[3] leases, KEYS[4..] buckets
-//   ARGV[1] now, ARGV[2] lease id, ARGV[3] lease expiry, ARGV[4] max leases, then per bucket: capacity, windowMs
+// A call is decided by two scripts, one per scope, because an account's keys live in its
+// installation's partition and a client id's under a hash tag of their own (never one slot on a
+// Cluster). Each takes what it needs (a token in every budget of its scope; the account a lease
+// slot too) or nothing. When one admits and the other refuses, what the admitting one took is given
+// back (REFUND, and the lease released): a refused call costs no budget, and a budget is never
+// overdrawn. Budgets are token buckets (capacity = the quota, refilled evenly over its window),
+// stored as "tokens ts". Replies: {1} admitted; {0, ms, 'pause'} paused for ms; {0, ms, 'busy'} no
+// token or no slot, worth trying again in ms.
+//   KEYS[1] the scope's pause, then the leases if ARGV[5] is '1' (the account's; an application has
+//   none), then the scope's buckets
+//   ARGV[1] now, ARGV[2] lease id, ARGV[3] lease expiry, ARGV[4] max leases, ARGV[5] leases?, then
+//   per bucket: capacity, windowMs
 const ADMIT = `
 local now = tonumber(ARGV[1])
-for i = 1, 2 do
-  local ttl = redis.call('PTTL', KEYS[i])
-  if ttl > 0 then return {0, ttl, 'pause'} end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then return {0, ttl, 'pause'} end
+local leases = ARGV[5] == '1'
+local first = 2
+if leases then
+  first = 3
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return {0, 25, 'busy'} end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return {0, 25, 'busy'} end
 local buckets = {}
-for i = 4, #KEYS do
-  local capacity = tonumber(ARGV[3 + (i - 3) * 2])
-  local window = tonumber(ARGV[4 + (i - 3) * 2])
+for i = first, #KEYS do
+  local capacity = tonumber(ARGV[6 + (i - first) * 2])
+  local window = tonumber(ARGV[7 + (i - first) * 2])
   local state = redis.call('GET', KEYS[i])
   local tokens, ts = capacity, now
   if state then
@@ -33,10 +42,44 @@ for i = 4, #KEYS do
   buckets[i] = {tokens - 1, window}
 end
 for i, b in pairs(buckets) do redis.call('SET', KEYS[i], b[1] .. ' ' .. now, 'PX', b[2] * 2) end
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], math.max(1, tonumber(ARGV[3]) - now))
+if leases then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], math.max(1, tonumber(ARGV[3]) - now))
+end
 return {1}
 `;
+
+// Gives back the token ADMIT took from each bucket (capped at its capacity; TTL kept), and the
+// lease. KEYS: the leases if ARGV[2] is '1', then the buckets; ARGV[1] lease id, then per bucket: capacity.
+const REFUND = `
+local first = 1
+if ARGV[2] == '1' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  first = 2
+end
+for i = first, #KEYS do
+  local state = redis.call('GET', KEYS[i])
+  if state then
+    local sep = string.find(state, ' ')
+    local tokens = math.min(tonumber(ARGV[3 + i - first]), tonumber(string.sub(state, 1, sep - 1)) + 1)
+    redis.call('SET', KEYS[i], tokens .. ' ' .. string.sub(state, sep + 1), 'KEEPTTL')
+  end
+end
+return 1
+`;
+
+type Reply = [number, number?, string?];
+
+interface ScopeCall {
+  keys: string[];
+  args: string[];
+  /** What REFUND needs to give back what ADMIT took. */
+  refund: { keys: string[]; args: string[] };
+}
+
+function toAdmission(reply: Reply): Admission {
+  return reply[0] === 1 ? { admitted: true } : { admitted: false, waitMs: Number(reply[1] ?? 25), reason: reply[2] === 'pause' ? 'pause' : 'busy' };
+}
 
 export type Admission = { admitted: true } | { admitted: false; waitMs: number; reason: 'pause' | 'busy' };
 
@@ -61,11 +104,40 @@ export class RateGate {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = rateKeys(keySpace.prefix);
+    this.keys = rateKeys(keySpace);
   }
 
   private scopes(spec: Pick<GateSpec, 'installationId' | 'connector'>) {
     return { account: `inst:${spec.installationId}`, application: `app:${spec.connector}` };
+  }
+
+  private calls(spec: GateSpec, leaseId: string, now: number): { account: ScopeCall; application: ScopeCall } {
+    const scope = this.scopes(spec);
+    const common = [String(now), leaseId, String(now + spec.leaseMs), String(spec.maxConcurrent)];
+    const call = (per: 'account' | 'application'): ScopeCall => {
+      const leases = per === 'account' ? [this.keys.cloudLeases(spec.installationId)] : [];
+      const flag = leases.length === 1 ? '1' : '0';
+      const buckets = spec.limits.filter((l) => l.per === per);
+      const bucketKeys = buckets.map((l) => this.keys.rateBucket(scope[per], l.windowMs));
+      return {
+        keys: [this.keys.ratePause(scope[per]), ...leases, ...bucketKeys],
+        args: [...common, flag, ...buckets.flatMap((l) => [String(l.requests), String(l.windowMs)])],
+        refund: { keys: [...leases, ...bucketKeys], args: [leaseId, flag, ...buckets.map((l) => String(l.requests))] },
+      };
+    };
+    return { account: call('account'), application: call('application') };
+  }
+
+  /** Both scopes' replies → one admission; what one scope took while the other refused is given back. */
+  private async settle(calls: { account: ScopeCall; application: ScopeCall }, appResult: [Error | null, unknown] | undefined, accountResult: [Error | null, unknown] | undefined): Promise<Admission> {
+    if (!appResult || !accountResult) throw new Error('no reply from Redis');
+    if (appResult[0]) throw appResult[0];
+    if (accountResult[0]) throw accountResult[0];
+    const app = toAdmission(appResult[1] as Reply);
+    const acct = toAdmission(accountResult[1] as Reply);
+    if (app.admitted && !acct.admitted) await this.refund(calls.application);
+    if (acct.admitted && !app.admitted) await this.refund(calls.account);
+    return !acct.admitted && (acct.reason === 'pause' || app.admitted) ? acct : app;
   }
 
   /**
@@ -78,36 +150,45 @@ export class RateGate {
     now: number,
     reads?: (pipeline: ChainableCommander) => void,
   ): Promise<{ admission: Admission; replies: Array<[Error | null, unknown]> }> {
+    const calls = this.calls(spec, leaseId, now);
+    const { account, application } = calls;
+    // The account's script and the caller's reads (the installation's own keys) share a slot, so
+    // they go in one pipeline. On a single server the application's script joins them (one round
+    // trip); on a Cluster its slot may be on another node, so it goes beside them, in parallel.
     const pipeline = this.redis.pipeline();
-    this.queueAdmit(pipeline, spec, leaseId, now);
+    const appSeparately = this.redis.isCluster ? this.redis.eval(ADMIT, application.keys.length, ...application.keys, ...application.args) : undefined;
+    if (!appSeparately) pipeline.eval(ADMIT, application.keys.length, ...application.keys, ...application.args);
+    pipeline.eval(ADMIT, account.keys.length, ...account.keys, ...account.args);
     reads?.(pipeline);
-    const [first, ...replies] = (await pipeline.exec()) ?? [];
-    if (!first) throw new Error('no reply from Redis');
-    if (first[0]) throw first[0];
-    return { admission: this.admissionFrom(first[1]), replies: replies as Array<[Error | null, unknown]> };
-  }
-
-  /** Queues one admission (one command) on a pipeline the caller sends; `admissionFrom` reads its reply. */
-  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): void {
-    const scope = this.scopes(spec);
-    const keys = [this.keys.ratePause(scope.account), this.keys.ratePause(scope.application), this.keys.cloudLeases(spec.installationId)];
-    const args = [String(now), leaseId, String(now + spec.leaseMs), String(spec.maxConcurrent)];
-    for (const limit of spec.limits) {
-      keys.push(this.keys.rateBucket(scope[limit.per], limit.windowMs));
-      args.push(String(limit.requests), String(limit.windowMs));
-    }
-    pipeline.eval(ADMIT, keys.length, ...keys, ...args);
-  }
-
-  admissionFrom(reply: unknown): Admission {
-    const r = reply as [number, number?, string?];
-    return r[0] === 1 ? { admitted: true } : { admitted: false, waitMs: Number(r[1] ?? 25), reason: r[2] === 'pause' ? 'pause' : 'busy' };
+    const [results, appReply] = await Promise.all([pipeline.exec(), appSeparately]);
+    const all = results ?? [];
+    const [appResult, accountResult, ...replies] = appSeparately ? [[null, appReply] as [Error | null, unknown], ...all] : all;
+    return { admission: await this.settle(calls, appResult, accountResult), replies: replies as Array<[Error | null, unknown]> };
   }
 
   /**
-   * Gives a slot back. Sent with the other writes of this event-loop turn in one pipeline (inTurn):
-   * under load many calls end in the same turn, a poll's lock release goes with its lease's, and a
-   * release is never waited for by the caller.
+   * Queues an admission on a pipeline the caller sends anyway (a poll's lock pipeline), so the
+   * first call needs no round trip of its own: `commands` were queued, `settle` reads their
+   * replies in order. Single server only: on a Cluster the application's scope is in another slot
+   * than the caller's keys, so this answers undefined and the call admits itself (admitWith).
+   */
+  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): { commands: number; settle: (replies: Array<[Error | null, unknown]>) => Promise<Admission> } | undefined {
+    if (this.redis.isCluster) return undefined;
+    const calls = this.calls(spec, leaseId, now);
+    pipeline.eval(ADMIT, calls.application.keys.length, ...calls.application.keys, ...calls.application.args);
+    pipeline.eval(ADMIT, calls.account.keys.length, ...calls.account.keys, ...calls.account.args);
+    return { commands: 2, settle: (replies) => this.settle(calls, replies[0], replies[1]) };
+  }
+
+  private async refund(scope: ScopeCall): Promise<void> {
+    if (scope.refund.keys.length === 0) return;
+    await this.redis.eval(REFUND, scope.refund.keys.length, ...scope.refund.keys, ...scope.refund.args);
+  }
+
+  /**
+   * Gives a slot back. Sent with the other writes of this event-loop turn (inTurn): under load many
+   * calls end in the same turn, a poll's lock release goes with its lease's, and a release is never
+   * waited for by the caller.
    */
   async release(installationId: string, leaseId: string): Promise<void> {
     await inTurn(this.redis, (pipeline) => pipeline.zrem(this.keys.cloudLeases(installationId), leaseId));

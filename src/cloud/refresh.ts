@@ -87,7 +87,7 @@ export class RefreshCoordinator {
       onOutcome?: (outcome: 'refreshed' | 'reused' | 'refused' | 'failed') => void;
     },
   ) {
-    this.lockKeys = refreshKeys(deps.keys.prefix);
+    this.lockKeys = refreshKeys(deps.keys);
   }
 
   /** New tokens to replace `staleAccessToken`: someone else's fresh ones, or ours. */

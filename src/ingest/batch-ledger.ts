@@ -29,7 +29,7 @@ export class BatchLedger {
     /** Unique per job: job ids come from a counter a wiped queue restarts, so the creation time is part of it. */
     jobKey: string,
   ) {
-    this.keys = batchKeys(keySpace.prefix);
+    this.keys = batchKeys(keySpace);
     this.doneKey = this.keys.webhookBatchDone(jobKey);
   }
 
@@ -44,11 +44,16 @@ export class BatchLedger {
     if (failed) throw failed;
   }
 
-  /** Keeps an unparseable payload in the installation's failed set and marks it done, both or neither. */
+  /**
+   * Keeps an unparseable payload in the installation's failed set, then marks it done. Two writes:
+   * the failed set lives in the installation's partition and this ledger under the job's key (a
+   * batch spans installations), never one slot on a Cluster. A crash between them leaves the
+   * payload recorded and not done, so the retry records it once more: a duplicate in a list kept
+   * for inspection, never a payload lost.
+   */
   async recordUnparseable(installationId: string, index: number, entry: FailedWebhook): Promise<void> {
-    await new FailedWebhooks(this.redis, this.keySpace).record(installationId, entry, (tx) =>
-      tx.sadd(this.doneKey, String(index)).pexpire(this.doneKey, DONE_TTL_RUNNING_MS),
-    );
+    await new FailedWebhooks(this.redis, this.keySpace).record(installationId, entry);
+    await this.markApplied(index);
   }
 
   /** The job is over: keep the ledger only as long as stalled-job recovery may still re-run it. */
@@ -68,5 +73,5 @@ export class BatchLedger {
 
 /** Uninstall: the installation's dedup window (batch ledgers expire by themselves). */
 export async function forgetDedup(redis: Redis, keySpace: Keys, installationId: string): Promise<void> {
-  await redis.del(batchKeys(keySpace.prefix).webhookDedup(installationId));
+  await redis.del(batchKeys(keySpace).webhookDedup(installationId));
 }

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Keys } from '../runtime';
 import { failedKeys, type FailedKeys } from './failed-keys';
 
@@ -21,17 +21,15 @@ export class FailedWebhooks {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = failedKeys(keySpace.prefix);
+    this.keys = failedKeys(keySpace);
   }
 
-  /** `alongside` adds commands to the same MULTI (e.g. marking the callback handled), so both or neither happen. */
-  async record(installationId: string, entry: FailedWebhook, alongside?: (tx: ChainableCommander) => void): Promise<void> {
+  async record(installationId: string, entry: FailedWebhook): Promise<void> {
     const key = this.keys.webhookFailed(installationId);
     const tx = this.redis
       .multi()
       .lpush(key, JSON.stringify({ ...entry, body: entry.body.slice(0, MAX_BODY) }))
       .ltrim(key, 0, KEEP - 1);
-    alongside?.(tx);
     const results = await tx.exec();
     const failed = results?.find(([err]) => err)?.[0];
     if (failed) throw failed;

@@ -29,8 +29,8 @@ export class WebhookRecords {
     private readonly redis: Redis,
     keySpace: Keys,
   ) {
-    this.keys = webhookRecordKeys(keySpace.prefix);
-    this.installation = installationKeys(keySpace.prefix).installation;
+    this.keys = webhookRecordKeys(keySpace);
+    this.installation = installationKeys(keySpace).installation;
   }
 
   /**
@@ -38,9 +38,18 @@ export class WebhookRecords {
    * callbacks of one event-loop turn); each answer is its fields, or the error of its command.
    */
   async lookupMany(ids: readonly string[], fields: readonly string[]): Promise<Array<{ fields: (string | null)[] } | { error: unknown }>> {
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.installation(id), ...fields);
-    const results = (await pipeline.exec()) ?? [];
+    // On a Cluster the hashes are in as many partitions (slots, nodes) as installations, which one
+    // pipeline cannot span: one command each, sent together.
+    let results: Array<[Error | null, unknown]>;
+    if (this.redis.isCluster) {
+      results = await Promise.all(
+        ids.map((id) => this.redis.hmget(this.installation(id), ...fields).then((v): [null, unknown] => [null, v], (e: unknown): [Error, null] => [e as Error, null])),
+      );
+    } else {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hmget(this.installation(id), ...fields);
+      results = (await pipeline.exec()) ?? [];
+    }
     return ids.map((_, i) => {
       const [error, values] = results[i] ?? [new Error('no reply'), null];
       return error ? { error } : { fields: values as (string | null)[] };
@@ -82,9 +91,11 @@ export class WebhookRecords {
   async markSubscribed(installationId: string, connector: string): Promise<void> {
     const key = this.installation(installationId);
     const hash = await this.redis.hget(key, 'accountHash');
-    const multi = this.redis.multi().hset(key, 'webhookState', 'subscribed');
-    if (hash) multi.set(this.keys.accountSubscriber(connector, hash), installationId);
-    await multi.exec();
+    // The installation's hash (its partition) first, then the account's key (a slot of its own): no
+    // cross-slot transaction. A crash between leaves the previous subscriber registered, which the
+    // next subscribe of this account replaces.
+    await this.redis.hset(key, 'webhookState', 'subscribed');
+    if (hash) await this.redis.set(this.keys.accountSubscriber(connector, hash), installationId);
   }
 
   async markActivated(installationId: string, at: Date): Promise<void> {
@@ -96,7 +107,10 @@ export class WebhookRecords {
     const key = this.installation(installationId);
     const previous = await this.redis.hget(key, 'accountHash');
     if (previous && previous !== hash) await this.redis.srem(this.keys.accountInstallations(connector, previous), installationId);
-    await this.redis.multi().hset(key, 'accountHash', hash).sadd(this.keys.accountInstallations(connector, hash), installationId).exec();
+    // The installation's hash first, then the account's index (another slot). A crash between
+    // leaves the installation outside the index; the next join (every link and relink) adds it.
+    await this.redis.hset(key, 'accountHash', hash);
+    await this.redis.sadd(this.keys.accountInstallations(connector, hash), installationId);
   }
 
   async accountMembers(connector: string, hash: string): Promise<string[]> {
@@ -119,7 +133,8 @@ export class WebhookRecords {
   }
 
   async dropAccount(connector: string, hash: string): Promise<void> {
-    await this.redis.del(this.keys.accountSubscriber(connector, hash), this.keys.accountInstallations(connector, hash));
+    // Two keys, two slots on a Cluster: one DEL each.
+    await Promise.all([this.redis.del(this.keys.accountSubscriber(connector, hash)), this.redis.del(this.keys.accountInstallations(connector, hash))]);
   }
 
   async countDroppedBadSignature(installationId: string): Promise<void> {

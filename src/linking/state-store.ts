@@ -26,24 +26,30 @@ const recordSchema = z.object({
   expiresAt: z.number(),
 });
 
-// One script, so that concurrent starts cannot both slip under the cap. The index is a list in
-// issue order (a clock could tie); it lives as long as its newest state, since every state has the
-// same TTL. An entry whose state already expired or was consumed is trimmed like any other: its DEL
-// is a no-op. ARGV[5] is the state key prefix from the key builder, so key names stay in one place.
-const SAVE = `
-if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-local cap = tonumber(ARGV[4])
-while redis.call('LLEN', KEYS[2]) > cap do
-  redis.call('DEL', ARGV[5] .. redis.call('LPOP', KEYS[2]))
+// Cluster-safe (issue 16): a state's key is named by its digest alone (the callback knows nothing
+// else), so it cannot share the slot of the installation's index, which lives in the installation's
+// partition. No script spans the two; writes are ordered so a crash only leaves a state that is
+// live a little longer than the cap wants, never one that works after it was consumed:
+// save: the state (SET NX), then its index entry, trimmed to the cap atomically (TRIM returns the
+//   ids it dropped), then the dropped states are deleted;
+// forget: the index is emptied atomically (DRAIN returns its ids), then those states are deleted.
+// The index is a list in issue order (a clock could tie); it lives as long as its newest state,
+// since every state has the same TTL. A dropped id whose state already expired or was consumed
+// costs a DEL that is a no-op.
+const TRIM = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local dropped = {}
+while redis.call('LLEN', KEYS[1]) > tonumber(ARGV[3]) do
+  table.insert(dropped, redis.call('LPOP', KEYS[1]))
 end
-return 1
+return dropped
 `;
 
-const FORGET = `
-for _, state in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do redis.call('DEL', ARGV[1] .. state) end
-return redis.call('DEL', KEYS[1])
+const DRAIN = `
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return ids
 `;
 
 /**
@@ -61,24 +67,21 @@ export class StateStore {
     private readonly secretKeys: SecretKeyring,
     private readonly cap = MAX_OUTSTANDING_STATES,
   ) {
-    this.keys = stateKeys(keySpace.prefix);
+    this.keys = stateKeys(keySpace);
   }
 
   async save(state: string, record: OAuthStateRecord): Promise<void> {
     const sealed = this.secretKeys.seal(JSON.stringify(record), state);
     const ttlMs = Math.max(1, record.expiresAt - record.createdAt);
     const id = hashToken(state);
-    await this.redis.eval(
-      SAVE,
-      2,
-      this.keys.oauthState(id),
-      this.keys.oauthStates(record.installationId),
-      sealed,
-      String(ttlMs),
-      id,
-      String(this.cap),
-      this.keys.oauthState(''),
-    );
+    if ((await this.redis.set(this.keys.oauthState(id), sealed, 'PX', ttlMs, 'NX')) === null) return;
+    const dropped = (await this.redis.eval(TRIM, 1, this.keys.oauthStates(record.installationId), id, String(ttlMs), String(this.cap))) as string[];
+    await this.deleteStates(dropped);
+  }
+
+  /** One DEL per state: their keys are in as many hash slots. */
+  private async deleteStates(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.redis.del(this.keys.oauthState(id))));
   }
 
   async consume(state: string): Promise<OAuthStateRecord | undefined> {
@@ -118,6 +121,6 @@ export class StateStore {
 
   /** Drops every outstanding state of an installation (at uninstall). */
   async forgetInstallation(installationId: string): Promise<void> {
-    await this.redis.eval(FORGET, 1, this.keys.oauthStates(installationId), this.keys.oauthState(''));
+    await this.deleteStates((await this.redis.eval(DRAIN, 1, this.keys.oauthStates(installationId))) as string[]);
   }
 }

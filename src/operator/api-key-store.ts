@@ -52,7 +52,10 @@ export class ApiKeyStore {
     const key = `smk_${id}_${randomToken()}`;
     const createdAt = now.toISOString();
     const stored = { id, name: input.name, scope: input.scope, hash: hashToken(key), createdAt };
-    await this.index.add(this.redis.multi().hset(this.keys.apiKey(id), stored), createdAt, id).exec();
+    // The index entry first, then the record (two keys, two Cluster slots, no transaction): a crash
+    // between leaves an entry without a record, which listings skip.
+    await this.index.add(this.redis.pipeline(), createdAt, id).exec();
+    await this.redis.hset(this.keys.apiKey(id), stored);
     return { apiKey: { id, name: input.name, scope: input.scope, createdAt, revokedAt: undefined }, key };
   }
 

@@ -1,10 +1,13 @@
+import type { Keys } from '../runtime';
 /** Key names of one installation's child devices, its selection and its sync state (device-store.ts only). */
-export function deviceKeys(prefix: string) {
-  const p = prefix;
+export function deviceKeys(keys: Keys) {
+  const p = keys.prefix;
+  /** The key space of the installation's partition (runtime/redis/partitions.ts). */
+  const at = (id: string): string => keys.partitions.spaceOf(id);
   return {
-    devices: (id: string) => `${p}:inst:${id}:devices`,
-    selection: (id: string) => `${p}:inst:${id}:selected`,
-    syncState: (id: string) => `${p}:inst:${id}:sync`,
+    devices: (id: string) => `${at(id)}:inst:${id}:devices`,
+    selection: (id: string) => `${at(id)}:inst:${id}:selected`,
+    syncState: (id: string) => `${at(id)}:inst:${id}:sync`,
   };
 }
 

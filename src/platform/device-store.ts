@@ -72,7 +72,7 @@ export class DeviceStore {
     keySpace: Keys,
     private readonly events: EventLog,
   ) {
-    this.keys = deviceKeys(keySpace.prefix);
+    this.keys = deviceKeys(keySpace);
   }
 
   async list(installationId: string): Promise<ChildDevice[]> {

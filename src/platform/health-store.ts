@@ -22,7 +22,7 @@ export class HealthStore {
   ) {
     // The sync-state hash is the device family's, the record the installation family's: health is
     // a documented co-tenant of both (test/architecture lists it).
-    this.keys = { syncState: deviceKeys(keySpace.prefix).syncState, installation: installationKeys(keySpace.prefix).installation };
+    this.keys = { syncState: deviceKeys(keySpace).syncState, installation: installationKeys(keySpace).installation };
   }
 
   /** Queues the read on a pipeline the caller sends anyway; `healthFromFields` parses its reply. */

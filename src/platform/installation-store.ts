@@ -22,28 +22,36 @@ interface StoredInstallation extends Installation {
 
 export type CreateResult = { created: true; installation: Installation } | { created: false; existingId: string };
 
-// Atomic so that two racing creates at one location cannot both win the singleInstance slot.
-const CREATE_SCRIPT = `
-if ARGV[2] == '1' then
-  local existing = redis.call('GET', KEYS[4])
-  if existing then return {0, existing} end
-  redis.call('SET', KEYS[4], ARGV[1])
+/*
+ * Cluster-safe (issue 16): every script below touches keys of one hash slot. The record (and its
+ * tokens) live in the installation's partition; the fleet and location indexes and the
+ * singleInstance slot are account-wide keys of their own. They are kept consistent without a
+ * cross-slot transaction by ordering the writes and repairing on read:
+ * - create writes the record first, then claims the singleInstance slot, then the indexes;
+ * - delete removes the record first, then the index entries, then frees the slot;
+ * - an index entry whose record is gone is skipped by every read (and dropped by the next delete);
+ *   a slot naming a record that is gone is taken over by the next create (CLAIM_SCRIPT).
+ */
+
+// Claims the singleInstance slot for ARGV[1] unless it names another installation whose record
+// exists (KEYS[2] is that record's key, passed by the caller after reading the slot). Returns the
+// holder: ARGV[1] when claimed.
+const CLAIM_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] or holder == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[5], 0, ARGV[3])
-return {1, ARGV[1]}
+return holder
 `;
 
 // Frees the singleInstance slot only if it still names this installation.
-const DELETE_SCRIPT = `
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+// The record and its tokens, one partition: a delete that finds no record reports false.
+const DELETE_RECORD_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('SREM', KEYS[3], ARGV[1])
-redis.call('SREM', KEYS[4], ARGV[1])
-if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
-redis.call('ZREM', KEYS[6], ARGV[2])
 return 1
 `;
 
@@ -86,7 +94,7 @@ export class InstallationStore {
     /** The provider tokens' key (cloud's family), deleted in the same script as the record. */
     private readonly tokensKey: (installationId: string) => string,
   ) {
-    this.keys = installationKeys(keySpace.prefix);
+    this.keys = installationKeys(keySpace);
     this.index = new SortedIndex(redis, this.keys.installationsIndex());
   }
 
@@ -107,10 +115,10 @@ export class InstallationStore {
         yield ids;
       } while (at !== '0');
     }
-    // Create and delete change the set and the index in one script, so only installations made
-    // before the index existed make the two disagree: the check costs two O(1) reads, no write.
-    const counts = await redis.multi().zcard(this.keys.installationsIndex()).scard(all).exec();
-    const [indexed, listed] = (counts ?? []).map(([, n]) => Number(n));
+    // Create and delete write the set and the index one after the other, so besides installations
+    // made before the index existed only a crash between the two makes them disagree: the check
+    // costs two O(1) reads (two keys of their own, no transaction), no write.
+    const [indexed, listed] = await Promise.all([redis.zcard(this.keys.installationsIndex()), redis.scard(all)]);
     // Once only (the marker): an id whose record is gone stays unindexed and must not cost a scan per page.
     if ((indexed ?? 0) < (listed ?? 0)) {
       await this.index.backfillIdsOnce(this.keys.installationsIndexBackfilled(), batches(), async (id) => (await this.get(id))?.createdAt);
@@ -136,23 +144,52 @@ export class InstallationStore {
       updatedAt: at,
       tokenHash: input.tokenHash,
     };
-    const result = (await this.redis.eval(
-      CREATE_SCRIPT,
-      5,
-      this.keys.installation(input.id),
-      this.keys.installationsAll(),
-      this.keys.installationsAtLocation(input.locationId),
-      this.keys.singleInstance(input.connector, input.locationId),
-      this.keys.installationsIndex(),
-      input.id,
-      input.singleInstance ? '1' : '0',
-      memberOf(at, input.id),
-      ...Object.entries(fields).flat(),
-    )) as [number, string];
-    if (result[0] === 0) return { created: false, existingId: result[1] };
+    const record = this.keys.installation(input.id);
+    await this.redis.hset(record, fields);
+    if (input.singleInstance) {
+      const holder = await this.claimSingleInstance(input.connector, input.locationId, input.id);
+      if (holder !== input.id) {
+        // Lost the location to a live installation: this record was never visible, take it back.
+        await this.redis.del(record);
+        return { created: false, existingId: holder };
+      }
+    }
+    await this.addToIndexes(input.id, input.locationId, memberOf(at, input.id));
     const stored = fromHash(fields);
     if (!stored) throw new Error('installation record failed its own validation');
     return { created: true, installation: publicView(stored) };
+  }
+
+  /**
+   * The installation that holds the singleInstance slot after this call: `id` if it claimed it, or
+   * the live holder. A holder whose record is gone (a create or delete that crashed half-way) is
+   * replaced. Racing claims: the slot is read, then replaced only if it still names what was read.
+   */
+  private async claimSingleInstance(connector: string, locationId: string, id: string): Promise<string> {
+    const slot = this.keys.singleInstance(connector, locationId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const holder = await this.redis.get(slot);
+      if (holder !== null && holder !== id && (await this.redis.exists(this.keys.installation(holder))) === 1) {
+        // Repair on read: a holder whose create crashed before its index entries is listed again.
+        await this.addToIndexes(holder, locationId, undefined);
+        return holder;
+      }
+      const claimed = (await this.redis.eval(CLAIM_SCRIPT, 1, slot, id, holder ?? '')) as string;
+      if (claimed === id) return id;
+      // Someone claimed it between our read and our write: look at the new holder.
+    }
+    throw new Error(`singleInstance slot ${connector} at a location is contended; try again`);
+  }
+
+  /** The index entries of an installation; each an idempotent write of one key (no cross-slot transaction). */
+  private async addToIndexes(id: string, locationId: string, member: string | undefined): Promise<void> {
+    const entries: Promise<unknown>[] = [this.redis.sadd(this.keys.installationsAll(), id), this.redis.sadd(this.keys.installationsAtLocation(locationId), id)];
+    if (member !== undefined) entries.push(this.redis.zadd(this.keys.installationsIndex(), 0, member));
+    else {
+      const createdAt = await this.redis.hget(this.keys.installation(id), 'createdAt');
+      if (createdAt) entries.push(this.redis.zadd(this.keys.installationsIndex(), 0, memberOf(createdAt, id)));
+    }
+    await Promise.all(entries);
   }
 
   async get(id: string): Promise<Installation | undefined> {
@@ -171,13 +208,11 @@ export class InstallationStore {
       filter.locationId === undefined ? this.keys.installationsAll() : this.keys.installationsAtLocation(filter.locationId),
     );
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.installation(id));
-    const results = (await pipeline.exec()) ?? [];
+    // One read per record, not one pipeline: the records live in many partitions (hash slots).
+    const hashes = await Promise.all(ids.map((id) => this.redis.hgetall(this.keys.installation(id))));
     const out: Installation[] = [];
-    for (const [err, hash] of results) {
-      if (err) throw err;
-      const stored = fromHash(hash as Record<string, string>);
+    for (const hash of hashes) {
+      const stored = fromHash(hash);
       if (stored) out.push(publicView(stored));
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -215,18 +250,15 @@ export class InstallationStore {
 
   /** Removes the record, its tokens and its index entries. False when it did not exist. */
   async delete(installation: Installation): Promise<boolean> {
-    const deleted = await this.redis.eval(
-      DELETE_SCRIPT,
-      6,
-      this.keys.installation(installation.id),
-      this.tokensKey(installation.id),
-      this.keys.installationsAll(),
-      this.keys.installationsAtLocation(installation.locationId),
-      this.keys.singleInstance(installation.connector, installation.locationId),
-      this.keys.installationsIndex(),
-      installation.id,
-      memberOf(installation.createdAt, installation.id),
-    );
+    const deleted = await this.redis.eval(DELETE_RECORD_SCRIPT, 2, this.keys.installation(installation.id), this.tokensKey(installation.id));
+    // The index entries and the slot go even when the record was gone already: a delete that
+    // crashed after the record is finished by the next one.
+    await Promise.all([
+      this.redis.srem(this.keys.installationsAll(), installation.id),
+      this.redis.srem(this.keys.installationsAtLocation(installation.locationId), installation.id),
+      this.redis.zrem(this.keys.installationsIndex(), memberOf(installation.createdAt, installation.id)),
+    ]);
+    await this.redis.eval(RELEASE_SCRIPT, 1, this.keys.singleInstance(installation.connector, installation.locationId), installation.id);
     return deleted === 1;
   }
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { API_KEY_SCOPES, ApiKeyStore, type ApiKeyScope } from '../operator';
 import { loadConnectors } from '../connectors';
 import { ConfigError, loadConfig } from './config';
-import { RedisConnections, whenReady } from './redis/connections';
+import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import { createKeys } from './redis/keys';
 
 export interface CommandIo {
@@ -74,6 +74,15 @@ export async function apiKeyCommand(argv: string[], io: CommandIo = defaultIo): 
   if (!config.redisTopology) {
     io.err("api-key writes to the service's Redis: set REDIS_URL (or REDIS_SENTINELS) and KEY_PREFIX as the service has them.");
     return 2;
+  }
+  try {
+    assertTopologySupported(config.redisTopology);
+  } catch (err) {
+    if (err instanceof UnsupportedTopologyError) {
+      io.err(`api-key: ${err.message}`);
+      return 2;
+    }
+    throw err;
   }
   const redis = new RedisConnections(config.redisTopology, { commandTimeoutMs: config.redisCommandTimeoutMs }).create('tool');
   redis.on('error', () => undefined); // reported below, once, by whenReady

@@ -11,7 +11,8 @@ import { buildLinking } from '../linking';
 import type { Base, EnabledConnector, Services } from './services';
 import { createKeys } from './redis/keys';
 import type { RedisConnections } from './redis/connections';
-import { buildWebServices } from '../webservices';
+import { buildWebServices, deliveryStateMigrations } from '../webservices';
+import type { LayoutMigration } from './redis/layout';
 
 /** Enabled = has credentials (real, or a fake's in demo mode). */
 export function enableConnectors(
@@ -35,13 +36,15 @@ export function buildServices(input: {
   connectors: ReadonlyMap<string, EnabledConnector>;
   now?: () => number;
   metrics?: Metrics;
+  /** The partitions the data was created with (runtime/redis/layout.ts ensureLayout); default: REDIS_PARTITIONS, else 16. */
+  partitions?: number;
 }): Services {
   const { config, log, redis } = input;
   const base: Base = {
     config,
     log,
     redis,
-    keys: createKeys(config.keyPrefix),
+    keys: createKeys(config.keyPrefix, input.partitions ?? config.redisPartitions, { cluster: input.connections.topology.kind === 'cluster' }),
     connectors: input.connectors,
     metrics: input.metrics ?? new Metrics(),
     connections: input.connections,
@@ -68,4 +71,9 @@ export function buildServices(input: {
     ...buildWebServices(base, queueError('smartapp-delivery')),
   };
   return services;
+}
+
+/** Every family's move of its layout-1 keys, for ensureLayout (main and the tools run the same list). */
+export function layoutMigrations(prefix: string): LayoutMigration[] {
+  return [...deliveryStateMigrations(prefix)];
 }

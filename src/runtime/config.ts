@@ -39,6 +39,8 @@ export interface Config {
   /** Without REDIS_URL: a private redis-server (default), or what answers on 127.0.0.1:6379 first (`auto`). */
   redisFallback: 'auto' | 'private';
   keyPrefix: string;
+  /** REDIS_PARTITIONS: the partitions of new data; undefined = whatever the data recorded (16 for new data). See runtime/redis/layout.ts. */
+  redisPartitions: number | undefined;
   adminToken: string;
   /** The first key of `secretKeys`: what HMAC keys (sessions, CSRF, confirmation tokens) derive from. */
   secretKey: Buffer;
@@ -139,6 +141,7 @@ const baseSchema = z.object({
   METRICS_PORT: port.default(9464),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  REDIS_PARTITIONS: z.coerce.number().int().min(1).max(1024).optional(),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   WEBHOOK_ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
@@ -224,6 +227,7 @@ export function loadConfig(
     redisAckReplicas: v.REDIS_ACK_REPLICAS,
     redisFallback: v.REDIS_FALLBACK,
     keyPrefix: v.KEY_PREFIX,
+    redisPartitions: v.REDIS_PARTITIONS,
     adminToken: v.ADMIN_TOKEN ?? randomBytes(24).toString('base64url'),
     secretKey: ring.primaryKey,
     secretKeys: ring,

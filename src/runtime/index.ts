@@ -37,6 +37,7 @@ export { classifyNavigation, isSameOriginSubmission } from './http/navigation';
 export type { Arrival, RequestSource } from './http/navigation';
 export { decodeCursor, isPageCursor, loadPage, memberOf, pageInMemory, SortedIndex } from './redis/sorted-index';
 export type { Page } from './redis/sorted-index';
+export { evalEach, getMany, scanKeys } from './redis/cluster-safe';
 export { pageOf, pageQuery } from './http/pagination';
 export { errorBody, openApiDocument, openApiPath } from './http/openapi';
 export type { ApiOperation } from './http/openapi';

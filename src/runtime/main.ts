@@ -6,7 +6,7 @@ import type { RunningFake } from '../connectors';
 import { createDemoInstallations, demoBanner } from './demo';
 import { createApp } from './http/app';
 import { createLogger } from './logging/logger';
-import { buildServices, enableConnectors } from './build-services';
+import { buildServices, enableConnectors, layoutMigrations } from './build-services';
 import { RedisUnavailableError, resolveRedis, type RedisEndpoint } from './redis-bootstrap';
 import { DrainGate, Shutdown } from './shutdown';
 import { Metrics } from './metrics/metrics';
@@ -17,6 +17,8 @@ import { checkPort, listenProblem } from './port-check';
 import { describeTopology } from './redis/topology';
 import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import type { RedisTopology } from './redis/topology';
+import { ensureLayout, LayoutMismatchError } from './redis/layout';
+import { DEFAULT_PARTITION_COUNT } from './redis/partitions';
 
 /** Cleanup steps run in reverse order of start; every step runs even if one fails. */
 const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
@@ -146,6 +148,31 @@ export async function main(options: HostOptions = {}): Promise<void> {
   if (connected) log.info({ redis: connections.describe(), keyPrefix: config.keyPrefix }, 'redis connected');
   else log.warn({ redis: connections.describe() }, 'redis not reachable yet: serving 503 until it is');
 
+  // Where the data lives: the key layout and partitions recorded with it (layout 1 data is migrated
+  // here). Not reachable yet: start with REDIS_PARTITIONS (else 16) and check once it is.
+  const layout = connected ? await ensureLayout(redis, config.keyPrefix, config.redisPartitions, layoutMigrations(config.keyPrefix)).catch((err: unknown) => err as Error) : undefined;
+  if (layout instanceof LayoutMismatchError) {
+    process.stderr.write(`${layout.message}\n`);
+    return shutdown.abort(2);
+  }
+  if (layout instanceof Error) log.warn({ err: layout.message }, 'key layout not checked yet: Redis failed; checked again when it is back');
+  else if (layout) log.info({ layout: layout.version, partitions: layout.partitions, migratedKeys: layout.migratedKeys }, layout.created ? 'key layout recorded' : 'key layout checked');
+  const partitions = layout && !(layout instanceof Error) ? layout.partitions : config.redisPartitions;
+  if (!layout || layout instanceof Error) {
+    const recheck = (): void => {
+      // The keys were built for this number already: a different recorded one is refused.
+      ensureLayout(redis, config.keyPrefix, partitions ?? DEFAULT_PARTITION_COUNT, layoutMigrations(config.keyPrefix)).then(
+        (later) => log.info({ layout: later.version, partitions: later.partitions, migratedKeys: later.migratedKeys }, 'key layout checked'),
+        (err: unknown) => {
+          if (!(err instanceof LayoutMismatchError)) return void setTimeout(recheck, 1_000).unref();
+          process.stderr.write(`${err.message}\nThis process started while Redis was unreachable and built its keys for ${partitions ?? DEFAULT_PARTITION_COUNT} partitions; restart it.\n`);
+          shutdown.abort(2);
+        },
+      );
+    };
+    redis.once('ready', recheck);
+  }
+
   const services = buildServices({
     config,
     log,
@@ -153,6 +180,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
     connections,
     connectors: enableConnectors(definitions, config),
     metrics: new Metrics({ defaults: true }),
+    ...(partitions !== undefined ? { partitions } : {}),
   });
   if (services.connectors.size === 0) log.warn('no connector is enabled: set <NAME>_CLIENT_ID, or run in demo mode');
 

@@ -4,7 +4,9 @@ import { loadConnectors } from '../connectors';
 import { SinkStore, SubscriptionStore } from '../webservices';
 import { ConfigError, loadConfig } from './config';
 import { createKeys } from './redis/keys';
-import { RedisConnections, UnsupportedTopologyError, whenReady } from './redis/connections';
+import { ensureLayout, LayoutMismatchError } from './redis/layout';
+import { layoutMigrations } from './build-services';
+import { RedisConnections, UnsupportedTopologyError, assertTopologySupported, whenReady } from './redis/connections';
 import { rekeyFamilies, type RekeyProgress } from './secrets/rekey';
 import { RedisRekeyCheckpoints } from './secrets/rekey-checkpoints';
 
@@ -64,6 +66,7 @@ export async function rekeyCommand(
   }
   let connections: RedisConnections;
   try {
+    assertTopologySupported(config.redisTopology);
     connections = new RedisConnections(config.redisTopology, { commandTimeoutMs: Math.max(config.redisCommandTimeoutMs, 10_000) });
   } catch (err) {
     if (err instanceof UnsupportedTopologyError) {
@@ -82,7 +85,18 @@ export async function rekeyCommand(
       io.err(`rekey: Redis is not reachable at ${connections.describe()}`);
       return 1;
     }
-    const keys = createKeys(config.keyPrefix);
+    // Token keys live in the installations' partitions: the layout recorded with the data says how many.
+    let layout;
+    try {
+      layout = await ensureLayout(redis, config.keyPrefix, config.redisPartitions, layoutMigrations(config.keyPrefix));
+    } catch (err) {
+      if (err instanceof LayoutMismatchError) {
+        io.err(`rekey: ${err.message}`);
+        return 2;
+      }
+      throw err;
+    }
+    const keys = createKeys(config.keyPrefix, layout.partitions);
     const ring = config.secretKeys;
     const started = Date.now();
     const show = progressLine(io.progress, started);

@@ -37,7 +37,7 @@ export async function withSyncLock<T>(
 ): Promise<T> {
   const deadline = Date.now() + (options.waitMs ?? 30_000);
   for (;;) {
-    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys.prefix).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads, options.refused);
+    const lock = await tryAcquire(services.redis, syncLockKeys(services.keys).syncLock(installationId), SYNC_LOCK_TTL_MS, options.reads, options.refused);
     if (lock) {
       const fence = new LockFence(lock.key, lock.owner);
       const renew = setInterval(() => {

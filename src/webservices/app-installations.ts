@@ -44,13 +44,15 @@ export class AppInstallationStore {
 
   async create(input: Omit<AppInstallation, 'id' | 'createdAt'>, now: Date): Promise<AppInstallation> {
     const app: AppInstallation = { id: randomUUID(), ...input, createdAt: now.toISOString() };
-    const multi = this.redis
-      .multi()
-      .set(this.keys.app(app.id), JSON.stringify(app))
-      .sadd(this.keys.userApps(app.userId), app.id)
-      .sadd(this.keys.clientApps(app.clientId), app.id);
-    for (const d of app.devices) multi.sadd(this.keys.deviceApps(d.deviceId), app.id);
-    await multi.exec();
+    // The index entries first, then the record: each index is a key of its own (a slot of its own
+    // on a Cluster), so no transaction spans them, and a crash leaves at most entries without a
+    // record, which every reader skips (it loads the app and finds none).
+    await Promise.all([
+      this.redis.sadd(this.keys.userApps(app.userId), app.id),
+      this.redis.sadd(this.keys.clientApps(app.clientId), app.id),
+      ...app.devices.map((d) => this.redis.sadd(this.keys.deviceApps(d.deviceId), app.id)),
+    ]);
+    await this.redis.set(this.keys.app(app.id), JSON.stringify(app));
     return app;
   }
 
@@ -91,9 +93,13 @@ export class AppInstallationStore {
 
   /** True when this call removed it (so a second revocation is a 404). */
   async delete(app: AppInstallation): Promise<boolean> {
-    const multi = this.redis.multi().del(this.keys.app(app.id)).srem(this.keys.userApps(app.userId), app.id).srem(this.keys.clientApps(app.clientId), app.id);
-    for (const d of app.devices) multi.srem(this.keys.deviceApps(d.deviceId), app.id);
-    const results = await multi.exec();
-    return results?.[0]?.[1] === 1;
+    // The record first (its tokens stop working), then the index entries.
+    const deleted = await this.redis.del(this.keys.app(app.id));
+    await Promise.all([
+      this.redis.srem(this.keys.userApps(app.userId), app.id),
+      this.redis.srem(this.keys.clientApps(app.clientId), app.id),
+      ...app.devices.map((d) => this.redis.srem(this.keys.deviceApps(d.deviceId), app.id)),
+    ]);
+    return deleted === 1;
   }
 }

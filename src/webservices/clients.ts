@@ -54,7 +54,10 @@ export class ClientStore {
     const client: ClientView = { clientId, ...input };
     const clientSecret = isPublicClient(client) ? undefined : randomToken();
     const stored = { ...client, ...(clientSecret ? { secretHash: hashToken(clientSecret) } : {}), createdAt: now.toISOString() };
-    await this.index.add(this.redis.multi().set(this.keys.client(clientId), JSON.stringify(stored)), stored.createdAt, clientId).exec();
+    // The index entry first, then the record (two keys, two Cluster slots, no transaction): a crash
+    // between leaves an entry without a record, which listings skip.
+    await this.index.add(this.redis.pipeline(), stored.createdAt, clientId).exec();
+    await this.redis.set(this.keys.client(clientId), JSON.stringify(stored));
     return { client, clientSecret };
   }
 
@@ -77,10 +80,11 @@ export class ClientStore {
 
   /** Removes the client: its secret stops authenticating at once. Its apps are revoked by the caller first. */
   async delete(client: ClientRecord): Promise<boolean> {
-    const results = await this.index
-      .remove(this.redis.multi().del(this.keys.client(client.clientId)), client.createdAt, client.clientId)
-      .exec();
-    return results?.[0]?.[1] === 1;
+    // The record first (its secret stops working), then the index entry; a crash between leaves an
+    // entry without a record, which listings skip.
+    const deleted = await this.redis.del(this.keys.client(client.clientId));
+    await this.index.remove(this.redis.pipeline(), client.createdAt, client.clientId).exec();
+    return deleted === 1;
   }
 
   async get(clientId: string): Promise<ClientView | undefined> {

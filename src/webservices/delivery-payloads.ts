@@ -23,7 +23,7 @@ export function eventBody(input: { appId: string; locationId: string; subscripti
       subscriptionId: input.subscriptionId,
       events: [
         {
-          eventId: event.cursor,
+          eventId: event.id,
           eventType: event.type,
           deviceId: event.deviceId,
           locationId: input.locationId,

@@ -65,8 +65,35 @@ export function parseMember(value: string): { subscriptionId: string; deviceId: 
  */
 export type DrainKeys = Pick<
   SubscriptionKeys,
-  'fanoutCursor' | 'activeDrains' | 'deliveryGeneration' | 'deliveryList' | 'deliveryMarker' | 'deliveryFailed'
+  'fanoutCursor' | 'activeDrains' | 'deliveryGeneration' | 'deliveryList' | 'deliveryMarker' | 'deliveryFailed' | 'layout1'
 >;
+
+/**
+ * Layout 1 kept this state under keys of many slots; layout 2 puts it under the family's hash tag.
+ * Renames what an older version left (idempotent: a key already moved is gone from its old name),
+ * before the new layout is recorded (runtime/redis/layout.ts runs it).
+ */
+export async function migrateDrainKeys(redis: Redis, keys: DrainKeys): Promise<number> {
+  let moved = 0;
+  const rename = async (from: string, to: string): Promise<void> => {
+    try {
+      await redis.rename(from, to);
+      moved += 1;
+    } catch (err) {
+      if (!/no such key/i.test((err as Error).message)) throw err;
+    }
+  };
+  for (const [from, to] of keys.layout1.fixed) await rename(from, to);
+  for (const pattern of keys.layout1.patterns) {
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+      cursor = next;
+      for (const key of found) await rename(key, keys.layout1.moved(key));
+    } while (cursor !== '0');
+  }
+  return moved;
+}
 
 export class DrainState {
   constructor(
@@ -155,3 +182,4 @@ export class DrainState {
     return (await this.redis.smembers(this.keys.activeDrains())).flatMap((m) => parseMember(m) ?? []);
   }
 }
+

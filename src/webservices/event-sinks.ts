@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
+import { evalEach, getMany } from '../runtime';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { EVENT_TYPES, type EventType } from '../platform';
 import { sinkKeys, type SinkKeys } from './sink-keys';
@@ -73,7 +75,10 @@ export class SinkStore implements SealedFamily {
     const id = randomUUID();
     const secret = newSigningSecret();
     const stored: Stored = { id, ...input, createdAt: now.toISOString(), sealedSecret: this.secretKeys.seal(secret, `sink:${id}`) };
-    await this.redis.multi().set(this.keys.sink(id), JSON.stringify(stored)).sadd(this.keys.all(), id).exec();
+    // The list entry first, then the record (two slots on a Cluster): a crash leaves at most an
+    // entry without a record, which readers skip.
+    await this.redis.sadd(this.keys.all(), id);
+    await this.redis.set(this.keys.sink(id), JSON.stringify(stored));
     return { sink: view(stored), secret };
   }
 
@@ -96,7 +101,7 @@ export class SinkStore implements SealedFamily {
   async list(): Promise<EventSink[]> {
     const ids = await this.redis.smembers(this.keys.all());
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(...ids.map((id) => this.keys.sink(id)));
+    const raws = await getMany(this.redis, ids.map((id) => this.keys.sink(id)));
     return raws
       .flatMap((raw) => (raw ? [view(storedSchema.parse(JSON.parse(raw)))] : []))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -109,7 +114,7 @@ export class SinkStore implements SealedFamily {
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
     const [next, ids] = await this.redis.sscan(this.keys.all(), cursor, 'COUNT', count);
     if (ids.length === 0) return { cursor: next, records: [] };
-    const raws = await this.redis.mget(ids.map((id) => this.keys.sink(id)));
+    const raws = await getMany(this.redis, ids.map((id) => this.keys.sink(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const raw = raws[i];
@@ -122,12 +127,14 @@ export class SinkStore implements SealedFamily {
 
   /** Swaps a sealed secret only if the record is unchanged since the scan (deleted meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const { record, sealed } of updates) {
-      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
-      pipeline.eval(COMPARE_AND_SET, 1, this.keys.sink(record.id.slice('sink:'.length)), record.version, next);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await evalEach(
+      this.redis,
+      COMPARE_AND_SET,
+      updates.map(({ record, sealed }) => ({
+        key: this.keys.sink(record.id.slice('sink:'.length)),
+        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
+      })),
+    );
     return replies.map(([err, ok]) => {
       if (err) throw err;
       return ok === 1;
@@ -176,10 +183,16 @@ export class SinkStore implements SealedFamily {
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${id}|`));
     for (const member of members) {
       const chain = member.slice(id.length + 1);
-      await this.redis.del(this.keys.deliveryList(id, chain), this.keys.deliveryMarker(id, chain));
+      // One DEL per key: on a Cluster they are in different slots.
+      await Promise.all([this.redis.del(this.keys.deliveryList(id, chain)), this.redis.del(this.keys.deliveryMarker(id, chain))]);
       await this.redis.srem(this.keys.activeDrains(), member);
     }
-    await this.redis.del(this.keys.deliveryFailed(id), this.keys.stats(id));
+    await Promise.all([this.redis.del(this.keys.deliveryFailed(id)), this.redis.del(this.keys.stats(id))]);
     return removed === 1;
   }
+}
+
+/** Layout 1 → 2: the event sinks' delivery state under its hash tag (runtime/redis/layout.ts runs it). */
+export function migrateSinkDrains(redis: Redis, prefix: string): Promise<number> {
+  return migrateDrainKeys(redis, sinkKeys(prefix));
 }

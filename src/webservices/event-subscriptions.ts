@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, hmacSha256, hmacSha256Bytes, loadPage, randomToken, SortedIndex, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, evalEach, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, scanKeys, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
+import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
@@ -96,8 +97,10 @@ export class SubscriptionStore implements SealedFamily {
     const secret = randomToken();
     const sealedSecret = this.sealSecret(id, secret);
     const stored: Stored = { id, ...input, status: 'pending', createdAt: now.toISOString(), sealedSecret };
-    const tx = this.redis.multi().set(this.keys.subscription(id), JSON.stringify(stored)).sadd(this.keys.appSubscriptions(input.appId), id);
-    await this.index.add(tx, stored.createdAt, id).exec();
+    // The index entries first, then the record (keys of different slots on a Cluster, no
+    // transaction): a crash leaves at most entries without a record, which readers skip.
+    await Promise.all([this.redis.sadd(this.keys.appSubscriptions(input.appId), id), this.index.add(this.redis.pipeline(), stored.createdAt, id).exec()]);
+    await this.redis.set(this.keys.subscription(id), JSON.stringify(stored));
     return { subscription: view(stored), secret };
   }
 
@@ -156,12 +159,12 @@ export class SubscriptionStore implements SealedFamily {
 
   /** One SCAN batch of subscriptions, for a rekey: the sealed signing secret inside each record. */
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
-    const [next, keys] = await this.redis.scan(cursor, 'MATCH', this.keys.subscription('*'), 'COUNT', count);
+    const [next, keys] = await scanKeys(this.redis, cursor, this.keys.subscription('*'), count);
     const head = this.keys.subscription('');
     // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
     const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
     if (ids.length === 0) return { cursor: next, records: [] };
-    const values = await this.redis.mget(ids.map((id) => this.keys.subscription(id)));
+    const values = await getMany(this.redis, ids.map((id) => this.keys.subscription(id)));
     const records: SealedRecord[] = [];
     ids.forEach((id, i) => {
       const raw = values[i];
@@ -174,12 +177,14 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Swaps the sealed secret only if the record is unchanged since the scan (confirmed meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const pipeline = this.redis.pipeline();
-    for (const { record, sealed } of updates) {
-      const next = JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed });
-      pipeline.eval(COMPARE_AND_SET, 1, this.keys.subscription(record.id), record.version, next);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await evalEach(
+      this.redis,
+      COMPARE_AND_SET,
+      updates.map(({ record, sealed }) => ({
+        key: this.keys.subscription(record.id),
+        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
+      })),
+    );
     return replies.map(([err, ok]) => {
       if (err) throw err;
       return ok === 1;
@@ -188,17 +193,22 @@ export class SubscriptionStore implements SealedFamily {
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */
   async delete(sub: Subscription): Promise<boolean> {
-    const results = await this.index
-      .remove(this.redis.multi().del(this.keys.subscription(sub.id)).srem(this.keys.appSubscriptions(sub.appId), sub.id), sub.createdAt, sub.id)
-      .exec();
-    const removed = results?.[0]?.[1];
+    // The record first (drains see it gone), then its index entries.
+    const removed = await this.redis.del(this.keys.subscription(sub.id));
+    await Promise.all([this.redis.srem(this.keys.appSubscriptions(sub.appId), sub.id), this.index.remove(this.redis.pipeline(), sub.createdAt, sub.id).exec()]);
     const members = (await this.redis.smembers(this.keys.activeDrains())).filter((m) => m.startsWith(`${sub.id}|`));
     for (const member of members) {
       const deviceId = member.slice(sub.id.length + 1);
-      await this.redis.del(this.keys.deliveryList(sub.id, deviceId), this.keys.deliveryMarker(sub.id, deviceId));
+      // One DEL per key: on a Cluster they are in different slots.
+      await Promise.all([this.redis.del(this.keys.deliveryList(sub.id, deviceId)), this.redis.del(this.keys.deliveryMarker(sub.id, deviceId))]);
       await this.redis.srem(this.keys.activeDrains(), member);
     }
     await this.redis.del(this.keys.deliveryFailed(sub.id));
     return removed === 1;
   }
+}
+
+/** Layout 1 → 2: the subscriptions' delivery state under its hash tag (runtime/redis/layout.ts runs it). */
+export function migrateSubscriptionDrains(redis: Redis, prefix: string): Promise<number> {
+  return migrateDrainKeys(redis, subscriptionKeys(prefix));
 }

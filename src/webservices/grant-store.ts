@@ -45,6 +45,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return #members
 `;
 
+/** `<grantId>.<secret>`: the grant a token was issued into (a UUID). */
+const GRANT_IN_TOKEN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]+$/;
+
 const codeSchema = z.object({
   clientId: z.string(),
   appId: z.string(),
@@ -115,12 +118,14 @@ export class GrantStore {
     const grantId = randomUUID();
     const { codeChallenge, ...rest } = input;
     const record = { ...rest, ...(codeChallenge !== undefined ? { codeChallenge } : {}), grantId, expiresAt: now + this.lifetimes.codeTtlS * 1000 };
-    // The code is kept for its lifetime after use, so a second redemption is recognised as reuse.
+    // The app's grant list first, then the code (two slots on a Cluster): a crash between leaves a
+    // grant id with no code and no tokens, which revoking the app removes. The code is kept for its
+    // lifetime after use, so a second redemption is recognised as reuse.
+    await this.redis.sadd(this.keys.appGrants(input.appId), grantId);
     await this.redis
       .multi()
       .hset(this.keys.code(hashToken(code)), 'data', JSON.stringify(record))
       .pexpire(this.keys.code(hashToken(code)), this.lifetimes.codeTtlS * 1000)
-      .sadd(this.keys.appGrants(input.appId), grantId)
       .exec();
     return code;
   }
@@ -157,8 +162,9 @@ export class GrantStore {
     /** A narrower scope for the access token (RFC 6749 §6); the refresh token keeps the grant's. */
     accessScopes: Scope[] = grant.scopes,
   ): Promise<IssueResult> {
-    const accessToken = randomToken();
-    const refreshToken = randomToken();
+    // The token names its grant, so its key (in the grant's slot) is found from the token alone.
+    const accessToken = `${grant.grantId}.${randomToken()}`;
+    const refreshToken = `${grant.grantId}.${randomToken()}`;
     const { accessTokenTtlS, refreshTokenTtlS } = this.lifetimes;
     const access: TokenRecord = { kind: 'access', ...grant, scopes: accessScopes, expiresAt: now + accessTokenTtlS * 1000 };
     const refresh: TokenRecord = { kind: 'refresh', ...grant, expiresAt: now + refreshTokenTtlS * 1000 };
@@ -167,9 +173,9 @@ export class GrantStore {
       ISSUE_SCRIPT,
       4,
       grantKey,
-      this.keys.accessToken(hashToken(accessToken)),
-      this.keys.refreshToken(hashToken(refreshToken)),
-      rotating ? this.keys.refreshToken(hashToken(rotating.refreshToken)) : grantKey,
+      this.tokenKey('access', accessToken),
+      this.tokenKey('refresh', refreshToken),
+      rotating ? this.tokenKey('refresh', rotating.refreshToken) : grantKey,
       rotating?.storedValue ?? '',
       JSON.stringify(access),
       accessTokenTtlS * 1000,
@@ -182,8 +188,7 @@ export class GrantStore {
   }
 
   async readToken(kind: TokenRecord['kind'], token: string): Promise<{ record: TokenRecord; storedValue: string } | undefined> {
-    const key = kind === 'access' ? this.keys.accessToken(hashToken(token)) : this.keys.refreshToken(hashToken(token));
-    const raw = await this.redis.get(key);
+    const raw = await this.redis.get(this.tokenKey(kind, token));
     if (!raw) return undefined;
     const parsed = tokenSchema.safeParse(JSON.parse(raw));
     return parsed.success ? { record: parsed.data, storedValue: raw } : undefined;
@@ -191,13 +196,19 @@ export class GrantStore {
 
   /** A refresh token: live, or rotated already (its reuse revokes the grant); undefined when unknown, expired or revoked. */
   async readRefreshToken(token: string): Promise<RefreshLookup | undefined> {
-    const raw = await this.redis.get(this.keys.refreshToken(hashToken(token)));
+    const raw = await this.redis.get(this.tokenKey('refresh', token));
     if (!raw) return undefined;
     const value: unknown = JSON.parse(raw);
     const rotated = rotatedSchema.safeParse(value);
     if (rotated.success) return { status: 'rotated', grantId: rotated.data.grantId };
     const parsed = tokenSchema.safeParse(value);
     return parsed.success && parsed.data.kind === 'refresh' ? { status: 'active', record: parsed.data, storedValue: raw } : undefined;
+  }
+
+  /** A token's key: the grant it names (tokens issued before name none, layout 1) and its hash. */
+  private tokenKey(kind: TokenRecord['kind'], token: string): string {
+    const grantId = GRANT_IN_TOKEN.exec(token)?.[1];
+    return kind === 'access' ? this.keys.accessToken(hashToken(token), grantId) : this.keys.refreshToken(hashToken(token), grantId);
   }
 
   async revokeGrant(grantId: string): Promise<void> {
@@ -210,4 +221,29 @@ export class GrantStore {
     for (const grantId of grants) await this.revokeGrant(grantId);
     await this.redis.del(this.keys.appGrants(appId));
   }
+}
+
+/**
+ * Layout 1 → 2: every grant's token set under its grant's hash tag (its members, the keys of tokens
+ * issued before, keep their names until they expire). Idempotent; run by runtime/redis/layout.ts.
+ */
+export async function migrateGrantSets(redis: Redis, prefix: string): Promise<number> {
+  const keys = grantKeys(prefix);
+  let moved = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.layout1GrantTokensPattern(), 'COUNT', 1_000);
+    cursor = next;
+    for (const key of found) {
+      const grantId = keys.layout1GrantOf(key);
+      if (grantId === undefined) continue;
+      try {
+        await redis.rename(key, keys.grantTokens(grantId));
+        moved += 1;
+      } catch (err) {
+        if (!/no such key/i.test((err as Error).message)) throw err;
+      }
+    }
+  } while (cursor !== '0');
+  return moved;
 }

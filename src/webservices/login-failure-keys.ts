@@ -2,7 +2,9 @@
 export function loginFailureKeys(prefix: string) {
   const p = prefix;
   return {
-    loginFailures: (kind: string, subject: string) => `${p}:ws:login-failures:${kind}:${encodeURIComponent(subject)}`,
+    // One hash tag for every counter: a sign-in reserves the account's and the address's in one
+    // script (attempt-limiter.ts), which a Cluster runs only within one slot.
+    loginFailures: (kind: string, subject: string) => `${p}:{${p}:ws:login}:ws:login-failures:${kind}:${encodeURIComponent(subject)}`,
   };
 }
 

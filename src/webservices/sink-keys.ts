@@ -9,15 +9,26 @@ export interface SinkKeys extends DrainKeys {
 
 export function sinkKeys(prefix: string): SinkKeys {
   const p = `${prefix}:sink`;
+  // The fan-out's delivery state is advanced by one script: one Cluster hash tag for all of it.
+  const drain = `${prefix}:{${prefix}:sink:drain}`;
   return {
     sink: (id) => `${p}:${id}`,
     all: () => `${prefix}:sinks`,
     stats: (id) => `${p}:${id}:stats`,
-    deliveryList: (sinkId, chain) => `${p}:${sinkId}:pending:${chain}`,
-    deliveryMarker: (sinkId, chain) => `${p}:${sinkId}:drain:${chain}`,
+    deliveryList: (sinkId, chain) => `${drain}:sink:${sinkId}:pending:${chain}`,
+    deliveryMarker: (sinkId, chain) => `${drain}:sink:${sinkId}:drain:${chain}`,
     deliveryFailed: (sinkId) => `${p}:${sinkId}:dead`,
-    deliveryGeneration: () => `${prefix}:sink-drain-generation`,
-    activeDrains: () => `${prefix}:sink-drains`,
-    fanoutCursor: () => `${prefix}:sink-fanout-cursor`,
+    deliveryGeneration: () => `${drain}:sink-drain-generation`,
+    activeDrains: () => `${drain}:sink-drains`,
+    fanoutCursor: () => `${drain}:sink-fanout-cursor`,
+    layout1: {
+      fixed: [
+        [`${prefix}:sink-drain-generation`, `${drain}:sink-drain-generation`],
+        [`${prefix}:sink-drains`, `${drain}:sink-drains`],
+        [`${prefix}:sink-fanout-cursor`, `${drain}:sink-fanout-cursor`],
+      ],
+      patterns: [`${p}:*:pending:*`, `${p}:*:drain:*`],
+      moved: (key) => `${drain}:sink:${key.slice(`${p}:`.length)}`,
+    },
   };
 }

@@ -18,7 +18,7 @@ export function sinkBody(event: PlatformEvent): string {
 }
 
 /** Pure: the message id receivers deduplicate on; the stream entry id is unique per event. */
-export const messageIdOf = (event: PlatformEvent): string => `msg_${event.cursor.replace('-', '_')}`;
+export const messageIdOf = (event: PlatformEvent): string => `msg_${event.id.replace(/[-.]/g, '_')}`;
 
 /** Pure: which sinks get the event (by type and connector), each queued on the installation's chain. */
 export function routeToSinks(event: PlatformEvent, connector: string | undefined, sinks: readonly EventSink[]): RoutedDelivery[] {

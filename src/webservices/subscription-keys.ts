@@ -6,6 +6,11 @@
  */
 export function subscriptionKeys(prefix: string) {
   const p = prefix;
+  /**
+   * The fan-out's delivery state (cursor, pending lists, drain markers, generation, active set) is
+   * advanced by one script, so it shares one Cluster hash tag: one slot for the whole family.
+   */
+  const drain = `${p}:{${p}:ws:drain}`;
   return {
     subscription: (id: string) => `${p}:ws:sub:${id}`,
     /** Listing index of every app's subscriptions (see SortedIndex), its backfill marker, and what the backfill scans. */
@@ -13,12 +18,23 @@ export function subscriptionKeys(prefix: string) {
     subscriptionsIndexBackfilled: () => `${p}:ws:index:subs:backfilled`,
     subscriptionPattern: () => `${p}:ws:sub:*`,
     appSubscriptions: (appId: string) => `${p}:ws:app:${appId}:subs`,
-    deliveryList: (subscriptionId: string, deviceId: string) => `${p}:ws:sub:${subscriptionId}:pending:${deviceId}`,
-    deliveryMarker: (subscriptionId: string, deviceId: string) => `${p}:ws:sub:${subscriptionId}:drain:${deviceId}`,
-    deliveryGeneration: () => `${p}:ws:drain-generation`,
-    activeDrains: () => `${p}:ws:drains`,
+    deliveryList: (subscriptionId: string, deviceId: string) => `${drain}:sub:${subscriptionId}:pending:${deviceId}`,
+    deliveryMarker: (subscriptionId: string, deviceId: string) => `${drain}:sub:${subscriptionId}:drain:${deviceId}`,
+    deliveryGeneration: () => `${drain}:drain-generation`,
+    activeDrains: () => `${drain}:drains`,
     deliveryFailed: (subscriptionId: string) => `${p}:ws:sub:${subscriptionId}:failed`,
-    fanoutCursor: () => `${p}:ws:fanout-cursor`,
+    fanoutCursor: () => `${drain}:fanout-cursor`,
+    /** Layout 1's names of the same keys, for the migration at start (drain-migration.ts). */
+    layout1: {
+      fixed: [
+        [`${p}:ws:drain-generation`, `${drain}:drain-generation`],
+        [`${p}:ws:drains`, `${drain}:drains`],
+        [`${p}:ws:fanout-cursor`, `${drain}:fanout-cursor`],
+      ] as Array<[string, string]>,
+      /** SCAN patterns of per-pair keys, and where a matched key moves. */
+      patterns: [`${p}:ws:sub:*:pending:*`, `${p}:ws:sub:*:drain:*`],
+      moved: (key: string) => `${drain}:${key.slice(`${p}:ws:`.length)}`,
+    },
   };
 }
 

@@ -51,11 +51,15 @@ export class UserStore {
     const id = randomUUID();
     const user: User = { id, username: input.username, locations: input.locations, createdAt: now.toISOString() };
     const passwordHash = await hashPassword(input.password);
-    // The record first, then the name: a name never points at a missing user.
-    await this.index.add(this.redis.multi().set(this.keys.user(id), JSON.stringify({ ...user, passwordHash })), user.createdAt, id).exec();
+    // The index entry, then the record, then the name: a name never points at a missing user, and
+    // a crash leaves at most an index entry without a record, which listings skip. (Each is a key
+    // of its own slot on a Cluster: no transaction spans them.)
+    await this.index.add(this.redis.pipeline(), user.createdAt, id).exec();
+    await this.redis.set(this.keys.user(id), JSON.stringify({ ...user, passwordHash }));
     const claimed = await this.redis.set(this.keys.userByName(normaliseUsername(input.username)), id, 'NX');
     if (claimed !== 'OK') {
-      await this.index.remove(this.redis.multi().del(this.keys.user(id)), user.createdAt, id).exec();
+      await this.redis.del(this.keys.user(id));
+      await this.index.remove(this.redis.pipeline(), user.createdAt, id).exec();
       throw new AppError('conflict', { message: 'That username is taken.' });
     }
     return user;
@@ -74,9 +78,11 @@ export class UserStore {
 
   /** Removes the account and its username; false when it did not exist. Its grants are revoked by the caller first. */
   async delete(user: User): Promise<boolean> {
-    const results = await this.index.remove(this.redis.multi().del(this.keys.user(user.id)), user.createdAt, user.id).exec();
+    // The record first (it is what authenticates), then its index entry and its name.
+    const deleted = await this.redis.del(this.keys.user(user.id));
+    await this.index.remove(this.redis.pipeline(), user.createdAt, user.id).exec();
     await this.redis.eval(RELEASE_NAME, 1, this.keys.userByName(normaliseUsername(user.username)), user.id);
-    return results?.[0]?.[1] === 1;
+    return deleted === 1;
   }
 
   async get(id: string): Promise<User | undefined> {

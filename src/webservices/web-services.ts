@@ -6,11 +6,11 @@ import { ClientStore } from './clients';
 import { DeliveryQueue } from './delivery-queue';
 import { DrainState } from './drain-state';
 import { subscriptionKeys } from './subscription-keys';
-import { GrantStore } from './grant-store';
+import { GrantStore, migrateGrantSets } from './grant-store';
 import { CLIENT_SECRET_LIMITS, LoginLimiter, DEFAULT_LOGIN_LIMITS } from './login-limiter';
 import { AuthorizationSealer } from './pending-authorization';
-import { SubscriptionStore } from './event-subscriptions';
-import { SinkStore } from './event-sinks';
+import { migrateSubscriptionDrains, SubscriptionStore } from './event-subscriptions';
+import { migrateSinkDrains, SinkStore } from './event-sinks';
 import { SinkDeliveryQueue } from './sink-queue';
 import { UserStore } from './users';
 
@@ -64,4 +64,9 @@ export function buildWebServices(
   onQueueError: (err: Error) => void,
 ): { webServices: WebServices } {
   return { webServices: createWebServices(base.redis, base.keys, base.config, onQueueError) };
+}
+
+/** The layout-1 → 2 moves of both delivery families (subscriptions', event sinks'), for runtime/redis/layout.ts. */
+export function deliveryStateMigrations(prefix: string): Array<(redis: Redis) => Promise<number>> {
+  return [(redis) => migrateSubscriptionDrains(redis, prefix), (redis) => migrateSinkDrains(redis, prefix), (redis) => migrateGrantSets(redis, prefix)];
 }

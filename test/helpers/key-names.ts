@@ -10,6 +10,7 @@ import { rateKeys } from '../../src/cloud/rate-keys';
 import { refreshKeys } from '../../src/cloud/refresh-keys';
 import { tokenKeys } from '../../src/cloud/token-keys';
 import type { Keys } from '../../src/runtime';
+import { createKeys } from '../../src/runtime/redis/keys';
 import { syncLockKeys } from '../../src/sync/sync-lock-keys';
 import { appInstallationKeys } from '../../src/webservices/app-installation-keys';
 import { authorizeSessionKeys } from '../../src/webservices/authorize-session-keys';
@@ -24,19 +25,20 @@ import { userKeys } from '../../src/webservices/user-keys';
  * src/ each builder is used only by its repository (test/architecture); tests may look everywhere.
  */
 export function keyNames(keys: Keys | string) {
-  const p = typeof keys === 'string' ? keys : keys.prefix;
+  const k = typeof keys === 'string' ? createKeys(keys) : keys;
+  const p = k.prefix;
   return {
-    ...installationKeys(p),
-    ...deviceKeys(p),
-    ...eventKeys(p),
-    ...tokenKeys(p),
-    ...refreshKeys(p),
-    ...rateKeys(p),
-    ...stateKeys(p),
-    ...syncLockKeys(p),
-    ...failedKeys(p),
-    ...batchKeys(p),
-    ...webhookRecordKeys(p),
+    ...installationKeys(k),
+    ...deviceKeys(k),
+    ...eventKeys(k),
+    ...tokenKeys(k),
+    ...refreshKeys(k),
+    ...rateKeys(k),
+    ...stateKeys(k),
+    ...syncLockKeys(k),
+    ...failedKeys(k),
+    ...batchKeys(k),
+    ...webhookRecordKeys(k),
     ...callbackTokenKeys(p),
     ws: {
       ...userKeys(p),

@@ -33,7 +33,8 @@ export interface SentinelGroup {
   stop(): Promise<void>;
 }
 
-function started(args: string[], port: number, dir: string): RedisProcess {
+/** A redis-server (or sentinel) process on `port`, run in `dir`; killed with the test process. */
+export function started(args: string[], port: number, dir: string): RedisProcess {
   const handle: RedisProcess = {
     port,
     process: launch(),
@@ -61,7 +62,7 @@ function started(args: string[], port: number, dir: string): RedisProcess {
   return handle;
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
+export async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (await pingRedis(`redis://127.0.0.1:${port}`, 200)) return;
     if (child.exitCode !== null) throw new Error(`redis on ${port} exited with code ${child.exitCode}`);
@@ -70,7 +71,7 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`redis on ${port} did not answer within 10 s`);
 }
 
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => undefined);
@@ -80,7 +81,7 @@ async function until<T>(check: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-async function infoField(port: number, section: string, field: string): Promise<string | undefined> {
+export async function infoField(port: number, section: string, field: string): Promise<string | undefined> {
   const client = toolClient(`redis://127.0.0.1:${port}`);
   try {
     const text = await client.info(section);

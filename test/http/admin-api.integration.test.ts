@@ -215,7 +215,7 @@ describe('DELETE /api/app-installations/:id with a named API key', () => {
 
 describe('records made before the listing indexes existed', () => {
   it('installations and users missing from their index => indexed by the first listing, each once', async () => {
-    const installationIndex = installationKeys(w.host.config.keyPrefix);
+    const installationIndex = installationKeys(w.host.services.keys);
     const userIndex = userKeys(w.host.config.keyPrefix);
     const inst = await json<{ id: string }>(w.host.admin('/api/installations', { method: 'POST', body: JSON.stringify({ connector: NEUTRAL_CONNECTOR, locationId: 'legacy-home' }) }));
     const user = await newUser(`legacy-${Math.random().toString(36).slice(2, 6)}`);

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { keyNames } from '../helpers/key-names';
 
-// Key names as they were when one central builder made them all (runtime/redis/keys.ts, before each
-// record family got its own builder beside its repository); test/helpers/key-names.ts gathers the
-// family builders into that old shape. Moving a builder must not move a key: live deployments hold data under these names.
+// Every key name, pinned: live deployments hold data under these names, so a builder that moves a
+// key must come with a migration (runtime/redis/layout.ts). test/helpers/key-names.ts gathers the
+// family builders into one object. Layout 2 (issue 16): one installation's keys live in its
+// partition's key space `sm:{sm:p<k>}:` (a Cluster hash tag); `i-1` is in partition 14 of 16.
 const P = 'sm';
 const ID = 'i-1';
 
-describe('Redis key names stay byte-identical', () => {
+describe('Redis key names stay byte-identical (layout 2)', () => {
   it('every family builds the names it always did', () => {
     const k = keyNames(createKeys(P));
     const actual = {
@@ -24,6 +25,8 @@ describe('Redis key names stay byte-identical', () => {
       refreshLock: k.refreshLock(ID),
       installationEvents: k.installationEvents(ID),
       globalEvents: k.globalEvents(),
+      partitionEvents: k.partitionEvents(3),
+      partitionEventsOf: k.partitionEventsOf(ID),
       devices: k.devices(ID),
       selection: k.selection(ID),
       syncState: k.syncState(ID),
@@ -31,6 +34,7 @@ describe('Redis key names stay byte-identical', () => {
       cloudLeases: k.cloudLeases(ID),
       rateBucket: k.rateBucket(`inst:${ID}`, 60000),
       ratePause: k.ratePause('app:acme'),
+      accountRatePause: k.ratePause(`inst:${ID}`),
       webhookFailed: k.webhookFailed(ID),
       webhookStats: k.webhookStats(ID),
       webhookDedup: k.webhookDedup(ID),
@@ -47,6 +51,8 @@ describe('Redis key names stay byte-identical', () => {
       wsCode: k.ws.code('h'),
       wsAccessToken: k.ws.accessToken('h'),
       wsRefreshToken: k.ws.refreshToken('h'),
+      wsAccessTokenInGrant: k.ws.accessToken('h', 'g1'),
+      wsRefreshTokenInGrant: k.ws.refreshToken('h', 'g1'),
       wsGrantTokens: k.ws.grantTokens('g1'),
       wsAppGrants: k.ws.appGrants('a1'),
       wsAuthorizeSession: k.ws.authorizeSession('s1'),
@@ -62,27 +68,30 @@ describe('Redis key names stay byte-identical', () => {
     };
     expect(actual).toEqual({
       bullPrefix: 'sm:bull',
-      installation: 'sm:inst:i-1',
-      installationTokens: 'sm:inst:i-1:tokens',
+      installation: 'sm:{sm:p14}:inst:i-1',
+      installationTokens: 'sm:{sm:p14}:inst:i-1:tokens',
       installationsAll: 'sm:installations',
       installationsAtLocation: 'sm:location:loc%2F1%20x:installations',
       singleInstance: 'sm:location:loc%2F1%20x:single:acme',
       oauthState: 'sm:oauth-state:digest',
       oauthStateUsed: 'sm:oauth-used:digest',
-      oauthStates: 'sm:inst:i-1:oauth-states',
-      refreshLock: 'sm:inst:i-1:refresh-lock',
-      installationEvents: 'sm:inst:i-1:events',
+      oauthStates: 'sm:{sm:p14}:inst:i-1:oauth-states',
+      refreshLock: 'sm:{sm:p14}:inst:i-1:refresh-lock',
+      installationEvents: 'sm:{sm:p14}:inst:i-1:events',
       globalEvents: 'sm:events',
-      devices: 'sm:inst:i-1:devices',
-      selection: 'sm:inst:i-1:selected',
-      syncState: 'sm:inst:i-1:sync',
-      syncLock: 'sm:inst:i-1:sync-lock',
-      cloudLeases: 'sm:inst:i-1:cloud-leases',
-      rateBucket: 'sm:inst:i-1:rate:60000',
-      ratePause: 'sm:app:acme:rate-pause',
-      webhookFailed: 'sm:inst:i-1:webhooks:failed',
-      webhookStats: 'sm:inst:i-1:webhooks:stats',
-      webhookDedup: 'sm:inst:i-1:webhooks:dedup',
+      partitionEvents: 'sm:{sm:p3}:events',
+      partitionEventsOf: 'sm:{sm:p14}:events',
+      devices: 'sm:{sm:p14}:inst:i-1:devices',
+      selection: 'sm:{sm:p14}:inst:i-1:selected',
+      syncState: 'sm:{sm:p14}:inst:i-1:sync',
+      syncLock: 'sm:{sm:p14}:inst:i-1:sync-lock',
+      cloudLeases: 'sm:{sm:p14}:inst:i-1:cloud-leases',
+      rateBucket: 'sm:{sm:p14}:inst:i-1:rate:60000',
+      ratePause: 'sm:{sm:app:acme}:rate-pause',
+      accountRatePause: 'sm:{sm:p14}:inst:i-1:rate-pause',
+      webhookFailed: 'sm:{sm:p14}:inst:i-1:webhooks:failed',
+      webhookStats: 'sm:{sm:p14}:inst:i-1:webhooks:stats',
+      webhookDedup: 'sm:{sm:p14}:inst:i-1:webhooks:dedup',
       webhookBatchDone: 'sm:webhooks:batch:job-9:done',
       accountInstallations: 'sm:account:acme:h1:installations',
       accountSubscriber: 'sm:account:acme:h1:subscriber',
@@ -96,18 +105,20 @@ describe('Redis key names stay byte-identical', () => {
       wsCode: 'sm:ws:code:h',
       wsAccessToken: 'sm:ws:access:h',
       wsRefreshToken: 'sm:ws:refresh:h',
-      wsGrantTokens: 'sm:ws:grant:g1:tokens',
+      wsAccessTokenInGrant: 'sm:{sm:ws:grant:g1}:access:h',
+      wsRefreshTokenInGrant: 'sm:{sm:ws:grant:g1}:refresh:h',
+      wsGrantTokens: 'sm:{sm:ws:grant:g1}:tokens',
       wsAppGrants: 'sm:ws:app:a1:grants',
       wsAuthorizeSession: 'sm:ws:authorize:s1',
-      wsLoginFailures: 'sm:ws:login-failures:user-account:Ann%20B%40x',
+      wsLoginFailures: 'sm:{sm:ws:login}:ws:login-failures:user-account:Ann%20B%40x',
       wsSubscription: 'sm:ws:sub:s1',
       wsAppSubscriptions: 'sm:ws:app:a1:subs',
-      wsDeliveryList: 'sm:ws:sub:s1:pending:d1',
-      wsDeliveryMarker: 'sm:ws:sub:s1:drain:d1',
-      wsDeliveryGeneration: 'sm:ws:drain-generation',
-      wsActiveDrains: 'sm:ws:drains',
+      wsDeliveryList: 'sm:{sm:ws:drain}:sub:s1:pending:d1',
+      wsDeliveryMarker: 'sm:{sm:ws:drain}:sub:s1:drain:d1',
+      wsDeliveryGeneration: 'sm:{sm:ws:drain}:drain-generation',
+      wsActiveDrains: 'sm:{sm:ws:drain}:drains',
       wsDeliveryFailed: 'sm:ws:sub:s1:failed',
-      wsFanoutCursor: 'sm:ws:fanout-cursor',
+      wsFanoutCursor: 'sm:{sm:ws:drain}:fanout-cursor',
     });
   });
 });

@@ -240,7 +240,7 @@ describe('uninstall', () => {
     expect(res.status).toBe(204);
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(false);
     const naming = [...(await dumpKeys(host))]
-      .filter(([key, value]) => key !== keyNames(host.services.keys).globalEvents() && `${key} ${value}`.includes(inst.id))
+      .filter(([key, value]) => !/:\{[^}]+:p\d+\}:events$/.test(key) && `${key} ${value}`.includes(inst.id))
       .map(([key]) => key);
     expect(naming).toEqual([]);
     const global = ((await (await host.admin('/api/events')).json()) as { events: Event[] }).events.map((e) => e.type);

@@ -38,7 +38,7 @@ async function records(id: string) {
     selection: (await host.inspect.smembers(keys.selection(id))).sort(),
     syncState: await host.inspect.hgetall(keys.syncState(id)),
     events: await host.inspect.xlen(keys.installationEvents(id)),
-    globalEvents: await host.inspect.xlen(keys.globalEvents()),
+    partitionEvents: await host.inspect.xlen(keys.partitionEventsOf(id)),
   };
 }
 

@@ -40,7 +40,7 @@ describe('DrainState (Redis scripts)', () => {
     expect(first?.map((s) => s.deviceId)).toEqual(['d1', 'd2']);
     const again = await drains.commit('1-0', '2-0', [item('d1', 'd')]);
     expect(again).toEqual([]);
-    expect(await redis.lrange(`${prefix}:ws:sub:s1:pending:d1`, 0, -1)).toEqual(['a', 'b', 'd']);
+    expect(await redis.lrange(subscriptionKeys(prefix).deliveryList('s1', 'd1'), 0, -1)).toEqual(['a', 'b', 'd']);
     expect(await drains.cursor()).toBe('2-0');
   });
 

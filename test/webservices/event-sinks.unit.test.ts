@@ -7,6 +7,7 @@ import { messageIdOf, parseQueued, routeToSinks, sinkBody, sinkEventTime } from 
 import { newSigningSecret, standardHeaders, standardSignature } from '../../src/webservices/standard-webhooks';
 
 const event: PlatformEvent = {
+  id: '1700000000000-3.5',
   cursor: '1700000000000-3',
   type: 'device.renamed',
   installationId: 'inst-1',
@@ -40,7 +41,8 @@ describe('sink routing (pure)', () => {
   it('body: type, timestamp, data with installationId (never overridden by the event data) and deviceId', () => {
     const body = JSON.parse(sinkBody({ ...event, data: { ...event.data, installationId: 'spoofed' } })) as Record<string, unknown>;
     expect(body).toEqual({ type: 'device.renamed', timestamp: event.at, data: { from: 'A', to: 'B', installationId: 'inst-1', deviceId: 'dev-1' } });
-    expect(messageIdOf(event)).toBe('msg_1700000000000_3');
+    // Unique across partitions: the partition stream's id and the partition.
+    expect(messageIdOf(event)).toBe('msg_1700000000000_3_5');
     expect(sinkEventTime(sinkBody(event))).toBe(Date.parse(event.at));
     expect(sinkEventTime('junk')).toBeUndefined();
   });

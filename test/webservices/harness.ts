@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { eventCursorCovers } from '../../src/platform/event-cursor';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { eventually, link } from '../helpers/link';
@@ -265,19 +266,13 @@ export function bearer(w: World, accessToken: string) {
     });
 }
 
-function streamIdAtLeast(a: string, b: string): boolean {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am > bm || (am === bm && as >= bs);
-}
-
 /** Waits until the fan-out has routed every event written so far and no delivery is pending. */
 export async function deliveriesSettled(w: World): Promise<void> {
   const keys = keyNames(w.host.services.keys);
   await eventually(async () => {
-    const [last] = await w.host.inspect.xrevrange(keys.globalEvents(), '+', '-', 'COUNT', 1);
+    const last = await w.host.services.events.lastGlobalCursor();
     const cursor = await w.host.inspect.get(keys.ws.fanoutCursor());
-    if (!cursor || (last && !streamIdAtLeast(cursor, last[0]))) return false;
+    if (!cursor || (last && !eventCursorCovers(cursor, last, w.host.services.keys.partitions.count))) return false;
     return (await w.host.inspect.scard(keys.ws.activeDrains())) === 0;
   }, 'deliveries to settle');
 }

@@ -219,7 +219,7 @@ describe('routing and limits', () => {
     confirmedAt: undefined,
     ...over,
   });
-  const event: PlatformEvent = { cursor: '1-0', type: 'device.stateChanged', installationId: 'i', deviceId: 'd1', at: 'now', data: { changed: {} } };
+  const event: PlatformEvent = { id: '1-0', cursor: '1-0', type: 'device.stateChanged', installationId: 'i', deviceId: 'd1', at: 'now', data: { changed: {} } };
   it('routeEvent => only confirmed subscriptions of apps granted the device, for subscribed types', () => {
     const routed = routeEvent(event, [
       { id: 'a1', locationId: 'l', grantedDeviceIds: ['d1'], subscriptions: [sub({}), sub({ id: 's2', status: 'pending' }), sub({ id: 's3', events: ['device.removed'] })] },

@@ -28,6 +28,7 @@ export const deviceView = z.object({
 });
 
 export const eventView = z.object({
+  id: z.string(),
   cursor: z.string(),
   type: z.enum(EVENT_TYPES),
   installationId: z.string(),

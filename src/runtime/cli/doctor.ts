@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisConnections, UnsupportedTopologyError } from '../redis/connections';
+import { RedisConnections, UnsupportedTopologyError, assertTopologySupported } from '../redis/connections';
 import { topologyFromEnv, type TopologyEnv } from '../redis/topology';
 import { parseSecretKey } from '../secret-key';
 import { keyringFromEnv } from '../secrets/keyring';
@@ -121,6 +121,7 @@ export async function runChecks(env: Record<string, string | undefined>): Promis
   }
   let connections: RedisConnections;
   try {
+    assertTopologySupported(topology.topology);
     connections = new RedisConnections(topology.topology, { commandTimeoutMs: 2_000 });
   } catch (err) {
     if (err instanceof UnsupportedTopologyError) return [...findings, { level: 'fix', check: 'redis', message: err.message }];

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { describeTopology, type RedisTopology } from './topology';
 
 /**
@@ -25,22 +25,11 @@ export class UnsupportedTopologyError extends Error {
 }
 
 /**
- * Cluster is accepted by the configuration but refused here: today's key names put one atomic
- * operation's keys in different hash slots (CROSSSLOT) and nothing follows MOVED. Refusing at start
- * beats a host that dies on its first multi-key command.
+ * Every topology the configuration accepts can be run on: Redis Cluster since the partitioned key
+ * layout (runtime/redis/partitions.ts) keeps every script and MULTI in one hash slot. Kept as the
+ * one place a topology would be refused at start (exit code 2).
  */
-export function assertTopologySupported(topology: RedisTopology): void {
-  if (topology.kind === 'cluster') {
-    throw new UnsupportedTopologyError(
-      [
-        'REDIS_CLUSTER_NODES is set, but Redis Cluster is not supported yet.',
-        'Missing piece: a Cluster-safe key layout (hash-tagged keys per partition, issue 16 item 2);',
-        "today's keys would fail with CROSSSLOT on multi-key operations.",
-        'Use REDIS_URL (a single server) or REDIS_SENTINELS + REDIS_SENTINEL_NAME (replicas with failover) until then.',
-      ].join('\n'),
-    );
-  }
-}
+export function assertTopologySupported(_topology: RedisTopology): void {}
 
 /**
  * READONLY: the server we write to was demoted (a failover happened and it came back as a
@@ -69,9 +58,7 @@ export class RedisConnections {
   constructor(
     readonly topology: RedisTopology,
     private readonly settings: { commandTimeoutMs: number },
-  ) {
-    assertTopologySupported(topology);
-  }
+  ) {}
 
   /** The options for `role`, as create() gives them to ioredis. */
   options(role: ConnectionRole, overrides: RedisOptions = {}): ConnectionOptions {
@@ -102,13 +89,65 @@ export class RedisConnections {
           ...overrides,
         };
       case 'cluster':
-        // Unreachable: the constructor refuses it.
-        throw new UnsupportedTopologyError('Redis Cluster is not supported yet');
+        // create() builds a Cluster client from clusterOptions(); these are its per-node options.
+        return { ...common, ...overrides };
     }
   }
 
-  /** A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'. */
+  /**
+   * The options of a Cluster client for `role`, as createCluster() gives them to ioredis. The role's
+   * per-node options go to every node connection; the offline queue is the Cluster's own (a
+   * command while the slot map is unknown or a node is being reconnected waits there or fails).
+   * Fail fast on the request path: no offline queue, each command bounded by the command timeout,
+   * and redirections bounded so a cluster in failover answers 503 within about a second instead of
+   * retrying for 15 s.
+   */
+  clusterOptions(role: ConnectionRole, overrides: RedisOptions = {}): { nodes: Array<{ host: string; port: number }>; options: ClusterOptions } {
+    const t = this.topology;
+    if (t.kind !== 'cluster') throw new UnsupportedTopologyError(`createCluster() needs REDIS_CLUSTER_NODES; this process is configured for ${t.kind}`);
+    const { enableOfflineQueue, retryStrategy: _perNodeRetry, ...perNode } = { connectTimeout: 2_000, ...ROLE_OPTIONS[role](this.settings.commandTimeoutMs), ...overrides };
+    const failFast = role === 'request' || role === 'subscriber';
+    return {
+      nodes: t.nodes.map((n) => ({ host: n.host, port: n.port })),
+      options: {
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        // Reads go to primaries too: a replica may lag behind a write this process just made.
+        scaleReads: 'master',
+        clusterRetryStrategy: (times: number) => Math.min(times * 200, 2_000),
+        // A primary that died is replaced by its replica within the node timeout; until then its
+        // slots answer CLUSTERDOWN or a closed connection. The request path gives up after ~1 s.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        maxRedirections: failFast ? 8 : 16,
+        slotsRefreshTimeout: 2_000,
+        redisOptions: {
+          ...perNode,
+          ...(t.username !== undefined ? { username: t.username } : {}),
+          ...(t.password !== undefined ? { password: t.password } : {}),
+        },
+      },
+    };
+  }
+
+  /** A new Cluster client for `role` (REDIS_CLUSTER_NODES). The caller closes it and listens for 'error'. */
+  createCluster(role: ConnectionRole, overrides: RedisOptions = {}): Cluster {
+    const { nodes, options } = this.clusterOptions(role, overrides);
+    return new Cluster(nodes, { ...options, redisOptions: { ...options.redisOptions, replyMapping: 'legacy' as const } });
+  }
+
+  /**
+   * A new client for `role`. The caller closes it (quit/disconnect) and listens for 'error'.
+   *
+   * On a Cluster this is an ioredis `Cluster`, handed out as the `Redis` the stores are written
+   * against: both share ioredis' command interface, which is all the stores use, and where a
+   * Cluster must be treated differently (one command per key instead of MGET or a pipeline across
+   * records, SCAN on every primary, no XREAD across slots) the code asks `isCluster`
+   * (runtime/redis/cluster-safe.ts, event-log.ts, rate-gate.ts). Every store's multi-key command is
+   * exercised on a real Cluster by test/topology/cluster-*.integration.test.ts.
+   */
   create(role: ConnectionRole, overrides: RedisOptions = {}): Redis {
+    if (this.topology.kind === 'cluster') return this.createCluster(role, overrides) as unknown as Redis;
     const { url, ...options } = this.options(role, overrides);
     // 'legacy': ioredis 6's reply shapes as ioredis 5 had them, which the stores are written for.
     const withMapping = { ...options, replyMapping: 'legacy' as const };

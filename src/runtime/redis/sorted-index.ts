@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { scanKeys } from './cluster-safe';
 
 /** One page of a listing: `next` is the cursor for what follows, null at the end. */
 export interface Page<T> {
@@ -74,7 +75,7 @@ export class SortedIndex {
     async function* scanned(): AsyncGenerator<string[]> {
       let cursor = '0';
       do {
-        const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        const [nextCursor, keys] = await scanKeys(redis, cursor, pattern, 500);
         cursor = nextCursor;
         yield keys.map(idOf).filter((id): id is string => id !== undefined);
       } while (cursor !== '0');

@@ -29,6 +29,23 @@ export function inTurn(redis: Redis, queue: (pipeline: ChainableCommander) => vo
 function flush(redis: Redis): void {
   const batch = pending.get(redis) ?? [];
   pending.delete(redis);
+  // On a Cluster the commands of one turn name keys in many slots, which one pipeline may not
+  // mix: each goes alone (ioredis still writes those of one turn to a node together).
+  if (redis.isCluster) {
+    for (const q of batch) {
+      const single = redis.pipeline();
+      q.queue(single);
+      single.exec().then(
+        (replies) => {
+          const [err, reply] = replies?.[0] ?? [new Error('no reply from Redis'), null];
+          if (err) q.reject(err);
+          else q.resolve(reply);
+        },
+        (err: unknown) => q.reject(err),
+      );
+    }
+    return;
+  }
   const pipeline = redis.pipeline();
   for (const q of batch) q.queue(pipeline);
   pipeline.exec().then(
