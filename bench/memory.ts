@@ -34,7 +34,7 @@ function earlierSchedule(services: Services) {
  * what an installation synced before that change still holds.
  */
 async function earlierDevices(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
-  const key = deviceKeys(services.config.keyPrefix).devices;
+  const key = deviceKeys(services.keys).devices;
   for (let i = 0; i < ids.length; i += 500) {
     const batch = ids.slice(i, i + 500);
     const lists = await Promise.all(batch.map((id) => services.devices.list(id)));

@@ -54,18 +54,21 @@ export class AuthorizedClients {
    * were queued; `take` reads their replies, in order. The caller must `dispose()` what it took once
    * it is done calling (or will not call): an admission nobody used gives its slot back.
    */
-  prefetch(pipeline: ChainableCommander, installationId: string, connector: EnabledConnector): { commands: number; take: (replies: PipelineReplies) => PrefetchedCall } {
+  prefetch(pipeline: ChainableCommander, installationId: string, connector: EnabledConnector): { commands: number; take: (replies: PipelineReplies) => Promise<PrefetchedCall> } {
     const { rates, tokens } = this.deps;
     const lease = randomUUID();
-    if (rates) rates.queueAdmit(pipeline, this.spec(installationId, connector), lease, Date.now());
+    const queued = rates?.queueAdmit(pipeline, this.spec(installationId, connector), lease, Date.now());
+    // A gate that cannot join the caller's pipeline (a Cluster: the application's budget is in
+    // another slot): nothing is prefetched, the first call admits itself.
+    if (rates && !queued) return { commands: 0, take: async () => new PrefetchedCall(undefined, () => undefined) };
     tokens.queueGet(pipeline, installationId);
-    const commands = rates ? 2 : 1;
+    const commands = (queued?.commands ?? 0) + 1;
     return {
       commands,
-      take: (replies) => {
+      take: async (replies) => {
         const noReply: [Error, null] = [new Error('no reply from Redis'), null];
-        const [admitError, admitReply] = rates ? (replies[0] ?? noReply) : [null, { admitted: true }];
-        const admitted = admitError === null && (rates ? rates.admissionFrom(admitReply).admitted : true);
+        let admitted = true;
+        if (queued) admitted = await queued.settle(replies.slice(0, queued.commands)).then((a) => a.admitted, () => false);
         const release = admitted && rates ? () => void rates.release(installationId, lease).catch(() => undefined) : () => undefined;
         return new PrefetchedCall(admitted ? { lease: rates ? lease : undefined, sealed: replies[commands - 1] ?? noReply } : undefined, release);
       },

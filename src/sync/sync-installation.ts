@@ -56,7 +56,7 @@ export async function syncInstallation(
   options: { full?: boolean; connector?: string; extra?: ExtraReads } = {},
 ): Promise<SyncOutcome> {
   const expected = options.connector !== undefined ? services.connectors.get(options.connector) : undefined;
-  let prefetch: { commands: number; take: (replies: PipelineReplies) => PrefetchedCall } | undefined;
+  let prefetch: { commands: number; take: (replies: PipelineReplies) => Promise<PrefetchedCall> } | undefined;
   let prefetched: PrefetchedCall | undefined;
   try {
     return await withSyncLock(
@@ -65,7 +65,7 @@ export async function syncInstallation(
       async (replies, fence) => {
         // Taken first, so that a failed read below still gives the reserved slot back (finally).
         const prefetchCount = prefetch?.commands ?? 0;
-        prefetched = prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
+        prefetched = await prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
         const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
         options.extra?.take(replies.slice(SYNC_READS + prefetchCount));
         if (!installation) return { kind: 'skipped', reason: 'not_found' };
@@ -85,7 +85,7 @@ export async function syncInstallation(
           options.extra?.queue(pipeline);
         },
         // Not ours to poll now: the admission taken for its first call goes back.
-        refused: (replies) => prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetch.commands)).dispose(),
+        refused: (replies) => void prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetch.commands)).then((p) => p.dispose(), () => undefined),
       },
     );
   } finally {
