@@ -17,6 +17,7 @@ export interface BenchBackend {
   env: Record<string, string>;
   /** A tool client; on a Cluster, commands go to the node of their key. */
   client: Redis;
+  /** used_memory summed over the primaries, less replication and AOF buffers (see usedMemoryOf). */
   usedMemory(): Promise<number>;
   /** total_net_input_bytes + total_net_output_bytes (replication traffic is counted apart by Redis 7). */
   netBytes(): Promise<number>;
@@ -74,8 +75,19 @@ async function cluster(): Promise<BenchBackend> {
   };
 }
 
+/**
+ * used_memory without the replication backlog, the replicas' output buffers and the AOF buffer: in
+ * Redis 7 the backlog is allocated as writes flow (up to 1 MB per primary), which a seeding of a few
+ * thousand installations would otherwise count as theirs (~15 KiB each at 200 on a Cluster).
+ */
 async function usedMemoryOf(nodes: readonly Redis[]): Promise<number> {
-  const each = await Promise.all(nodes.map(async (node) => Number((await info(node, 'memory')).get('used_memory') ?? 0)));
+  const each = await Promise.all(
+    nodes.map(async (node) => {
+      const m = await info(node, 'memory');
+      const field = (name: string) => Number(m.get(name) ?? 0);
+      return field('used_memory') - field('mem_replication_backlog') - field('mem_clients_slaves') - field('mem_aof_buffer');
+    }),
+  );
   return each.reduce((a, b) => a + b, 0);
 }
 
