@@ -21,6 +21,8 @@ export interface BenchBackend {
   usedMemory(): Promise<number>;
   /** total_net_input_bytes + total_net_output_bytes (replication traffic is counted apart by Redis 7). */
   netBytes(): Promise<number>;
+  /** The server, or every primary of the Cluster (for INFO, CONFIG SET). */
+  primaries(): Redis[];
   /** KEYS `pattern` on every primary. Benches only: KEYS blocks the server. */
   keys(pattern: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -38,6 +40,7 @@ async function single(appendOnly: boolean): Promise<BenchBackend> {
     kind: 'single',
     env: { REDIS_URL: redis.url },
     client: redis.client,
+    primaries: () => [redis.client],
     usedMemory: () => usedMemoryOf([redis.client]),
     netBytes: () => netBytesOf([redis.client]),
     keys: (pattern) => redis.client.keys(pattern),
@@ -65,6 +68,7 @@ async function cluster(): Promise<BenchBackend> {
     kind: 'cluster',
     env: topologyEnv(started.topology),
     client: client as unknown as Redis,
+    primaries,
     usedMemory: () => usedMemoryOf(primaries()),
     netBytes: () => netBytesOf(primaries()),
     keys: async (pattern) => (await Promise.all(primaries().map((node) => node.keys(pattern)))).flat(),
