@@ -2,7 +2,7 @@ import { freemem } from 'node:os';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { startChild, type BenchChild } from './lib/child';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
-import { benchRedis, netBytes, usedMemory } from './lib/redis';
+import { benchBackend, type BenchBackend } from './lib/backend';
 import { inParallel, seedCopies, seedTemplate } from './lib/seed';
 import { POLL_JOB_OPTIONS } from '../src/sync/poll-queue';
 import { fmt, table, type BenchResult } from './lib/stats';
@@ -19,7 +19,7 @@ interface Stats {
 
 type Mode = 'queued' | 'queued, no connector' | 'scheduled';
 
-interface Config {
+export interface Config {
   workers: number;
   mode: Mode;
   polls: number;
@@ -56,8 +56,24 @@ function perPoll(before: readonly Stats[], after: readonly Stats[], polls: numbe
  */
 export async function fanoutBench(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  for (const n of fanoutSizes()) results.push(await fanoutAt(n));
+  for (const n of fanoutSizes()) results.push((await fanoutAt(n)).result);
   return results;
+}
+
+export interface FanoutOptions {
+  /** Where the data lives (bench/lib/backend.ts); default a single redis-server. */
+  backend?: BenchBackend['kind'];
+  /** Single server with AOF on, as the Cluster's nodes have it (side-by-side runs). */
+  appendOnly?: boolean;
+  /** 'queued': only the 1/2/4-process runs, without the no-connector and scheduled ones. */
+  runs?: 'all' | 'queued';
+}
+
+export interface FanoutMeasured {
+  result: BenchResult;
+  configs: Config[];
+  memoryPerInstallation: number;
+  breakdown: string[];
 }
 
 /** BENCH_FANOUT_N (comma-separated) if set; quick: 1,000; else 10,000, and 100,000 when memory allows. */
@@ -69,14 +85,15 @@ function fanoutSizes(): number[] {
   return freemem() >= 4 * 1024 ** 3 ? [10_000, 100_000] : [10_000];
 }
 
-async function fanoutAt(n: number): Promise<BenchResult> {
+export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<FanoutMeasured> {
+  const where = options.backend ?? 'single';
   const latency = size('BENCH_FANOUT_LATENCY_MS', 100, 100);
   const concurrency = size('BENCH_FANOUT_CONCURRENCY', 100, 100);
   const window = size('BENCH_FANOUT_SECONDS', 15, 4);
   const processCounts = [1, 2, 4];
-  const redis = await benchRedis();
+  const redis = await benchBackend(where, { appendOnly: options.appendOnly ?? false });
   const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
-  const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-fanout', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
+  const env = benchEnv({ redis: redis.env, keyPrefix: 'bench-fanout', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
   const host = await servicesFrom(env);
   const { services } = host;
   const configs: Config[] = [];
@@ -87,13 +104,13 @@ async function fanoutAt(n: number): Promise<BenchResult> {
     // One installation linked and polled for real gives the device snapshot and cursor to copy.
     const template = await seedTemplate(services, fake);
     const first = template.first;
-    const memoryBefore = await usedMemory(redis.client);
+    const memoryBefore = await redis.usedMemory();
     const seedStart = performance.now();
     ids.push(...(await seedCopies(services, fake, template, n)));
-    memoryPerInstallation = ((await usedMemory(redis.client)) - memoryBefore) / n;
+    memoryPerInstallation = ((await redis.usedMemory()) - memoryBefore) / n;
     // Where one installation's bytes are, by key (job scheduler records are named by a hash, not the id).
     const sample = ids[0] ?? first;
-    for (const key of (await redis.client.keys(`${services.config.keyPrefix}:*${sample}*`)).sort()) {
+    for (const key of (await redis.keys(`${services.config.keyPrefix}:*${sample}*`)).sort()) {
       const bytes = Number(await redis.client.memory('USAGE', key));
       breakdown.push(`${key.replace(sample, '{id}').replace(`${services.config.keyPrefix}:`, '')} ${bytes} B`);
     }
@@ -106,8 +123,12 @@ async function fanoutAt(n: number): Promise<BenchResult> {
     // made by the installations' own schedules, whose jobs BullMQ also reschedules.
     const runs: Array<{ count: number; mode: Mode }> = [
       ...processCounts.map((count) => ({ count, mode: 'queued' as const })),
-      { count: 1, mode: 'queued, no connector' },
-      { count: 1, mode: 'scheduled' },
+      ...(options.runs === 'queued'
+        ? []
+        : [
+            { count: 1, mode: 'queued, no connector' as const },
+            { count: 1, mode: 'scheduled' as const },
+          ]),
     ];
     for (const { count, mode } of runs) {
       // A clean queue for each configuration (the schedules only mattered for the memory figure):
@@ -139,7 +160,7 @@ async function fanoutAt(n: number): Promise<BenchResult> {
           for (const w of workers) w.send({ type: 'stats' });
           return Promise.all(workers.map((w) => w.next<Stats>('stats')));
         };
-        const [before, bytes0] = [await snapshot(), await netBytes(redis.client)];
+        const [before, bytes0] = [await snapshot(), await redis.netBytes()];
         const t0 = performance.now();
         await services.scheduler.queue.resume();
         const deadline = t0 + window * 1000;
@@ -155,7 +176,7 @@ async function fanoutAt(n: number): Promise<BenchResult> {
         while (performance.now() < drainDeadline && (await services.scheduler.queue.getActiveCount()) > 0) {
           await new Promise((r) => setTimeout(r, 50));
         }
-        const [after, bytes1, t1] = [await snapshot(), await netBytes(redis.client), performance.now()];
+        const [after, bytes1, t1] = [await snapshot(), await redis.netBytes(), performance.now()];
         const polls = sum(after.map((s, i) => s.completed - (before[i]?.completed ?? 0)));
         const unchanged = sum(after.map((s, i) => (s.outcomes['unchanged'] ?? 0) - (before[i]?.outcomes['unchanged'] ?? 0)));
         const seconds = (t1 - t0) / 1000;
@@ -179,11 +200,10 @@ async function fanoutAt(n: number): Promise<BenchResult> {
   } finally {
     await host.close();
     await fake.stop();
-    await redis.client.quit().catch(() => undefined);
     await redis.stop();
   }
 
-  console.log(`\n## Poll fan-out (${n} installations × 3 thermostats; fake cloud latency ${latency} ms; worker concurrency ${concurrency}; ${window} s window${QUICK ? '; quick' : ''})`);
+  console.log(`\n## Poll fan-out${where === 'cluster' ? ' on a Redis Cluster (3 primaries + 3 replicas)' : ''} (${n} installations × 3 thermostats; fake cloud latency ${latency} ms; worker concurrency ${concurrency}; ${window} s window${QUICK ? '; quick' : ''})`);
   const label = (c: Config) => `${c.workers}${c.mode === 'queued' ? '' : ` (${c.mode})`}`;
   console.log(
     table(
@@ -212,8 +232,8 @@ async function fanoutAt(n: number): Promise<BenchResult> {
   const one = queued.find((c) => c.workers === 1);
   const four = queued.find((c) => c.workers === 4);
   const byMode = (mode: Mode) => configs.find((c) => c.mode === mode);
-  return {
-    name: `poll fan-out, ${n.toLocaleString('en-US')}`,
+  const result: BenchResult = {
+    name: `poll fan-out${where === 'cluster' ? ' (Cluster)' : ''}, ${n.toLocaleString('en-US')}`,
     figures: {
       N: String(n),
       'polls/s per process (1/2/4)': queued.map((c) => fmt(c.perWorker, 0)).join(' / '),
@@ -223,4 +243,5 @@ async function fanoutAt(n: number): Promise<BenchResult> {
     },
     ratio: one && four ? `4 processes: ${((four.polls / four.seconds) / (one.polls / one.seconds)).toFixed(2)}× the throughput of 1` : 'n/a',
   };
+  return { result, configs, memoryPerInstallation, breakdown };
 }

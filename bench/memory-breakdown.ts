@@ -5,41 +5,42 @@
  * delta per installation and MEMORY USAGE of one installation's keys by family, including the
  * BullMQ records named by a hash of its id (the job scheduler and its next delayed job). What the
  * keys do not account for is its share of the queue-wide sorted sets and indexes.
+ * BENCH_TOPOLOGY=cluster: on a Redis Cluster (3 primaries + 3 replicas), memory summed over the primaries.
  */
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { pollSchedulerId } from '../src/sync/poll-queue';
 import { benchEnv, servicesFrom } from './lib/env';
-import { benchRedis, usedMemory } from './lib/redis';
+import { benchBackend } from './lib/backend';
 import { seedCopies, seedTemplate } from './lib/seed';
 import { fmt, table } from './lib/stats';
 
 const n = Number(process.argv[2] ?? '2000');
-const redis = await benchRedis();
+const redis = await benchBackend(process.env['BENCH_TOPOLOGY'] === 'cluster' ? 'cluster' : 'single');
 // Redis 7 preallocates a stream's first listpack node at min(4096, stream-node-max-bytes) bytes:
 // set BENCH_STREAM_NODE_MAX_BYTES to see what a smaller node does to the per-installation stream.
 const nodeBytes = process.env['BENCH_STREAM_NODE_MAX_BYTES'];
-if (nodeBytes) await redis.client.config('SET', 'stream-node-max-bytes', nodeBytes);
+if (nodeBytes) for (const node of redis.primaries()) await node.config('SET', 'stream-node-max-bytes', nodeBytes);
 // Hashes whose longest value is over hash-max-listpack-value (64 B by default) are hash tables:
 // set BENCH_HASH_MAX_LISTPACK_VALUE to see what the compact encoding would save.
 const listpackValue = process.env['BENCH_HASH_MAX_LISTPACK_VALUE'];
-if (listpackValue) await redis.client.config('SET', 'hash-max-listpack-value', listpackValue);
+if (listpackValue) for (const node of redis.primaries()) await node.config('SET', 'hash-max-listpack-value', listpackValue);
 const fake = await FakeEcobee.start({ accessTokenTtlS: 24 * 3600 });
-const env = benchEnv({ redisUrl: redis.url, keyPrefix: 'bench-memory', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
+const env = benchEnv({ redis: redis.env, keyPrefix: 'bench-memory', connectors: { ecobee: { url: fake.url, clientId: fake.clientId } } });
 const host = await servicesFrom(env);
 const { services } = host;
 try {
   const template = await seedTemplate(services, fake);
   const first = template.first;
-  const before = await usedMemory(redis.client);
+  const before = await redis.usedMemory();
   const ids = await seedCopies(services, fake, template, n);
-  const perInstallation = ((await usedMemory(redis.client)) - before) / n;
+  const perInstallation = ((await redis.usedMemory()) - before) / n;
 
   const sample = ids[0] ?? first;
   const prefix = `${services.config.keyPrefix}:`;
   const sid = pollSchedulerId(sample);
   const keys = [
-    ...(await redis.client.keys(`${prefix}*${sample}*`)),
-    ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`)),
+    ...(await redis.keys(`${prefix}*${sample}*`)),
+    ...(await redis.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`)),
   ].sort();
   const rows: string[][] = [];
   let total = 0;
@@ -49,19 +50,18 @@ try {
     const type = await redis.client.type(key);
     rows.push([key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}'), type, String(bytes)]);
   }
-  const node = (await redis.client.config('GET', 'stream-node-max-bytes')) as string[];
-  console.log(`\n## Redis memory per linked installation (${n} seeded; INFO used_memory delta / N; stream-node-max-bytes ${node[1] ?? '?'})`);
+  const node = (await (redis.primaries()[0] ?? redis.client).config('GET', 'stream-node-max-bytes')) as string[];
+  console.log(`\n## Redis memory per linked installation${redis.kind === 'cluster' ? ' on a Redis Cluster (summed over its 3 primaries)' : ''} (${n} seeded; INFO used_memory delta / N; stream-node-max-bytes ${node[1] ?? '?'})`);
   console.log(`${fmt(perInstallation / 1024, 2)} KiB per installation`);
   console.log(table(['key (one installation)', 'type', 'MEMORY USAGE B'], rows));
   console.log(`keys of one installation: ${total} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
-  const shared = ['bull:poll:delayed', 'bull:poll:repeat', 'bull:poll:events'].map((k) => `${prefix}${k}`);
-  for (const key of [...shared, ...(await redis.client.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:'))].slice(0, 40)) {
+  const shared = ['poll:delayed', 'poll:repeat', 'poll:events'].map((k) => `${services.keys.bullPrefix}:${k}`);
+  for (const key of [...shared, ...(await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:'))].slice(0, 40)) {
     const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
     if (bytes > 10_000) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
   }
 } finally {
   await host.close();
   await fake.stop();
-  await redis.client.quit().catch(() => undefined);
   await redis.stop();
 }

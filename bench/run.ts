@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   ingest: async () => (await import('./ingest')).ingestBench,
   e2e: async () => (await import('./e2e')).e2eBench,
   fanout: async () => (await import('./fanout')).fanoutBench,
+  'fanout-cluster': async () => (await import('./fanout-cluster')).fanoutClusterBench,
   stampede: async () => (await import('./stampede')).stampedeBench,
   uninstall: async () => (await import('./uninstall')).uninstallBench,
   rekey: async () => (await import('./rekey')).rekeyBench,

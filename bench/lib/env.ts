@@ -14,9 +14,16 @@ export function size(envVar: string, full: number, quick: number): number {
 }
 
 /** The environment a bench host or worker process is configured from (also passed to children). */
-export function benchEnv(input: { redisUrl: string; keyPrefix: string; connectors: Record<string, { url: string; clientId: string; clientSecret?: string }> }): Record<string, string> {
+export function benchEnv(input: {
+  /** A single server's URL, or `redis`: the topology's variables (BenchBackend.env, e.g. REDIS_CLUSTER_NODES). */
+  redisUrl?: string;
+  redis?: Record<string, string>;
+  keyPrefix: string;
+  connectors: Record<string, { url: string; clientId: string; clientSecret?: string }>;
+}): Record<string, string> {
   return {
-    REDIS_URL: input.redisUrl,
+    ...(input.redisUrl !== undefined ? { REDIS_URL: input.redisUrl } : {}),
+    ...input.redis,
     KEY_PREFIX: input.keyPrefix,
     ADMIN_TOKEN: 'bench-admin-token-0123456789',
     SECRET_KEY: process.env['BENCH_SECRET_KEY'] ?? randomBytes(32).toString('hex'),
