@@ -2,7 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
-import { evalEach, getMany } from '../runtime';
+import { getMany } from '../runtime';
+import { readSealed, replaceSealedJson } from './sealed-json';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
 import { EVENT_TYPES, type EventType } from '../platform';
 import { sinkKeys, type SinkKeys } from './sink-keys';
@@ -54,11 +55,6 @@ export function chainOf(installationId: string): string {
  * secret to sign them with. The secret must be usable to sign, so it is sealed with the first of SECRET_KEYS
  * (AES-GCM, bound to the sink id), never hashed, and shown once, at creation.
  */
-const COMPARE_AND_SET = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
-return 0
-`;
-
 export class SinkStore implements SealedFamily {
   /** Also the keys of the sinks' delivery chains, which their DrainState works. */
   readonly keys: SinkKeys;
@@ -113,32 +109,13 @@ export class SinkStore implements SealedFamily {
    */
   async scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }> {
     const [next, ids] = await this.redis.sscan(this.keys.all(), cursor, 'COUNT', count);
-    if (ids.length === 0) return { cursor: next, records: [] };
-    const raws = await getMany(this.redis, ids.map((id) => this.keys.sink(id)));
-    const records: SealedRecord[] = [];
-    ids.forEach((id, i) => {
-      const raw = raws[i];
-      if (typeof raw !== 'string') return;
-      const parsed = storedSchema.safeParse(JSON.parse(raw));
-      if (parsed.success) records.push({ id: `sink:${id}`, sealed: parsed.data.sealedSecret, version: raw });
-    });
-    return { cursor: next, records };
+    const sealedOf = (record: unknown) => storedSchema.safeParse(record).data?.sealedSecret;
+    return { cursor: next, records: await readSealed(this.redis, ids, (id) => this.keys.sink(id), sealedOf, (id) => `sink:${id}`) };
   }
 
   /** Swaps a sealed secret only if the record is unchanged since the scan (deleted meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const replies = await evalEach(
-      this.redis,
-      COMPARE_AND_SET,
-      updates.map(({ record, sealed }) => ({
-        key: this.keys.sink(record.id.slice('sink:'.length)),
-        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
-      })),
-    );
-    return replies.map(([err, ok]) => {
-      if (err) throw err;
-      return ok === 1;
-    });
+    return replaceSealedJson(this.redis, updates, (record) => this.keys.sink(record.id.slice('sink:'.length)));
   }
 
   async stats(id: string): Promise<SinkStats> {

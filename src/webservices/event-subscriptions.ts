@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { constantTimeEqual, evalEach, getMany, hmacSha256, hmacSha256Bytes, loadPage, randomToken, scanKeys, SortedIndex, tokenMatchesHash } from '../runtime';
+import { constantTimeEqual, hmacSha256, hmacSha256Bytes, loadPage, randomToken, scanKeys, SortedIndex, tokenMatchesHash } from '../runtime';
 import type { Page } from '../runtime';
 import type { Redis } from 'ioredis';
 import { migrateDrainKeys } from './drain-state';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../platform';
 import type { Keys, SealedFamily, SealedRecord, SecretKeyring } from '../runtime';
+import { COMPARE_AND_SET, readSealed, replaceSealedJson } from './sealed-json';
 import { subscriptionKeys, type SubscriptionKeys } from './subscription-keys';
 
 /** Events an external system may subscribe to: those about devices, the only thing it was granted. */
@@ -39,11 +40,6 @@ type Stored = z.infer<typeof storedSchema>;
 function view(s: Stored): Subscription {
   return { id: s.id, appId: s.appId, targetUrl: s.targetUrl, events: s.events, status: s.status, createdAt: s.createdAt, confirmedAt: s.confirmedAt };
 }
-
-const COMPARE_AND_SET = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
-return 0
-`;
 
 /** Pure: the key confirmation tokens are derived under; a label keeps it apart from SECRET_KEY's other uses. */
 export function confirmationKey(secretKey: Buffer): Buffer {
@@ -163,33 +159,15 @@ export class SubscriptionStore implements SealedFamily {
     const head = this.keys.subscription('');
     // The same pattern matches a subscription's delivery lists and markers; only the records hold a secret.
     const ids = keys.map((k) => k.slice(head.length)).filter((id) => /^[0-9a-f-]{36}$/.test(id));
-    if (ids.length === 0) return { cursor: next, records: [] };
-    const values = await getMany(this.redis, ids.map((id) => this.keys.subscription(id)));
-    const records: SealedRecord[] = [];
-    ids.forEach((id, i) => {
-      const raw = values[i];
-      if (typeof raw !== 'string') return;
-      const parsed = storedSchema.safeParse(JSON.parse(raw));
-      if (parsed.success) records.push({ id, sealed: parsed.data.sealedSecret, version: raw });
-    });
-    return { cursor: next, records };
+    const sealedOf = (record: unknown) => storedSchema.safeParse(record).data?.sealedSecret;
+    return { cursor: next, records: await readSealed(this.redis, ids, (id) => this.keys.subscription(id), sealedOf, (id) => id) };
   }
 
   /** Swaps the sealed secret only if the record is unchanged since the scan (confirmed meanwhile: skipped). */
   async replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]> {
-    const replies = await evalEach(
-      this.redis,
-      COMPARE_AND_SET,
-      updates.map(({ record, sealed }) => ({
-        key: this.keys.subscription(record.id),
-        args: [record.version, JSON.stringify({ ...(JSON.parse(record.version) as Record<string, unknown>), sealedSecret: sealed })],
-      })),
-    );
-    return replies.map(([err, ok]) => {
-      if (err) throw err;
-      return ok === 1;
-    });
+    return replaceSealedJson(this.redis, updates, (record) => this.keys.subscription(record.id));
   }
+
 
   /** Removes the subscription and whatever was waiting to be delivered to it; in-flight drains see it gone and stop. */
   async delete(sub: Subscription): Promise<boolean> {

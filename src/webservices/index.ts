@@ -26,6 +26,7 @@ export { userOperations, userRoutes } from './routes/users-api';
 export { buildWebServices, createWebServices } from './web-services';
 export { SubscriptionStore } from './event-subscriptions';
 export { SinkStore } from './event-sinks';
+export { targetUrlSchema } from './target-guard';
 export { deliveryStateMigrations } from './web-services';
 export type { WebServices } from './web-services';
 export { locationAppRoutes } from './routes/location-apps';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ClientRequest } from 'node:http';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type Socket } from 'node:net';
@@ -168,3 +169,16 @@ export function refuseNonPublicPeer(req: ClientRequest, onRefused: (reason: stri
 }
 
 export { hostOf as targetHost };
+
+/** A delivery target as a request names it: an absolute http(s) URL without credentials (whether it may be http or private is decided later). */
+export const targetUrlSchema = z
+  .string()
+  .max(2000)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials');

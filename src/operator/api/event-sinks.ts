@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, createRouter, parseBody } from '../../runtime';
 import type { ApiOperation, Base, RequestState } from '../../runtime';
 import { EVENT_TYPES } from '../../platform';
-import { assertPublicTarget, type EventSink, type SinkStats, TargetRefused, type WebServices } from '../../webservices';
+import { assertPublicTarget, targetUrlSchema, type EventSink, type SinkStats, TargetRefused, type WebServices } from '../../webservices';
 
 /** The parts of the process this module uses. */
 type Deps = Pick<Base, 'config' | 'connectors' | 'now'> & { webServices: WebServices };
@@ -18,17 +18,7 @@ export const eventTypeSchema = z.enum(EVENT_TYPES);
 
 export const createEventSinkBody = z
   .object({
-    url: z
-      .string()
-      .max(2000)
-      .refine((v) => {
-        try {
-          const u = new URL(v);
-          return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
-        } catch {
-          return false;
-        }
-      }, 'must be an absolute https URL without credentials'),
+    url: targetUrlSchema,
     types: z.array(eventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
     connectors: z.array(z.string().min(1).max(40)).min(1).max(100).optional(),
   })

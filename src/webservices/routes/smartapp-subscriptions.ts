@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
+import { targetUrlSchema } from '../target-guard';
 import { AppError, parseBody } from '../../runtime';
 import type { ApiOperation } from '../../runtime';
 import { subscribe } from '../lifecycle';
@@ -15,20 +16,9 @@ type Deps = Pick<Base, 'config' | 'log' | 'now'> & { webServices: WebServices };
 
 const MAX_SUBSCRIPTIONS = 20;
 
-const httpUrl = z
-  .string()
-  .max(2000)
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username === '' && u.password === '';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL');
 
 const subscriptionBody = z.object({
-  targetUrl: httpUrl,
+  targetUrl: targetUrlSchema,
   events: z.array(z.enum(SUBSCRIBABLE_EVENTS as [string, ...string[]])).min(1).max(SUBSCRIBABLE_EVENTS.length),
 });
 
