@@ -191,7 +191,8 @@ export class RateGate {
    * waited for by the caller.
    */
   async release(installationId: string, leaseId: string): Promise<void> {
-    await inTurn(this.redis, (pipeline) => pipeline.zrem(this.keys.cloudLeases(installationId), leaseId));
+    const key = this.keys.cloudLeases(installationId);
+    await inTurn(this.redis, key, (pipeline) => pipeline.zrem(key, leaseId));
   }
 
   /** Uninstall: the account's pause, leases and budgets go with it. */

@@ -74,7 +74,7 @@ async function acquire(
     replies,
     // Sent with the other releases of this turn (a cloud lease's, other polls'): one round trip for all.
     release: async () => {
-      await inTurn(redis, (pipeline) => pipeline.eval(RELEASE, 1, key, owner));
+      await inTurn(redis, key, (pipeline) => pipeline.eval(RELEASE, 1, key, owner));
     },
     extend: async (ttl) => (await redis.eval(EXTEND, 1, key, owner, String(ttl))) === 1,
   };

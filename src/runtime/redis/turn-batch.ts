@@ -1,6 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 
 interface Queued {
+  /** The key the command names: on a Cluster, commands go together only with those of its slot. */
+  key: string;
   queue: (pipeline: ChainableCommander) => void;
   resolve: (reply: unknown) => void;
   reject: (err: unknown) => void;
@@ -15,7 +17,7 @@ const pending = new WeakMap<Redis, Queued[]>();
  * same turn under load, and a poll's lease and lock releases end in the same turn as each other.
  * `queue` must add exactly one command; the promise settles with its reply (or error).
  */
-export function inTurn(redis: Redis, queue: (pipeline: ChainableCommander) => void): Promise<unknown> {
+export function inTurn(redis: Redis, key: string, queue: (pipeline: ChainableCommander) => void): Promise<unknown> {
   let batch = pending.get(redis);
   if (!batch) {
     batch = [];
@@ -23,29 +25,24 @@ export function inTurn(redis: Redis, queue: (pipeline: ChainableCommander) => vo
     setImmediate(() => flush(redis));
   }
   const queued = batch;
-  return new Promise((resolve, reject) => queued.push({ queue, resolve, reject }));
+  return new Promise((resolve, reject) => queued.push({ key, queue, resolve, reject }));
 }
 
-function flush(redis: Redis): void {
-  const batch = pending.get(redis) ?? [];
-  pending.delete(redis);
-  // On a Cluster the commands of one turn name keys in many slots, which one pipeline may not
-  // mix: each goes alone (ioredis still writes those of one turn to a node together).
-  if (redis.isCluster) {
-    for (const q of batch) {
-      const single = redis.pipeline();
-      q.queue(single);
-      single.exec().then(
-        (replies) => {
-          const [err, reply] = replies?.[0] ?? [new Error('no reply from Redis'), null];
-          if (err) q.reject(err);
-          else q.resolve(reply);
-        },
-        (err: unknown) => q.reject(err),
-      );
-    }
-    return;
+/**
+ * What decides a key's Cluster slot: the hash tag's content when the key has a non-empty one, else
+ * the whole key. Keys with the same result are in the same slot (an installation's lock and its
+ * cloud leases share its partition's tag), without computing the slot.
+ */
+export function slotGroupOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
   }
+  return key;
+}
+
+function send(redis: Redis, batch: readonly Queued[]): void {
   const pipeline = redis.pipeline();
   for (const q of batch) q.queue(pipeline);
   pipeline.exec().then(
@@ -57,4 +54,20 @@ function flush(redis: Redis): void {
       }),
     (err: unknown) => batch.forEach((q) => q.reject(err)),
   );
+}
+
+function flush(redis: Redis): void {
+  const batch = pending.get(redis) ?? [];
+  pending.delete(redis);
+  if (!redis.isCluster) return send(redis, batch);
+  // On a Cluster one pipeline may not mix slots: one pipeline per slot (ioredis still writes those
+  // bound for one node together).
+  const bySlot = new Map<string, Queued[]>();
+  for (const q of batch) {
+    const group = slotGroupOf(q.key);
+    const list = bySlot.get(group);
+    if (list) list.push(q);
+    else bySlot.set(group, [q]);
+  }
+  for (const group of bySlot.values()) send(redis, group);
 }
