@@ -58,9 +58,6 @@ export class AuthorizedClients {
     const { rates, tokens } = this.deps;
     const lease = randomUUID();
     const queued = rates?.queueAdmit(pipeline, this.spec(installationId, connector), lease, Date.now());
-    // A gate that cannot join the caller's pipeline (a Cluster: the application's budget is in
-    // another slot): nothing is prefetched, the first call admits itself.
-    if (rates && !queued) return { commands: 0, take: async () => new PrefetchedCall(undefined, () => undefined) };
     tokens.queueGet(pipeline, installationId);
     const commands = (queued?.commands ?? 0) + 1;
     return {

@@ -169,14 +169,22 @@ export class RateGate {
   /**
    * Queues an admission on a pipeline the caller sends anyway (a poll's lock pipeline), so the
    * first call needs no round trip of its own: `commands` were queued, `settle` reads their
-   * replies in order. Single server only: on a Cluster the application's scope is in another slot
-   * than the caller's keys, so this answers undefined and the call admits itself (admitWith).
+   * replies in order. On a Cluster only the account's script joins the caller's pipeline (its keys
+   * share the installation's slot); the application's goes beside it, now, in parallel.
    */
-  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): { commands: number; settle: (replies: Array<[Error | null, unknown]>) => Promise<Admission> } | undefined {
-    if (this.redis.isCluster) return undefined;
+  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): { commands: number; settle: (replies: Array<[Error | null, unknown]>) => Promise<Admission> } {
     const calls = this.calls(spec, leaseId, now);
-    pipeline.eval(ADMIT, calls.application.keys.length, ...calls.application.keys, ...calls.application.args);
-    pipeline.eval(ADMIT, calls.account.keys.length, ...calls.account.keys, ...calls.account.args);
+    const { account, application } = calls;
+    if (this.redis.isCluster) {
+      const app: Promise<[Error | null, unknown]> = this.redis.eval(ADMIT, application.keys.length, ...application.keys, ...application.args).then(
+        (reply) => [null, reply],
+        (err: unknown) => [err instanceof Error ? err : new Error(String(err)), null],
+      );
+      pipeline.eval(ADMIT, account.keys.length, ...account.keys, ...account.args);
+      return { commands: 1, settle: async (replies) => this.settle(calls, await app, replies[0]) };
+    }
+    pipeline.eval(ADMIT, application.keys.length, ...application.keys, ...application.args);
+    pipeline.eval(ADMIT, account.keys.length, ...account.keys, ...account.args);
     return { commands: 2, settle: (replies) => this.settle(calls, replies[0], replies[1]) };
   }
 
