@@ -8,7 +8,7 @@
 import type { RedisTopology } from '../../src/runtime/redis/topology';
 import { startCluster } from './cluster';
 import { toolClient } from './redis-client';
-import { startSentinelGroup, type RedisProcess } from './sentinel';
+import { startSentinelGroup, until, type RedisProcess } from './sentinel';
 
 export interface FailoverTopology {
   /** What REDIS_* names for the host and the workers. */
@@ -110,6 +110,14 @@ async function clusterFailover(options: FailoverTopologyOptions): Promise<Failov
     nodeTimeoutMs: options.clusterNodeTimeoutMs ?? 1_000,
     ...(min > 0 ? { dataArgs: ['--min-replicas-to-write', String(min), '--min-replicas-max-lag', '10'] } : {}),
   });
+  try {
+    // A replica shows up in the slot map once it has synced with its primary, a moment after the
+    // cluster reports itself ok; the kill must find one ready to take over, and cost no wait.
+    await until(async () => ((await slotMapCovered(cluster.nodes)) ? true : undefined), 'every primary to have a replica in the slot map', 30_000);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
   let killed: { node: RedisProcess; replicas: number[] } | undefined;
   const isKilled = (): { node: RedisProcess; replicas: number[] } => {
     if (!killed) throw new Error('no primary was killed yet');
@@ -118,7 +126,8 @@ async function clusterFailover(options: FailoverTopologyOptions): Promise<Failov
   return {
     topology: cluster.topology,
     async primaryServing(key) {
-      const { primary, replicas } = await slotOwner(cluster.nodes, key);
+      const owner = await slotOwner(cluster.nodes, key);
+      const { primary, replicas } = owner;
       const node = cluster.nodes.find((n) => n.port === primary);
       if (!node) throw new Error(`the cluster names ${primary} for ${key}, which is not one of its nodes`);
       if (replicas.length === 0) throw new Error(`the primary ${primary} owning ${key} has no replica to promote`);
@@ -154,6 +163,19 @@ async function clusterFailover(options: FailoverTopologyOptions): Promise<Failov
     dataPorts: () => cluster.nodes.map((n) => n.port),
     stop: () => cluster.stop(),
   };
+}
+
+/** Whether every slot range of the map has a replica listed. */
+async function slotMapCovered(nodes: readonly RedisProcess[]): Promise<boolean> {
+  const node = nodes[0];
+  if (!node) return false;
+  const client = toolClient(`redis://127.0.0.1:${node.port}`);
+  try {
+    const ranges = (await client.call('CLUSTER', 'SLOTS')) as unknown[][];
+    return ranges.length > 0 && ranges.every((r) => r.length >= 4);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Which node owns `key`'s slot, and its replicas, as the first live node answering sees it. */
