@@ -62,3 +62,7 @@ it(`that primary and one of two worker processes SIGKILLed at the same moment du
   // The dead worker left work mid-flight, and the survivor finished it (nothing lost, above).
   expect(result.orphanedByKilledWorker, result.report).toBeGreaterThan(0);
 }, 90_000);
+
+it(`the same with REDIS_ACK_REPLICAS=1 (WAIT before the acknowledgement): the promoted replica has none of its own until the restarted node follows it`, async () => {
+  await scenario({ ackReplicas: 1, workers: 2, killWorker: false });
+}, 90_000);
