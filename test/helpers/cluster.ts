@@ -29,7 +29,9 @@ export interface RedisCluster {
  * node reports `cluster_state:ok` and knows all six, so a client's first slot map is complete.
  * Persistence: append-only, as on the single server and the Sentinel group.
  */
-export async function startCluster(options: { nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
+export async function startCluster(
+  options: { nodeTimeoutMs?: number; /** Extra redis-server arguments for every node. */ dataArgs?: readonly string[] } = {},
+): Promise<RedisCluster> {
   const dirs: string[] = [];
   const nodes: RedisProcess[] = [];
   const stop = async (): Promise<void> => {
@@ -52,6 +54,7 @@ export async function startCluster(options: { nodeTimeoutMs?: number } = {}): Pr
         '--save', '',
         '--appendonly', 'yes',
         '--daemonize', 'no',
+        ...(options.dataArgs ?? []),
       ];
       const node = started(args, port, dir);
       nodes.push(node);
@@ -91,7 +94,7 @@ export async function startCluster(options: { nodeTimeoutMs?: number } = {}): Pr
 }
 
 /** CLUSTER INFO of one node, as fields (INFO has no `cluster_known_nodes`). */
-async function clusterInfo(port: number): Promise<Map<string, string>> {
+export async function clusterInfo(port: number): Promise<Map<string, string>> {
   const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info'], { timeout: 5_000 });
   return new Map(
     stdout

@@ -6,8 +6,9 @@
  * import.
  */
 import type { RedisTopology } from '../../src/runtime/redis/topology';
+import { startCluster } from './cluster';
 import { toolClient } from './redis-client';
-import { startSentinelGroup, type RedisProcess } from './sentinel';
+import { startSentinelGroup, until, type RedisProcess } from './sentinel';
 
 export interface FailoverTopology {
   /** What REDIS_* names for the host and the workers. */
@@ -32,8 +33,8 @@ export interface FailoverTopology {
   stop(): Promise<void>;
 }
 
-/** Which deployment a scenario runs on; a Cluster implementation joins this list later. */
-export type FailoverTopologyKind = 'sentinel';
+/** Which deployment a scenario runs on. */
+export type FailoverTopologyKind = 'sentinel' | 'cluster';
 
 export interface FailoverTopologyOptions {
   /**
@@ -42,12 +43,16 @@ export interface FailoverTopologyOptions {
    * deployment that acknowledges on the primary alone (REDIS_ACK_REPLICAS=0). 0: Redis's default.
    */
   minReplicasToWrite?: number;
+  /** Cluster only: `cluster-node-timeout`, after which a silent primary is suspected (default 1000 ms). */
+  clusterNodeTimeoutMs?: number;
 }
 
 export async function startFailoverTopology(kind: FailoverTopologyKind, options: FailoverTopologyOptions = {}): Promise<FailoverTopology> {
   switch (kind) {
     case 'sentinel':
       return sentinelFailover(options);
+    case 'cluster':
+      return clusterFailover(options);
   }
 }
 
@@ -93,6 +98,103 @@ async function sentinelFailover(options: FailoverTopologyOptions): Promise<Failo
     dataPorts: () => group.servers.map((s) => s.port),
     stop: () => group.stop(),
   };
+}
+
+/**
+ * A Redis Cluster (3 primaries, 1 replica each); the primary to kill is the one owning the key's
+ * slot, and the promotion is its own replica answering as a primary.
+ */
+async function clusterFailover(options: FailoverTopologyOptions): Promise<FailoverTopology> {
+  const min = options.minReplicasToWrite ?? 0;
+  const cluster = await startCluster({
+    nodeTimeoutMs: options.clusterNodeTimeoutMs ?? 1_000,
+    ...(min > 0 ? { dataArgs: ['--min-replicas-to-write', String(min), '--min-replicas-max-lag', '10'] } : {}),
+  });
+  try {
+    // A replica shows up in the slot map once it has synced with its primary, a moment after the
+    // cluster reports itself ok; the kill must find one ready to take over, and cost no wait.
+    await until(async () => ((await slotMapCovered(cluster.nodes)) ? true : undefined), 'every primary to have a replica in the slot map', 30_000);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  let killed: { node: RedisProcess; replicas: number[] } | undefined;
+  const isKilled = (): { node: RedisProcess; replicas: number[] } => {
+    if (!killed) throw new Error('no primary was killed yet');
+    return killed;
+  };
+  return {
+    topology: cluster.topology,
+    async primaryServing(key) {
+      const owner = await slotOwner(cluster.nodes, key);
+      const { primary, replicas } = owner;
+      const node = cluster.nodes.find((n) => n.port === primary);
+      if (!node) throw new Error(`the cluster names ${primary} for ${key}, which is not one of its nodes`);
+      if (replicas.length === 0) throw new Error(`the primary ${primary} owning ${key} has no replica to promote`);
+      return {
+        port: primary,
+        kill: async () => {
+          if (killed) throw new Error('this topology already lost its primary once');
+          killed = { node, replicas };
+          await node.kill();
+        },
+      };
+    },
+    async waitForPromotion(timeoutMs) {
+      const { replicas } = isKilled();
+      const deadline = Date.now() + timeoutMs;
+      while (!(await Promise.all(replicas.map(role))).includes('master')) {
+        if (Date.now() > deadline) throw new Error(`no replica of the killed primary (${replicas.join(', ')}) was promoted within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return Date.now();
+    },
+    restartKilled: () => isKilled().node.restart(),
+    async waitKilledDemoted(timeoutMs) {
+      const port = isKilled().node.port;
+      const deadline = Date.now() + timeoutMs;
+      // The restarted node loads its old slots from nodes.conf and learns from the others' gossip
+      // that a newer epoch owns them; only then does it follow the promoted replica.
+      while ((await role(port)) !== 'slave') {
+        if (Date.now() > deadline) throw new Error(`the restarted node ${port} was not demoted to a replica within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    dataPorts: () => cluster.nodes.map((n) => n.port),
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Whether every slot range of the map has a replica listed. */
+async function slotMapCovered(nodes: readonly RedisProcess[]): Promise<boolean> {
+  const node = nodes[0];
+  if (!node) return false;
+  const client = toolClient(`redis://127.0.0.1:${node.port}`);
+  try {
+    const ranges = (await client.call('CLUSTER', 'SLOTS')) as unknown[][];
+    return ranges.length > 0 && ranges.every((r) => r.length >= 4);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Which node owns `key`'s slot, and its replicas, as the first live node answering sees it. */
+async function slotOwner(nodes: readonly RedisProcess[], key: string): Promise<{ primary: number; replicas: number[] }> {
+  for (const node of nodes) {
+    if (node.process.exitCode !== null || node.process.signalCode !== null) continue;
+    const client = toolClient(`redis://127.0.0.1:${node.port}`);
+    try {
+      const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await client.call('CLUSTER', 'SLOTS')) as [number, number, ...[string, number, string][]][];
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      const [, , primary, ...replicas] = range ?? [];
+      if (!primary) throw new Error(`slot ${slot} of ${key} has no owner`);
+      return { primary: Number(primary[1]), replicas: replicas.map((r) => Number(r[1])) };
+    } finally {
+      client.disconnect();
+    }
+  }
+  throw new Error('no live cluster node to ask for the slot map');
 }
 
 async function role(port: number): Promise<string | undefined> {

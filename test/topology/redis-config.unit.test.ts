@@ -94,6 +94,10 @@ describe('isRedisUnavailable: failover and fail-fast errors are 503s, not 500s',
     'ERR Error running script (call to f_1): @user_script:1: -READONLY You can\'t write against a read only replica.',
     'LOADING Redis is loading the dataset in memory',
     'Command timed out',
+    'CLUSTERDOWN The cluster is down',
+    'TRYAGAIN Multiple keys request during rehashing of slot',
+    // ioredis's Cluster client once its redirections ran out while a dead primary's slots were not yet reassigned.
+    'Too many Cluster redirections. Last error: ReplyError: MOVED 7820 127.0.0.1:37993',
   ])('%s => unavailable', (message) => {
     expect(isRedisUnavailable(new Error(message))).toBe(true);
   });

@@ -18,7 +18,10 @@ export async function isRedisReady(redis: Redis, timeoutMs = 1_000): Promise<boo
  * answers 503 + Retry-After. Besides a connection that is down or hung: a refused command of a
  * client without offline queue (it was not connected), a demoted primary (READONLY), a primary
  * without enough replicas (NOREPLICAS, min-replicas-to-write), a primary that lost its master
- * (MASTERDOWN), sentinels that cannot be reached, a cluster that is reconfiguring.
+ * (MASTERDOWN), sentinels that cannot be reached, a cluster that is reconfiguring (CLUSTERDOWN,
+ * TRYAGAIN, or a Cluster client out of redirections: while a dead primary's replica is not yet
+ * promoted, the live nodes answer MOVED to the dead one, whose connection fails, until ioredis's
+ * maxRedirections run out and it reports the last MOVED).
  */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -38,6 +41,7 @@ const UNAVAILABLE = new RegExp(
     'ETIMEDOUT',
     'EHOSTUNREACH',
     "Stream isn't writeable",
+    'Too many Cluster redirections',
     'enableOfflineQueue',
     'All sentinels are unreachable',
     '\\bLOADING\\b',
