@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
-import { figures, runFailoverBurst, type FailoverBurstOptions, type FailoverBurstResult } from '../helpers/failover-burst';
-import type { FailoverTopologyKind } from '../helpers/failover-topology';
+import { BURST, failoverScenario } from './failover-scenario';
 
 /**
  * The primary of a real Sentinel group is SIGKILLed during a burst of webhooks (and, in the last
@@ -19,14 +18,6 @@ import type { FailoverTopologyKind } from '../helpers/failover-topology';
  * Not in the main suite: when the kill lands, and what was replicated by then, vary by run.
  */
 
-const TOPOLOGY: FailoverTopologyKind = 'sentinel';
-const BURST = Number(process.env['FAULT_BURST'] ?? 500);
-/**
- * "Back by itself": the first acknowledgement after the promotion, and the last refusal, within
- * this of the promotion. About recovery, not speed: the clients only have to notice the new primary.
- */
-const BACK_WITHIN_MS = 10_000;
-
 let netatmo: FakeNetatmo;
 beforeAll(async () => {
   netatmo = await startNetatmoKitFake();
@@ -35,21 +26,7 @@ afterAll(async () => {
   await netatmo?.stop();
 });
 
-async function scenario(options: Omit<FailoverBurstOptions, 'netatmo' | 'topology' | 'burst' | 'killAfterAcks'>): Promise<FailoverBurstResult> {
-  const result = await runFailoverBurst({ ...options, netatmo, topology: TOPOLOGY, burst: BURST, killAfterAcks: Math.floor(BURST / 5) });
-  // eslint-disable-next-line no-console
-  console.info(result.report);
-  const f = figures(result);
-  expect(result.lost, `acknowledged but never applied: ${result.report}`).toEqual([]);
-  expect(f.statuses.filter((s) => s !== '200' && s !== '503'), result.report).toEqual([]);
-  expect(f.refusedWithoutRetryAfter, result.report).toBe(0);
-  expect(f.refusedBeforeKill, result.report).toBe(0);
-  // Every callback was accepted in the end: the service came back without a restart of anything.
-  expect(result.acked.length, result.report).toBe(BURST);
-  expect(f.backAfterPromotionMs, result.report).toBeLessThan(BACK_WITHIN_MS);
-  expect(f.lastRefusalAfterPromotionMs ?? 0, result.report).toBeLessThan(BACK_WITHIN_MS);
-  return result;
-}
+const scenario = (options: Parameters<typeof failoverScenario>[2]) => failoverScenario('sentinel', netatmo, options);
 
 /**
  * Acknowledging on the primary alone (REDIS_ACK_REPLICAS=0) is loss-free across a failover only with
