@@ -1,3 +1,4 @@
+import { DEFAULT_PARTITION_COUNT, partitionOf } from '../../src/runtime/redis/partitions';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -115,7 +116,15 @@ describe('on a real Redis Cluster', () => {
   it("an installation's stream and its partition's are written in one MULTI (one slot); the merged read spans every node", async () => {
     const keys = createKeys('sm-test');
     const log = new EventLog(client as unknown as Redis, keys);
-    const installations = Array.from({ length: 12 }, () => randomUUID());
+    // One installation in each of partitions 0–11: which nodes hold data is then the same every run
+    // (twelve random ids could all land on partitions served by two of the three primaries).
+    const byPartition = new Map<number, string>();
+    while (byPartition.size < 12) {
+      const id = randomUUID();
+      const k = partitionOf(id, DEFAULT_PARTITION_COUNT);
+      if (k < 12 && !byPartition.has(k)) byPartition.set(k, id);
+    }
+    const installations = [...byPartition.values()];
     for (let n = 0; n < 3; n++) for (const id of installations) await log.append([event(id, n)]);
     const { events } = await readAll(log, 5);
     expect(events.length).toBe(36);
