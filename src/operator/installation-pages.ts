@@ -183,7 +183,9 @@ ${
 <h2 id="events">Recent events</h2>
 ${
   input.events.length === 0
-    ? html`<p class="muted">No events recorded.</p>`
+    ? input.eventsSearchStopped
+      ? ''
+      : html`<p class="muted">No events recorded.</p>`
     : html`<div class="table"><table aria-labelledby="events">
 <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Device</th><th scope="col">Detail</th></tr></thead>
 <tbody>${input.events.map((e) => html`<tr><td>${e.at}</td><td><code>${e.type}</code></td><td>${e.device ?? ''}</td><td>${e.detail}</td></tr>`)}</tbody>
