@@ -7,6 +7,7 @@ import { eventKeys } from '../../src/platform/event-keys';
 import { compareStreamIds, InvalidEventCursorError } from '../../src/platform/event-cursor';
 import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
+import { ensureLayout, layoutKey } from '../../src/runtime/redis/layout';
 import type { Keys } from '../../src/runtime';
 import { startCluster, type RedisCluster } from '../helpers/cluster';
 import { toolClient } from '../helpers/redis-client';
@@ -313,5 +314,22 @@ describe('on a real Redis Cluster', () => {
     expect(await log.readGlobal(await log.lastGlobalCursor(), 10)).toEqual([]);
     // The fan-out's wait cannot be one XREAD over the partitions' slots: it returns, never CROSSSLOT.
     await expect(log.waitForGlobal(client as unknown as Redis, (await log.lastGlobalCursor()) ?? '$', 2_000)).resolves.toBeUndefined();
+  });
+
+  it('layout 2 → 3 deletes the per-installation streams on every primary (a SCAN of each), and only them', async () => {
+    const keys = createKeys('sm-migrate');
+    const k = eventKeys(keys);
+    const redis = client as unknown as Redis;
+    const installations = keys.partitions.all().map((p) => idsIn(keys, p, 1)[0]!);
+    for (const id of installations) {
+      await redis.multi().xadd(k.legacyInstallationEvents(id), '*', 'installationId', id).xadd(k.partitionEventsOf(id), '*', 'installationId', id).exec();
+    }
+    await redis.hset(layoutKey(keys.prefix), 'version', '2', 'partitions', String(keys.partitions.count));
+    const perPrimary = await Promise.all(client.nodes('master').map((node) => node.keys('sm-migrate:*:inst:*:events')));
+    expect(perPrimary.every((found) => found.length > 0)).toBe(true);
+
+    expect((await ensureLayout(redis, keys.prefix, undefined)).migratedKeys).toBe(installations.length);
+    expect((await Promise.all(client.nodes('master').map((node) => node.keys('sm-migrate:*:inst:*:events')))).flat()).toEqual([]);
+    expect(await Promise.all(installations.map((id) => redis.xlen(k.partitionEventsOf(id))))).toEqual(installations.map(() => 1));
   });
 });
