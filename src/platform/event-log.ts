@@ -154,11 +154,12 @@ export class EventLog {
    * with fewer than `limit` events (even none) is not the end: `next` equal to `after` is.
    *
    * A cursor is a position in the partition stream. One issued before layout 3 is an id in the
-   * installation's own stream, and is taken as the same position in the partition's: both streams
-   * were written in one MULTI, so an event's two ids share their millisecond (the server's clock,
-   * fixed during a MULTI) and its sequence in the partition is at least its sequence in the
-   * installation's stream (the partition holds a superset). Read from there, nothing after the old
-   * cursor is skipped; at most a few events of that same millisecond come again.
+   * installation's own stream, and is taken as the same position in the partition's, which is close
+   * enough: ids are millisecond timestamps and both streams were written in one MULTI, the
+   * partition's XADD right after the installation's, so an event's id in the partition is never
+   * below its id in the installation's stream (the same millisecond, or later, and a sequence at
+   * least as high: the partition holds a superset). Read from there, nothing after the old cursor
+   * is skipped; a few events written just before it (in practice, of its millisecond) come again.
    */
   async readInstallation(installationId: string, after: string | undefined, limit = 100): Promise<InstallationEventPage> {
     const { events, last } = await this.scan(installationId, 'forward', after, limit);

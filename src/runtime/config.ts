@@ -162,7 +162,7 @@ const baseSchema = z.object({
   HEALTH_SUCCESS_RESOLUTION_S: z.coerce.number().int().min(0).max(86_400).default(300),
   SINK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
-  // At least one stream node's worth per partition; at most what a 1024-partition Cluster could keep in memory.
+  // Fewer would not hold one busy minute's events; 100 M (~40 GB of streams) is a typo's bound, not a plan.
   EVENT_RETENTION: z.coerce.number().int().min(1_000).max(100_000_000).default(100_000),
 });
 

@@ -145,8 +145,9 @@ async function dropInstallationStreams(redis: Redis, prefix: string): Promise<nu
   do {
     const [next, keys] = await scanKeys(redis, cursor, pattern, 1_000);
     cursor = next;
-    // One DEL per key: the keys of a batch lie in as many slots as there are partitions.
-    for (const key of keys) dropped += await redis.del(key);
+    if (keys.length === 0) continue;
+    // A batch's keys lie in as many slots as there are partitions: one DEL each on a Cluster, sent together.
+    dropped += redis.isCluster ? (await Promise.all(keys.map((key) => redis.del(key)))).reduce((a, b) => a + b, 0) : await redis.del(...keys);
   } while (cursor !== '0');
   return dropped;
 }
