@@ -56,10 +56,23 @@ try {
   console.log(table(['key (one installation)', 'type', 'MEMORY USAGE B'], rows));
   console.log(`keys of one installation: ${total} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
   const shared = ['poll:delayed', 'poll:repeat', 'poll:events'].map((k) => `${services.keys.bullPrefix}:${k}`);
-  for (const key of [...shared, ...(await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:'))].slice(0, 40)) {
+  // The partition event streams (every installation's events, EVENT_RETENTION in all), summed.
+  const partitionStreams = services.keys.partitions.all().map((k) => `${services.keys.partitions.space(k)}:events`);
+  const others = (await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:') && !partitionStreams.includes(k));
+  for (const key of [...new Set([...shared, ...others])].slice(0, 40)) {
     const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
     if (bytes > 10_000) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
   }
+  let streamBytes = 0;
+  let streamEntries = 0;
+  for (const key of partitionStreams) {
+    streamBytes += Number((await redis.client.memory('USAGE', key, 'SAMPLES', '0')) ?? 0);
+    streamEntries += await redis.client.xlen(key);
+  }
+  console.log(
+    `  shared partition event streams (${partitionStreams.length}, ${streamEntries.toLocaleString('en-US')} events; EVENT_RETENTION ${services.config.eventRetention.toLocaleString('en-US')} caps them): ` +
+      `${fmt(streamBytes / 1024, 1)} KiB (${fmt(streamBytes / n, 0)} B per installation, ${fmt(streamBytes / Math.max(1, streamEntries), 0)} B per event)`,
+  );
 } finally {
   await host.close();
   await fake.stop();

@@ -3,6 +3,7 @@ import { POLL_JOB_OPTIONS, pollSchedulerId } from '../src/sync/poll-queue';
 import type { Redis } from 'ioredis';
 import type { Services } from '../src/runtime/services';
 import { deviceKeys } from '../src/platform/device-keys';
+import { eventKeys } from '../src/platform/event-keys';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, usedMemory } from './lib/redis';
 import { seedCopies, seedTemplate } from './lib/seed';
@@ -47,18 +48,38 @@ async function earlierDevices(services: Services, client: Redis, ids: readonly s
 }
 
 /**
+ * Each installation's events also written to a stream of its own, as every event was before issue
+ * 16.4 (layout 2: `…:inst:<id>:events`, MAXLEN ~ 10,000, beside the partition's stream).
+ */
+async function earlierEvents(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
+  const keys = eventKeys(services.keys);
+  const seeded = new Set(ids);
+  for (const k of services.keys.partitions.all()) {
+    const entries = await client.xrange(keys.partitionEvents(k), '-', '+');
+    for (let i = 0; i < entries.length; i += 500) {
+      const pipeline = client.pipeline();
+      for (const [, flat] of entries.slice(i, i + 500)) {
+        const id = flat[flat.indexOf('installationId') + 1] ?? '';
+        if (seeded.has(id)) pipeline.xadd(keys.legacyInstallationEvents(id), 'MAXLEN', '~', 10_000, '*', ...flat);
+      }
+      await pipeline.exec();
+    }
+  }
+}
+
+/**
  * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
  * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
- * schedule and the devices written as before issue 16.4 and once as today, each on its own fresh redis-server. The INFO
- * used_memory delta over seeding ÷ N, and the same without the installation's events stream
- * (whose per-installation key another change replaces with per-partition streams), with the bytes
- * of one installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
+ * schedule, the devices and the events written as before issue 16.4 (a stream per installation
+ * beside the partition's) and once as today, each on its own fresh redis-server. The INFO
+ * used_memory delta over seeding ÷ N, and the same without the installation's own events stream,
+ * with the bytes of one installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
  */
 export async function memoryBench(): Promise<BenchResult> {
   const n = size('BENCH_MEMORY_N', 5_000, 1_000);
   const before = await measure(n, 'before');
   const after = await measure(n, 'after');
-  const events = (m: Measured) => m.byKey.get('inst:{id}:events') ?? 0;
+  const events = (m: Measured) => [...m.byKey].find(([name]) => name === 'inst:{id}:events')?.[1] ?? 0;
   const kib = (b: number) => fmt(b / 1024, 2);
   const keys = [...new Set([...before.byKey.keys(), ...after.byKey.keys()])].sort();
   console.log(`\n## Redis memory per linked installation (${n.toLocaleString('en-US')} installations, each side on its own redis-server${QUICK ? '; quick' : ''})`);
@@ -66,7 +87,7 @@ export async function memoryBench(): Promise<BenchResult> {
     table(
       ['', 'KiB per installation', 'without its events stream'],
       [
-        ['before (schedule and devices as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
+        ['before (schedule, devices and events as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
         ['after', kib(after.perInstallation), kib(after.perInstallation - events(after))],
       ],
     ),
@@ -95,6 +116,7 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const start = await usedMemory(redis.client);
     const ids = await seedCopies(services, fake, template, n, side === 'before' ? earlierSchedule(services) : undefined);
     if (side === 'before') await earlierDevices(services, redis.client, ids);
+    if (side === 'before') await earlierEvents(services, redis.client, ids);
     const perInstallation = ((await usedMemory(redis.client)) - start) / n;
     const sample = ids[0] ?? template.first;
     const prefix = `${services.config.keyPrefix}:`;
@@ -102,7 +124,7 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const byKey = new Map<string, number>();
     const keys = [...(await redis.client.keys(`${prefix}*${sample}*`)), ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`))];
     for (const key of keys) {
-      const name = key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
+      const name = key.replace(prefix, '').replace(/^\{[^}]+:p\d+\}:/, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
       byKey.set(name, Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0')));
     }
     return { perInstallation, byKey };

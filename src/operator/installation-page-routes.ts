@@ -27,6 +27,8 @@ type Deps = Pick<Base, 'config' | 'connectors' | 'keys' | 'log' | 'now' | 'redis
 /** Rows on one list page: the page stays fast; a search narrows a large deployment down. */
 export const LIST_LIMIT = 200;
 const FORM_TTL_MS = 8 * 3600 * 1000;
+/** How many of its newest events an installation's page shows. */
+const RECENT_EVENTS = 20;
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;
@@ -131,7 +133,8 @@ export function addInstallationPages(router: Router<RequestState>, services: Dep
     const connector = services.connectors.get(installation.connector);
     const devices = await services.devices.list(installation.id);
     const labels = new Map(devices.map((d) => [d.id, d.label]));
-    const events = await services.events.recent(installation.id, 20);
+    const recent = await services.events.recent(installation.id, RECENT_EVENTS);
+    const events = recent.events;
     const webhooks = connector?.definition.webhook !== undefined;
     const done = single(ctx.query['done']);
     const notices: Record<string, string> = { polled: 'A poll was queued.', rotated: 'The callback URL was rotated and registered with the cloud.' };
@@ -147,6 +150,7 @@ export function addInstallationPages(router: Router<RequestState>, services: Dep
         updatedAt: d.updatedAt,
       })),
       events: events.map((e) => ({ at: e.at, type: e.type, device: e.deviceId ? (labels.get(e.deviceId) ?? e.deviceId) : undefined, detail: eventDetail(e) })),
+      eventsSearchStopped: events.length < RECENT_EVENTS && recent.next !== undefined,
       actions: {
         poll: `${pageOf(installation.id)}/poll`,
         rotate: webhooks && installation.status === 'linked' ? `${pageOf(installation.id)}/rotate-callback` : undefined,

@@ -131,6 +131,11 @@ export function installationPage(input: {
   health: InstallationHealth;
   devices: DeviceRow[];
   events: EventRow[];
+  /**
+   * Set when the search for recent events stopped at its bound (the newest few thousand events of
+   * the installation's partition) before finding as many as the page shows: older ones may exist.
+   */
+  eventsSearchStopped: boolean;
   actions: { poll: string; rotate: string | undefined; uninstall: string };
   rotateUnavailable: string | undefined;
   links: OperatorLinks;
@@ -178,11 +183,14 @@ ${
 <h2 id="events">Recent events</h2>
 ${
   input.events.length === 0
-    ? html`<p class="muted">No events recorded.</p>`
+    ? input.eventsSearchStopped
+      ? ''
+      : html`<p class="muted">No events recorded.</p>`
     : html`<div class="table"><table aria-labelledby="events">
 <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Device</th><th scope="col">Detail</th></tr></thead>
 <tbody>${input.events.map((e) => html`<tr><td>${e.at}</td><td><code>${e.type}</code></td><td>${e.device ?? ''}</td><td>${e.detail}</td></tr>`)}</tbody>
 </table></div>`
-}`,
+}
+${input.eventsSearchStopped ? html`<p class="muted">Only the newest events of this installation's partition were searched; older events may exist (<code>GET /api/installations/${i.id}/events</code> reads them all).</p>` : ''}`,
   );
 }

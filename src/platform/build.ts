@@ -17,8 +17,8 @@ export interface Platform {
  * `tokensKey` names the provider tokens (cloud's record family), which the installation store
  * deletes in the same script as the record; composition hands it over since platform may not import cloud.
  */
-export function buildPlatform(base: Pick<Base, 'redis' | 'keys' | 'now'>, tokensKey: (installationId: string) => string): Platform {
-  const events = new EventLog(base.redis, base.keys, base.now);
+export function buildPlatform(base: Pick<Base, 'config' | 'redis' | 'keys' | 'now'>, tokensKey: (installationId: string) => string): Platform {
+  const events = new EventLog(base.redis, base.keys, base.now, { retention: base.config.eventRetention });
   return {
     installations: new InstallationStore(base.redis, base.keys, tokensKey),
     events,

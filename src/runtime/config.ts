@@ -80,6 +80,11 @@ export interface Config {
   health: { degradedAfter: number; successResolutionMs: number };
   /** Event sinks (pushed events): attempts per event before it is dead-lettered, backoff base. */
   eventSinks: { attempts: number; backoffMs: number };
+  /**
+   * EVENT_RETENTION: about how many events the partition streams keep together (each
+   * retention / partitions, trimmed approximately); also bounds each installation's history.
+   */
+  eventRetention: number;
 }
 
 export interface WebServicesConfig {
@@ -157,6 +162,8 @@ const baseSchema = z.object({
   HEALTH_SUCCESS_RESOLUTION_S: z.coerce.number().int().min(0).max(86_400).default(300),
   SINK_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  // Fewer would not hold one busy minute's events; 100 M (~40 GB of streams) is a typo's bound, not a plan.
+  EVENT_RETENTION: z.coerce.number().int().min(1_000).max(100_000_000).default(100_000),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -257,5 +264,6 @@ export function loadConfig(
     },
     health: { degradedAfter: v.HEALTH_DEGRADED_AFTER, successResolutionMs: v.HEALTH_SUCCESS_RESOLUTION_S * 1000 },
     eventSinks: { attempts: v.SINK_DELIVERY_ATTEMPTS, backoffMs: v.SINK_DELIVERY_BACKOFF_MS },
+    eventRetention: v.EVENT_RETENTION,
   };
 }

@@ -63,6 +63,8 @@ describe('loadConfig', () => {
     [{ ACME_CLIENT_ID: '' }, 'ACME_CLIENT_ID'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HTTP_TIMEOUT_MS: '5' }, 'HTTP_TIMEOUT_MS'],
+    [{ EVENT_RETENTION: '10' }, 'EVENT_RETENTION'],
+    [{ EVENT_RETENTION: 'lots' }, 'EVENT_RETENTION'],
   ])('loadConfig(%o) => ConfigError naming %s', (bad, variable) => {
     const found = problems({ ...prod, ...bad });
     expect(found.length).toBeGreaterThan(0);
@@ -80,6 +82,11 @@ describe('loadConfig', () => {
     const found = problems({ ACME_CLIENT_ID: 'abc' });
     expect(found.some((p) => p.startsWith('ADMIN_TOKEN'))).toBe(true);
     expect(found.some((p) => p.startsWith('SECRET_KEY'))).toBe(true);
+  });
+
+  it('EVENT_RETENTION => the events the partition streams keep together; 100,000 by default', () => {
+    expect(loadConfig(prod, specs).eventRetention).toBe(100_000);
+    expect(loadConfig({ ...prod, EVENT_RETENTION: '2500000' }, specs).eventRetention).toBe(2_500_000);
   });
 
   it('loadConfig(mode argument) => mode set; an unknown mode is a ConfigError', () => {

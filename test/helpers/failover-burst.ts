@@ -231,7 +231,7 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const nodes =
       lost.length === 0
         ? undefined
-        : `${await describeNodes(topo.dataPorts(), oldPrimaryPort, keyNames(h.config.keyPrefix).installationEvents(inst.id), h)}; ` +
+        : `${await describeNodes(topo.dataPorts(), oldPrimaryPort, keyNames(h.config.keyPrefix).partitionEventsOf(inst.id), h)}; ` +
           `worker logs: ${workers.map((w, n) => `#${n} ${JSON.stringify(w.stderr().slice(-1_500))}`).join(' ')}`;
     // Where the work stands when something is missing: lost with the old primary, or still queued
     // (waiting, delayed by a retry's backoff, held by a stalled worker)?

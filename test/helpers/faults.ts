@@ -10,7 +10,11 @@ export interface ApiEvent {
   data: Record<string, unknown>;
 }
 
-/** Every event of an installation after `after` (all of them when undefined), through the admin API. */
+/**
+ * Every event of an installation after `after` (all of them when undefined), through the admin API:
+ * page after page until `next` comes back unchanged (a page may hold fewer events, even none, while
+ * more follow: one request scans a bounded part of the partition's stream).
+ */
 export async function readEvents(host: HostCore, installationId: string, after?: string): Promise<{ events: ApiEvent[]; next: string | undefined }> {
   const events: ApiEvent[] = [];
   let cursor = after;
@@ -20,8 +24,8 @@ export async function readEvents(host: HostCore, installationId: string, after?:
     if (res.status !== 200) throw new Error(`events: ${res.status} ${await res.text()}`);
     const page = (await res.json()) as { events: ApiEvent[]; next: string | null };
     events.push(...page.events);
-    cursor = page.next ?? cursor;
-    if (page.events.length < 1000) return { events, next: cursor };
+    if ((page.next ?? undefined) === cursor) return { events, next: cursor };
+    cursor = page.next ?? undefined;
   }
 }
 

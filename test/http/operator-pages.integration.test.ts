@@ -142,6 +142,27 @@ describe('one installation', () => {
   });
 });
 
+describe('recent events of an installation quiet among busy ones', () => {
+  it('the search stops at the newest 5,000 events of the partition and the page says older ones may exist', async () => {
+    const { randomUUID } = await import('node:crypto');
+    const { partitions } = host.services.keys;
+    let busy = randomUUID();
+    while (partitions.of(busy) !== partitions.of(linked.id)) busy = randomUUID();
+    for (let i = 0; i < 10; i++) {
+      await host.services.events.append(Array.from({ length: 500 }, (_, n) => ({ type: 'device.stateChanged' as const, installationId: busy, deviceId: 'd', data: { n: i * 500 + n } })));
+    }
+    const body = await (await get(`/admin/installations/${linked.id}`)).text();
+    expect(body).toContain("Only the newest events of this installation's partition were searched");
+    expect(body).not.toContain('<code>installation.linked</code>');
+    expect(body).not.toContain('No events recorded.');
+    // One event of its own among them: shown, and the note stays (fewer than 20 found).
+    await host.services.events.append([{ type: 'device.renamed', installationId: linked.id, deviceId: 'dev-2', data: {} }]);
+    const after = await (await get(`/admin/installations/${linked.id}`)).text();
+    expect(after).toContain('<code>device.renamed</code>');
+    expect(after).toContain("Only the newest events of this installation's partition were searched");
+  });
+});
+
 describe('rotate callback URL on a connector that takes callbacks (Netatmo)', () => {
   it('the button registers a new callback URL with the cloud and comes back with a notice', async () => {
     const { FakeNetatmo } = await import('../../connectors/netatmo/fake/server');

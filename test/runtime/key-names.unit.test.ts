@@ -6,10 +6,11 @@ import { keyNames } from '../helpers/key-names';
 // key must come with a migration (runtime/redis/layout.ts). test/helpers/key-names.ts gathers the
 // family builders into one object. Layout 2 (issue 16): one installation's keys live in its
 // partition's key space `sm:{sm:p<k>}:` (a Cluster hash tag); `i-1` is in partition 14 of 16.
+// Layout 3: no stream per installation (the name stays, for uninstall to delete a leftover).
 const P = 'sm';
 const ID = 'i-1';
 
-describe('Redis key names stay byte-identical (layout 2)', () => {
+describe('Redis key names stay byte-identical (layout 3)', () => {
   it('every family builds the names it always did', () => {
     const k = keyNames(createKeys(P));
     const actual = {
@@ -23,7 +24,7 @@ describe('Redis key names stay byte-identical (layout 2)', () => {
       oauthStateUsed: k.oauthStateUsed('digest'),
       oauthStates: k.oauthStates(ID),
       refreshLock: k.refreshLock(ID),
-      installationEvents: k.installationEvents(ID),
+      legacyInstallationEvents: k.legacyInstallationEvents(ID),
       globalEvents: k.globalEvents(),
       partitionEvents: k.partitionEvents(3),
       partitionEventsOf: k.partitionEventsOf(ID),
@@ -77,7 +78,7 @@ describe('Redis key names stay byte-identical (layout 2)', () => {
       oauthStateUsed: 'sm:oauth-used:digest',
       oauthStates: 'sm:{sm:p14}:inst:i-1:oauth-states',
       refreshLock: 'sm:{sm:p14}:inst:i-1:refresh-lock',
-      installationEvents: 'sm:{sm:p14}:inst:i-1:events',
+      legacyInstallationEvents: 'sm:{sm:p14}:inst:i-1:events',
       globalEvents: 'sm:events',
       partitionEvents: 'sm:{sm:p3}:events',
       partitionEventsOf: 'sm:{sm:p14}:events',

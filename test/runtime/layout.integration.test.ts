@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { compareStreamIds } from '../../src/platform/event-cursor';
 import { ensureLayout, layoutKey, LayoutMismatchError, LAYOUT_VERSION } from '../../src/runtime/redis/layout';
+import { createPartitions } from '../../src/runtime/redis/partitions';
 import { freePort } from '../../src/runtime/redis-bootstrap';
 import { layoutMigrations } from '../../src/runtime/build-services';
 import { sinkKeys } from '../../src/webservices/sink-keys';
@@ -45,10 +46,10 @@ afterAll(async () => {
 });
 
 describe('ensureLayout on fresh data', () => {
-  it('records layout 2 with 16 partitions by default, once; later calls find it', async () => {
+  it('records layout 3 with 16 partitions by default, once; later calls find it', async () => {
     const prefix = freshPrefix();
     expect(await ensureLayout(redis, prefix, undefined)).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: 0 });
-    expect(await redis.hgetall(layoutKey(prefix))).toEqual({ version: '2', partitions: '16' });
+    expect(await redis.hgetall(layoutKey(prefix))).toEqual({ version: '3', partitions: '16' });
     expect(await ensureLayout(redis, prefix, undefined)).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: false, migratedKeys: 0 });
     expect((await ensureLayout(redis, prefix, 16)).partitions).toBe(16);
   });
@@ -79,8 +80,8 @@ describe('ensureLayout on fresh data', () => {
     await redis.hset(layoutKey(garbled), 'version', '2', 'partitions', 'many');
     await expect(ensureLayout(redis, garbled, undefined)).rejects.toThrow(/unreadable layout record/);
     const newer = freshPrefix();
-    await redis.hset(layoutKey(newer), 'version', '3', 'partitions', '16');
-    await expect(ensureLayout(redis, newer, undefined)).rejects.toThrow(/layout 3/);
+    await redis.hset(layoutKey(newer), 'version', '4', 'partitions', '16');
+    await expect(ensureLayout(redis, newer, undefined)).rejects.toThrow(/layout 4/);
   });
 });
 
@@ -119,6 +120,52 @@ describe('the fan-out delivery state of layout 1', () => {
   });
 });
 
+describe('layout 2 data (a stream per installation beside its partition\'s)', () => {
+  /** What layout 2 left for installation `id`: its own events stream, its devices, and its events in the partition stream. */
+  async function layout2Installation(prefix: string, partitions: number): Promise<{ id: string; stream: string; devices: string; partition: string }> {
+    const id = randomUUID();
+    const space = createPartitions(prefix, partitions).spaceOf(id);
+    const keys = { id, stream: `${space}:inst:${id}:events`, devices: `${space}:inst:${id}:devices`, partition: `${space}:events` };
+    const multi = redis.multi();
+    for (let n = 0; n < 3; n++) {
+      const f = ['type', 'device.stateChanged', 'installationId', id, 'deviceId', 'd', 'at', new Date().toISOString(), 'data', `{"n":${n}}`];
+      multi.xadd(keys.stream, '*', ...f).xadd(keys.partition, '*', ...f);
+    }
+    await multi.hset(keys.devices, 'dev-1', '{}').exec();
+    return keys;
+  }
+
+  it('is migrated to layout 3 at start: every installation\'s stream deleted, its partition\'s events and other keys kept; once', async () => {
+    const prefix = freshPrefix();
+    await redis.hset(layoutKey(prefix), 'version', '2', 'partitions', '4');
+    const installations = await Promise.all(Array.from({ length: 30 }, () => layout2Installation(prefix, 4)));
+    const partitionLengths = async () => Promise.all(installations.map((i) => redis.xlen(i.partition)));
+    const lengthsBefore = await partitionLengths();
+
+    const layout = await ensureLayout(redis, prefix, undefined, layoutMigrations(prefix));
+    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 4, created: false, migratedKeys: 30 });
+    expect(await redis.hgetall(layoutKey(prefix))).toEqual({ version: '3', partitions: '4' });
+    expect(await redis.keys(`${prefix}:*:inst:*:events`)).toEqual([]);
+    expect(await redis.exists(...installations.map((i) => i.devices))).toBe(30);
+    expect(await partitionLengths()).toEqual(lengthsBefore);
+    // Recorded as 3: the next start scans nothing.
+    expect(await ensureLayout(redis, prefix, undefined, layoutMigrations(prefix))).toEqual({ version: LAYOUT_VERSION, partitions: 4, created: false, migratedKeys: 0 });
+  });
+
+  it('two processes migrating at once delete each stream once between them; a contradicting REDIS_PARTITIONS is refused before anything is deleted', async () => {
+    const prefix = freshPrefix();
+    await redis.hset(layoutKey(prefix), 'version', '2', 'partitions', '4');
+    const installations = await Promise.all(Array.from({ length: 20 }, () => layout2Installation(prefix, 4)));
+    await expect(ensureLayout(redis, prefix, 8)).rejects.toBeInstanceOf(LayoutMismatchError);
+    expect(await redis.exists(...installations.map((i) => i.stream))).toBe(20);
+
+    const both = await Promise.all([ensureLayout(redis, prefix, undefined), ensureLayout(redis, prefix, 4)]);
+    expect(both.map((l) => l.version)).toEqual([3, 3]);
+    expect(both[0]!.migratedKeys + both[1]!.migratedKeys).toBe(20);
+    expect(await redis.exists(...installations.map((i) => i.stream))).toBe(0);
+  });
+});
+
 describe('a Redis populated by layout 1', () => {
   let host: TestHost;
   beforeAll(async () => {
@@ -154,6 +201,8 @@ describe('a Redis populated by layout 1', () => {
     for (const [id, flat] of entries) await host.inspect.xadd(`${prefix}:events`, id, ...flat);
     await host.inspect.del(...streams);
     const oldCursor = entries[1]![0];
+    // Layout 1 also kept a stream per installation: moved into the partition, then deleted (layout 3).
+    await host.inspect.xadd(`${prefix}:inst:${linked[0]!.id}:events`, '*', 'type', 'installation.linked', 'installationId', linked[0]!.id);
     const withTtl = `${prefix}:inst:${linked[0]!.id}:sync-lock`;
     await host.inspect.set(withTtl, 'owner', 'PX', 600_000);
     await host.inspect.del(layoutKey(prefix));
@@ -161,7 +210,9 @@ describe('a Redis populated by layout 1', () => {
     expect((await host.admin(`/api/installations/${linked[0]!.id}`)).status).toBe(404);
 
     const layout = await ensureLayout(host.services.redis, prefix, undefined);
-    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: partitioned.length + 2 });
+    // Every key renamed, the platform-wide stream, and the installation's stream once more (deleted).
+    expect(layout).toEqual({ version: LAYOUT_VERSION, partitions: 16, created: true, migratedKeys: partitioned.length + 2 + 2 });
+    expect(await host.inspect.keys(`${prefix}:*:inst:*:events`)).toEqual([]);
     expect(await host.inspect.exists(`${prefix}:events`)).toBe(0);
     // Every installation's events are there again, in the same order; a reader's old cursor (a
     // stream id of the platform-wide stream) reads on from the same place.

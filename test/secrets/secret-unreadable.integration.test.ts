@@ -72,7 +72,7 @@ describe('a stored secret no configured key opens', () => {
     if (!enabled) throw new Error(`${NEUTRAL_CONNECTOR} not enabled`);
     await expect(services.clients.for(inst.id, enabled).request({ path: '/v1/devices' })).rejects.toMatchObject({ code: 'secret_unreadable' });
 
-    const events = await services.events.readInstallation(inst.id, undefined, 100);
+    const { events } = await services.events.readInstallation(inst.id, undefined, 100);
     const transitions = events.filter((e) => e.type === 'installation.reauthRequired');
     expect(transitions).toHaveLength(1);
     expect(transitions[0]?.data).toEqual({ reason: 'secret_unreadable', connector: NEUTRAL_CONNECTOR });

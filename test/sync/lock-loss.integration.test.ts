@@ -37,7 +37,6 @@ async function records(id: string) {
     devices: await host.inspect.hgetall(keys.devices(id)),
     selection: (await host.inspect.smembers(keys.selection(id))).sort(),
     syncState: await host.inspect.hgetall(keys.syncState(id)),
-    events: await host.inspect.xlen(keys.installationEvents(id)),
     partitionEvents: await host.inspect.xlen(keys.partitionEventsOf(id)),
   };
 }

@@ -26,7 +26,8 @@ const globalQuery = z.object({
 const eventPage = z.object({ events: z.array(eventView), next: z.string().nullable() });
 
 export const eventOperations: ApiOperation[] = [
-  { method: 'get', path: '/api/installations/:id/events', tag: 'events', auth: 'admin', summary: "One installation's events, oldest first; pass `next` as `after`", params: installationParams, query,
+  { method: 'get', path: '/api/installations/:id/events', tag: 'events', auth: 'admin', summary:
+      "One installation's events, oldest first; pass `next` as `after`. One request examines at most 5,000 events of the installation's partition, so a page may hold fewer than `limit` events (even none) while more follow: read on until `next` comes back equal to `after`", params: installationParams, query,
     responses: { 200: { description: 'Events', schema: eventPage }, 404: { description: 'No such installation', schema: null } } },
   { method: 'get', path: '/api/events', tag: 'events', auth: 'admin', summary: 'Every installation\'s events, oldest first; pass `next` as `after`', query: globalQuery,
     responses: { 200: { description: 'Events', schema: eventPage } } },
@@ -40,8 +41,10 @@ export function eventRoutes(services: Deps): Router<RequestState> {
     const q = parseBody(query, ctx.query);
     const installationId = ctx.params['id'] ?? '';
     await requireInstallation(services, installationId);
-    const events = await services.events.readInstallation(installationId, q.after, q.limit);
-    ctx.body = { events, next: events.at(-1)?.cursor ?? q.after ?? null } satisfies z.input<typeof eventPage>;
+    // `next` may lie past the last event returned (the scan went on through other installations'
+    // events); it equals `after` (or is null) only when the partition holds nothing newer.
+    const page = await services.events.readInstallation(installationId, q.after, q.limit);
+    ctx.body = { events: page.events, next: page.next ?? null } satisfies z.input<typeof eventPage>;
   });
 
   router.get('/events', async (ctx) => {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { scanKeys } from './cluster-safe';
 import { createPartitions, DEFAULT_PARTITION_COUNT, MAX_PARTITION_COUNT } from './partitions';
 
 /**
@@ -11,11 +12,15 @@ import { createPartitions, DEFAULT_PARTITION_COUNT, MAX_PARTITION_COUNT } from '
  * at start (RENAME keeps values and TTLs); Cluster was never supported with layout 1, so it has
  * nothing to migrate.
  *
+ * Layout 3 writes events only to the partition streams: layout 2 also kept a stream per
+ * installation (`…:inst:<id>:events`), which the migration from 2 deletes (its events are all in
+ * the partition's stream too). Layout 2 data (single server, Sentinel or Cluster) is migrated at start.
+ *
  * The number of partitions is chosen once: REDIS_PARTITIONS (default 16) when the record is made;
  * afterwards the recorded number rules, and a different REDIS_PARTITIONS is refused (moving
  * installations between partitions would need a migration this version does not have).
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 export function layoutKey(prefix: string): string {
   return `${prefix}:layout`;
@@ -34,7 +39,10 @@ export interface Layout {
   partitions: number;
   /** Set when this call recorded the layout (fresh data, or just migrated). */
   created: boolean;
-  /** Layout-1 keys renamed into their partitions by this call (the platform-wide event stream counts as one). */
+  /**
+   * Keys migrated by this call: layout-1 keys renamed into their partitions (the platform-wide
+   * event stream counts as one), layout-2 per-installation event streams deleted.
+   */
   migratedKeys: number;
 }
 
@@ -123,14 +131,37 @@ async function migrateGlobalStream(redis: Redis, prefix: string, parts: ReturnTy
 }
 
 /**
- * The layout of the data under `prefix`, made current: recorded if there is none (after migrating
- * layout-1 keys, if any: the installations' here, other families' by `migrations`), checked against
- * `configured` (REDIS_PARTITIONS) if there is one.
- * Throws LayoutMismatchError for a configuration that contradicts the data; Redis errors propagate.
+ * Layout 2 → 3: deletes every installation's own event stream (`<prefix>:{<prefix>:p<k>}:inst:<id>:events`,
+ * the name layout 2's platform/event-keys.ts built); each of its events is also in the partition's
+ * stream, written in the same MULTI. One SCAN over the keyspace (every primary on a Cluster), once:
+ * afterwards the layout record says 3 and no process scans again. Idempotent, and safe from two
+ * processes at once (DEL of a key already gone counts nothing). Uninstall deletes a stream a process of
+ * the older version writes after this ran.
  */
+async function dropInstallationStreams(redis: Redis, prefix: string): Promise<number> {
+  const pattern = `${prefix}:{${prefix}:p*}:inst:*:events`;
+  let dropped = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await scanKeys(redis, cursor, pattern, 1_000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    // A batch's keys lie in as many slots as there are partitions: one DEL each on a Cluster, sent together.
+    dropped += redis.isCluster ? (await Promise.all(keys.map((key) => redis.del(key)))).reduce((a, b) => a + b, 0) : await redis.del(...keys);
+  } while (cursor !== '0');
+  return dropped;
+}
+
 /** A family's own move of its layout-1 keys (named beside its repository); returns how many keys it moved. */
 export type LayoutMigration = (redis: Redis) => Promise<number>;
 
+/**
+ * The layout of the data under `prefix`, made current: recorded if there is none, after migrating
+ * from the layout it was written with (none recorded: layout 1, or fresh data) step by step: from
+ * 1, layout-1 keys if any (the installations' here, other families' by `migrations`); from 2, the
+ * per-installation event streams. Checked against `configured` (REDIS_PARTITIONS) if there is one.
+ * Throws LayoutMismatchError for a configuration that contradicts the data; Redis errors propagate.
+ */
 export async function ensureLayout(redis: Redis, prefix: string, configured: number | undefined, migrations: readonly LayoutMigration[] = []): Promise<Layout> {
   const recorded = await readLayout(redis, prefix);
   if (recorded && recorded.version === LAYOUT_VERSION) {
@@ -139,8 +170,13 @@ export async function ensureLayout(redis: Redis, prefix: string, configured: num
   }
   if (recorded) check(recorded, configured, prefix);
   const partitions = recorded?.partitions ?? configured ?? DEFAULT_PARTITION_COUNT;
-  let migratedKeys = await migrateFromLayout1(redis, prefix, partitions);
-  for (const migrate of migrations) migratedKeys += await migrate(redis);
+  const from = recorded?.version ?? 1;
+  let migratedKeys = 0;
+  if (from < 2) {
+    migratedKeys += await migrateFromLayout1(redis, prefix, partitions);
+    for (const migrate of migrations) migratedKeys += await migrate(redis);
+  }
+  if (from < 3) migratedKeys += await dropInstallationStreams(redis, prefix);
   // Two processes starting on fresh data: the first record wins and the other checks against it.
   const [[, wasNew]] = ((await redis.multi().hsetnx(layoutKey(prefix), 'partitions', String(partitions)).hset(layoutKey(prefix), 'version', String(LAYOUT_VERSION)).exec()) ?? [[null, 0]]) as [
     [Error | null, number],
