@@ -38,8 +38,11 @@ try {
   const sample = ids[0] ?? first;
   const prefix = `${services.config.keyPrefix}:`;
   const sid = pollSchedulerId(sample);
+  // Its location's own keys are account-wide (no hash tag), one location per installation here.
+  const location = `location:${encodeURIComponent((await services.installations.get(sample))?.locationId ?? '')}:`;
   const keys = [
     ...(await redis.keys(`${prefix}*${sample}*`)),
+    ...(await redis.keys(`${prefix}${location}*`)),
     ...(await redis.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`)),
   ].sort();
   const rows: string[][] = [];
@@ -48,18 +51,18 @@ try {
     const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
     total += bytes;
     const type = await redis.client.type(key);
-    rows.push([key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}'), type, String(bytes)]);
+    rows.push([key.replace(prefix, '').replace(location, 'location:{loc}:').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}'), type, String(bytes)]);
   }
   const node = (await (redis.primaries()[0] ?? redis.client).config('GET', 'stream-node-max-bytes')) as string[];
   console.log(`\n## Redis memory per linked installation${redis.kind === 'cluster' ? ' on a Redis Cluster (summed over its 3 primaries)' : ''} (${n} seeded; INFO used_memory delta / N; stream-node-max-bytes ${node[1] ?? '?'})`);
   console.log(`${fmt(perInstallation / 1024, 2)} KiB per installation`);
   console.log(table(['key (one installation)', 'type', 'MEMORY USAGE B'], rows));
   console.log(`keys of one installation: ${total} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
-  const shared = ['poll:delayed', 'poll:repeat', 'poll:events'].map((k) => `${services.keys.bullPrefix}:${k}`);
+  const shared = [...['poll:delayed', 'poll:repeat', 'poll:events'].map((k) => `${services.keys.bullPrefix}:${k}`), `${prefix}index:installations`];
   // The partition event streams (every installation's events, EVENT_RETENTION in all), summed.
   const partitionStreams = services.keys.partitions.all().map((k) => `${services.keys.partitions.space(k)}:events`);
-  const others = (await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:') && !partitionStreams.includes(k));
-  for (const key of [...new Set([...shared, ...others])].slice(0, 40)) {
+  const others = (await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:') && !partitionStreams.includes(k) && !shared.includes(k));
+  for (const key of [...shared, ...others].slice(0, 40)) {
     const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
     if (bytes > 10_000) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
   }

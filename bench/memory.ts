@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 import type { Services } from '../src/runtime/services';
 import { deviceKeys } from '../src/platform/device-keys';
 import { eventKeys } from '../src/platform/event-keys';
+import { installationKeys } from '../src/platform/installation-keys';
+import { tokenKeys } from '../src/cloud/token-keys';
+import { encrypt } from '../src/runtime/secrets/crypto';
 import { benchEnv, QUICK, servicesFrom, size } from './lib/env';
 import { benchRedis, usedMemory } from './lib/redis';
 import { seedCopies, seedTemplate } from './lib/seed';
@@ -68,12 +71,40 @@ async function earlierEvents(services: Services, client: Redis, ids: readonly st
 }
 
 /**
+ * Each installation's tokens and index entries in the forms written before issue 16.4's second
+ * round: the token set sealed as v2 with its full field names, the id in the plain fleet set, its
+ * location's index a set of ids. Today's code still reads them (and moves the sets on read).
+ */
+async function earlierTokensAndIndexes(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
+  const tokens = tokenKeys(services.keys).installationTokens;
+  const k = installationKeys(services.keys);
+  const ring = services.config.secretKeys;
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    const [sets, installations] = await Promise.all([Promise.all(batch.map((id) => services.tokens.get(id))), Promise.all(batch.map((id) => services.installations.get(id)))]);
+    const pipeline = client.pipeline();
+    batch.forEach((id, j) => {
+      const set = sets[j]?.tokens;
+      const installation = installations[j];
+      if (set) pipeline.set(tokens(id), `v2.${ring.primaryId}.${encrypt(ring.primaryKey, JSON.stringify(set), id).slice('v1.'.length)}`);
+      pipeline.sadd(k.legacyInstallationsAll(), id);
+      if (installation) {
+        pipeline.zrem(k.installationsAtLocation(installation.locationId), id);
+        pipeline.sadd(k.legacyInstallationsAtLocation(installation.locationId), id);
+      }
+    });
+    await pipeline.exec();
+  }
+}
+
+/**
  * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
  * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
- * schedule, the devices and the events written as before issue 16.4 (a stream per installation
- * beside the partition's) and once as today, each on its own fresh redis-server. The INFO
- * used_memory delta over seeding ÷ N, and the same without the installation's own events stream,
- * with the bytes of one installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
+ * schedule, the devices, the tokens, the installation indexes and the events written as before
+ * issue 16.4 (a stream per installation beside the partition's) and once as today, each on its own
+ * fresh redis-server. The INFO used_memory delta over seeding ÷ N, and the same without the
+ * installation's own events stream, with the bytes of one installation's keys by family.
+ * `npx tsx bench/memory-breakdown.ts` prints more detail.
  */
 export async function memoryBench(): Promise<BenchResult> {
   const n = size('BENCH_MEMORY_N', 5_000, 1_000);
@@ -87,7 +118,7 @@ export async function memoryBench(): Promise<BenchResult> {
     table(
       ['', 'KiB per installation', 'without its events stream'],
       [
-        ['before (schedule, devices and events as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
+        ['before (schedule, devices, tokens, indexes and events as written before issue 16.4)', kib(before.perInstallation), kib(before.perInstallation - events(before))],
         ['after', kib(after.perInstallation), kib(after.perInstallation - events(after))],
       ],
     ),
@@ -115,8 +146,11 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const template = await seedTemplate(services, fake);
     const start = await usedMemory(redis.client);
     const ids = await seedCopies(services, fake, template, n, side === 'before' ? earlierSchedule(services) : undefined);
-    if (side === 'before') await earlierDevices(services, redis.client, ids);
-    if (side === 'before') await earlierEvents(services, redis.client, ids);
+    if (side === 'before') {
+      await earlierDevices(services, redis.client, ids);
+      await earlierTokensAndIndexes(services, redis.client, ids);
+      await earlierEvents(services, redis.client, ids);
+    }
     const perInstallation = ((await usedMemory(redis.client)) - start) / n;
     const sample = ids[0] ?? template.first;
     const prefix = `${services.config.keyPrefix}:`;
@@ -124,7 +158,8 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const byKey = new Map<string, number>();
     const keys = [...(await redis.client.keys(`${prefix}*${sample}*`)), ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`))];
     for (const key of keys) {
-      const name = key.replace(prefix, '').replace(/^\{[^}]+:p\d+\}:/, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
+      // Without the partition's tag (each side's sample lands in its own partition), so the rows line up.
+      const name = key.replace(prefix, '').replace(/^\{[^}]*:p\d+\}:/, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
       byKey.set(name, Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0')));
     }
     return { perInstallation, byKey };

@@ -21,6 +21,34 @@ const tokenSetSchema = z.object({
   tokenType: z.string().optional(),
 });
 
+/**
+ * What is sealed now: one-letter keys, absent fields left out (issue 16.4: tokens are the largest
+ * record of an installation). Token sets sealed before, with the full names, open the same.
+ */
+const compactSchema = z.object({
+  a: z.string().min(1),
+  r: z.string().min(1).optional(),
+  e: z.number().optional(),
+  s: z.string().optional(),
+  t: z.string().optional(),
+});
+
+function toPlaintext(tokens: TokenSet): string {
+  // JSON.stringify leaves out the undefined ones.
+  return JSON.stringify({ a: tokens.accessToken, r: tokens.refreshToken, e: tokens.expiresAt, s: tokens.scope, t: tokens.tokenType });
+}
+
+function fromPlaintext(plaintext: string): TokenSet {
+  const value: unknown = JSON.parse(plaintext);
+  const compact = compactSchema.safeParse(value);
+  if (compact.success) {
+    const { a, r, e, s, t } = compact.data;
+    return { accessToken: a, refreshToken: r, expiresAt: e, scope: s, tokenType: t };
+  }
+  const full = tokenSetSchema.parse(value);
+  return { accessToken: full.accessToken, refreshToken: full.refreshToken, expiresAt: full.expiresAt, scope: full.scope, tokenType: full.tokenType };
+}
+
 /** The sealed string as read, so a later write can be fenced on it (compare-and-set). */
 export interface StoredTokens {
   tokens: TokenSet;
@@ -45,25 +73,21 @@ export class ProviderTokenStore implements SealedFamily {
   }
 
   seal(installationId: string, tokens: TokenSet): string {
-    const plain = JSON.stringify({
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      expiresAt: tokens.expiresAt,
-      scope: tokens.scope,
-      tokenType: tokens.tokenType,
-    });
-    return this.secretKeys.seal(plain, installationId);
+    return this.secretKeys.seal(toPlaintext(tokens), installationId);
   }
 
   unseal(installationId: string, sealed: string): TokenSet {
-    const parsed = tokenSetSchema.parse(JSON.parse(this.secretKeys.open(sealed, installationId)));
-    return {
-      accessToken: parsed.accessToken,
-      refreshToken: parsed.refreshToken,
-      expiresAt: parsed.expiresAt,
-      scope: parsed.scope,
-      tokenType: parsed.tokenType,
-    };
+    return fromPlaintext(this.secretKeys.open(sealed, installationId));
+  }
+
+  /** Rekey: a token set sealed with the full field names is re-sealed in the compact shape. */
+  rewrite(plaintext: string): string {
+    try {
+      return toPlaintext(fromPlaintext(plaintext));
+    } catch {
+      // Not a token set we can read: re-encrypted as it is, to fail at its use as it would have.
+      return plaintext;
+    }
   }
 
   async put(installationId: string, tokens: TokenSet): Promise<void> {

@@ -31,6 +31,13 @@ export type CreateResult = { created: true; installation: Installation } | { cre
  * - delete removes the record first, then the index entries, then frees the slot;
  * - an index entry whose record is gone is skipped by every read (and dropped by the next delete);
  *   a slot naming a record that is gone is taken over by the next create (CLAIM_SCRIPT).
+ *
+ * Indexes are sorted sets (issue 16.4): the fleet index `<createdAt>|<id>` answers listing, paging
+ * and "every installation", so the plain set of ids older versions also kept is retired; a
+ * location's ids are a sorted set too, listpack-encoded while small (~120 B for one id, where a set
+ * of strings is a hash table of ~250 B on Redis 7.0). What older versions wrote is moved over on
+ * read, idempotently, taking out of the old key only what was moved: an older process still running
+ * during a rolling deploy may add to it meanwhile, and the next read moves that too.
  */
 
 // Claims the singleInstance slot for ARGV[1] unless it names another installation whose record
@@ -101,29 +108,47 @@ export class InstallationStore {
   /** One page of every installation in creation order (see SortedIndex for what the cursor guarantees). */
   async page(cursor: string | undefined, limit: number, filter: { locationId?: string } = {}): Promise<Page<Installation>> {
     if (filter.locationId !== undefined) {
-      // One location holds a handful: its set is read whole, in the same order and cursor positions.
+      // One location holds a handful: its index is read whole, in the same order and cursor positions.
       return pageInMemory(await this.list(filter), (i) => memberOf(i.createdAt, i.id), cursor, limit);
     }
-    const redis = this.redis;
-    const all = this.keys.installationsAll();
-    // Installations made before the index existed are listed in the set; index them once.
-    async function* batches(): AsyncGenerator<string[]> {
-      let at = '0';
-      do {
-        const [next, ids] = await redis.sscan(all, at, 'COUNT', 1000);
-        at = next;
-        yield ids;
-      } while (at !== '0');
-    }
-    // Create and delete write the set and the index one after the other, so besides installations
-    // made before the index existed only a crash between the two makes them disagree: the check
-    // costs two O(1) reads (two keys of their own, no transaction), no write.
-    const [indexed, listed] = await Promise.all([redis.zcard(this.keys.installationsIndex()), redis.scard(all)]);
-    // Once only (the marker): an id whose record is gone stays unindexed and must not cost a scan per page.
-    if ((indexed ?? 0) < (listed ?? 0)) {
-      await this.index.backfillIdsOnce(this.keys.installationsIndexBackfilled(), batches(), async (id) => (await this.get(id))?.createdAt);
-    }
+    await this.retireLegacyFleetSet();
     return loadPage(await this.index.page(cursor, limit), (id) => this.get(id));
+  }
+
+  /**
+   * Moves the ids of the fleet set older versions kept (and versions before the index listed only
+   * there) into the index, a SSCAN batch at a time, then drops them from the set: one EXISTS when
+   * there is nothing left to move. Run by the first listing (at start, by the schedule repair), not
+   * at boot: a fleet of 100,000 takes one HGET each, once.
+   */
+  private async retireLegacyFleetSet(): Promise<void> {
+    const legacy = this.keys.legacyInstallationsAll();
+    if ((await this.redis.exists(legacy)) === 0) return;
+    let at = '0';
+    do {
+      const [next, ids] = await this.redis.sscan(legacy, at, 'COUNT', 1000);
+      at = next;
+      if (ids.length === 0) continue;
+      // An id whose record is gone (a delete that crashed half-way) is not indexed, only dropped.
+      await this.index.backfillIds(
+        [ids],
+        async (id) => (await this.redis.hget(this.keys.installation(id), 'createdAt')) ?? undefined,
+      );
+      // SSCAN returns every member present throughout, whatever is removed meanwhile.
+      await this.redis.srem(legacy, ...ids);
+    } while (at !== '0');
+    await this.redis.del(this.keys.legacyInstallationsIndexBackfilled());
+  }
+
+  /** The ids indexed at a location, moving those an older version left in its set (see above). */
+  private async idsAtLocation(locationId: string): Promise<string[]> {
+    const legacy = this.keys.legacyInstallationsAtLocation(locationId);
+    const index = this.keys.installationsAtLocation(locationId);
+    const [ids, old] = await Promise.all([this.redis.zrange(index, '0', '-1'), this.redis.smembers(legacy)]);
+    if (old.length === 0) return ids;
+    await this.redis.zadd(index, ...old.flatMap((id) => [0, id]));
+    await this.redis.srem(legacy, ...old);
+    return [...new Set([...ids, ...old])];
   }
 
   async create(input: {
@@ -183,7 +208,7 @@ export class InstallationStore {
 
   /** The index entries of an installation; each an idempotent write of one key (no cross-slot transaction). */
   private async addToIndexes(id: string, locationId: string, member: string | undefined): Promise<void> {
-    const entries: Promise<unknown>[] = [this.redis.sadd(this.keys.installationsAll(), id), this.redis.sadd(this.keys.installationsAtLocation(locationId), id)];
+    const entries: Promise<unknown>[] = [this.redis.zadd(this.keys.installationsAtLocation(locationId), 0, id)];
     if (member !== undefined) entries.push(this.redis.zadd(this.keys.installationsIndex(), 0, member));
     else {
       const createdAt = await this.redis.hget(this.keys.installation(id), 'createdAt');
@@ -204,9 +229,12 @@ export class InstallationStore {
   }
 
   async list(filter: { locationId?: string } = {}): Promise<Installation[]> {
-    const ids = await this.redis.smembers(
-      filter.locationId === undefined ? this.keys.installationsAll() : this.keys.installationsAtLocation(filter.locationId),
-    );
+    let ids: string[];
+    if (filter.locationId !== undefined) ids = await this.idsAtLocation(filter.locationId);
+    else {
+      await this.retireLegacyFleetSet();
+      ids = await this.index.ids();
+    }
     if (ids.length === 0) return [];
     // One read per record, not one pipeline: the records live in many partitions (hash slots).
     const hashes = await Promise.all(ids.map((id) => this.redis.hgetall(this.keys.installation(id))));
@@ -254,9 +282,11 @@ export class InstallationStore {
     // The index entries and the slot go even when the record was gone already: a delete that
     // crashed after the record is finished by the next one.
     await Promise.all([
-      this.redis.srem(this.keys.installationsAll(), installation.id),
-      this.redis.srem(this.keys.installationsAtLocation(installation.locationId), installation.id),
+      this.redis.zrem(this.keys.installationsAtLocation(installation.locationId), installation.id),
       this.redis.zrem(this.keys.installationsIndex(), memberOf(installation.createdAt, installation.id)),
+      // Not yet moved by a read (see retireLegacyFleetSet): gone from the old forms too, not moved later as a ghost.
+      this.redis.srem(this.keys.legacyInstallationsAll(), installation.id),
+      this.redis.srem(this.keys.legacyInstallationsAtLocation(installation.locationId), installation.id),
     ]);
     await this.redis.eval(RELEASE_SCRIPT, 1, this.keys.singleInstance(installation.connector, installation.locationId), installation.id);
     return deleted === 1;

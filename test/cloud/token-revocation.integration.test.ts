@@ -45,7 +45,7 @@ describe('provider token revocation at uninstall', () => {
     // No worker yet: the uninstall answers without the cloud, and the job waits with its data.
     expect((await uninstall(inst.id)).status).toBe(204);
     const job = await host.services.revocations.queue.getJob(`revoke-${inst.id}`);
-    expect(job?.data.sealedTokens).toMatch(/^v2\./);
+    expect(job?.data.sealedTokens).toMatch(/^v3\./);
     const raw = JSON.stringify(job?.data);
     expect(raw).not.toContain(tokens.refreshToken);
     expect(raw).not.toContain(tokens.accessToken);

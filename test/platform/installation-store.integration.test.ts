@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { InstallationStore } from '../../src/platform/installation-store';
 import { installationKeys } from '../../src/platform/installation-keys';
 import { tokenKeys } from '../../src/cloud/token-keys';
@@ -80,8 +80,7 @@ describe('on the single server: what a crash half-way leaves is repaired', () =>
     expect((await store.list()).map((i) => i.id)).not.toContain(inst.id);
     expect((await store.page(undefined, 1000)).items.map((i) => i.id)).not.toContain(inst.id);
     expect(await store.delete(inst)).toBe(false);
-    expect(await redis.sismember(k.installationsAll(), inst.id)).toBe(0);
-    expect(await redis.sismember(k.installationsAtLocation(inst.locationId), inst.id)).toBe(0);
+    expect(await redis.zscore(k.installationsAtLocation(inst.locationId), inst.id)).toBeNull();
     expect(await redis.zscore(k.installationsIndex(), `${inst.createdAt}|${inst.id}`)).toBeNull();
     expect(await redis.exists(k.singleInstance('acme', inst.locationId))).toBe(0);
   });
@@ -97,6 +96,97 @@ describe('on the single server: what a crash half-way leaves is repaired', () =>
     expect(results.filter((r) => !r.created)).toEqual(Array.from({ length: 7 }, () => ({ created: false, existingId: winner })));
     for (const r of racers) expect(await redis.exists(k.installation(r.id))).toBe(r.id === winner ? 1 : 0);
     expect((await store.list({ locationId })).map((i) => i.id)).toEqual([winner]);
+  });
+});
+
+describe('on the single server: the set indexes older versions wrote are moved to sorted sets on read', () => {
+  let redis: Redis;
+  let keys: Keys;
+  let store: InstallationStore;
+  beforeAll(() => {
+    redis = toolClient(inject('redisUrl'));
+  });
+  beforeEach(() => {
+    // A key space of its own per test: the fleet set is account-wide.
+    keys = createKeys(`test-instlegacy-${randomUUID()}`);
+    store = new InstallationStore(redis, keys, tokenKeys(keys).installationTokens);
+  });
+  afterAll(async () => {
+    const left = await redis.keys('test-instlegacy-*');
+    if (left.length) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  /** An installation record as any version writes it, listed only where an older version listed it. */
+  const plantRecord = async (locationId: string, createdAt: string): Promise<string> => {
+    const id = randomUUID();
+    const k = installationKeys(keys);
+    await redis.hset(k.installation(id), { id, connector: 'acme', locationId, status: 'linked', createdAt, updatedAt: createdAt, tokenHash: 'h'.repeat(64) });
+    return id;
+  };
+
+  it('the fleet set of ids (no index entries, no marker) => list and page return each once, in creation order; the set is gone, a ghost id is not indexed', async () => {
+    const k = installationKeys(keys);
+    const ids = [
+      await plantRecord('home', '2026-01-01T00:00:03.000Z'),
+      await plantRecord('home', '2026-01-01T00:00:01.000Z'),
+      await plantRecord('away', '2026-01-01T00:00:02.000Z'),
+    ];
+    await redis.sadd(k.legacyInstallationsAll(), ...ids, 'ghost-id');
+    await redis.set(k.legacyInstallationsIndexBackfilled(), 'x');
+    expect((await store.list()).map((i) => i.id)).toEqual([ids[1], ids[2], ids[0]]);
+    expect(await redis.exists(k.legacyInstallationsAll(), k.legacyInstallationsIndexBackfilled())).toBe(0);
+    expect(await redis.zcard(k.installationsIndex())).toBe(3);
+    // Nothing left to move: the next reads answer from the index alone.
+    const first = await store.page(undefined, 2);
+    const second = await store.page(first.next ?? undefined, 2);
+    expect([...first.items, ...second.items].map((i) => i.id)).toEqual([ids[1], ids[2], ids[0]]);
+    expect(second.next).toBeNull();
+  });
+
+  it('page is the first read => it moves the set too; an id an older process adds afterwards is moved by the next read', async () => {
+    const k = installationKeys(keys);
+    const a = await plantRecord('home', '2026-01-01T00:00:01.000Z');
+    await redis.sadd(k.legacyInstallationsAll(), a);
+    expect((await store.page(undefined, 10)).items.map((i) => i.id)).toEqual([a]);
+    const b = await plantRecord('home', '2026-01-01T00:00:02.000Z');
+    await redis.sadd(k.legacyInstallationsAll(), b);
+    expect((await store.page(undefined, 10)).items.map((i) => i.id)).toEqual([a, b]);
+    expect(await redis.exists(k.legacyInstallationsAll())).toBe(0);
+  });
+
+  it('a location set of ids => moved into the location sorted set (listpack-encoded) by the first read, kept there, and listed once', async () => {
+    const k = installationKeys(keys);
+    const a = await plantRecord('home', '2026-01-01T00:00:01.000Z');
+    const b = await plantRecord('home', '2026-01-01T00:00:02.000Z');
+    await redis.sadd(k.legacyInstallationsAtLocation('home'), a, b);
+    // b was indexed by a newer process already.
+    await redis.zadd(k.installationsAtLocation('home'), 0, b);
+    expect((await store.list({ locationId: 'home' })).map((i) => i.id)).toEqual([a, b]);
+    expect(await redis.exists(k.legacyInstallationsAtLocation('home'))).toBe(0);
+    expect((await redis.zrange(k.installationsAtLocation('home'), '0', '-1')).sort()).toEqual([a, b].sort());
+    expect(await redis.object('ENCODING', k.installationsAtLocation('home'))).toBe('listpack');
+    // An older process still running adds to its set: the next read moves that one too.
+    const c = await plantRecord('home', '2026-01-01T00:00:03.000Z');
+    await redis.sadd(k.legacyInstallationsAtLocation('home'), c);
+    expect((await store.page(undefined, 10, { locationId: 'home' })).items.map((i) => i.id)).toEqual([a, b, c]);
+    expect(await redis.exists(k.legacyInstallationsAtLocation('home'))).toBe(0);
+  });
+
+  it('delete before any read moved it => gone from the old sets too (no ghost moved later); create writes only the sorted sets', async () => {
+    const k = installationKeys(keys);
+    const created = await store.create(input(keys, { locationId: 'home' }));
+    if (!created.created) throw new Error('not created');
+    const inst = created.installation;
+    expect(await redis.exists(k.legacyInstallationsAll(), k.legacyInstallationsAtLocation('home'))).toBe(0);
+    expect(await redis.zscore(k.installationsAtLocation('home'), inst.id)).toBe('0');
+    // As if an older process had listed it in its sets as well.
+    await redis.sadd(k.legacyInstallationsAll(), inst.id);
+    await redis.sadd(k.legacyInstallationsAtLocation('home'), inst.id);
+    expect(await store.delete(inst)).toBe(true);
+    expect(await redis.exists(k.legacyInstallationsAll(), k.legacyInstallationsAtLocation('home'), k.installationsAtLocation('home'), k.installationsIndex())).toBe(0);
+    expect(await store.list()).toEqual([]);
+    expect(await store.list({ locationId: 'home' })).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import { SecretKeyring } from '../../src/runtime/secrets/keyring';
 import { ProviderTokenStore } from '../../src/cloud/provider-token-store';
 import { syncInstallation } from '../../src/sync/sync-installation';
 import { keyNames } from '../helpers/key-names';
+import { encrypt } from '../../src/runtime/secrets/crypto';
 
 const LEGACY_HEX = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 /** Written by encrypt() before key ids existed (commit eb0da9d), under LEGACY_HEX, bound to "inst-legacy". */
@@ -75,10 +76,10 @@ describe('rekey', () => {
     expect(run.out).toContain('0 unreadable');
     expect(run.progress).toContain('\r');
     expect(run.progress).toContain('provider tokens: ');
-    expect(await stored(tokensKey(inst.id))).toMatch(/^v2\.k2\./);
-    expect(await stored(tokensKey('inst-legacy'))).toMatch(/^v2\.k2\./);
-    expect(await subscriptionSealed()).toMatch(/^v2\.k2\./);
-    expect(await sinkSealed()).toMatch(/^v2\.k2\./);
+    expect(await stored(tokensKey(inst.id))).toMatch(/^v3\.k2\./);
+    expect(await stored(tokensKey('inst-legacy'))).toMatch(/^v3\.k2\./);
+    expect(await subscriptionSealed()).toMatch(/^v3\.k2\./);
+    expect(await sinkSealed()).toMatch(/^v3\.k2\./);
     // Nothing to resume from once finished.
     expect(await before.inspect.exists(`${before.config.keyPrefix}:rekey:checkpoints`)).toBe(0);
 
@@ -103,17 +104,39 @@ describe('rekey', () => {
 
   it('an interrupted run resumes from its checkpoint (a family finished before is not scanned again)', async () => {
     // As a run stopped right after finishing the provider tokens would have left it.
-    await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'k2', 'done');
+    await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'v3.k2', 'done');
     const resumed = await rekey(`k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
     expect(resumed.code).toBe(0);
     expect(resumed.out).toContain('2 secret(s) re-encrypted');
-    expect(await subscriptionSealed()).toMatch(/^v2\.k2\./);
-    expect(await stored(tokensKey(inst.id))).toMatch(/^v2\.k1\./);
+    expect(await subscriptionSealed()).toMatch(/^v3\.k2\./);
+    expect(await stored(tokensKey(inst.id))).toMatch(/^v3\.k1\./);
     // A checkpoint made under another first key is ignored: k3 starts over and covers everything.
-    await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'k2', 'done');
+    await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'v3.k2', 'done');
     const k3 = hex();
     const other = await rekey(`k3:${k3},k2:${k2},k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
     expect(other.out).toContain('4 secret(s) re-encrypted under key "k3"');
+  });
+
+  it('v2 secrets under the first key itself => re-sealed as v3, token sets in the compact shape; a checkpoint towards v2 is ignored', async () => {
+    // As seal() wrote before v3: v2, the full field names, under k1 (which stays first).
+    const plain = JSON.stringify({ accessToken: 'old-access', refreshToken: 'old-refresh', expiresAt: 1_800_000_000_000, scope: 'read', tokenType: 'Bearer' });
+    const v2 = `v2.k1.${encrypt(Buffer.from(k1, 'hex'), plain, 'inst-v2').slice('v1.'.length)}`;
+    await before.inspect.set(tokensKey('inst-v2'), v2);
+    // A run of the code before v3 stopped after the tokens: its checkpoint named the key alone.
+    await new RedisRekeyCheckpoints(before.inspect, `${before.config.keyPrefix}:rekey:checkpoints`).save('provider tokens', 'k1', 'done');
+    const run = await rekey(`k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX });
+    expect(run.code).toBe(0);
+    // The linked installation's tokens and both Web Services secrets were sealed as v3 under k1 already; the legacy v1 and this v2 were not.
+    expect(run.out).toContain('2 secret(s) re-encrypted under key "k1"');
+    expect(run.out).toContain('3 already current');
+    const resealed = (await stored(tokensKey('inst-v2'))) ?? '';
+    expect(resealed).toMatch(/^v3\.k1\./);
+    expect(resealed.length).toBeLessThan(v2.length);
+    const ring = new SecretKeyring([{ id: 'k1', key: Buffer.from(k1, 'hex') }]);
+    expect(JSON.parse(ring.open(resealed, 'inst-v2'))).toEqual({ a: 'old-access', r: 'old-refresh', e: 1_800_000_000_000, s: 'read', t: 'Bearer' });
+    expect((await before.services.tokens.get('inst-v2'))?.tokens).toEqual({ accessToken: 'old-access', refreshToken: 'old-refresh', expiresAt: 1_800_000_000_000, scope: 'read', tokenType: 'Bearer' });
+    expect(await stored(tokensKey('inst-legacy'))).toMatch(/^v3\.k1\./);
+    expect((await rekey(`k1:${k1}`, [], { SECRET_KEY: LEGACY_HEX })).out).toContain('0 secret(s) re-encrypted');
   });
 
   it('a token refreshed between the scan and the write => the refreshed one stays (compare-and-set)', async () => {
@@ -176,6 +199,6 @@ describe('rekey', () => {
     expect(code).toBe(1);
     expect(lines.join('\n')).toContain('not reachable');
     // Nothing was touched by any of them.
-    expect(await stored(tokensKey(inst.id))).toMatch(/^v2\.k1\./);
+    expect(await stored(tokensKey(inst.id))).toMatch(/^v3\.k1\./);
   });
 });

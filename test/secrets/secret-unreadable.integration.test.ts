@@ -82,7 +82,7 @@ describe('a stored secret no configured key opens', () => {
     expect(polls['failed_reauth_required']).toBe(1);
     // No schedule left to poll it again; the tokens stay, so restoring k1 and re-linking both work.
     expect(await services.scheduler.isScheduled(inst.id)).toBe(false);
-    expect(await services.tokens.getSealed(inst.id)).toMatch(/^v2\.k1\./);
+    expect(await services.tokens.getSealed(inst.id)).toMatch(/^v3\.k1\./);
 
     const transitionsLogged = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'installation needs re-authorization');
     expect(transitionsLogged).toHaveLength(1);

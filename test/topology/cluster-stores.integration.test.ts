@@ -245,7 +245,7 @@ describe('rekey on a Cluster: SCAN visits every primary, the compare-and-sets go
     expect(counts).toMatchObject({ rekeyed: 35, unreadable: 0 });
     const reader = new ProviderTokenStore(asRedis(client), rekeyed, ring);
     for (const id of ids) {
-      expect(await reader.getSealed(id)).toMatch(/^v2\.k2\./);
+      expect(await reader.getSealed(id)).toMatch(/^v3\.k2\./);
       expect((await reader.get(id))?.tokens.accessToken).toBe(`a-${id}`);
     }
   });

@@ -91,12 +91,17 @@ export class SortedIndex {
   }
 
   /** Indexes every id of `batches` (idempotent). */
-  async backfillIds(batches: AsyncIterable<string[]>, createdAtOf: (id: string) => Promise<string | undefined>): Promise<void> {
+  async backfillIds(batches: AsyncIterable<string[]> | Iterable<string[]>, createdAtOf: (id: string) => Promise<string | undefined>): Promise<void> {
     for await (const ids of batches) {
       const dated = await Promise.all(ids.map(async (id) => ({ id, createdAt: await createdAtOf(id) })));
       const members = dated.flatMap((d) => (d.createdAt === undefined ? [] : [0, memberOf(d.createdAt, d.id)]));
       if (members.length > 0) await this.redis.zadd(this.key, ...members);
     }
+  }
+
+  /** Every id, in creation order (for the callers that want the whole listing). */
+  async ids(): Promise<string[]> {
+    return (await this.redis.zrange(this.key, '0', '-1')).map(idOf);
   }
 
   /** Ids of one page: after `cursor` (a value this returned as `next`), at most `limit`. */

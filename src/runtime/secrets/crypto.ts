@@ -33,6 +33,27 @@ export function decrypt(key: Buffer, sealed: string, associatedData: string): st
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
 }
 
+/**
+ * AES-256-GCM over bytes, as one buffer `iv ‖ tag ‖ ciphertext` (the v3 sealed format encodes it
+ * as one base64url segment instead of three).
+ */
+export function encryptBytes(key: Buffer, plaintext: Buffer, associatedData: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(associatedData);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+/** The plaintext of encryptBytes' output; throws when the key, the associated data or any byte differs. */
+export function decryptBytes(key: Buffer, sealed: Buffer, associatedData: Buffer): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('ciphertext too short');
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+  decipher.setAAD(associatedData);
+  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
 /** A bearer secret: 32 random bytes, URL-safe. */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

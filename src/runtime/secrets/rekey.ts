@@ -17,12 +17,17 @@ export interface SealedFamily {
   scanSealed(cursor: string, count: number): Promise<{ cursor: string; records: SealedRecord[] }>;
   /** Per update, true when written; false when the record changed (or went) since it was read. */
   replaceSealed(updates: readonly { record: SealedRecord; sealed: string }[]): Promise<boolean[]>;
+  /** The plaintext in the family's newest shape, when it has more than one (rekey writes that). */
+  rewrite?(plaintext: string): string;
 }
 
-/** Where an interrupted rekey picks up: per family, the SCAN cursor reached under a given first key. */
+/**
+ * Where an interrupted rekey picks up: per family, the SCAN cursor reached towards a given target
+ * (sealed format and first key, SecretKeyring.target).
+ */
 export interface RekeyCheckpoints {
-  load(family: string, primaryId: string): Promise<string | undefined>;
-  save(family: string, primaryId: string, cursor: string): Promise<void>;
+  load(family: string, target: string): Promise<string | undefined>;
+  save(family: string, target: string, cursor: string): Promise<void>;
   clear(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ export interface RekeyProgress extends RekeyCounts {
 const DONE = 'done';
 
 /**
- * Re-encrypts every secret of `families` under the ring's first key, a SCAN batch at a time. Each
+ * Re-encrypts every secret of `families` under the ring's first key, in the newest sealed format
+ * (and the family's newest plaintext shape), a SCAN batch at a time. Each
  * write is a compare-and-set on the value read, so a token refreshed meanwhile is never replaced
  * by the older one we re-encrypted. After each batch the cursor is saved: a run that was stopped
  * resumes there (SCAN cursors stay valid across connections), and whatever it re-reads is already
@@ -57,7 +63,7 @@ export async function rekeyFamilies(
 ): Promise<RekeyCounts> {
   const total: RekeyCounts = { scanned: 0, rekeyed: 0, current: 0, changed: 0, unreadable: 0 };
   for (const { name, store } of families) {
-    let cursor = (await checkpoints.load(name, ring.primaryId)) ?? '0';
+    let cursor = (await checkpoints.load(name, ring.target)) ?? '0';
     if (cursor === DONE) continue;
     const counts: RekeyCounts = { scanned: 0, rekeyed: 0, current: 0, changed: 0, unreadable: 0 };
     do {
@@ -66,7 +72,7 @@ export async function rekeyFamilies(
       for (const record of batch.records) {
         counts.scanned++;
         try {
-          const resealed = ring.reseal(record.sealed, record.id);
+          const resealed = ring.reseal(record.sealed, record.id, store.rewrite?.bind(store));
           if (resealed === undefined) counts.current++;
           else updates.push({ record, sealed: resealed });
         } catch (err) {
@@ -78,7 +84,7 @@ export async function rekeyFamilies(
       const written = updates.length > 0 ? await store.replaceSealed(updates) : [];
       for (const ok of written) ok ? counts.rekeyed++ : counts.changed++;
       cursor = batch.cursor;
-      await checkpoints.save(name, ring.primaryId, cursor === '0' ? DONE : cursor);
+      await checkpoints.save(name, ring.target, cursor === '0' ? DONE : cursor);
       options.onProgress?.({ family: name, done: cursor === '0', ...counts });
     } while (cursor !== '0');
     for (const k of Object.keys(total) as (keyof RekeyCounts)[]) total[k] += counts[k];
