@@ -14,6 +14,8 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** The longest sleep between rounds: schedules written meanwhile by other processes are seen within it. */
   maxSleepMs?: number;
+  /** The shortest sleep between rounds, unless a round left a full batch (poll-schedule-math.ts sleepMs). */
+  minSleepMs?: number;
 }
 
 export interface DispatchRound {
@@ -22,6 +24,8 @@ export interface DispatchRound {
   earliest: number | undefined;
   /** Partitions whose claim or rescheduling failed (Redis errors): retried next round. */
   failed: number;
+  /** Some partition had more due entries than one batch: the next round starts at once. */
+  full: boolean;
 }
 
 const ERROR_LOG_INTERVAL_MS = 30_000;
@@ -46,6 +50,7 @@ export class PollDispatcher {
   private readonly batch: number;
   private readonly leaseMs: number;
   private readonly maxSleepMs: number;
+  private readonly minSleepMs: number;
 
   constructor(
     private readonly services: Deps,
@@ -58,6 +63,7 @@ export class PollDispatcher {
     this.batch = options.batch ?? 500;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxSleepMs = options.maxSleepMs ?? 1_000;
+    this.minSleepMs = Math.min(options.minSleepMs ?? 100, this.maxSleepMs);
   }
 
   start(): void {
@@ -80,7 +86,7 @@ export class PollDispatcher {
    */
   async tick(now: number = this.services.now()): Promise<DispatchRound> {
     const connectors = [...this.intervals.keys()];
-    const round: DispatchRound = { dispatched: 0, earliest: undefined, failed: 0 };
+    const round: DispatchRound = { dispatched: 0, earliest: undefined, failed: 0, full: false };
     if (connectors.length === 0) return round;
     const lease = leaseUntil(now, this.leaseMs);
     const partitions = this.store.partitions;
@@ -99,6 +105,7 @@ export class PollDispatcher {
         this.failed(claim, 'claim');
         return;
       }
+      if (claim.claimed.length >= this.batch) round.full = true;
       if (claim.earliest !== undefined) round.earliest = Math.min(round.earliest ?? Infinity, claim.earliest);
       const entries = claim.claimed.map((e) => ({ ...e, next: nextDue(now, this.intervals.get(e.connector) ?? this.maxSleepMs, e.installationId) }));
       if (entries.length) due.push({ k, entries });
@@ -116,19 +123,13 @@ export class PollDispatcher {
     }
     round.dispatched = all.length;
     for (const e of all) this.services.metrics.pollsDispatched.inc({ connector: e.connector });
-    const rescheduled = await Promise.all(
-      due.map((d) =>
-        this.store.reschedule(d.k, connectors, lease, d.entries).then(
-          () => true,
-          (err: unknown) => {
-            // Polled already; the lease ending makes it due again once, a poll early rather than none.
-            this.failed(err, 'reschedule');
-            return false;
-          },
-        ),
-      ),
-    );
-    round.failed += rescheduled.filter((ok) => !ok).length;
+    const rescheduled = await this.store.reschedule(due, connectors, lease).catch((err: unknown) => due.map(() => err as Error));
+    for (const result of rescheduled) {
+      if (!(result instanceof Error)) continue;
+      // Queued already; the lease ending makes it due again once (its job id keeps it from doubling while queued).
+      this.failed(result, 'reschedule');
+      round.failed++;
+    }
     const earliestNext = Math.min(...all.map((e) => e.next));
     round.earliest = Math.min(round.earliest ?? Infinity, earliestNext);
     return round;
@@ -138,7 +139,7 @@ export class PollDispatcher {
     while (!this.stopped) {
       const round = await this.tick();
       if (this.stopped) return;
-      const wait = round.failed > 0 ? this.maxSleepMs : sleepMs(round.earliest, this.services.now(), this.maxSleepMs);
+      const wait = round.failed > 0 ? this.maxSleepMs : round.full ? 0 : sleepMs(round.earliest, this.services.now(), this.minSleepMs, this.maxSleepMs);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, wait);

@@ -166,15 +166,36 @@ export class PollScheduleStore {
     });
   }
 
-  /** Sets claimed entries of partition `k` to their next due times, where they still hold `lease` (RESCHEDULE). */
-  async reschedule(k: number, connectors: readonly string[], lease: number, entries: ReadonlyArray<ClaimedEntry & { next: number }>): Promise<number> {
-    if (entries.length === 0) return 0;
+  /**
+   * Sets claimed entries to their next due times, where they still hold `lease` (RESCHEDULE): one
+   * script per partition, sent together as the claims are. A partition whose script failed gives its error.
+   */
+  async reschedule(
+    partitions: ReadonlyArray<{ k: number; entries: ReadonlyArray<ClaimedEntry & { next: number }> }>,
+    connectors: readonly string[],
+    lease: number,
+  ): Promise<Array<number | Error>> {
     const index = new Map(connectors.map((c, i) => [c, String(i + 1)]));
-    const argv = [String(lease)];
-    for (const e of entries) {
-      const i = index.get(e.connector);
-      if (i !== undefined) argv.push(i, e.installationId, String(e.next));
+    const calls = partitions
+      .filter((p) => p.entries.length > 0)
+      .map((p) => {
+        const argv = [String(lease)];
+        for (const e of p.entries) {
+          const i = index.get(e.connector);
+          if (i !== undefined) argv.push(i, e.installationId, String(e.next));
+        }
+        return [RESCHEDULE, connectors.length, ...connectors.map((c) => this.names.pollSchedule(p.k, c)), ...argv] as const;
+      });
+    if (calls.length === 0) return [];
+    if (this.redis.isCluster) {
+      return Promise.all(calls.map((args) => this.redis.eval(...args).then(Number, (err: unknown) => err as Error)));
     }
-    return Number(await this.redis.eval(RESCHEDULE, connectors.length, ...connectors.map((c) => this.names.pollSchedule(k, c)), ...argv));
+    const pipeline = this.redis.pipeline();
+    for (const args of calls) pipeline.eval(...args);
+    const replies = await pipeline.exec();
+    return calls.map((_, i) => {
+      const [err, reply] = replies?.[i] ?? [new Error('no reply'), null];
+      return err ?? Number(reply);
+    });
   }
 }

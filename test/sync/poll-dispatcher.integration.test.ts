@@ -119,10 +119,12 @@ describe('PollDispatcher', () => {
     const lease = leaseUntil(now, LEASE);
     const claims = await store.claim(store.partitions, [NEUTRAL_CONNECTOR], now, lease, 1_000);
     await host.services.scheduler.unschedule('inst-a');
-    for (const [i, claim] of claims.entries()) {
+    const claimed = claims.map((claim, i) => {
       if (claim instanceof Error) throw claim;
-      await store.reschedule(store.partitions[i] ?? 0, [NEUTRAL_CONNECTOR], lease, claim.claimed.map((e) => ({ ...e, next: now + 60_000 })));
-    }
+      return { k: store.partitions[i] ?? 0, entries: claim.claimed.map((e) => ({ ...e, next: now + 60_000 })) };
+    });
+    const written = await store.reschedule(claimed, [NEUTRAL_CONNECTOR], lease);
+    expect(written.reduce<number>((n, w) => n + (w instanceof Error ? 0 : w), 0)).toBe(1);
     expect(await host.services.scheduler.isScheduled('inst-a')).toBe(false);
     expect((await host.services.scheduler.nextPollAt('inst-b'))?.getTime()).toBe(now + 60_000);
   });

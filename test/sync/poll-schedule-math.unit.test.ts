@@ -78,14 +78,15 @@ describe('leases and sleeps', () => {
   });
 
   it.each([
-    // earliest, now, max => sleep
-    [undefined, 1_000, 1_000, 1_000],
-    [1_500, 1_000, 1_000, 500],
-    [9_000, 1_000, 1_000, 1_000],
-    [900, 1_000, 1_000, 0],
-    [1_000, 1_000, 1_000, 0],
-  ])('sleepMs(earliest %s, now %i, max %i) => %i', (earliest, now, max, expected) => {
-    expect(sleepMs(earliest, now, max)).toBe(expected);
+    // earliest, now, min, max => sleep
+    [undefined, 1_000, 100, 1_000, 1_000],
+    [1_500, 1_000, 100, 1_000, 500],
+    [9_000, 1_000, 100, 1_000, 1_000],
+    [1_050, 1_000, 100, 1_000, 100],
+    [900, 1_000, 100, 1_000, 100],
+    [900, 1_000, 0, 1_000, 0],
+  ])('sleepMs(earliest %s, now %i, min %i, max %i) => %i', (earliest, now, min, max, expected) => {
+    expect(sleepMs(earliest, now, min, max)).toBe(expected);
   });
 
   it.each([
