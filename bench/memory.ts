@@ -60,7 +60,7 @@ export async function memoryBench(): Promise<BenchResult> {
   const n = size('BENCH_MEMORY_N', 5_000, 1_000);
   const before = await measure(n, 'before');
   const after = await measure(n, 'after');
-  const events = (m: Measured) => m.byKey.get('inst:{id}:events') ?? 0;
+  const events = (m: Measured) => m.byKey.get('{p<k>}:inst:{id}:events') ?? 0;
   const kib = (b: number) => fmt(b / 1024, 2);
   const keys = [...new Set([...before.byKey.keys(), ...after.byKey.keys()])].sort();
   console.log(`\n## Redis memory per linked installation (${n.toLocaleString('en-US')} installations, each side on its own redis-server${QUICK ? '; quick' : ''})`);
@@ -104,7 +104,8 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
     const byKey = new Map<string, number>();
     const keys = [...(await redis.client.keys(`${prefix}*${sample}*`)), ...(await redis.client.keys(`${services.keys.bullPrefix}:poll:repeat:${sid}*`))];
     for (const key of keys) {
-      const name = key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
+      // The two sides' sample installations are in different partitions: named alike, they line up.
+      const name = key.replace(prefix, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}').replace(/^\{[^}]*:p\d+\}/, '{p<k>}');
       byKey.set(name, Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0')));
     }
     // Today's schedule is an entry in its partition's set: its share is the sets' bytes over N.
