@@ -66,9 +66,11 @@ export async function uninstallBench(): Promise<BenchResult> {
   let scheduled = 0;
   let target = 0;
   try {
-    const linkedTarget = async (): Promise<string> => {
+    // The schedule in the form its uninstall was written for: a BullMQ job scheduler for the scan (before).
+    const linkedTarget = async (form: 'scheduler' | 'entry' = 'entry'): Promise<string> => {
       const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `target-${target++}`, tokens: fakeTokens(fake) });
-      await services.scheduler.schedule(id, HOUR, 'ecobee');
+      if (form === 'entry') await services.scheduler.schedule(id, HOUR, 'ecobee');
+      else await services.scheduler.queue.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       await services.scheduler.pollNow(id, 'manual', HOUR);
       return id;
     };
@@ -97,7 +99,7 @@ export async function uninstallBench(): Promise<BenchResult> {
       const purge: Array<{ ms: number; commands: number }> = [];
       const whole: Array<{ ms: number; commands: number }> = [];
       for (let r = 0; r < rounds; r++) {
-        const a = await linkedTarget();
+        const a = await linkedTarget('scheduler');
         // Today's uninstall with the purge swapped for the scan it used to run (uninstall ran it twice).
         const purgeById = services.scheduler.purge;
         services.scheduler.purge = (id: string) => scanPurge(services.scheduler.queue, id, pollSchedulerId(id));
