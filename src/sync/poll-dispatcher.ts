@@ -137,7 +137,12 @@ export class PollDispatcher {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const round = await this.tick();
+      // tick() reports Redis errors in its result; anything else it throws is logged the same way,
+      // so the loop (and the process) carries on.
+      const round = await this.tick().catch((err: unknown): DispatchRound => {
+        this.failed(err, 'claim');
+        return { dispatched: 0, earliest: undefined, failed: 1, full: false };
+      });
       if (this.stopped) return;
       const wait = round.failed > 0 ? this.maxSleepMs : round.full ? 0 : sleepMs(round.earliest, this.services.now(), this.minSleepMs, this.maxSleepMs);
       await new Promise<void>((resolve) => {
