@@ -115,6 +115,9 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
       breakdown.push(`${key.replace(sample, '{id}').replace(`${services.config.keyPrefix}:`, '')} ${bytes} B`);
     }
     console.log(`\n(seeded ${n} installations in ${fmt((performance.now() - seedStart) / 1000)} s)`);
+    // The schedules only mattered for the memory figure: without them no scheduled poll falls due
+    // (and is counted) during the queued runs; the scheduled run writes its own.
+    await inParallel(ids.length, 200, (i) => services.scheduler.unschedule(ids[i] as string));
     fake.setLatency(latency);
 
     // Polls queued at once, with 1, 2 and 4 worker processes (throughput); then, with one process,
@@ -131,15 +134,15 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
           ]),
     ];
     for (const { count, mode } of runs) {
-      // A clean queue for each configuration (the schedules only mattered for the memory figure):
-      // only the polls queued here are counted.
+      // A clean queue for each configuration: only the polls queued (or scheduled) here are counted.
       await services.scheduler.queue.obliterate({ force: true });
       // Paused until the workers are ready and counted, so every poll in the window is counted whole.
       await services.scheduler.queue.pause();
+      // Scheduled: every installation due once in each half window (whole seconds, as POLL_INTERVAL_S
+      // takes them), its first slot within one period of now; the workers' dispatchers queue the polls.
+      const period = Math.max(1, Math.round(window / 2));
       if (mode === 'scheduled') {
-        // Every installation due once in each half window (the first run comes one period after the
-        // schedule is written).
-        await inParallel(ids.length, 200, (i) => services.scheduler.schedule(ids[i] as string, (window * 1000) / 2, 'ecobee'));
+        await inParallel(ids.length, 200, (i) => services.scheduler.schedule(ids[i] as string, period * 1000, 'ecobee'));
       } else {
         for (let i = 0; i < ids.length; i += 1000) {
           await services.scheduler.queue.addBulk(
@@ -152,7 +155,7 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
         }
       }
       const workers: BenchChild[] = Array.from({ length: count }, () =>
-        startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'poll', WORKER_CONCURRENCY: String(concurrency) } }),
+        startChild('worker-process.ts', { env: { ...env, WORKER_QUEUES: 'poll', WORKER_CONCURRENCY: String(concurrency), ...(mode === 'scheduled' ? { POLL_INTERVAL_S: String(period) } : {}) } }),
       );
       try {
         await Promise.all(workers.map((w) => w.next('ready')));

@@ -3,8 +3,10 @@
  * (default 2,000) installations as the fanout bench does (records, tokens, 3 thermostats with their
  * events and cursor, a poll schedule), on a private redis-server, then prints the used_memory
  * delta per installation and MEMORY USAGE of one installation's keys by family, including the
- * BullMQ records named by a hash of its id (the job scheduler and its next delayed job). What the
- * keys do not account for is its share of the queue-wide sorted sets and indexes.
+ * BullMQ records named by a hash of its id (a job scheduler and its next delayed job, if the
+ * schedule was written in the form before issue 16.4), and its share of the poll schedule sets
+ * (one entry per installation in its partition's set). What the keys do not account for is its
+ * share of the queue-wide sorted sets and indexes.
  * BENCH_TOPOLOGY=cluster: on a Redis Cluster (3 primaries + 3 replicas), memory summed over the primaries.
  */
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
@@ -57,14 +59,20 @@ try {
   console.log(`\n## Redis memory per linked installation${redis.kind === 'cluster' ? ' on a Redis Cluster (summed over its 3 primaries)' : ''} (${n} seeded; INFO used_memory delta / N; stream-node-max-bytes ${node[1] ?? '?'})`);
   console.log(`${fmt(perInstallation / 1024, 2)} KiB per installation`);
   console.log(table(['key (one installation)', 'type', 'MEMORY USAGE B'], rows));
-  console.log(`keys of one installation: ${total} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
+  // The schedule is an entry in its partition's set: its share is the sets' bytes over the fleet.
+  const scheduleSets = await redis.keys(`${prefix}*:poll-due:*`);
+  let scheduleBytes = 0;
+  for (const key of scheduleSets) scheduleBytes += Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
+  console.log(`poll schedule: ${fmt(scheduleBytes / n, 0)} B per installation (${scheduleSets.length} partition sets, ${fmt(scheduleBytes / 1024, 1)} KiB in all)`);
+  total += scheduleBytes / n;
+  console.log(`keys of one installation and its schedule entry: ${fmt(total, 0)} B; the rest (${fmt(perInstallation - total, 0)} B) is its share of queue-wide sorted sets, indexes and allocator overhead`);
   const shared = [...['poll:delayed', 'poll:repeat', 'poll:events'].map((k) => `${services.keys.bullPrefix}:${k}`), `${prefix}index:installations`];
   // The partition event streams (every installation's events, EVENT_RETENTION in all), summed.
   const partitionStreams = services.keys.partitions.all().map((k) => `${services.keys.partitions.space(k)}:events`);
   const others = (await redis.keys(`${prefix}*`)).filter((k) => !k.includes(':inst:') && !k.includes(':bull:poll:repeat:') && !partitionStreams.includes(k) && !shared.includes(k));
   for (const key of [...shared, ...others].slice(0, 40)) {
     const bytes = Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
-    if (bytes > 10_000) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
+    if (bytes > 10_000 && !key.includes(':poll-due:')) console.log(`  shared ${key.replace(prefix, '')}: ${fmt(bytes / 1024, 1)} KiB (${fmt(bytes / n, 0)} B per installation)`);
   }
   let streamBytes = 0;
   let streamEntries = 0;

@@ -19,8 +19,9 @@ interface Measured {
 }
 
 /**
- * The poll schedule as it was written before issue 16.4 (full job data, removeOn* in the options),
- * so both forms are measured side by side in one run. Today's workers still run such schedules.
+ * The poll schedule as it was written before issue 16.4: a BullMQ job scheduler (full job data,
+ * removeOn* in the options) with its next delayed job, so both forms are measured side by side in
+ * one run. Today's workers still run such schedules until the start-up repair migrates them.
  */
 function earlierSchedule(services: Services) {
   return (id: string) =>
@@ -100,11 +101,11 @@ async function earlierTokensAndIndexes(services: Services, client: Redis, ids: r
 /**
  * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
  * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
- * schedule, the devices, the tokens, the installation indexes and the events written as before
- * issue 16.4 (a stream per installation beside the partition's) and once as today, each on its own
- * fresh redis-server. The INFO used_memory delta over seeding ÷ N, and the same without the
- * installation's own events stream, with the bytes of one installation's keys by family.
- * `npx tsx bench/memory-breakdown.ts` prints more detail.
+ * schedule (a BullMQ job scheduler), the devices, the tokens, the installation indexes and the
+ * events written as before issue 16.4 (a stream per installation beside the partition's) and once
+ * as today (a schedule entry), each on its own fresh redis-server. The INFO used_memory delta over
+ * seeding ÷ N, and the same without the installation's own events stream, with the bytes of one
+ * installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
  */
 export async function memoryBench(): Promise<BenchResult> {
   const n = size('BENCH_MEMORY_N', 5_000, 1_000);
@@ -162,6 +163,10 @@ async function measure(n: number, side: 'before' | 'after'): Promise<Measured> {
       const name = key.replace(prefix, '').replace(/^\{[^}]*:p\d+\}:/, '').replace(sample, '{id}').replace(sid, 'poll-{tag}').replace(/:\d{13}$/, ':{next}');
       byKey.set(name, Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0')));
     }
+    // Today's schedule is an entry in its partition's set: its share is the sets' bytes over N.
+    let scheduleBytes = 0;
+    for (const key of await redis.client.keys(`${prefix}*:poll-due:*`)) scheduleBytes += Number(await redis.client.memory('USAGE', key, 'SAMPLES', '0'));
+    if (scheduleBytes > 0) byKey.set('poll schedule entry (share of {p<k>}:poll-due:ecobee)', Math.round(scheduleBytes / n));
     return { perInstallation, byKey };
   } finally {
     await host.close();

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { uninstall } from '../src/operator/uninstall';
-import { pollJobInstallation, pollSchedulerId, type PollJobData } from '../src/sync/poll-queue';
+import { pollJobInstallation, pollSchedulerId, SCHEDULED_POLL_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
 import { benchEnv, servicesFrom, size } from './lib/env';
 import { fakeTokens } from './lib/ecobee';
 import { benchRedis, commandCalls } from './lib/redis';
@@ -47,8 +47,9 @@ async function scanPurge(queue: Queue<PollJobData>, installationId: string, sche
 }
 
 /**
- * Uninstall cost against the size of the fleet: N other installations each with its poll scheduler
- * (and so its next delayed job) in the queue, no worker running. For each N, on fresh linked
+ * Uninstall cost against the size of the fleet: N other installations each with its poll schedule
+ * in both forms, so both purges face the fleet they were written for: a BullMQ job scheduler (and
+ * so its next delayed job) in the queue, as before issue 16.4, and a schedule entry; no worker running. For each N, on fresh linked
  * installations with a schedule and a pending immediate poll: the whole uninstall with the scan
  * purge it used to run, the whole uninstall as it is, and today's purge alone; median time and Redis commands (INFO commandstats delta on a
  * private redis-server, so every command counted is ours).
@@ -65,9 +66,11 @@ export async function uninstallBench(): Promise<BenchResult> {
   let scheduled = 0;
   let target = 0;
   try {
-    const linkedTarget = async (): Promise<string> => {
+    // The schedule in the form its uninstall was written for: a BullMQ job scheduler for the scan (before).
+    const linkedTarget = async (form: 'scheduler' | 'entry' = 'entry'): Promise<string> => {
       const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `target-${target++}`, tokens: fakeTokens(fake) });
-      await services.scheduler.schedule(id, HOUR);
+      if (form === 'entry') await services.scheduler.schedule(id, HOUR, 'ecobee');
+      else await services.scheduler.queue.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       await services.scheduler.pollNow(id, 'manual', HOUR);
       return id;
     };
@@ -85,14 +88,18 @@ export async function uninstallBench(): Promise<BenchResult> {
 
     for (const fleet of sizes) {
       const t0 = Date.now();
-      await inParallel(fleet - scheduled, 200, (i) => services.scheduler.schedule(`fleet-${scheduled + i}`, HOUR));
+      await inParallel(fleet - scheduled, 200, async (i) => {
+        const id = `fleet-${scheduled + i}`;
+        await services.scheduler.schedule(id, HOUR, 'ecobee');
+        await services.scheduler.queue.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
+      });
       scheduled = fleet;
       console.log(`  fleet of ${fleet}: scheduled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const scan: Array<{ ms: number; commands: number }> = [];
       const purge: Array<{ ms: number; commands: number }> = [];
       const whole: Array<{ ms: number; commands: number }> = [];
       for (let r = 0; r < rounds; r++) {
-        const a = await linkedTarget();
+        const a = await linkedTarget('scheduler');
         // Today's uninstall with the purge swapped for the scan it used to run (uninstall ran it twice).
         const purgeById = services.scheduler.purge;
         services.scheduler.purge = (id: string) => scanPurge(services.scheduler.queue, id, pollSchedulerId(id));
@@ -108,6 +115,9 @@ export async function uninstallBench(): Promise<BenchResult> {
       }
       const stillThere = await services.scheduler.queue.getJobSchedulersCount();
       if (stillThere !== fleet) throw new Error(`expected the ${fleet} others' schedulers left, found ${stillThere}`);
+      const entries = new Set<string>();
+      for await (const s of services.scheduler.schedules()) entries.add(s.installationId);
+      if (entries.size !== fleet) throw new Error(`expected the ${fleet} others' schedule entries left, found ${entries.size}`);
       rows.push({
         fleet,
         scanMs: median(scan.map((x) => x.ms)),

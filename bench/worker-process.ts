@@ -1,13 +1,15 @@
 /**
  * A worker process for the benchmarks: real BullMQ workers running the real job processors, as
- * `npm start -- work` runs them. WORKER_QUEUES picks poll, webhook or both; it reports how many
- * jobs it completed when asked (`{"type":"stats"}` on stdin).
+ * `npm start -- work` runs them, and with poll workers the poll schedule dispatcher (so its round
+ * trips are counted with the polls'). WORKER_QUEUES picks poll, webhook or both; it reports how
+ * many jobs it completed when asked (`{"type":"stats"}` on stdin).
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
 import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
 import { pollProcessor } from '../src/sync/poll-worker';
+import { startPollDispatcher } from '../src/sync/build';
 import { subscriptionPollHooks } from '../src/ingest/cloud-subscriptions';
 import { webhookProcessor } from '../src/ingest/webhook-worker';
 import { commands, emit } from './lib/child';
@@ -64,10 +66,12 @@ const options = { connection, prefix: services.keys.bullPrefix, concurrency };
 if (which === 'poll' || which === 'both') watch(new Worker<PollJobData>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), { ...options, ...POLL_WORKER_OPTIONS }));
 if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
 await Promise.all(workers.map((w) => w.waitUntilReady()));
+const dispatcher = which === 'poll' || which === 'both' ? startPollDispatcher(services) : undefined;
 emit({ type: 'ready', pid: process.pid });
 
 process.once('SIGTERM', () => {
-  void Promise.all(workers.map((w) => w.close()))
+  void Promise.resolve(dispatcher?.close())
+    .then(() => Promise.all(workers.map((w) => w.close())))
     .then(() => built.close())
     .finally(() => process.exit(0));
 });

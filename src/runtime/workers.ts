@@ -1,6 +1,6 @@
 import { Worker, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData, pollProcessor } from '../sync';
+import { type DispatcherOptions, POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData, pollProcessor, startPollDispatcher } from '../sync';
 import { subscriptionPollHooks, WEBHOOK_QUEUE, type WebhookJob, webhookProcessor } from '../ingest';
 import type { Services } from './services';
 import { REVOCATION_QUEUE, type RevocationJob, revocationProcessor } from '../cloud';
@@ -20,6 +20,8 @@ export interface WorkerOptions {
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** The poll schedule dispatcher's batch, lease and sleep (poll-dispatcher.ts); its defaults when unset. */
+  dispatcher?: DispatcherOptions;
 }
 
 export function startWorkers(services: Services, options: WorkerOptions = {}): RunningWorkers {
@@ -70,8 +72,11 @@ export function startWorkers(services: Services, options: WorkerOptions = {}): R
   const sinks = start<SinkJob>(SINK_QUEUE, sinkDeliveryProcessor(services), 'event sink worker error');
   const fanout = new EventFanout(services);
   fanout.start();
+  // Due poll schedules become poll jobs wherever polls are worked (every such process dispatches; claims keep it once).
+  const dispatcher = startPollDispatcher(services, options.dispatcher);
   return {
     close: async () => {
+      await dispatcher.close();
       await fanout.stop();
       await Promise.all([poll.close(), webhook.close(), delivery.close(), revocation.close(), sinks.close()]);
       for (const connection of connections) connection.disconnect();

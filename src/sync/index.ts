@@ -4,11 +4,13 @@
  *
  * Other slices import from here only (test/architecture/slices.unit.test.ts).
  */
-export { buildSync } from './build';
+export { buildSync, startPollDispatcher } from './build';
+export { PollDispatcher } from './poll-dispatcher';
+export type { DispatcherOptions, DispatchRound } from './poll-dispatcher';
 export type { Sync } from './build';
 export { connectorFor, contextFor } from './connector-context';
 export { POLL_QUEUE, POLL_WORKER_OPTIONS, PollScheduler } from './poll-queue';
-export type { PollJob, PollJobData } from './poll-queue';
+export type { LegacySchedule, PollJob, PollJobData, PollSchedule } from './poll-queue';
 export { pollProcessor } from './poll-worker';
 export { runCommand } from './run-command';
 export { deleteDevice, discover, setDeviceLabel, updateSelection } from './selection';

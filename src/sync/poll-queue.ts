@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { Keys } from '../runtime';
+import { firstDue } from './poll-schedule-math';
+import { PollScheduleStore } from './poll-schedule-store';
 
 export const POLL_QUEUE = 'poll';
 
@@ -17,10 +20,8 @@ const pollJobFields = z.object({
 });
 
 /**
- * A scheduled poll's data as its scheduler stores it (and copies into each next job): short keys,
- * the reason implied. With the schedule's job options (POLL_SCHEDULE_OPTIONS) this keeps every
- * value of the scheduler's hash under Redis's `hash-max-listpack-value` (64 bytes), so the hash
- * stays in the compact listpack encoding: 688 → ~250 bytes per installation.
+ * A scheduled poll's data as the dispatcher queues it (and as BullMQ job schedulers of earlier
+ * versions stored it): short keys, the reason implied.
  */
 const scheduledPollFields = z
   .object({ i: z.string().min(1), c: z.string().min(1).optional() })
@@ -51,54 +52,89 @@ export const POLL_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * A schedule's jobs: the retries as above, while keeping no record is the poll worker's setting
- * (POLL_WORKER_OPTIONS) rather than each job's, so the options BullMQ stores in the scheduler's
- * hash stay under 64 bytes (see scheduledPollFields).
+ * A scheduled poll's job: the retries as above, while keeping no record is the poll worker's
+ * setting (POLL_WORKER_OPTIONS) rather than each job's, so the job's hash stays small.
  */
-export const POLL_SCHEDULE_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 } };
+export const SCHEDULED_POLL_OPTIONS: JobsOptions = { attempts: 5, backoff: { type: 'exponential', delay: 5_000 } };
 
 /** Every poll worker's: a finished poll leaves no record, whether or not its job says so. */
 export const POLL_WORKER_OPTIONS = { removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } } as const;
 
 /**
- * Spreads installations over the interval deterministically, so polls do not run in lock-step and
- * a restart does not move an installation's slot.
+ * Job, scheduler and deduplication ids are derived from the installation id rather than containing
+ * it: BullMQ copies them into its queue-wide event stream, which outlives the installation.
  */
-export function jitterOffsetMs(installationId: string, intervalMs: number): number {
-  const n = createHash('sha256').update(installationId).digest().readUInt32BE(0);
-  return n % intervalMs;
+const jobTag = (installationId: string) => createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
+/** The id of the BullMQ job scheduler that held an installation's schedule before issue 16.4 (migrated by repair-schedules.ts). */
+export const pollSchedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
+/**
+ * A scheduled poll's job id: one per installation, not per due time, so while one scheduled poll
+ * of an installation is pending (queued, running, retrying) another is not added: a re-dispatch
+ * after a dispatcher crashed does not duplicate it, and workers that fall behind do not pile polls
+ * up (the next slot's poll is skipped, as a BullMQ job scheduler skipped it). Purge removes it by id.
+ */
+export const scheduledJobId = (installationId: string) => `sched-${jobTag(installationId)}`;
+const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
+
+/** An installation's poll schedule. */
+export interface PollSchedule {
+  installationId: string;
+  connector: string;
+  /** The configured interval of its connector (ms). */
+  every: number;
+  /** When it is due next (ms; while a dispatcher has claimed it, when that claim's lease ends). */
+  due: number;
+}
+
+/** A BullMQ job scheduler of the form written before issue 16.4, to migrate. */
+export interface LegacySchedule {
+  id: string;
+  /** Absent on a scheduler this code did not write. */
+  installationId: string | undefined;
+  /** Absent on the earliest form, which did not name it. */
+  connector: string | undefined;
+  /** When its next job is due (ms). */
+  next: number | undefined;
 }
 
 /**
- * Scheduler and deduplication ids are derived from the installation id rather than containing it:
- * BullMQ copies them into its queue-wide event stream, which outlives the installation.
+ * The producer side of polling: schedules (one sorted-set entry per installation, see
+ * poll-schedule-store.ts; poll-dispatcher.ts turns due ones into jobs), immediate polls, and the
+ * cleanup of one installation's schedule and jobs.
  */
-const jobTag = (installationId: string) => createHash('sha256').update(installationId).digest('base64url').slice(0, 22);
-export const pollSchedulerId = (installationId: string) => `poll-${jobTag(installationId)}`;
-const schedulerId = pollSchedulerId;
-const dedupId = (installationId: string) => `now-${jobTag(installationId)}`;
-
-/** The producer side of polling: schedules, immediate polls, and cleanup of one installation's jobs. */
 export class PollScheduler {
   readonly queue: Queue<PollJobData>;
+  readonly store: PollScheduleStore;
+  private readonly connectors: readonly string[];
 
-  constructor(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined) {
-    // No defaultJobOptions: BullMQ merges them into every schedule's stored template. Each add names its own.
-    this.queue = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix });
+  constructor(
+    connection: Redis,
+    keys: Keys,
+    /** The poll interval of each connector this process runs (ms). */
+    readonly intervals: ReadonlyMap<string, number>,
+    onError: (err: Error) => void = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    // No defaultJobOptions: each add names its own.
+    this.queue = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix: keys.bullPrefix });
     // Connection errors surface on the calls that fail; without a listener BullMQ prints them raw.
     this.queue.on('error', onError);
+    this.store = new PollScheduleStore(connection, keys);
+    this.connectors = [...intervals.keys()];
   }
 
-  async schedule(installationId: string, intervalMs: number, connector?: string): Promise<void> {
-    await this.queue.upsertJobScheduler(
-      schedulerId(installationId),
-      { every: intervalMs, offset: jitterOffsetMs(installationId, intervalMs) },
-      { name: 'poll', data: { i: installationId, ...(connector !== undefined ? { c: connector } : {}) }, opts: POLL_SCHEDULE_OPTIONS },
-    );
+  /** Schedules (or re-aligns) the installation's polls: due at its next slot of the interval. */
+  async schedule(installationId: string, intervalMs: number, connector: string): Promise<void> {
+    await this.store.set(installationId, connector, firstDue(this.now(), intervalMs, installationId));
+  }
+
+  /** Schedules the installation's next poll at `due` (ms): a migrated schedule keeps its next run. */
+  async scheduleAt(installationId: string, connector: string, due: number): Promise<void> {
+    await this.store.set(installationId, connector, due);
   }
 
   async unschedule(installationId: string): Promise<void> {
-    await this.queue.removeJobScheduler(schedulerId(installationId));
+    await this.store.remove(installationId, this.connectors);
   }
 
   /** The schedule's period, or undefined when the installation has none. */
@@ -106,39 +142,43 @@ export class PollScheduler {
     return (await this.scheduleOf(installationId))?.every;
   }
 
-  /** The schedule's period and the connector its polls name (undefined: an older schedule without it). */
-  async scheduleOf(installationId: string): Promise<{ every: number; connector: string | undefined } | undefined> {
-    const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
-    if (scheduler === undefined) return undefined;
-    const data = pollJobSchema.safeParse(scheduler.template?.data);
-    return { every: scheduler.every ?? 0, connector: data.success ? data.data.connector : undefined };
+  /** The installation's schedule, or undefined when it has none (among the connectors this process runs). */
+  async scheduleOf(installationId: string): Promise<PollSchedule | undefined> {
+    const found = await this.store.find(installationId, this.connectors);
+    if (found === undefined) return undefined;
+    return { installationId, connector: found.connector, every: this.intervals.get(found.connector) ?? 0, due: found.due };
   }
 
-  /**
-   * Every schedule in the queue, a page at a time: its id and the installation its template
-   * polls (absent on a schedule this code did not write).
-   */
-  async *schedules(pageSize = 500): AsyncGenerator<{ id: string; installationId: string | undefined }> {
-    for (let start = 0; ; start += pageSize) {
-      const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
-      for (const s of page) yield { id: s.key, installationId: pollJobInstallation(s.template?.data) };
-      if (page.length < pageSize) return;
+  /** Every schedule of the connectors this process runs, a batch at a time per partition (an entry may repeat). */
+  async *schedules(pageSize = 500): AsyncGenerator<PollSchedule & { id: string }> {
+    for (const k of this.store.partitions) {
+      for (const connector of this.connectors) {
+        const every = this.intervals.get(connector) ?? 0;
+        for await (const batch of this.store.entries(k, connector, pageSize)) {
+          for (const e of batch) yield { id: e.installationId, installationId: e.installationId, connector, every, due: e.due };
+        }
+      }
     }
   }
 
-  /** Removes one schedule by its id, with its next delayed job (the installation may be long gone). */
-  async removeSchedule(id: string): Promise<void> {
-    await this.queue.removeJobScheduler(id);
+  /** Removes one installation's schedule (the installation may be long gone); with its connector, from that set only. */
+  async removeSchedule(installationId: string, connector?: string): Promise<void> {
+    await this.store.remove(installationId, connector !== undefined ? [connector] : this.connectors);
+  }
+
+  /** Moves an existing schedule to `due`; false when it has none (removed meanwhile). */
+  async reschedule(installationId: string, connector: string, due: number): Promise<boolean> {
+    return this.store.move(installationId, connector, due);
   }
 
   /** When the schedule's next poll is due (undefined: not scheduled). */
   async nextPollAt(installationId: string): Promise<Date | undefined> {
-    const next = (await this.queue.getJobScheduler(schedulerId(installationId)))?.next;
-    return next === undefined ? undefined : new Date(next);
+    const found = await this.store.find(installationId, this.connectors);
+    return found === undefined ? undefined : new Date(found.due);
   }
 
   async isScheduled(installationId: string): Promise<boolean> {
-    return (await this.queue.getJobScheduler(schedulerId(installationId))) !== undefined;
+    return (await this.store.find(installationId, this.connectors)) !== undefined;
   }
 
   /** Debounced: while one immediate poll of this installation is pending, another is not added. */
@@ -151,22 +191,39 @@ export class PollScheduler {
   }
 
   /**
-   * Removes one installation's schedule and jobs by their ids, never by scanning the queue (the
-   * delayed set holds one job per scheduled installation, so a scan grew with the fleet): the
-   * scheduler with its next delayed job, and the pending immediate poll the deduplication key
-   * points to. Finished jobs leave no record (removeOnComplete, removeOnFail), so nothing else is left.
+   * Removes one installation's schedule and jobs by their ids, never by scanning the queue: its
+   * schedule entry, its pending scheduled poll (one job id per installation), the pending
+   * immediate poll the deduplication key points to, and a BullMQ job scheduler of the form before
+   * issue 16.4 that the repair has not migrated yet. Finished jobs leave no record
+   * (removeOnComplete, removeOnFail), so nothing else is left.
    */
   async purge(installationId: string): Promise<void> {
-    const scheduler = await this.queue.getJobScheduler(schedulerId(installationId));
     await this.unschedule(installationId);
-    // removeJobScheduler deletes the next job only while it is delayed; once due it sits in wait.
-    if (scheduler?.next !== undefined) {
-      await this.queue.remove(`repeat:${schedulerId(installationId)}:${scheduler.next}`).catch(() => undefined);
-    }
+    await this.queue.remove(scheduledJobId(installationId)).catch(() => undefined); // an active job finishes on its own
+    const legacy = await this.queue.getJobScheduler(pollSchedulerId(installationId));
+    if (legacy !== undefined) await this.removeLegacySchedule(pollSchedulerId(installationId), legacy.next);
     const pending = await this.queue.getDeduplicationJobId(dedupId(installationId));
-    if (pending) await this.queue.remove(pending).catch(() => undefined); // an active job finishes on its own
+    if (pending) await this.queue.remove(pending).catch(() => undefined);
     await this.queue.removeDeduplicationKey(dedupId(installationId)).catch(() => undefined);
     await this.awaitActive(installationId);
+  }
+
+  /** The BullMQ job schedulers left by versions before issue 16.4, a page at a time. */
+  async *legacySchedules(pageSize = 500): AsyncGenerator<LegacySchedule> {
+    for (let start = 0; ; start += pageSize) {
+      const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
+      for (const s of page) {
+        const data = pollJobSchema.safeParse(s.template?.data);
+        yield { id: s.key, installationId: data.success ? data.data.installationId : undefined, connector: data.success ? data.data.connector : undefined, next: s.next };
+      }
+      if (page.length < pageSize) return;
+    }
+  }
+
+  /** Removes a BullMQ job scheduler with its next job (removeJobScheduler deletes it only while delayed; once due it sits in wait). */
+  async removeLegacySchedule(id: string, next: number | undefined): Promise<void> {
+    await this.queue.removeJobScheduler(id);
+    if (next !== undefined) await this.queue.remove(`repeat:${id}:${next}`).catch(() => undefined);
   }
 
   /**

@@ -12,6 +12,7 @@ import { tokenKeys } from '../../src/cloud/token-keys';
 import type { Keys } from '../../src/runtime';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { syncLockKeys } from '../../src/sync/sync-lock-keys';
+import { pollScheduleKeys } from '../../src/sync/poll-schedule-keys';
 import { appInstallationKeys } from '../../src/webservices/app-installation-keys';
 import { authorizeSessionKeys } from '../../src/webservices/authorize-session-keys';
 import { clientKeys } from '../../src/webservices/client-keys';
@@ -36,6 +37,7 @@ export function keyNames(keys: Keys | string) {
     ...rateKeys(k),
     ...stateKeys(k),
     ...syncLockKeys(k),
+    ...pollScheduleKeys(k),
     ...failedKeys(k),
     ...batchKeys(k),
     ...webhookRecordKeys(k),

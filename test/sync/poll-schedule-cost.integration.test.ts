@@ -5,12 +5,13 @@ import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { pollIntervalMs } from '../../src/runtime';
 import { repairPollSchedules } from '../../src/sync';
 import { POLL_JOB_OPTIONS, pollSchedulerId } from '../../src/sync/poll-queue';
+import { keyNames } from '../helpers/key-names';
 
 /**
- * Issue 16.4: a schedule costs ~300 bytes of Redis instead of ~700, because its hash stays in the
- * compact listpack encoding (every value under 64 bytes: short data keys, no removeOn* options,
- * which the poll worker applies instead). What must not change: scheduled polls run with their
- * retries, leave no finished record, and schedules written in the earlier full form keep working.
+ * Issue 16.4: a schedule is one sorted-set entry (~100 bytes) instead of a BullMQ job scheduler
+ * with its next delayed job (~1.7 KB), and the workers' dispatcher queues its polls. What must
+ * not change: scheduled polls run with their retries and leave no finished record, and schedules
+ * written in an earlier form keep polling until the repair migrates them.
  */
 
 let host: TestHost;
@@ -25,32 +26,40 @@ afterEach(async () => {
 });
 
 const summaryCalls = () => host.fake.calls.filter((c) => c.path === '/1/thermostatSummary').length;
-const schedulerKey = (id: string) => `${host.services.keys.bullPrefix}:poll:repeat:${pollSchedulerId(id)}`;
+const scheduleKey = (id: string) => keyNames(host.services.keys).pollScheduleOf(id, 'ecobee');
 
 describe('a poll schedule', () => {
-  it('linking schedules with the connector named, in a listpack hash; its polls run and leave no completed or failed job', async () => {
+  it('linking writes one entry naming its connector; each time it is due the dispatcher polls it, and the polls leave no completed or failed job, no BullMQ scheduler', async () => {
     const inst = await link(host);
     expect(await host.services.scheduler.scheduleOf(inst.id)).toMatchObject({ connector: 'ecobee' });
-    expect(await host.inspect.object('ENCODING', schedulerKey(inst.id))).toBe('listpack');
+    expect(await host.inspect.zscore(scheduleKey(inst.id), inst.id)).not.toBeNull();
 
-    await host.services.scheduler.schedule(inst.id, 250, 'ecobee');
     const before = summaryCalls();
-    workers = startWorkers(host.services, { concurrency: 2 });
-    await eventually(async () => summaryCalls() - before >= 3, 'three scheduled polls');
+    // The dispatcher follows the configured interval (the 180 s of ecobee): made due again by hand.
+    workers = startWorkers(host.services, { concurrency: 2, dispatcher: { maxSleepMs: 50 } });
+    const drained = () => eventually(async () => (await host.services.scheduler.queue.getJobCountByTypes('waiting', 'active')) === 0, 'the queue to drain');
+    for (let n = 1; n <= 3; n++) {
+      // One scheduled poll of an installation at a time: the next is queued once this one is done.
+      await drained();
+      await host.services.scheduler.scheduleAt(inst.id, 'ecobee', Date.now() - 1);
+      await eventually(async () => summaryCalls() - before >= n, `scheduled poll ${n}`);
+    }
+    await drained();
     const counts = await host.services.scheduler.queue.getJobCounts('completed', 'failed');
     expect(counts).toEqual({ completed: 0, failed: 0 });
-    expect(await host.inspect.object('ENCODING', schedulerKey(inst.id))).toBe('listpack');
+    expect(await host.services.scheduler.queue.getJobSchedulersCount()).toBe(0);
+    expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
   });
 
-  it('a schedule in the earlier full form (as deployed Redis holds it) still polls; the repair rewrites it compact with its connector', async () => {
+  it('a BullMQ job scheduler of the earlier full form (as deployed Redis holds it) still polls; the repair turns it into an entry with its connector', async () => {
     const inst = await link(host);
     const { scheduler } = host.services;
+    await scheduler.unschedule(inst.id);
     await scheduler.queue.upsertJobScheduler(
       pollSchedulerId(inst.id),
       { every: 250 },
       { name: 'poll', data: { installationId: inst.id, reason: 'scheduled' }, opts: POLL_JOB_OPTIONS },
     );
-    expect(await scheduler.scheduleOf(inst.id)).toEqual({ every: 250, connector: undefined });
     const before = summaryCalls();
     workers = startWorkers(host.services, { concurrency: 2 });
     await eventually(async () => summaryCalls() - before >= 2, 'two polls of the old schedule');
@@ -59,11 +68,11 @@ describe('a poll schedule', () => {
     await workers.close();
     workers = undefined;
     const result = await repairPollSchedules(host.services);
-    expect(result).toMatchObject({ linked: 1, updated: 1, added: 0, removed: 0 });
+    expect(result).toMatchObject({ linked: 1, migrated: 1, added: 0, removed: 0 });
     const connector = host.services.connectors.get('ecobee');
     if (!connector) throw new Error('ecobee is not enabled');
-    expect(await scheduler.scheduleOf(inst.id)).toEqual({ every: pollIntervalMs(host.services, connector), connector: 'ecobee' });
-    expect(await host.inspect.object('ENCODING', schedulerKey(inst.id))).toBe('listpack');
-    expect((await repairPollSchedules(host.services)).updated).toBe(0);
+    expect(await scheduler.scheduleOf(inst.id)).toMatchObject({ every: pollIntervalMs(host.services, connector), connector: 'ecobee' });
+    expect(await scheduler.queue.getJobSchedulersCount()).toBe(0);
+    expect((await repairPollSchedules(host.services)).migrated).toBe(0);
   });
 });

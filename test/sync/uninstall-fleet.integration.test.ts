@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
-import { pollJobInstallation } from '../../src/sync/poll-queue';
+import { pollJobInstallation, scheduledJobId } from '../../src/sync/poll-queue';
+import { PollDispatcher } from '../../src/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEUTRAL_CONNECTOR, startNeutralHost, type NeutralHost } from '../helpers/neutral-host';
 import { link, type LinkedInstallation } from '../helpers/link';
 
 /**
  * Uninstall must cost the same with ten installations or a million: it removes one installation's
- * poll scheduler and jobs by their ids. Before, it read every job of the poll queue to find them
- * (the delayed set holds one job per scheduled installation), so each uninstall grew with the fleet.
+ * poll schedule entry and jobs by their ids. Before, it read every job of the poll queue to find them
+ * (the delayed set held one job per scheduled installation), so each uninstall grew with the fleet.
  */
 
 const OTHERS = 2_000;
@@ -26,14 +27,13 @@ afterEach(async () => {
 
 const pollKey = (suffix: string) => `${host.services.keys.bullPrefix}:poll:${suffix}`;
 
-/** Every job id the poll queue holds (no worker runs here, so nothing moves on its own) and every scheduler id. */
+/** Every job id the poll queue holds (no worker runs here, so nothing moves on its own)  */
 async function pollQueueIds() {
   const inspect = host.inspect;
   return {
     delayed: new Set(await inspect.zrange(pollKey('delayed'), '0', '-1')),
     waiting: new Set(await inspect.lrange(pollKey('wait'), '0', '-1')),
     prioritized: new Set(await inspect.zrange(pollKey('prioritized'), '0', '-1')),
-    schedulers: new Set(await inspect.zrange(pollKey('repeat'), '0', '-1')),
   };
 }
 
@@ -57,14 +57,18 @@ async function monitored(run: () => Promise<void>): Promise<string[][]> {
 }
 
 describe('uninstall in a large fleet', () => {
-  it(`${OTHERS} other installations scheduled => uninstall removes exactly the target's scheduler and jobs, reads no other job`, async () => {
+  it(`${OTHERS} other installations scheduled => uninstall removes exactly the target's schedule and jobs, reads no other job or entry`, async () => {
     const { scheduler } = host.services;
-    await scheduler.schedule(inst.id, HOUR);
-    await scheduler.pollNow(inst.id, 'manual', HOUR);
+    const now = Date.now();
+    // The target is due: one dispatcher round queues its scheduled poll (the others are an hour out).
+    await scheduler.scheduleAt(inst.id, NEUTRAL_CONNECTOR, now - 1);
     const others = Array.from({ length: OTHERS }, (_, i) => `other-installation-${i}`);
     for (let i = 0; i < others.length; i += 200) {
-      await Promise.all(others.slice(i, i + 200).map((id) => scheduler.schedule(id, HOUR)));
+      await Promise.all(others.slice(i, i + 200).map((id) => scheduler.scheduleAt(id, NEUTRAL_CONNECTOR, now + HOUR)));
     }
+    const dispatcher = new PollDispatcher(host.services, scheduler.store, scheduler.queue, scheduler.intervals);
+    expect((await dispatcher.tick(now)).dispatched).toBe(1);
+    await scheduler.pollNow(inst.id, 'manual', HOUR);
     // Some of the others also have an immediate poll pending, like the target.
     await Promise.all(others.slice(0, 200).map((id) => scheduler.pollNow(id, 'webhook', HOUR)));
 
@@ -72,10 +76,16 @@ describe('uninstall in a large fleet', () => {
     const targetJobs = (await scheduler.queue.getJobs(['delayed', 'waiting', 'prioritized'], 0, -1))
       .filter((j) => pollJobInstallation(j.data) === inst.id)
       .map((j) => j.id ?? '');
-    expect(targetJobs.length).toBeGreaterThanOrEqual(2); // its scheduled poll and its immediate one
+    expect(targetJobs).toContain(scheduledJobId(inst.id));
+    expect(targetJobs).toHaveLength(2); // its scheduled poll and its immediate one
     const otherJobIds = new Set([...before.delayed, ...before.waiting, ...before.prioritized].filter((id) => !targetJobs.includes(id)));
-    expect(otherJobIds.size).toBe(OTHERS + 200);
-    expect(before.schedulers.size).toBe(OTHERS + 1);
+    expect(otherJobIds.size).toBe(200);
+    const entries = async () => {
+      const ids = new Set<string>();
+      for await (const s of scheduler.schedules()) ids.add(s.installationId);
+      return ids;
+    };
+    expect((await entries()).size).toBe(OTHERS + 1);
 
     const commands = await monitored(async () => {
       const res = await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' });
@@ -83,22 +93,25 @@ describe('uninstall in a large fleet', () => {
     });
 
     const after = await pollQueueIds();
-    // Exactly the target's jobs and scheduler went; every other job and scheduler is still there.
+    // Exactly the target's jobs and entry went; every other job and entry is still there.
     expect(minus(before.delayed, after.delayed).concat(minus(before.waiting, after.waiting)).sort()).toEqual([...targetJobs].sort());
     expect(minus(after.delayed, before.delayed)).toEqual([]);
-    expect(after.delayed.size + after.waiting.size + after.prioritized.size).toBe(OTHERS + 200);
-    expect(after.schedulers.size).toBe(OTHERS);
+    expect(after.delayed.size + after.waiting.size + after.prioritized.size).toBe(200);
+    expect([...(await entries())].sort()).toEqual([...others].sort());
     expect(await scheduler.isScheduled(inst.id)).toBe(false);
     for (const id of targetJobs) expect(await host.inspect.exists(pollKey(id))).toBe(0);
 
-    // And it did not read them: no command named another installation's job or scheduler.
-    const otherSchedulers = new Set([...after.schedulers]);
+    // And it did not read them: no command named another installation's job, nor scanned a schedule set.
     const queuePrefix = pollKey('');
     const touched = commands
       .flat()
       .filter((arg) => arg.startsWith(queuePrefix))
       .map((arg) => arg.slice(queuePrefix.length).replace(/:(lock|logs|dependencies|processed)$/, ''))
-      .filter((rest) => otherJobIds.has(rest) || otherSchedulers.has(rest.replace(/^repeat:/, '')));
+      .filter((rest) => otherJobIds.has(rest));
     expect(touched).toEqual([]);
+    const scans = commands.filter((c) => /^(zscan|zrange|zrangebyscore|scan|keys)$/i.test(c[0] ?? '') && (c[1] ?? '').includes(':poll-due:'));
+    expect(scans).toEqual([]);
+    const named = commands.flat().filter((arg) => others.includes(arg));
+    expect(named).toEqual([]);
   }, 120_000);
 });

@@ -56,6 +56,8 @@ it('on the Cluster: link Ecobee, select devices, the worker process polls them; 
   expect((await listDevices(host, thermostats.id)).length).toBe(discovered.length);
   const target = ecobee.thermostats()[0];
   if (!target) throw new Error('no thermostat');
+  // Polled by its schedule: an entry in its partition's sorted set, queued by the worker process's dispatcher.
+  expect(await host.services.scheduler.isScheduled(thermostats.id)).toBe(true);
   ecobee.setRuntime(target.identifier, { actualTemperature: 655 });
   await eventually(async () => {
     const d = (await listDevices(host, thermostats.id)).find((x) => x.externalId === target.identifier);
@@ -108,6 +110,8 @@ it('on the Cluster: link Ecobee, select devices, the worker process polls them; 
 
   for (const inst of [thermostats, rooms]) expect((await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' })).status).toBe(204);
   expect((await host.admin(`/api/installations/${thermostats.id}`)).status).toBe(404);
+  // The schedule entries (in each installation's partition slot) went with them.
+  for (const inst of [thermostats, rooms]) expect(await host.services.scheduler.isScheduled(inst.id)).toBe(false);
   const events = (await (await host.admin(`/api/events?limit=1000`)).json()) as { events: Array<{ type: string; installationId: string }> };
   expect(events.events.filter((e) => e.type === 'installation.uninstalled').map((e) => e.installationId).sort()).toEqual([thermostats.id, rooms.id].sort());
 });

@@ -64,6 +64,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Polls the schedule dispatcher queued (poll-dispatcher.ts), by connector; failed dispatches are retried, not counted. */
+  readonly pollsDispatched = new Counter({
+    name: 'sm_polls_dispatched_total',
+    help: 'Scheduled polls queued by this process\'s schedule dispatcher, by connector',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobs = new Counter({
     name: 'sm_jobs_total',
     help: 'BullMQ jobs finished, by queue and outcome',
