@@ -6,6 +6,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** The OS package's Chromium (Debian's `chromium`); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
+// CI installs Chromium and sets REQUIRE_CHROMIUM: there a missing browser fails the run instead of
+// skipping the browser tests (on a developer's machine without it they are skipped, and say so).
+if (!HAVE_CHROMIUM && process.env['REQUIRE_CHROMIUM'] === '1') {
+  throw new Error(`REQUIRE_CHROMIUM=1 but no Chromium at ${CHROMIUM_PATH}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
+}
 
 export const ARTIFACTS_DIR = join(process.cwd(), 'test-artifacts', 'e2e');
 
