@@ -113,9 +113,16 @@ async function pollLinked(
     throw err;
   }
   const healthChange = afterSuccess(health, services.now(), services.config.health);
-  const changes = result.unchanged
-    ? undefined
-    : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
+  let changes: Reconciliation | undefined;
+  try {
+    changes = result.unchanged
+      ? undefined
+      : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
+  } catch (err) {
+    // Stored devices that do not decode fail every poll until an operator acts: health shows why.
+    if (err instanceof AppError && err.code === 'record_unreadable') await recordFailure(services, installation, health, err, fence);
+    throw err;
+  }
   // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
   // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
   const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;
