@@ -11,6 +11,8 @@ export function deviceKeys(keys: Keys) {
     legacyDevices: (id: string) => `${at(id)}:inst:${id}:devices`,
     selection: (id: string) => `${at(id)}:inst:${id}:selected`,
     syncState: (id: string) => `${at(id)}:inst:${id}:sync`,
+    /** A sync cursor too long for the sync-state hash's compact encoding (device-store.ts, `CURSOR_IN_HASH_MAX`). */
+    cursor: (id: string) => `${at(id)}:inst:${id}:cursor`,
   };
 }
 

@@ -227,12 +227,16 @@ export class DeviceStore {
   }
 
   async getCursor(installationId: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.syncState(installationId), 'cursor')) ?? undefined;
+    const replies = (await this.queueCursorRead(this.redis.pipeline(), installationId).exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const [[, value] = [null, null], [, field] = [null, null]] = replies;
+    return cursorFrom(installationId, value as Buffer | null, field as string | null);
   }
 
   /**
    * Writes the cursor when `change` is given (its `cursor` undefined: forget it), and whatever
-   * `also` adds (health), in one fenced batch; nothing at all when both are empty.
+   * `also` adds (health), in one fenced batch; nothing at all when both are empty. A cursor of up
+   * to CURSOR_IN_HASH_MAX bytes goes in the sync-state hash, a longer one in a key of its own.
    */
   async setCursor(
     installationId: string,
@@ -240,26 +244,39 @@ export class DeviceStore {
     fence: Fence,
     also?: (batch: WriteBatch) => void,
   ): Promise<void> {
-    const key = this.keys.syncState(installationId);
+    const hash = this.keys.syncState(installationId);
+    const own = this.keys.cursor(installationId);
     const batch = new WriteBatch();
     if (change) {
-      if (change.cursor === undefined) batch.hdel(key, 'cursor');
-      else batch.hset(key, 'cursor', change.cursor);
+      const cursor = change.cursor;
+      if (cursor !== undefined && Buffer.byteLength(cursor) > CURSOR_IN_HASH_MAX) batch.set(own, encodeCursor(cursor)).hdel(hash, 'cursor');
+      else {
+        batch.del(own);
+        if (cursor === undefined) batch.hdel(hash, 'cursor');
+        else batch.hset(hash, 'cursor', cursor);
+      }
     }
     also?.(batch);
     await execFenced(this.redis, fence, batch);
   }
 
-  /** Queues a poll's reads on `pipeline`, in this order: the selection (SMEMBERS), then the stored cursor (HGET). */
+  /**
+   * Queues a poll's reads on `pipeline`, in this order: the selection (SMEMBERS), then the stored
+   * cursor's two places (GET of its own key, HGET of the hash field); `cursorFrom` reads the last two.
+   */
   queueSyncReads(pipeline: ChainableCommander, installationId: string): void {
     pipeline.smembers(this.keys.selection(installationId));
-    pipeline.hget(this.keys.syncState(installationId), 'cursor');
+    this.queueCursorRead(pipeline, installationId);
+  }
+
+  private queueCursorRead(pipeline: ChainableCommander, installationId: string): ChainableCommander {
+    return pipeline.getBuffer(this.keys.cursor(installationId)).hget(this.keys.syncState(installationId), 'cursor');
   }
 
   /** Uninstall: whatever is left of the installation's devices, selection and sync state. */
   async forgetInstallation(installationId: string): Promise<void> {
     const k = this.keys;
-    await this.redis.del(k.selection(installationId), k.syncState(installationId), k.devices(installationId), k.legacyDevices(installationId));
+    await this.redis.del(k.selection(installationId), k.syncState(installationId), k.cursor(installationId), k.devices(installationId), k.legacyDevices(installationId));
   }
 }
 
@@ -269,5 +286,37 @@ function legacyDevice(installationId: string, externalId: string, raw: string): 
     return deviceFromStored(externalId, JSON.parse(raw) as StoredDevice);
   } catch (err) {
     throw new AppError('record_unreadable', { message: `The stored device ${externalId} of installation ${installationId} cannot be read.`, cause: err });
+  }
+}
+
+/**
+ * Longest cursor kept in the sync-state hash: Redis's default hash-max-listpack-value. One value
+ * longer turns the whole hash into a hash table (ecobee's ~290-byte cursor made it 648 B; without
+ * it the hash is a 136-byte listpack and the cursor, deflated to ~100 B, a key of its own).
+ */
+export const CURSOR_IN_HASH_MAX = 64;
+
+/** A format byte (PLAIN / DEFLATED, as the devices' value), then the cursor, deflated when shorter. */
+function encodeCursor(cursor: string): Buffer {
+  const plain = Buffer.from(cursor, 'utf8');
+  const deflated = deflateRawSync(plain, { level: 9 });
+  return deflated.length < plain.length ? Buffer.concat([Buffer.of(DEFLATED), deflated]) : Buffer.concat([Buffer.of(PLAIN), plain]);
+}
+
+/**
+ * Pure: the stored cursor from the replies of `queueSyncReads`' last two reads (its own key wins
+ * over the hash field, which only an earlier version writes beside it); AppError
+ * `record_unreadable` when its key does not decode.
+ */
+export function cursorFrom(installationId: string, value: Buffer | null | undefined, field: string | null | undefined): string | undefined {
+  if (!(value instanceof Buffer)) return typeof field === 'string' ? field : undefined;
+  const unreadable = (why: string, cause?: unknown) =>
+    new AppError('record_unreadable', { message: `The sync cursor of installation ${installationId} cannot be read: ${why}.`, cause });
+  if (value[0] === PLAIN) return value.subarray(1).toString('utf8');
+  if (value[0] !== DEFLATED) throw unreadable('unknown format');
+  try {
+    return inflateRawSync(value.subarray(1), { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+  } catch (err) {
+    throw unreadable('its compressed body is corrupt', err);
   }
 }

@@ -1,6 +1,7 @@
 import {
   afterFailure,
   afterSuccess,
+  cursorFrom,
   type DeviceView,
   type HealthChange,
   type HealthRecord,
@@ -39,8 +40,8 @@ export interface ExtraReads {
   take: (replies: PipelineReplies) => void;
 }
 
-/** The poll's own reads behind the lock's SET: the installation, selection, cursor and health. */
-const SYNC_READS = 4;
+/** The poll's own reads behind the lock's SET: the installation, selection, cursor (its key and its hash field) and health. */
+const SYNC_READS = 5;
 
 /**
  * One poll of one installation: ask the connector (with the stored change cursor unless `full`),
@@ -66,7 +67,7 @@ export async function syncInstallation(
         // Taken first, so that a failed read below still gives the reserved slot back (finally).
         const prefetchCount = prefetch?.commands ?? 0;
         prefetched = await prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
-        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
+        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS), installationId);
         options.extra?.take(replies.slice(SYNC_READS + prefetchCount));
         if (!installation) return { kind: 'skipped', reason: 'not_found' };
         if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
@@ -134,18 +135,18 @@ async function pollLinked(
 }
 
 /** Pure: the installation, its selection, its stored cursor and its health from the replies of those reads. */
-export function syncInputs(replies: PipelineReplies): {
+export function syncInputs(replies: PipelineReplies, installationId: string): {
   installation: Installation | undefined;
   selected: Set<string>;
   cursor: string | undefined;
   health: HealthRecord;
 } {
   for (const [err] of replies) if (err) throw err;
-  const [hash, members, cursor, health] = replies.map(([, reply]) => reply);
+  const [hash, members, cursorValue, cursorField, health] = replies.map(([, reply]) => reply);
   return {
     installation: installationFromHash((hash ?? {}) as Record<string, string>),
     selected: new Set((members ?? []) as string[]),
-    cursor: typeof cursor === 'string' ? cursor : undefined,
+    cursor: cursorFrom(installationId, cursorValue as Buffer | null | undefined, cursorField as string | null | undefined),
     health: healthFromFields(health as (string | null)[] | undefined),
   };
 }

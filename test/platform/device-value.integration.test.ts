@@ -222,3 +222,56 @@ describe('a corrupt value', () => {
     expect(encodeDevices([])[0]).toBe(0);
   });
 });
+
+describe('the sync cursor', () => {
+  const setCursor = (id: string, cursor: string | undefined) =>
+    withSyncLock(host.services, id, (_, fence) => host.services.devices.setCursor(id, { cursor }, fence));
+
+  it('a short one stays in the sync-state hash; a long one gets a key of its own, deflated, and the hash stays a listpack', async () => {
+    const id = randomUUID();
+    await setCursor(id, 'rev-1');
+    expect(await host.inspect.hget(keys().syncState(id), 'cursor')).toBe('rev-1');
+    expect(await host.inspect.exists(keys().cursor(id))).toBe(0);
+
+    const long = Array.from({ length: 3 }, (_, i) => `31100000000${i}:Living Room:true:261204201059:261204201061:261204201060`).join('|');
+    await withSyncLock(host.services, id, (_, fence) =>
+      host.services.devices.setCursor(id, { cursor: long }, fence, (batch) => batch.hset(keys().syncState(id), 'lastSuccessAt', '1764892800000')),
+    );
+    expect(await host.services.devices.getCursor(id)).toBe(long);
+    expect(await host.inspect.hget(keys().syncState(id), 'cursor')).toBeNull();
+    expect(await host.inspect.object('ENCODING', keys().syncState(id))).toBe('listpack');
+    expect((await host.inspect.getBuffer(keys().cursor(id)))?.length).toBeLessThan(long.length);
+
+    await setCursor(id, 'rev-2');
+    expect(await host.services.devices.getCursor(id)).toBe('rev-2');
+    expect(await host.inspect.exists(keys().cursor(id))).toBe(0);
+    await setCursor(id, long);
+    await setCursor(id, undefined);
+    expect(await host.services.devices.getCursor(id)).toBeUndefined();
+    expect(await host.inspect.exists(keys().cursor(id))).toBe(0);
+  });
+
+  it("an earlier version's long cursor in the hash reads; the next write moves it; uninstall deletes the key", async () => {
+    const id = randomUUID();
+    const long = 'c'.repeat(200);
+    await host.inspect.hset(keys().syncState(id), 'cursor', long);
+    expect(await host.services.devices.getCursor(id)).toBe(long);
+    await setCursor(id, `${long}2`);
+    expect(await host.inspect.hget(keys().syncState(id), 'cursor')).toBeNull();
+    expect(await host.services.devices.getCursor(id)).toBe(`${long}2`);
+    await host.services.devices.forgetInstallation(id);
+    expect(await host.inspect.exists(keys().cursor(id), keys().syncState(id))).toBe(0);
+  });
+
+  it('under a lost lock nothing is written', async () => {
+    const id = randomUUID();
+    await setCursor(id, 'rev-1');
+    const write = withSyncLock(host.services, id, async (_, fence) => {
+      await host.inspect.set(keys().syncLock(id), 'another-holder', 'PX', 60_000);
+      await host.services.devices.setCursor(id, { cursor: 'z'.repeat(300) }, fence);
+    });
+    await expect(write).rejects.toMatchObject({ code: 'lock_lost' });
+    expect(await host.services.devices.getCursor(id)).toBe('rev-1');
+    expect(await host.inspect.exists(keys().cursor(id))).toBe(0);
+  });
+});
