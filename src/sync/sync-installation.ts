@@ -144,7 +144,7 @@ export function syncInputs(replies: PipelineReplies, installationId: string): {
   for (const [err] of replies) if (err) throw err;
   const [hash, members, cursorValue, cursorField, health] = replies.map(([, reply]) => reply);
   return {
-    installation: installationFromHash((hash ?? {}) as Record<string, string>),
+    installation: installationFromHash((hash ?? {}) as Record<string, string>, installationId),
     selected: new Set((members ?? []) as string[]),
     cursor: cursorFrom(installationId, cursorValue as Buffer | null | undefined, cursorField as string | null | undefined),
     health: healthFromFields(health as (string | null)[] | undefined),
