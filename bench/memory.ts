@@ -35,17 +35,23 @@ function earlierSchedule(services: Services) {
 }
 
 /**
- * Each device rewritten in the form stored before issue 16.4 (externalId and label in the value):
- * what an installation synced before that change still holds.
+ * Each installation's devices, cursor and record in the forms stored before issue 16.4: a hash of
+ * one field per device (externalId and label in each value), the cursor in the sync-state hash
+ * however long, the record with its own id. What an installation synced before that change still holds.
  */
 async function earlierDevices(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
-  const key = deviceKeys(services.keys).devices;
+  const k = deviceKeys(services.keys);
+  const record = installationKeys(services.keys).installation;
   for (let i = 0; i < ids.length; i += 500) {
     const batch = ids.slice(i, i + 500);
-    const lists = await Promise.all(batch.map((id) => services.devices.list(id)));
+    const [lists, cursors] = await Promise.all([Promise.all(batch.map((id) => services.devices.list(id))), Promise.all(batch.map((id) => services.devices.getCursor(id)))]);
     const pipeline = client.pipeline();
     batch.forEach((id, j) => {
-      for (const d of lists[j] ?? []) pipeline.hset(key(id), d.externalId, JSON.stringify(d));
+      pipeline.del(k.devices(id), k.cursor(id));
+      for (const d of lists[j] ?? []) pipeline.hset(k.legacyDevices(id), d.externalId, JSON.stringify(d));
+      const cursor = cursors[j];
+      if (cursor !== undefined) pipeline.hset(k.syncState(id), 'cursor', cursor);
+      pipeline.hset(record(id), 'id', id);
     });
     await pipeline.exec();
   }
@@ -101,11 +107,12 @@ async function earlierTokensAndIndexes(services: Services, client: Redis, ids: r
 /**
  * Redis memory per linked installation: N ecobee installations seeded as `fanout` seeds them (the
  * records, tokens, three thermostats with their events and cursor, a poll schedule), once with the
- * schedule (a BullMQ job scheduler), the devices, the tokens, the installation indexes and the
- * events written as before issue 16.4 (a stream per installation beside the partition's) and once
- * as today (a schedule entry), each on its own fresh redis-server. The INFO used_memory delta over
- * seeding ÷ N, and the same without the installation's own events stream, with the bytes of one
- * installation's keys by family. `npx tsx bench/memory-breakdown.ts` prints more detail.
+ * schedule (a BullMQ job scheduler), the devices (and cursor and record), the tokens, the
+ * installation indexes and the events written as before issue 16.4 (a stream per installation
+ * beside the partition's) and once as today (a schedule entry), each on its own fresh
+ * redis-server. The INFO used_memory delta over seeding ÷ N, and the same without the
+ * installation's own events stream, with the bytes of one installation's keys by family.
+ * `npx tsx bench/memory-breakdown.ts` prints more detail.
  */
 export async function memoryBench(): Promise<BenchResult> {
   const n = size('BENCH_MEMORY_N', 5_000, 1_000);

@@ -64,8 +64,12 @@ return 1
 
 const STATUSES: readonly InstallationStatus[] = ['pending', 'linked', 'reauth_required'];
 
-function fromHash(hash: Record<string, string>): StoredInstallation | undefined {
-  const { id, connector, locationId, status, createdAt, updatedAt, tokenHash } = hash;
+/**
+ * `id` is the one the record's key names: records no longer store it (64 B an installation; issue
+ * 16.4), and those written before, with it, read the same.
+ */
+function fromHash(hash: Record<string, string>, id: string): StoredInstallation | undefined {
+  const { connector, locationId, status, createdAt, updatedAt, tokenHash } = hash;
   if (!id || !connector || !locationId || !status || !createdAt || !updatedAt || !tokenHash) return undefined;
   if (!STATUSES.includes(status as InstallationStatus)) return undefined;
   return {
@@ -86,8 +90,8 @@ function publicView(stored: StoredInstallation): Installation {
 }
 
 /** An installation from its hash as HGETALL returns it (for callers that read it in a pipeline). */
-export function installationFromHash(hash: Record<string, string>): Installation | undefined {
-  const stored = fromHash(hash);
+export function installationFromHash(hash: Record<string, string>, id: string): Installation | undefined {
+  const stored = fromHash(hash, id);
   return stored && publicView(stored);
 }
 
@@ -161,7 +165,6 @@ export class InstallationStore {
   }): Promise<CreateResult> {
     const at = input.now.toISOString();
     const fields: Record<string, string> = {
-      id: input.id,
       connector: input.connector,
       locationId: input.locationId,
       status: 'pending',
@@ -180,7 +183,7 @@ export class InstallationStore {
       }
     }
     await this.addToIndexes(input.id, input.locationId, memberOf(at, input.id));
-    const stored = fromHash(fields);
+    const stored = fromHash(fields, input.id);
     if (!stored) throw new Error('installation record failed its own validation');
     return { created: true, installation: publicView(stored) };
   }
@@ -239,8 +242,8 @@ export class InstallationStore {
     // One read per record, not one pipeline: the records live in many partitions (hash slots).
     const hashes = await Promise.all(ids.map((id) => this.redis.hgetall(this.keys.installation(id))));
     const out: Installation[] = [];
-    for (const hash of hashes) {
-      const stored = fromHash(hash);
+    for (const [i, hash] of hashes.entries()) {
+      const stored = fromHash(hash, ids[i] ?? '');
       if (stored) out.push(publicView(stored));
     }
     return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -294,7 +297,7 @@ export class InstallationStore {
 
   private async getStored(id: string): Promise<StoredInstallation | undefined> {
     const hash = await this.redis.hgetall(this.keys.installation(id));
-    return fromHash(hash);
+    return fromHash(hash, id);
   }
 
   /** Queues the installation's HGETALL on `pipeline` (a poll's first reads share one round trip); see `installationFromHash`. */

@@ -1,6 +1,7 @@
 import {
   afterFailure,
   afterSuccess,
+  cursorFrom,
   type DeviceView,
   type HealthChange,
   type HealthRecord,
@@ -39,8 +40,8 @@ export interface ExtraReads {
   take: (replies: PipelineReplies) => void;
 }
 
-/** The poll's own reads behind the lock's SET: the installation, selection, cursor and health. */
-const SYNC_READS = 4;
+/** The poll's own reads behind the lock's SET: the installation, selection, cursor (its key and its hash field) and health. */
+const SYNC_READS = 5;
 
 /**
  * One poll of one installation: ask the connector (with the stored change cursor unless `full`),
@@ -66,7 +67,7 @@ export async function syncInstallation(
         // Taken first, so that a failed read below still gives the reserved slot back (finally).
         const prefetchCount = prefetch?.commands ?? 0;
         prefetched = await prefetch?.take(replies.slice(SYNC_READS, SYNC_READS + prefetchCount));
-        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS));
+        const { installation, selected, cursor, health } = syncInputs(replies.slice(0, SYNC_READS), installationId);
         options.extra?.take(replies.slice(SYNC_READS + prefetchCount));
         if (!installation) return { kind: 'skipped', reason: 'not_found' };
         if (installation.status !== 'linked') return { kind: 'skipped', reason: 'not_linked' };
@@ -113,9 +114,16 @@ async function pollLinked(
     throw err;
   }
   const healthChange = afterSuccess(health, services.now(), services.config.health);
-  const changes = result.unchanged
-    ? undefined
-    : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
+  let changes: Reconciliation | undefined;
+  try {
+    changes = result.unchanged
+      ? undefined
+      : await applySnapshot(services, installationId, checkedContexts(connector, result.devices), result.complete, ctx.selected, fence);
+  } catch (err) {
+    // Stored devices that do not decode fail every poll until an operator acts: health shows why.
+    if (err instanceof AppError && err.code === 'record_unreadable') await recordFailure(services, installation, health, err, fence);
+    throw err;
+  }
   // Only this path (under the lock) writes the cursor: an equal one needs no write. Health
   // rides along in the same fenced batch, so an unchanged poll usually writes nothing at all.
   const cursorChange = result.cursor !== cursor ? { cursor: result.cursor } : undefined;
@@ -127,18 +135,18 @@ async function pollLinked(
 }
 
 /** Pure: the installation, its selection, its stored cursor and its health from the replies of those reads. */
-export function syncInputs(replies: PipelineReplies): {
+export function syncInputs(replies: PipelineReplies, installationId: string): {
   installation: Installation | undefined;
   selected: Set<string>;
   cursor: string | undefined;
   health: HealthRecord;
 } {
   for (const [err] of replies) if (err) throw err;
-  const [hash, members, cursor, health] = replies.map(([, reply]) => reply);
+  const [hash, members, cursorValue, cursorField, health] = replies.map(([, reply]) => reply);
   return {
-    installation: installationFromHash((hash ?? {}) as Record<string, string>),
+    installation: installationFromHash((hash ?? {}) as Record<string, string>, installationId),
     selected: new Set((members ?? []) as string[]),
-    cursor: typeof cursor === 'string' ? cursor : undefined,
+    cursor: cursorFrom(installationId, cursorValue as Buffer | null | undefined, cursorField as string | null | undefined),
     health: healthFromFields(health as (string | null)[] | undefined),
   };
 }

@@ -43,6 +43,17 @@ describe('on the single server: what a crash half-way leaves is repaired', () =>
     redis.disconnect();
   });
 
+  it('a record is stored without its id (the key names it) and reads with it; one written before, with it, reads the same', async () => {
+    const k = installationKeys(keys);
+    const a = input(keys, { singleInstance: false });
+    const created = await store.create(a);
+    expect(await redis.hexists(k.installation(a.id), 'id')).toBe(0);
+    expect(await store.get(a.id)).toEqual(created.created ? created.installation : undefined);
+    expect((await store.list({ locationId: a.locationId })).map((i) => i.id)).toEqual([a.id]);
+    await redis.hset(k.installation(a.id), 'id', a.id);
+    expect(await store.get(a.id)).toEqual(created.created ? created.installation : undefined);
+  });
+
   it('a singleInstance slot naming an installation whose record is gone (a crashed create or delete) is taken over', async () => {
     const k = installationKeys(keys);
     const a = input(keys);

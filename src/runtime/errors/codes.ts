@@ -39,6 +39,8 @@ export const ERROR_CATALOGUE = {
   reauth_required: { status: 409, message: 'The installation must be linked again.' },
   // No configured key opens a stored secret (a key removed too early): the installation must be linked again.
   secret_unreadable: { status: 409, message: 'A stored secret cannot be decrypted with the configured keys.' },
+  // A stored record that does not decode (damaged by hand or by a bug): retrying cannot fix it.
+  record_unreadable: { status: 500, message: 'A stored record cannot be read.' },
   unknown_command: { status: 400, message: 'Unknown command.' },
   invalid_arguments: { status: 400, message: 'Invalid command arguments.' },
   // A connector threw something untyped (a bug, or a cloud answer it could not read).

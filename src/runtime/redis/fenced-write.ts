@@ -56,18 +56,23 @@ export class LockFence implements Fence {
 export const lockLost = (): AppError =>
   new AppError('lock_lost', { message: 'This installation was taken over by another writer; try again shortly.' });
 
-type Value = string | number;
+type Value = string | number | Buffer;
 
 /**
  * The writes of one fenced batch, in order. Only the commands the stores need, each with its keys
  * first (true of every one of them).
  */
 export class WriteBatch {
-  readonly commands: { name: string; keys: string[]; args: string[] }[] = [];
+  readonly commands: { name: string; keys: string[]; args: (string | Buffer)[] }[] = [];
 
   private add(name: string, keys: string[], args: readonly Value[]): this {
-    this.commands.push({ name, keys, args: args.map(String) });
+    this.commands.push({ name, keys, args: args.map((a) => (typeof a === 'number' ? String(a) : a)) });
     return this;
+  }
+
+  /** A binary value goes to Redis byte for byte (a Lua string holds any bytes). */
+  set(key: string, value: string | Buffer): this {
+    return this.add('SET', [key], [value]);
   }
 
   hset(key: string, field: string, value: string): this {
@@ -99,7 +104,7 @@ export async function execFenced(redis: Redis, fence: Fence, batch: WriteBatch):
   fence.assertHeld();
   if (batch.empty) return;
   const keys = [fence.key];
-  const argv: string[] = [fence.owner];
+  const argv: (string | Buffer)[] = [fence.owner];
   for (const c of batch.commands) {
     keys.push(...c.keys);
     argv.push(c.name, String(c.keys.length), String(c.args.length), ...c.args);
