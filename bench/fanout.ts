@@ -144,14 +144,22 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
       if (mode === 'scheduled') {
         await inParallel(ids.length, 200, (i) => services.scheduler.schedule(ids[i] as string, period * 1000, 'ecobee'));
       } else {
-        for (let i = 0; i < ids.length; i += 1000) {
-          await services.scheduler.queue.addBulk(
-            ids.slice(i, i + 1000).map((installationId) => ({
-              name: 'poll',
-              data: { installationId, reason: 'manual' as const, ...(mode === 'queued' ? { connector: 'ecobee' } : {}) },
-              opts: POLL_JOB_OPTIONS,
-            })),
-          );
+        // Each installation's poll in its partition's queue, as the producers put it.
+        const byPartition = new Map<number, string[]>();
+        for (const id of ids) {
+          const k = services.keys.partitions.of(id);
+          byPartition.set(k, [...(byPartition.get(k) ?? []), id]);
+        }
+        for (const [k, group] of byPartition) {
+          for (let i = 0; i < group.length; i += 1000) {
+            await services.scheduler.queue.at(k).addBulk(
+              group.slice(i, i + 1000).map((installationId) => ({
+                name: 'poll',
+                data: { installationId, reason: 'manual' as const, ...(mode === 'queued' ? { connector: 'ecobee' } : {}) },
+                opts: POLL_JOB_OPTIONS,
+              })),
+            );
+          }
         }
       }
       const workers: BenchChild[] = Array.from({ length: count }, () =>

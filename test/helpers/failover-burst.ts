@@ -107,8 +107,8 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const byId = new Map((await listDevices(h, inst.id)).map((d) => [d.id, d.externalId]));
     const callback = await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration', 20_000);
     const baseline = (await readEvents(h, inst.id)).next;
-    // The key every acknowledged callback writes first: on a Cluster its slot's owner is the primary to kill.
-    const webhookKey = h.services.webhooks.queue.toKey('wait');
+    // The key every acknowledged callback writes first (its partition's queue): on a Cluster its slot's owner is the primary to kill.
+    const webhookKey = h.services.webhooks.queue.of(inst.id).toKey('wait');
 
     const attempts: Attempt[][] = [];
     const acked: string[] = [];

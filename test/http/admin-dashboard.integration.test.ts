@@ -49,7 +49,7 @@ describe('queue dashboard behind the admin token', () => {
   });
 
   it('right bearer token => the dashboard HTML, and its API lists every queue with its counts', async () => {
-    await host.services.webhooks.queue.add('webhook', {
+    await host.services.webhooks.queue.of('dashboard-test').add('webhook', {
       installationId: 'dashboard-test',
       connector: NEUTRAL_CONNECTOR,
       body: '{}',
