@@ -32,6 +32,8 @@ export interface Config {
   unchangedShare: number;
   failed: number;
   failures: Record<string, number>;
+  /** Redis CPU seconds per primary during the window (one entry on a single server). */
+  cpuPerPrimary: number[];
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -144,14 +146,22 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
       if (mode === 'scheduled') {
         await inParallel(ids.length, 200, (i) => services.scheduler.schedule(ids[i] as string, period * 1000, 'ecobee'));
       } else {
-        for (let i = 0; i < ids.length; i += 1000) {
-          await services.scheduler.queue.addBulk(
-            ids.slice(i, i + 1000).map((installationId) => ({
-              name: 'poll',
-              data: { installationId, reason: 'manual' as const, ...(mode === 'queued' ? { connector: 'ecobee' } : {}) },
-              opts: POLL_JOB_OPTIONS,
-            })),
-          );
+        // Each installation's poll in its partition's queue, as the producers put it.
+        const byPartition = new Map<number, string[]>();
+        for (const id of ids) {
+          const k = services.keys.partitions.of(id);
+          byPartition.set(k, [...(byPartition.get(k) ?? []), id]);
+        }
+        for (const [k, group] of byPartition) {
+          for (let i = 0; i < group.length; i += 1000) {
+            await services.scheduler.queue.at(k).addBulk(
+              group.slice(i, i + 1000).map((installationId) => ({
+                name: 'poll',
+                data: { installationId, reason: 'manual' as const, ...(mode === 'queued' ? { connector: 'ecobee' } : {}) },
+                opts: POLL_JOB_OPTIONS,
+              })),
+            );
+          }
         }
       }
       const workers: BenchChild[] = Array.from({ length: count }, () =>
@@ -163,7 +173,7 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
           for (const w of workers) w.send({ type: 'stats' });
           return Promise.all(workers.map((w) => w.next<Stats>('stats')));
         };
-        const [before, bytes0] = [await snapshot(), await redis.netBytes()];
+        const [before, bytes0, cpu0] = [await snapshot(), await redis.netBytes(), await redis.cpuSeconds()];
         const t0 = performance.now();
         await services.scheduler.queue.resume();
         const deadline = t0 + window * 1000;
@@ -179,7 +189,7 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
         while (performance.now() < drainDeadline && (await services.scheduler.queue.getActiveCount()) > 0) {
           await new Promise((r) => setTimeout(r, 50));
         }
-        const [after, bytes1, t1] = [await snapshot(), await redis.netBytes(), performance.now()];
+        const [after, bytes1, cpu1, t1] = [await snapshot(), await redis.netBytes(), await redis.cpuSeconds(), performance.now()];
         const polls = sum(after.map((s, i) => s.completed - (before[i]?.completed ?? 0)));
         const unchanged = sum(after.map((s, i) => (s.outcomes['unchanged'] ?? 0) - (before[i]?.outcomes['unchanged'] ?? 0)));
         const seconds = (t1 - t0) / 1000;
@@ -195,6 +205,7 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
           unchangedShare: unchanged / polls,
           failed: sum(after.map((s, i) => s.failed - (before[i]?.failed ?? 0))),
           failures: Object.assign({}, ...after.map((s) => s.failures)) as Record<string, number>,
+          cpuPerPrimary: cpu1.map((c, i) => c - (cpu0[i] ?? 0)),
         });
       } finally {
         await Promise.all(workers.map((w) => w.stop()));
@@ -225,6 +236,13 @@ export async function fanoutAt(n: number, options: FanoutOptions = {}): Promise<
   );
   for (const c of configs) {
     console.log(`round trips per poll, ${label(c)}: ${c.roundTripsBy.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
+  }
+  if (where === 'cluster') {
+    // Where the load lands: before issue 16.2 every queue's scripts ran on the one primary of `{<prefix>:bull}`.
+    for (const c of configs) {
+      const total = sum(c.cpuPerPrimary);
+      console.log(`Redis CPU per primary, ${label(c)}: ${c.cpuPerPrimary.map((x) => `${fmt((100 * x) / (total || 1), 0)}%`).join(' / ')} of ${fmt(total, 1)} s`);
+    }
   }
   for (const c of configs.filter((x) => x.failed > 0)) console.log(`failures, ${label(c)}, by reason: ${JSON.stringify(c.failures)}`);
   // Not measurable side by side: the code before issue 16.4 is gone. Its figure, from its own runs.

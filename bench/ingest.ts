@@ -44,6 +44,9 @@ interface Run {
 export async function ingestBench(options: { profile?: boolean } = {}): Promise<BenchResult> {
   const seconds = size('BENCH_INGEST_SECONDS', 6, 4);
   const pairs = size('BENCH_INGEST_PAIRS', 4, 1);
+  // BENCH_INGEST_INSTALLATIONS (default 1): callbacks spread over that many installations, so
+  // over their partitions (one job per partition and event-loop turn).
+  const installations = size('BENCH_INGEST_INSTALLATIONS', 1, 1);
   const warmup = QUICK ? 1 : 3;
   const redis = await benchRedis();
   const pinned = pin(redis.process.pid ?? 0, '1') && pin(process.pid, '1');
@@ -61,17 +64,21 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
   const order: Array<'bare' | 'real'> = Array.from({ length: pairs }, (_, i): Array<'bare' | 'real'> => (i % 2 ? ['real', 'bare'] : ['bare', 'real'])).flat();
   try {
     if (!services.connectors.get('netatmo')?.definition.webhook) throw new Error('the netatmo connector (webhooks) is not enabled');
-    const created = await services.installations.create({
-      id: randomUUID(),
-      connector: 'netatmo',
-      locationId: 'bench-home',
-      singleInstance: true,
-      tokenHash: hashToken(randomToken()),
-      now: new Date(),
-    });
-    if (!created.created) throw new Error('seeding failed');
-    await services.installations.setStatus(created.installation.id, 'linked', new Date());
-    const callback = new URL(await issueCallbackToken(services, created.installation));
+    const paths: string[] = [];
+    for (let i = 0; i < installations; i++) {
+      const created = await services.installations.create({
+        id: randomUUID(),
+        connector: 'netatmo',
+        locationId: `bench-home-${i}`,
+        singleInstance: true,
+        tokenHash: hashToken(randomToken()),
+        now: new Date(),
+      });
+      if (!created.created) throw new Error('seeding failed');
+      await services.installations.setStatus(created.installation.id, 'linked', new Date());
+      const callback = new URL(await issueCallbackToken(services, created.installation));
+      paths.push(`${callback.pathname}${callback.search}`);
+    }
     const body = setpointBody('5d1xxxxxxxxxxxxxxxxxxxxx', '2255031728', 21.5);
     const headers = { 'content-type': 'application/json', 'x-netatmo-secret': sign(body) };
 
@@ -88,8 +95,10 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
       const server = startChild('ingest-server.ts', { env: { ...env, INGEST_MODE: mode }, cores: '0', nodeArgs });
       try {
         const { port } = await server.next<{ type: 'ready'; port: number }>('ready');
-        const url = `http://127.0.0.1:${port}${callback.pathname}${callback.search}`;
-        const opts = { url, method: 'POST' as const, headers, body, connections: CONNECTIONS };
+        const url = `http://127.0.0.1:${port}${paths[0] ?? ''}`;
+        let next = 0;
+        const spread = paths.length > 1 ? { requests: [{ setupRequest: (req: autocannon.Request): autocannon.Request => ({ ...req, path: paths[next++ % paths.length] ?? '/' }) }] } : {};
+        const opts = { url, method: 'POST' as const, headers, body, connections: CONNECTIONS, ...spread };
         const warm = await autocannon({ ...opts, duration: warmup });
         const pids = { server: server.process.pid ?? 0, redis: redis.process.pid ?? 0, load: process.pid };
         const before = { server: cpuSeconds(pids.server), redis: cpuSeconds(pids.redis), load: cpuSeconds(pids.load) };
@@ -129,7 +138,7 @@ export async function ingestBench(options: { profile?: boolean } = {}): Promise<
   const best = (mode: 'bare' | 'real') => runs.filter((r) => r.mode === mode).sort((a, b) => b.rps - a.rps)[0];
   const bare = best('bare');
   const real = best('real');
-  console.log(`\n## Webhook ingest (${CONNECTIONS} connections, ${seconds} s per run, ~300-byte body${pinned ? ', server on core 0, load + Redis on core 1' : ', NOT pinned (no taskset)'})`);
+  console.log(`\n## Webhook ingest (${CONNECTIONS} connections, ${installations} installation(s), ${seconds} s per run, ~300-byte body${pinned ? ', server on core 0, load + Redis on core 1' : ', NOT pinned (no taskset)'})`);
   console.log(
     table(
       ['endpoint', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'in Redis (jobs)', 'CPU % server/redis/load', 'server CPU µs/req'],

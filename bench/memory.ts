@@ -30,7 +30,7 @@ interface Measured {
  */
 function earlierSchedule(services: Services) {
   return (id: string) =>
-    services.scheduler.queue
+    services.scheduler.queue.legacy
       .upsertJobScheduler(
         pollSchedulerId(id),
         { every: 180_000 },

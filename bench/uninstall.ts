@@ -70,7 +70,7 @@ export async function uninstallBench(): Promise<BenchResult> {
     const linkedTarget = async (form: 'scheduler' | 'entry' = 'entry'): Promise<string> => {
       const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `target-${target++}`, tokens: fakeTokens(fake) });
       if (form === 'entry') await services.scheduler.schedule(id, HOUR, 'ecobee');
-      else await services.scheduler.queue.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
+      else await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       await services.scheduler.pollNow(id, 'manual', HOUR);
       return id;
     };
@@ -91,7 +91,7 @@ export async function uninstallBench(): Promise<BenchResult> {
       await inParallel(fleet - scheduled, 200, async (i) => {
         const id = `fleet-${scheduled + i}`;
         await services.scheduler.schedule(id, HOUR, 'ecobee');
-        await services.scheduler.queue.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
+        await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       });
       scheduled = fleet;
       console.log(`  fleet of ${fleet}: scheduled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -102,7 +102,7 @@ export async function uninstallBench(): Promise<BenchResult> {
         const a = await linkedTarget('scheduler');
         // Today's uninstall with the purge swapped for the scan it used to run (uninstall ran it twice).
         const purgeById = services.scheduler.purge;
-        services.scheduler.purge = (id: string) => scanPurge(services.scheduler.queue, id, pollSchedulerId(id));
+        services.scheduler.purge = (id: string) => scanPurge(services.scheduler.queue.legacy, id, pollSchedulerId(id));
         try {
           scan.push(await measured(() => uninstall(services, a)));
         } finally {
@@ -113,7 +113,7 @@ export async function uninstallBench(): Promise<BenchResult> {
         const c = await linkedTarget();
         whole.push(await measured(() => uninstall(services, c)));
       }
-      const stillThere = await services.scheduler.queue.getJobSchedulersCount();
+      const stillThere = await services.scheduler.queue.legacy.getJobSchedulersCount();
       if (stillThere !== fleet) throw new Error(`expected the ${fleet} others' schedulers left, found ${stillThere}`);
       const entries = new Set<string>();
       for await (const s of services.scheduler.schedules()) entries.add(s.installationId);

@@ -6,8 +6,9 @@
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { POLL_QUEUE, POLL_WORKER_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
-import { WEBHOOK_QUEUE, type WebhookJob } from '../src/ingest/webhook-queue';
+import { POLL_WORKER_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
+import type { WebhookJob } from '../src/ingest/webhook-queue';
+import { startPartitionWorkers } from '../src/runtime/queues/partition-workers';
 import { pollProcessor } from '../src/sync/poll-worker';
 import { startPollDispatcher } from '../src/sync/build';
 import { subscriptionPollHooks } from '../src/ingest/cloud-subscriptions';
@@ -62,9 +63,13 @@ function watch(worker: Worker) {
   worker.on('error', () => undefined);
   workers.push(worker);
 }
-const options = { connection, prefix: services.keys.bullPrefix, concurrency };
-if (which === 'poll' || which === 'both') watch(new Worker<PollJobData>(POLL_QUEUE, pollProcessor(services, subscriptionPollHooks(services)), { ...options, ...POLL_WORKER_OPTIONS }));
-if (which === 'webhook' || which === 'both') watch(new Worker<WebhookJob>(WEBHOOK_QUEUE, webhookProcessor(services), options));
+// As startWorkers runs them: a worker per partition queue (and the legacy single queue), sharing `concurrency`.
+if (which === 'poll' || which === 'both') {
+  for (const w of startPartitionWorkers<PollJobData>(services.scheduler.queue, pollProcessor(services, subscriptionPollHooks(services)), { connection, ...POLL_WORKER_OPTIONS }, concurrency)) watch(w);
+}
+if (which === 'webhook' || which === 'both') {
+  for (const w of startPartitionWorkers<WebhookJob>(services.webhooks.queue, webhookProcessor(services), { connection }, concurrency)) watch(w);
+}
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 const dispatcher = which === 'poll' || which === 'both' ? startPollDispatcher(services) : undefined;
 emit({ type: 'ready', pid: process.pid });

@@ -21,6 +21,8 @@ export interface BenchBackend {
   usedMemory(): Promise<number>;
   /** total_net_input_bytes + total_net_output_bytes (replication traffic is counted apart by Redis 7). */
   netBytes(): Promise<number>;
+  /** CPU seconds (user + sys) each primary has used so far, in primaries() order: where the load lands. */
+  cpuSeconds(): Promise<number[]>;
   /** The server, or every primary of the Cluster (for INFO, CONFIG SET). */
   primaries(): Redis[];
   /** KEYS `pattern` on every primary. Benches only: KEYS blocks the server. */
@@ -43,6 +45,7 @@ async function single(appendOnly: boolean): Promise<BenchBackend> {
     primaries: () => [redis.client],
     usedMemory: () => usedMemoryOf([redis.client]),
     netBytes: () => netBytesOf([redis.client]),
+    cpuSeconds: () => cpuSecondsOf([redis.client]),
     keys: (pattern) => redis.client.keys(pattern),
     async stop() {
       await redis.client.quit().catch(() => undefined);
@@ -71,6 +74,7 @@ async function cluster(): Promise<BenchBackend> {
     primaries,
     usedMemory: () => usedMemoryOf(primaries()),
     netBytes: () => netBytesOf(primaries()),
+    cpuSeconds: () => cpuSecondsOf(primaries()),
     keys: async (pattern) => (await Promise.all(primaries().map((node) => node.keys(pattern)))).flat(),
     async stop() {
       client?.disconnect();
@@ -103,4 +107,13 @@ async function netBytesOf(nodes: readonly Redis[]): Promise<number> {
     }),
   );
   return each.reduce((a, b) => a + b, 0);
+}
+
+async function cpuSecondsOf(nodes: readonly Redis[]): Promise<number[]> {
+  return Promise.all(
+    nodes.map(async (node) => {
+      const cpu = await info(node, 'cpu');
+      return Number(cpu.get('used_cpu_user') ?? 0) + Number(cpu.get('used_cpu_sys') ?? 0);
+    }),
+  );
 }

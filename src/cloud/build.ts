@@ -50,6 +50,8 @@ export function buildCloud(base: Pick<Base, 'config' | 'log' | 'metrics' | 'redi
       onCall: (connector, outcome) => metrics.cloudCalls.inc({ connector, outcome }),
       rates: new RateGate(redis, keys),
     }),
+    // One queue under the shared prefix, not one per partition: revocations are rare (an uninstall
+    // each, per provider account), not the fleet's steady load that the partition queues spread.
     revocations: new TokenRevocations(redis, keys.bullPrefix, config.tokenRevocation, hooks.onQueueError),
   };
 }

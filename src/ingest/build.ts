@@ -22,7 +22,7 @@ export function buildIngest(
   return {
     // WAIT's own timeout stays inside the enqueue deadline (and the command timeout), so a missing
     // replica is a 503 of ours, not a timed-out command.
-    webhooks: new WebhookQueue(redis, keys.bullPrefix, onQueueError, {
+    webhooks: new WebhookQueue(redis, keys, onQueueError, {
       replicas: config.redisAckReplicas,
       timeoutMs: Math.max(1, Math.floor(Math.min(config.webhookEnqueueTimeoutMs, config.redisCommandTimeoutMs) / 2)),
     }),

@@ -42,29 +42,43 @@ const LOOKUP_FIELDS = ['connector', ...CALLBACK_FIELDS] as const;
  * after the job is in Redis; processing happens later in a worker. Nothing that fails a check is
  * enqueued. On the happy path one Redis round trip (the enqueue) and, unless the token was accepted
  * in the last two seconds, one HMGET before it; each is shared with the other callbacks that
- * arrived in the same event-loop turn, and the callbacks of one turn are queued as one job (the
- * worker applies each separately). Under load that is what keeps the cost per callback near a
+ * arrived in the same event-loop turn, and the callbacks of one turn are queued as one job per
+ * partition, in that partition's queue (the worker applies each separately). Under load that is what keeps the cost per callback near a
  * bare endpoint's.
  */
 export class WebhookIngester {
   private readonly lookups: TickBatcher<string, Lookup>;
   private readonly records: WebhookRecords;
-  private readonly jobs: TickBatcher<WebhookCallback, true>;
+  /** One batcher per partition, made on first use: a job holds callbacks of one partition (its queue's). */
+  private readonly jobs = new Map<number, TickBatcher<WebhookCallback, true>>();
 
   constructor(private readonly services: Deps) {
     services.callbackTokens.listen();
     this.records = new WebhookRecords(services.redis, services.keys);
     this.lookups = new TickBatcher((ids) => this.records.lookupMany(ids, LOOKUP_FIELDS));
-    // One job for the whole turn: either all of them are in Redis (and acknowledged) or none.
-    this.jobs = new TickBatcher(
-      async (callbacks) => {
-        await services.webhooks.enqueue(callbacks);
-        return callbacks.map(() => true as const);
-      },
-      MAX_CALLBACKS_PER_JOB,
-      { max: MAX_JOB_BYTES, weigh: (c) => c.body.length },
-      MAX_ADDS_IN_FLIGHT,
-    );
+  }
+
+  /**
+   * The batcher of a partition's callbacks. One job per partition and turn: either all of them are
+   * in Redis (and acknowledged) or none. Each partition has its own group commit (one add in
+   * flight), so a slow or failing primary delays only the callbacks of its own partitions.
+   */
+  private jobsOf(k: number): TickBatcher<WebhookCallback, true> {
+    let batcher = this.jobs.get(k);
+    if (!batcher) {
+      const { webhooks } = this.services;
+      batcher = new TickBatcher(
+        async (callbacks) => {
+          await webhooks.enqueue(callbacks);
+          return callbacks.map(() => true as const);
+        },
+        MAX_CALLBACKS_PER_JOB,
+        { max: MAX_JOB_BYTES, weigh: (c) => c.body.length },
+        MAX_ADDS_IN_FLIGHT,
+      );
+      this.jobs.set(k, batcher);
+    }
+    return batcher;
   }
 
   async ingest(input: IngestInput): Promise<IngestOutcome> {
@@ -128,7 +142,7 @@ export class WebhookIngester {
       // A payload that is not durable by the deadline is refused (503), never acknowledged. The add
       // may still land after we gave up: the cloud retries the refused callback, and the worker's
       // per-installation dedup applies the duplicate once.
-      const queued = this.jobs.submit({
+      const queued = this.jobsOf(services.webhooks.partitionOf(input.installationId)).submit({
         installationId: input.installationId,
         connector: input.connector,
         body: payloadText,

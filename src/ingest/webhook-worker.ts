@@ -52,6 +52,17 @@ async function applyEffect(services: Deps, installationId: string, effect: Webho
   }
 }
 
+/**
+ * A name for one batch job that no other job shares: job ids come from a counter per queue, which
+ * each partition's queue has its own of (and a wiped queue restarts), so the key names the
+ * partition (`p3:…`; none for the legacy single queue, whose jobs keep the names they had) and the
+ * creation time.
+ */
+export function batchJobKey(job: Pick<Job, 'id' | 'timestamp' | 'queueQualifiedName'>): string {
+  const k = /\{[^{}]*:p(\d+)\}/.exec(job.queueQualifiedName)?.[1];
+  return `${k !== undefined ? `p${k}:` : ''}${job.id ?? 'no-id'}:${job.timestamp}`;
+}
+
 /** Why a batch job is retried: some of its callbacks could not be applied yet. */
 export class WebhookBatchIncomplete extends Error {
   constructor(failed: number, total: number, cause: unknown) {
@@ -78,8 +89,8 @@ export function webhookProcessor(services: Deps) {
     if (!data.success) throw new UnrecoverableError('malformed webhook job');
     const callbacks = callbacksOf(data.data);
     const legacy = !('callbacks' in data.data);
-    // Job ids come from a counter that a wiped queue restarts; the creation time makes the key unique.
-    const ledger = records.batch(`${job.id ?? 'no-id'}:${job.timestamp}`);
+    const jobKey = batchJobKey(job);
+    const ledger = records.batch(jobKey);
     // Only a job started before can have applied anything; BullMQ counts starts, stalled restarts included.
     const done = job.attemptsStarted === 1 ? new Set<number>() : await ledger.done();
 
@@ -124,7 +135,7 @@ export function webhookProcessor(services: Deps) {
         const dedupKey = parsed.dedupKey;
         // Stable across retries of this job, so a claim this delivery left behind (killed worker,
         // Redis gone before release) is recognised as its own and not as a duplicate.
-        const owner = legacy ? String(job.id) : `${job.id}:${job.timestamp}:${index}`;
+        const owner = legacy ? String(job.id) : `${jobKey}:${index}`;
         if (dedupKey !== undefined) {
           const fresh = await ledger.claim(installation.id, dedupKey, services.now(), webhook.dedupWindowMs ?? DEFAULT_DEDUP_WINDOW_MS, owner);
           if (!fresh) {

@@ -99,7 +99,10 @@ export function adminRoutes(services: Deps, apiKeys?: ApiKeyVerifier): Router<Re
   const board = new KoaAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: serviceQueues(services).map((queue) => new BullMQAdapter(queue)),
+    // Partition queues share their name (`poll`): each is listed under its own (`p3 poll`, shown as `poll p3`).
+    queues: serviceQueues(services).map(({ queue, label, partition }) =>
+      label === queue.name ? new BullMQAdapter(queue) : new BullMQAdapter(queue, { prefix: partition === undefined ? 'single ' : `p${partition} `, displayName: label }),
+    ),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'Queues' } },
   });

@@ -1,5 +1,4 @@
-import type { Queue } from 'bullmq';
-import type { Base } from '../runtime';
+import type { Base, PartitionedQueue } from '../runtime';
 import { leaseUntil, nextDue, sleepMs } from './poll-schedule-math';
 import type { ClaimedEntry, PollScheduleStore } from './poll-schedule-store';
 import { SCHEDULED_POLL_OPTIONS, scheduledJobId, type PollJobData } from './poll-queue';
@@ -33,8 +32,8 @@ const ERROR_LOG_INTERVAL_MS = 30_000;
 /**
  * Turns due schedule entries into poll jobs, in every process that runs poll workers. A round
  * claims each partition's due entries (one script per partition, moving them to a short lease),
- * queues one poll job per entry in one addBulk, then sets each entry still under that lease to
- * its next due time. A process that dies after the claim leaves the lease to expire and another
+ * queues one poll job per entry in its partition's queue (one addBulk per partition, side by
+ * side), then sets each entry still under that lease to its next due time. A process that dies after the claim leaves the lease to expire and another
  * dispatcher claims the entries again: at least once, never lost. Dispatchers in several
  * processes at once are safe: a claim is atomic, and the job id is the installation's, so while
  * one scheduled poll of it is pending (queued, running or retrying) a second is not added (a
@@ -55,7 +54,8 @@ export class PollDispatcher {
   constructor(
     private readonly services: Deps,
     private readonly store: PollScheduleStore,
-    private readonly queue: Queue<PollJobData>,
+    /** Partition k's entries are queued in partition k's queue: one addBulk (one slot) per partition. */
+    private readonly queue: PartitionedQueue<PollJobData>,
     /** The interval of each connector this process runs: it dispatches those only. */
     private readonly intervals: ReadonlyMap<string, number>,
     options: DispatcherOptions = {},
@@ -110,20 +110,32 @@ export class PollDispatcher {
       const entries = claim.claimed.map((e) => ({ ...e, next: nextDue(now, this.intervals.get(e.connector) ?? this.maxSleepMs, e.installationId) }));
       if (entries.length) due.push({ k, entries });
     });
-    const all = due.flatMap((d) => d.entries);
-    if (all.length === 0) return round;
-    try {
-      await this.queue.addBulk(
-        all.map((e) => ({ name: 'poll', data: { i: e.installationId, c: e.connector }, opts: { ...SCHEDULED_POLL_OPTIONS, jobId: scheduledJobId(e.installationId) } })),
-      );
-    } catch (err) {
-      // Not rescheduled: the entries come back to a dispatcher when their lease ends.
+    if (due.length === 0) return round;
+    // A partition whose addBulk failed is not rescheduled: its entries come back to a dispatcher
+    // when their lease ends. The others' jobs are queued, and rescheduled as usual.
+    const added = await Promise.all(
+      due.map((d) =>
+        this.queue
+          .at(d.k)
+          .addBulk(d.entries.map((e) => ({ name: 'poll', data: { i: e.installationId, c: e.connector }, opts: { ...SCHEDULED_POLL_OPTIONS, jobId: scheduledJobId(e.installationId) } })))
+          .then(
+            () => undefined,
+            (err: unknown) => err,
+          ),
+      ),
+    );
+    const queued = due.filter((_, i) => added[i] === undefined);
+    for (const err of added) {
+      if (err === undefined) continue;
       this.failed(err, 'queue');
-      return { ...round, failed: round.failed + due.length, earliest: Math.min(round.earliest ?? Infinity, lease) };
+      round.failed++;
+      round.earliest = Math.min(round.earliest ?? Infinity, lease);
     }
+    const all = queued.flatMap((d) => d.entries);
+    if (all.length === 0) return round;
     round.dispatched = all.length;
     for (const e of all) this.services.metrics.pollsDispatched.inc({ connector: e.connector });
-    const rescheduled = await this.store.reschedule(due, connectors, lease).catch((err: unknown) => due.map(() => err as Error));
+    const rescheduled = await this.store.reschedule(queued, connectors, lease).catch((err: unknown) => queued.map(() => err as Error));
     for (const result of rescheduled) {
       if (!(result instanceof Error)) continue;
       // Queued already; the lease ending makes it due again once (its job id keeps it from doubling while queued).

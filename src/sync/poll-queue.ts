@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Keys } from '../runtime';
+import { PartitionedQueue, type Keys } from '../runtime';
 import { firstDue } from './poll-schedule-math';
 import { PollScheduleStore } from './poll-schedule-store';
 
@@ -103,7 +103,8 @@ export interface LegacySchedule {
  * cleanup of one installation's schedule and jobs.
  */
 export class PollScheduler {
-  readonly queue: Queue<PollJobData>;
+  /** One `poll` queue per partition (an installation's jobs go to its partition's), and the legacy single one. */
+  readonly queue: PartitionedQueue<PollJobData>;
   readonly store: PollScheduleStore;
   private readonly connectors: readonly string[];
 
@@ -116,9 +117,7 @@ export class PollScheduler {
     private readonly now: () => number = Date.now,
   ) {
     // No defaultJobOptions: each add names its own.
-    this.queue = new Queue<PollJobData>(POLL_QUEUE, { connection, prefix: keys.bullPrefix });
-    // Connection errors surface on the calls that fail; without a listener BullMQ prints them raw.
-    this.queue.on('error', onError);
+    this.queue = new PartitionedQueue<PollJobData>(POLL_QUEUE, connection, keys, {}, onError);
     this.store = new PollScheduleStore(connection, keys);
     this.connectors = [...intervals.keys()];
   }
@@ -183,7 +182,7 @@ export class PollScheduler {
 
   /** Debounced: while one immediate poll of this installation is pending, another is not added. */
   async pollNow(installationId: string, reason: PollJob['reason'], delayMs = 0, connector?: string): Promise<void> {
-    await this.queue.add(
+    await this.queue.of(installationId).add(
       'poll',
       { installationId, reason, ...(connector !== undefined ? { connector } : {}) },
       { ...POLL_JOB_OPTIONS, delay: delayMs, deduplication: { id: dedupId(installationId) } },
@@ -195,23 +194,27 @@ export class PollScheduler {
    * schedule entry, its pending scheduled poll (one job id per installation), the pending
    * immediate poll the deduplication key points to, and a BullMQ job scheduler of the form before
    * issue 16.4 that the repair has not migrated yet. Finished jobs leave no record
-   * (removeOnComplete, removeOnFail), so nothing else is left.
+   * (removeOnComplete, removeOnFail), so nothing else is left. Jobs are looked for in the
+   * installation's partition queue and in the legacy single queue (queued before issue 16.2).
    */
   async purge(installationId: string): Promise<void> {
     await this.unschedule(installationId);
-    await this.queue.remove(scheduledJobId(installationId)).catch(() => undefined); // an active job finishes on its own
-    const legacy = await this.queue.getJobScheduler(pollSchedulerId(installationId));
+    const legacy = await this.queue.legacy.getJobScheduler(pollSchedulerId(installationId));
     if (legacy !== undefined) await this.removeLegacySchedule(pollSchedulerId(installationId), legacy.next);
-    const pending = await this.queue.getDeduplicationJobId(dedupId(installationId));
-    if (pending) await this.queue.remove(pending).catch(() => undefined);
-    await this.queue.removeDeduplicationKey(dedupId(installationId)).catch(() => undefined);
-    await this.awaitActive(installationId);
+    const queues = [this.queue.of(installationId), this.queue.legacy];
+    for (const queue of queues) {
+      await queue.remove(scheduledJobId(installationId)).catch(() => undefined); // an active job finishes on its own
+      const pending = await queue.getDeduplicationJobId(dedupId(installationId));
+      if (pending) await queue.remove(pending).catch(() => undefined);
+      await queue.removeDeduplicationKey(dedupId(installationId)).catch(() => undefined);
+    }
+    for (const queue of queues) await this.awaitActive(queue, installationId);
   }
 
-  /** The BullMQ job schedulers left by versions before issue 16.4, a page at a time. */
+  /** The BullMQ job schedulers left by versions before issue 16.4 (in the legacy single queue), a page at a time. */
   async *legacySchedules(pageSize = 500): AsyncGenerator<LegacySchedule> {
     for (let start = 0; ; start += pageSize) {
-      const page = await this.queue.getJobSchedulers(start, start + pageSize - 1, true);
+      const page = await this.queue.legacy.getJobSchedulers(start, start + pageSize - 1, true);
       for (const s of page) {
         const data = pollJobSchema.safeParse(s.template?.data);
         yield { id: s.key, installationId: data.success ? data.data.installationId : undefined, connector: data.success ? data.data.connector : undefined, next: s.next };
@@ -222,17 +225,17 @@ export class PollScheduler {
 
   /** Removes a BullMQ job scheduler with its next job (removeJobScheduler deletes it only while delayed; once due it sits in wait). */
   async removeLegacySchedule(id: string, next: number | undefined): Promise<void> {
-    await this.queue.removeJobScheduler(id);
-    if (next !== undefined) await this.queue.remove(`repeat:${id}:${next}`).catch(() => undefined);
+    await this.queue.legacy.removeJobScheduler(id);
+    if (next !== undefined) await this.queue.legacy.remove(`repeat:${id}:${next}`).catch(() => undefined);
   }
 
   /**
    * A job already running cannot be removed; it finishes on its own (finding the installation gone)
    * and removes itself on completion. Wait for that, bounded, so purge leaves no record behind.
    */
-  private async awaitActive(installationId: string, timeoutMs = 35_000): Promise<void> {
+  private async awaitActive(queue: Queue<PollJobData>, installationId: string, timeoutMs = 35_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const active = (await this.queue.getJobs(['active'], 0, 999)).filter((j) => j !== undefined && pollJobInstallation(j.data) === installationId);
+    const active = (await queue.getJobs(['active'], 0, 999)).filter((j) => j !== undefined && pollJobInstallation(j.data) === installationId);
     for (const job of active) {
       while (Date.now() < deadline) {
         const state = await job.getState();

@@ -51,6 +51,8 @@ export function createWebServices(redis: Redis, keys: Keys, config: Config, onQu
     clientLogins: new LoginLimiter(redis, ws, CLIENT_SECRET_LIMITS, 'client-'),
     subscriptions: new SubscriptionStore(redis, ws, config.secretKeys),
     drains: new DrainState(redis, subscriptionKeys(keys.prefix)),
+    // Deliveries (per subscription) and sink deliveries (per sink) are not per installation: one
+    // queue each under the shared prefix, where poll and webhook jobs are one queue per partition.
     deliveries: new DeliveryQueue(redis, keys.bullPrefix, { attempts: lifetimes.deliveryAttempts, backoffMs: lifetimes.deliveryBackoffMs }, onQueueError),
     sinks,
     sinkDrains: new DrainState(redis, sinks.keys),

@@ -4,6 +4,7 @@
  * (optionally a worker process too, at the same moment). The "cloud" sends each refused callback
  * again until it is accepted, as real clouds do. Returns what happened; the test file asserts.
  */
+import { partitionConcurrency } from '../../src/runtime/queues/partition-workers';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { inParallel, listDevices, netatmoSetpoint, readEvents } from './faults';
 import { startFailoverTopology, type FailoverTopologyKind } from './failover-topology';
@@ -107,8 +108,8 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const byId = new Map((await listDevices(h, inst.id)).map((d) => [d.id, d.externalId]));
     const callback = await eventually(async () => netatmo.webhookUrl(), 'the netatmo webhook registration', 20_000);
     const baseline = (await readEvents(h, inst.id)).next;
-    // The key every acknowledged callback writes first: on a Cluster its slot's owner is the primary to kill.
-    const webhookKey = h.services.webhooks.queue.toKey('wait');
+    // The key every acknowledged callback writes first (its partition's queue): on a Cluster its slot's owner is the primary to kill.
+    const webhookKey = h.services.webhooks.queue.of(inst.id).toKey('wait');
 
     const attempts: Attempt[][] = [];
     const acked: string[] = [];
@@ -118,8 +119,9 @@ export async function runFailoverBurst(options: FailoverBurstOptions): Promise<F
     const victim = options.killWorker ? workers[0] : undefined;
     const queue = h.services.webhooks.queue;
     // The survivors can hold at most this many webhook jobs at once; anything active beyond it is
-    // the killed worker's.
-    const survivorsCapacity = (options.workers - 1) * WORKER_CONCURRENCY;
+    // the killed worker's. Every callback is the one installation's, so in its partition's queue,
+    // which each process works with its share of the concurrency (partition-workers.ts).
+    const survivorsCapacity = (options.workers - 1) * partitionConcurrency(WORKER_CONCURRENCY, h.services.keys.partitions.count);
     let orphaned: number | undefined;
     let killGapMs: number | undefined;
     let replacement: WorkerProcess | undefined;

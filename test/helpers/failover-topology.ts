@@ -179,7 +179,7 @@ async function slotMapCovered(nodes: readonly RedisProcess[]): Promise<boolean> 
 }
 
 /** Which node owns `key`'s slot, and its replicas, as the first live node answering sees it. */
-async function slotOwner(nodes: readonly RedisProcess[], key: string): Promise<{ primary: number; replicas: number[] }> {
+export async function slotOwner(nodes: readonly RedisProcess[], key: string): Promise<{ primary: number; replicas: number[] }> {
   for (const node of nodes) {
     if (node.process.exitCode !== null || node.process.signalCode !== null) continue;
     const client = toolClient(`redis://127.0.0.1:${node.port}`);

@@ -16,7 +16,12 @@ const get = (path: string, headers: Record<string, string> = {}) =>
 
 const login = (token: string) => operatorLogin(host.url, token);
 
-type QueuesApi = { queues: Array<{ name: string; counts: Record<string, number> }> };
+type QueuesApi = { queues: Array<{ name: string; displayName?: string; counts: Record<string, number> }> };
+/** Poll and webhook jobs are in one queue per partition (`p3 poll`, shown as `poll p3`) and the single queue of earlier versions (`single poll`). */
+const expectedQueues = () => {
+  const partitioned = (name: string) => [...host.services.keys.partitions.all().map((k) => `p${k} ${name}`), `single ${name}`];
+  return ['event-sink-delivery', 'token-revocation', ...partitioned('poll'), ...partitioned('webhook')].sort();
+};
 
 async function sessionCookie(): Promise<{ header: string; setCookie: string }> {
   const res = await login(ADMIN_TOKEN);
@@ -49,7 +54,7 @@ describe('queue dashboard behind the admin token', () => {
   });
 
   it('right bearer token => the dashboard HTML, and its API lists every queue with its counts', async () => {
-    await host.services.webhooks.queue.add('webhook', {
+    await host.services.webhooks.queue.of('dashboard-test').add('webhook', {
       installationId: 'dashboard-test',
       connector: NEUTRAL_CONNECTOR,
       body: '{}',
@@ -64,8 +69,12 @@ describe('queue dashboard behind the admin token', () => {
     const api = await get('/admin/queues/api/queues', { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(api.status).toBe(200);
     const { queues } = (await api.json()) as QueuesApi;
-    expect(queues.map((q) => q.name).sort()).toEqual(['event-sink-delivery', 'poll', 'token-revocation', 'webhook']);
-    expect(queues.find((q) => q.name === 'webhook')?.counts['waiting']).toBe(1);
+    expect(queues.map((q) => q.name).sort()).toEqual(expectedQueues());
+    const k = host.services.keys.partitions.of('dashboard-test');
+    const queue = queues.find((q) => q.name === `p${k} webhook`);
+    expect(queue?.displayName).toBe(`webhook p${k}`);
+    expect(queue?.counts['waiting']).toBe(1);
+    expect(queues.find((q) => q.name === 'single webhook')?.displayName).toBe('webhook (single)');
   });
 
   it('login form => HttpOnly, SameSite=Strict session cookie that is not the admin token and opens the dashboard', async () => {
@@ -83,7 +92,7 @@ describe('queue dashboard behind the admin token', () => {
     expect((await get('/admin/queues', { cookie: header, accept: 'text/html' })).status).toBe(200);
     const api = await get('/admin/queues/api/queues', { cookie: header });
     expect(api.status).toBe(200);
-    expect(((await api.json()) as QueuesApi).queues.map((q) => q.name).sort()).toEqual(['event-sink-delivery', 'poll', 'token-revocation', 'webhook']);
+    expect(((await api.json()) as QueuesApi).queues.map((q) => q.name).sort()).toEqual(expectedQueues());
   });
 
   it('wrong token at the login form => 401 page and no cookie; a forged cookie opens nothing', async () => {

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startNetatmoKitFake } from '../../connectors/netatmo/test/kit';
 import type { FakeNetatmo } from '../../connectors/netatmo/fake/server';
 import { tryAcquire } from '../../src/runtime/redis/lock';
-import type { WebhookCallback } from '../../src/ingest/webhook-queue';
+import { MixedPartitionsError, WEBHOOK_JOB_OPTIONS, type WebhookCallback } from '../../src/ingest/webhook-queue';
+import { batchJobKey } from '../../src/ingest/webhook-worker';
 import { startWorkers, type RunningWorkers } from '../../src/runtime/workers';
 import { listDevices, readEvents } from '../helpers/faults';
 import { startHostCore, type HostCore } from '../helpers/host';
@@ -68,11 +69,15 @@ const callbackCounts = async () =>
   Object.fromEntries((await host.services.metrics.webhookCallbacks.get()).values.map((v) => [String(v.labels['outcome']), v.value]));
 
 describe('batched webhook jobs', () => {
-  it('one job mixing two installations and a malformed payload => the good callbacks applied, the bad one in its failed set, the job completes', async () => {
+  it('a job of the single queue from before the upgrade, mixing two installations of different partitions and a malformed payload => the good callbacks applied, the bad one in its failed set, the job completes', async () => {
     const [r0, r1] = rooms();
     if (!r0 || !r1) throw new Error('no rooms');
     const a = await linkWithRoom(r0.externalId);
-    const b = await linkWithRoom(r1.externalId, await createInstallation(host, 'second-home', 'netatmo'));
+    let second = await createInstallation(host, 'second-home', 'netatmo');
+    for (let i = 0; host.services.keys.partitions.of(second.id) === host.services.keys.partitions.of(a.id); i++) {
+      second = await createInstallation(host, `second-home-${i}`, 'netatmo');
+    }
+    const b = await linkWithRoom(r1.externalId, second);
     workers = startWorkers(host.services, { concurrency: 2 });
     await eventually(idle, 'linking work to settle');
     const countsBefore = await callbackCounts();
@@ -80,16 +85,21 @@ describe('batched webhook jobs', () => {
     workers = undefined;
 
     const malformed = JSON.stringify(['not', 'a', 'push']);
-    const jobsBefore = await host.services.webhooks.queue.getWaitingCount();
-    await host.services.webhooks.enqueue([
+    const batch = [
       callback(a.id, setpoint(r0, 24.5)),
       callback(b.id, setpoint(r1, 18.5)),
       callback(b.id, malformed),
       callback(a.id, setpoint(r0, 25)),
       callback(b.id, setpoint(r1, 19)),
-    ]);
-    expect(await host.services.webhooks.queue.getWaitingCount()).toBe(jobsBefore + 1);
-
+    ];
+    // Today's producer puts one partition's callbacks in one job, in that partition's queue ...
+    await expect(host.services.webhooks.enqueue(batch)).rejects.toBeInstanceOf(MixedPartitionsError);
+    // ... versions before issue 16.2 batched a turn's callbacks into the single queue: such a job,
+    // acknowledged before the upgrade, is still worked after it.
+    const legacy = host.services.webhooks.queue.legacy;
+    expect(legacy.toKey('')).toBe(`${host.services.keys.bullPrefix}:webhook:`);
+    await legacy.add('webhook', { callbacks: batch }, WEBHOOK_JOB_OPTIONS);
+    expect(await legacy.getWaitingCount()).toBe(1);
     workers = startWorkers(host.services, { concurrency: 2 });
     await eventually(idle, 'the batch to be processed');
     // Each installation's callbacks ran in arrival order: the later setpoint wins.
@@ -127,7 +137,10 @@ describe('batched webhook jobs', () => {
       return active.length === 1 ? active : undefined;
     }, 'the batch to be taken');
     if (!job) throw new Error('no active job');
-    const doneKey = keyNames(host.services.keys).webhookBatchDone(`${job.id}:${job.timestamp}`);
+    // The job is in the installation's partition's queue; its ledger names the partition.
+    expect(job.queueQualifiedName).toBe(`${host.services.keys.partitionBullPrefix(host.services.keys.partitions.of(inst.id))}:webhook`);
+    const doneKey = keyNames(host.services.keys).webhookBatchDone(batchJobKey(job));
+    expect(doneKey).toContain(`:webhooks:batch:p${host.services.keys.partitions.of(inst.id)}:`);
     await eventually(async () => (await host.services.redis.smembers(doneKey)).includes('0'), 'the first callback to be applied');
     await child.kill();
     child = undefined;

@@ -15,6 +15,8 @@ describe('Redis key names stay byte-identical (layout 3)', () => {
     const k = keyNames(createKeys(P));
     const actual = {
       bullPrefix: createKeys(P).bullPrefix,
+      partitionBullPrefix: createKeys(P).partitionBullPrefix(3),
+      clusterBullPrefix: createKeys(P, 16, { cluster: true }).bullPrefix,
       installation: k.installation(ID),
       installationTokens: k.installationTokens(ID),
       legacyInstallationsAll: k.legacyInstallationsAll(),
@@ -76,6 +78,9 @@ describe('Redis key names stay byte-identical (layout 3)', () => {
     };
     expect(actual).toEqual({
       bullPrefix: 'sm:bull',
+      // Partition 3's poll and webhook queues (`sm:{sm:p3}:bull:poll:wait`…), issue 16.2.
+      partitionBullPrefix: 'sm:{sm:p3}:bull',
+      clusterBullPrefix: 'sm:{sm:bull}',
       installation: 'sm:{sm:p14}:inst:i-1',
       installationTokens: 'sm:{sm:p14}:inst:i-1:tokens',
       legacyInstallationsAll: 'sm:installations',

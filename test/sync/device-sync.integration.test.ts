@@ -268,7 +268,7 @@ describe('uninstall', () => {
     const legacyStream = keyNames(host.services.keys).legacyInstallationEvents(inst.id);
     await host.inspect.xadd(legacyStream, '*', 'type', 'device.added', 'installationId', inst.id);
     // A failed job record of this installation must go too.
-    await host.services.scheduler.queue.add('poll', { installationId: inst.id, reason: 'manual' }, { attempts: 1 });
+    await host.services.scheduler.queue.of(inst.id).add('poll', { installationId: inst.id, reason: 'manual' }, { attempts: 1 });
     const { locationId } = (await (await api('')).json()) as { locationId: string };
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
     const res = await api('', { method: 'DELETE' });

@@ -47,7 +47,7 @@ describe('a poll schedule', () => {
     await drained();
     const counts = await host.services.scheduler.queue.getJobCounts('completed', 'failed');
     expect(counts).toEqual({ completed: 0, failed: 0 });
-    expect(await host.services.scheduler.queue.getJobSchedulersCount()).toBe(0);
+    expect(await host.services.scheduler.queue.legacy.getJobSchedulersCount()).toBe(0);
     expect(await host.services.scheduler.isScheduled(inst.id)).toBe(true);
   });
 
@@ -55,7 +55,7 @@ describe('a poll schedule', () => {
     const inst = await link(host);
     const { scheduler } = host.services;
     await scheduler.unschedule(inst.id);
-    await scheduler.queue.upsertJobScheduler(
+    await scheduler.queue.legacy.upsertJobScheduler(
       pollSchedulerId(inst.id),
       { every: 250 },
       { name: 'poll', data: { installationId: inst.id, reason: 'scheduled' }, opts: POLL_JOB_OPTIONS },
@@ -72,7 +72,7 @@ describe('a poll schedule', () => {
     const connector = host.services.connectors.get('ecobee');
     if (!connector) throw new Error('ecobee is not enabled');
     expect(await scheduler.scheduleOf(inst.id)).toMatchObject({ every: pollIntervalMs(host.services, connector), connector: 'ecobee' });
-    expect(await scheduler.queue.getJobSchedulersCount()).toBe(0);
+    expect(await scheduler.queue.legacy.getJobSchedulersCount()).toBe(0);
     expect((await repairPollSchedules(host.services)).migrated).toBe(0);
   });
 });

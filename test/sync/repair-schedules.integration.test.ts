@@ -71,18 +71,18 @@ it('BullMQ job schedulers of the earlier form are migrated: an entry due at thei
   await scheduler.unschedule(a.id);
   await scheduler.unschedule(b.id);
   // As versions before issue 16.4 wrote them: compact with the connector, and the earliest full form without it.
-  await scheduler.queue.upsertJobScheduler(pollSchedulerId(a.id), { every }, { name: 'poll', data: { i: a.id, c: NEUTRAL_CONNECTOR }, opts: SCHEDULED_POLL_OPTIONS });
-  await scheduler.queue.upsertJobScheduler(pollSchedulerId(b.id), { every }, { name: 'poll', data: { installationId: b.id, reason: 'scheduled' }, opts: POLL_JOB_OPTIONS });
-  await scheduler.queue.upsertJobScheduler('poll-stray', { every: 60_000 }, { name: 'poll' }); // not written by this code
+  await scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(a.id), { every }, { name: 'poll', data: { i: a.id, c: NEUTRAL_CONNECTOR }, opts: SCHEDULED_POLL_OPTIONS });
+  await scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(b.id), { every }, { name: 'poll', data: { installationId: b.id, reason: 'scheduled' }, opts: POLL_JOB_OPTIONS });
+  await scheduler.queue.legacy.upsertJobScheduler('poll-stray', { every: 60_000 }, { name: 'poll' }); // not written by this code
   const next = new Map<string, number | undefined>();
   const nextJobs: string[] = [];
   for (const sid of [pollSchedulerId(a.id), pollSchedulerId(b.id), 'poll-stray']) {
-    const at = (await scheduler.queue.getJobScheduler(sid))?.next;
+    const at = (await scheduler.queue.legacy.getJobScheduler(sid))?.next;
     nextJobs.push(`repeat:${sid}:${at}`);
   }
-  for (const id of [a.id, b.id]) next.set(id, (await scheduler.queue.getJobScheduler(pollSchedulerId(id)))?.next);
+  for (const id of [a.id, b.id]) next.set(id, (await scheduler.queue.legacy.getJobScheduler(pollSchedulerId(id)))?.next);
   // Each scheduler's next job (delayed, or waiting: BullMQ runs an `every` schedule's first at once).
-  const pending = async () => (await Promise.all(nextJobs.map((id) => scheduler.queue.getJob(id)))).filter((j) => j !== undefined).length;
+  const pending = async () => (await Promise.all(nextJobs.map((id) => scheduler.queue.legacy.getJob(id)))).filter((j) => j !== undefined).length;
   expect(await pending()).toBe(3);
 
   const result = await repairPollSchedules(host.services);
@@ -90,7 +90,7 @@ it('BullMQ job schedulers of the earlier form are migrated: an entry due at thei
   for (const id of [a.id, b.id]) {
     expect(await scheduler.scheduleOf(id)).toMatchObject({ connector: NEUTRAL_CONNECTOR, due: next.get(id) });
   }
-  expect(await scheduler.queue.getJobSchedulersCount()).toBe(0);
+  expect(await scheduler.queue.legacy.getJobSchedulersCount()).toBe(0);
   expect(await pending()).toBe(0);
   expect(await scheduleIds()).toEqual(linked.map((l) => l.id).sort());
   expect(await repairPollSchedules(host.services)).toEqual(nothing);

@@ -25,16 +25,19 @@ afterEach(async () => {
   await host.close();
 });
 
-const pollKey = (suffix: string) => `${host.services.keys.bullPrefix}:poll:${suffix}`;
-
-/** Every job id the poll queue holds (no worker runs here, so nothing moves on its own)  */
+/**
+ * Every job the poll queues hold (one per partition and the legacy single one; no worker runs
+ * here, so nothing moves on its own), by job key: job ids repeat across queues, their keys do not.
+ */
 async function pollQueueIds() {
   const inspect = host.inspect;
-  return {
-    delayed: new Set(await inspect.zrange(pollKey('delayed'), '0', '-1')),
-    waiting: new Set(await inspect.lrange(pollKey('wait'), '0', '-1')),
-    prioritized: new Set(await inspect.zrange(pollKey('prioritized'), '0', '-1')),
-  };
+  const ids = { delayed: new Set<string>(), waiting: new Set<string>(), prioritized: new Set<string>() };
+  for (const queue of host.services.scheduler.queue.all()) {
+    for (const id of await inspect.zrange(queue.toKey('delayed'), '0', '-1')) ids.delayed.add(queue.toKey(id));
+    for (const id of await inspect.lrange(queue.toKey('wait'), '0', '-1')) ids.waiting.add(queue.toKey(id));
+    for (const id of await inspect.zrange(queue.toKey('prioritized'), '0', '-1')) ids.prioritized.add(queue.toKey(id));
+  }
+  return ids;
 }
 
 const minus = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x));
@@ -75,8 +78,12 @@ describe('uninstall in a large fleet', () => {
     const before = await pollQueueIds();
     const targetJobs = (await scheduler.queue.getJobs(['delayed', 'waiting', 'prioritized'], 0, -1))
       .filter((j) => pollJobInstallation(j.data) === inst.id)
-      .map((j) => j.id ?? '');
-    expect(targetJobs).toContain(scheduledJobId(inst.id));
+      .map((j) => `${j.queueQualifiedName}:${j.id ?? ''}`);
+    // Both in the target's partition's queue.
+    const targetQueue = scheduler.queue.of(inst.id);
+    expect(targetJobs).toContain(targetQueue.toKey(scheduledJobId(inst.id)));
+    expect(targetJobs.every((key) => key.startsWith(targetQueue.toKey('')))).toBe(true);
+    expect(targetQueue.toKey('')).toBe(`${host.services.keys.partitionBullPrefix(host.services.keys.partitions.of(inst.id))}:poll:`);
     expect(targetJobs).toHaveLength(2); // its scheduled poll and its immediate one
     const otherJobIds = new Set([...before.delayed, ...before.waiting, ...before.prioritized].filter((id) => !targetJobs.includes(id)));
     expect(otherJobIds.size).toBe(200);
@@ -99,15 +106,13 @@ describe('uninstall in a large fleet', () => {
     expect(after.delayed.size + after.waiting.size + after.prioritized.size).toBe(200);
     expect([...(await entries())].sort()).toEqual([...others].sort());
     expect(await scheduler.isScheduled(inst.id)).toBe(false);
-    for (const id of targetJobs) expect(await host.inspect.exists(pollKey(id))).toBe(0);
+    for (const key of targetJobs) expect(await host.inspect.exists(key)).toBe(0);
 
     // And it did not read them: no command named another installation's job, nor scanned a schedule set.
-    const queuePrefix = pollKey('');
     const touched = commands
       .flat()
-      .filter((arg) => arg.startsWith(queuePrefix))
-      .map((arg) => arg.slice(queuePrefix.length).replace(/:(lock|logs|dependencies|processed)$/, ''))
-      .filter((rest) => otherJobIds.has(rest));
+      .map((arg) => arg.replace(/:(lock|logs|dependencies|processed)$/, ''))
+      .filter((key) => otherJobIds.has(key));
     expect(touched).toEqual([]);
     const scans = commands.filter((c) => /^(zscan|zrange|zrangebyscore|scan|keys)$/i.test(c[0] ?? '') && (c[1] ?? '').includes(':poll-due:'));
     expect(scans).toEqual([]);

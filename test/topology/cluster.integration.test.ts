@@ -8,6 +8,7 @@ import { startHostCore, type HostCore } from '../helpers/host';
 import { eventually, link } from '../helpers/link';
 import { topologyEnv } from '../helpers/redis-client';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/spawn-worker';
+import { slotOwner } from '../helpers/failover-topology';
 
 /**
  * The flows on a real Redis Cluster (3 primaries + 3 replicas, test/helpers/cluster.ts): a host
@@ -108,10 +109,37 @@ it('on the Cluster: link Ecobee, select devices, the worker process polls them; 
   expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
   expect(new Set(all.map((e) => e.installationId))).toEqual(new Set([thermostats.id, rooms.id]));
 
+  // The poll went through the thermostats' partition's poll queue, the webhooks through the rooms'
+  // partition's webhook queue (BullMQ's event stream of each queue lives under its prefix).
+  const { scheduler, webhooks } = host.services;
+  expect(scheduler.queue.of(thermostats.id).toKey('')).toContain(host.services.keys.partitions.tag(host.services.keys.partitions.of(thermostats.id)));
+  expect(await host.inspect.exists(scheduler.queue.of(thermostats.id).toKey('events'))).toBe(1);
+  expect(await host.inspect.exists(webhooks.queue.of(rooms.id).toKey('events'))).toBe(1);
+
   for (const inst of [thermostats, rooms]) expect((await host.admin(`/api/installations/${inst.id}`, { method: 'DELETE' })).status).toBe(204);
   expect((await host.admin(`/api/installations/${thermostats.id}`)).status).toBe(404);
   // The schedule entries (in each installation's partition slot) went with them.
   for (const inst of [thermostats, rooms]) expect(await host.services.scheduler.isScheduled(inst.id)).toBe(false);
   const events = (await (await host.admin(`/api/events?limit=1000`)).json()) as { events: Array<{ type: string; installationId: string }> };
   expect(events.events.filter((e) => e.type === 'installation.uninstalled').map((e) => e.installationId).sort()).toEqual([thermostats.id, rooms.id].sort());
+});
+
+it('on the Cluster: the poll and webhook queues of the partitions spread over the primaries, each in its partition\'s slot', async () => {
+  const { keys, scheduler, webhooks } = host.services;
+  const owners = new Map<number, number>();
+  for (const k of keys.partitions.all()) {
+    const poll = await slotOwner(cluster.nodes, scheduler.queue.at(k).toKey('wait'));
+    const webhook = await slotOwner(cluster.nodes, webhooks.queue.at(k).toKey('wait'));
+    // One slot per partition: its queues sit with its installations' keys (e.g. its schedule set).
+    const schedule = await slotOwner(cluster.nodes, `${keys.partitions.space(k)}:poll-due:x`);
+    expect(poll.primary).toBe(schedule.primary);
+    expect(webhook.primary).toBe(schedule.primary);
+    owners.set(k, poll.primary);
+  }
+  const primaries = new Set(owners.values());
+  // 16 partitions over 3 primaries: every primary holds some (1 - 3·(2/3)^16 ≈ 99.5% for a random
+  // prefix; 2 of 3 at the very least), where the single queue put all of them on one.
+  expect(primaries.size).toBeGreaterThanOrEqual(2);
+  const live = await cluster.primaryPorts();
+  for (const p of primaries) expect(live).toContain(p);
 });
