@@ -161,8 +161,10 @@ describe('demo in a real browser', () => {
     await page.waitForURL((url) => url.pathname === '/admin/installations');
     await page.getByRole('link', { name: 'Queue dashboard' }).click();
     await page.waitForURL((url) => url.pathname.startsWith('/admin/queues'));
-    await expect.poll(() => page.getByText('poll', { exact: true }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.getByText('webhook', { exact: true }).count()).toBeGreaterThan(0);
+    // One poll and one webhook queue per partition (`poll p3`), and the single queues from before them.
+    await expect.poll(() => page.getByText(/^poll p\d+$/).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText(/^webhook p\d+$/).count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('poll (single)', { exact: true }).count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByText(/^Loading/).count(), { timeout: 10_000 }).toBe(0);
     await shots.take(page, 'queues');
     const cookies = await context.cookies();
