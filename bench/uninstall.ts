@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { FakeEcobee } from '../connectors/ecobee/fake/server';
 import { uninstall } from '../src/operator/uninstall';
 import { pollJobInstallation, pollSchedulerId, SCHEDULED_POLL_OPTIONS, type PollJobData } from '../src/sync/poll-queue';
+import { jitterOffsetMs } from '../src/sync/poll-schedule-math';
 import { benchEnv, servicesFrom, size } from './lib/env';
 import { fakeTokens } from './lib/ecobee';
 import { benchRedis, commandCalls } from './lib/redis';
@@ -70,7 +71,7 @@ export async function uninstallBench(): Promise<BenchResult> {
     const linkedTarget = async (form: 'scheduler' | 'entry' = 'entry'): Promise<string> => {
       const id = await seedLinkedInstallation(services, { connector: 'ecobee', locationId: `target-${target++}`, tokens: fakeTokens(fake) });
       if (form === 'entry') await services.scheduler.schedule(id, HOUR, 'ecobee');
-      else await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
+      else await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR, offset: jitterOffsetMs(id, HOUR) }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       await services.scheduler.pollNow(id, 'manual', HOUR);
       return id;
     };
@@ -91,7 +92,7 @@ export async function uninstallBench(): Promise<BenchResult> {
       await inParallel(fleet - scheduled, 200, async (i) => {
         const id = `fleet-${scheduled + i}`;
         await services.scheduler.schedule(id, HOUR, 'ecobee');
-        await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
+        await services.scheduler.queue.legacy.upsertJobScheduler(pollSchedulerId(id), { every: HOUR, offset: jitterOffsetMs(id, HOUR) }, { name: 'poll', data: { i: id, c: 'ecobee' }, opts: SCHEDULED_POLL_OPTIONS });
       });
       scheduled = fleet;
       console.log(`  fleet of ${fleet}: scheduled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
