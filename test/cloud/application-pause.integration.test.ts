@@ -112,7 +112,7 @@ describe('which scripts run', () => {
     const now = Date.now();
     expect((await gate.admitWith(s, 'b', now)).admission).toMatchObject({ admitted: false, reason: 'busy' });
     expect(await one.inspect.get(k.rateBucket(`inst:${s.installationId}`, 600_000))).toMatch(/^2 /);
-    expect(await one.inspect.zrange(k.cloudLeases(s.installationId), 0, -1)).toEqual(['a']);
+    expect(await one.inspect.zrange(k.cloudLeases(s.installationId), '0', '-1')).toEqual(['a']);
   });
 
   it("a pause only at the client id's own key (as a process older than the copies writes it): honoured where the client id's script runs, not seen by the account's script alone (the rolling-upgrade caveat)", async () => {
