@@ -7,7 +7,8 @@ export function rateKeys(keys: Keys) {
   /**
    * An account's quota keys live in its partition (one script admits against them and its leases);
    * a client id's (`app:<connector>`) share a hash tag of their own, so its pause and its budgets of
-   * every window are one slot too. The two scopes are never in one script (rate-gate.ts).
+   * every window are one slot too. The two scopes are never in one script (rate-gate.ts): the
+   * account's script reads only its partition's copy of the client id's pause (appPauseCopy).
    */
   const scoped = (scope: string): string => {
     const inst = /^inst:(.+)$/.exec(scope);
