@@ -7,7 +7,8 @@ export function rateKeys(keys: Keys) {
   /**
    * An account's quota keys live in its partition (one script admits against them and its leases);
    * a client id's (`app:<connector>`) share a hash tag of their own, so its pause and its budgets of
-   * every window are one slot too. The two scopes are never in one script (rate-gate.ts).
+   * every window are one slot too. The two scopes are never in one script (rate-gate.ts): the
+   * account's script reads only its partition's copy of the client id's pause (appPauseCopy).
    */
   const scoped = (scope: string): string => {
     const inst = /^inst:(.+)$/.exec(scope);
@@ -20,6 +21,14 @@ export function rateKeys(keys: Keys) {
     rateBucket: (scope: string, windowMs: number) => `${scoped(scope)}:rate:${windowMs}`,
     /** Set while the cloud asked `scope` to hold its calls (a 429 and its Retry-After). */
     ratePause: (scope: string) => `${scoped(scope)}:rate-pause`,
+    /**
+     * The client id's pause, copied into the partition of `installationId` (one copy per partition,
+     * same PX), so the account's script sees it in its own slot and a connector without
+     * application-wide budgets needs no script in the client id's slot.
+     */
+    appPauseCopy: (connector: string, installationId: string) => `${at(installationId)}:app:${connector}:rate-pause`,
+    /** The copy of partition `k` (what a pause writes, for every partition). */
+    appPauseCopyOf: (connector: string, k: number) => `${keys.partitions.space(k)}:app:${connector}:rate-pause`,
   };
 }
 

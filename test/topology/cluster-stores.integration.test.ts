@@ -143,6 +143,42 @@ describe('cloud quotas and leases (rate-gate.ts): the account and the client id 
   });
 });
 
+describe("the client id's pause (rate-gate.ts), copied into every partition", () => {
+  it("paused through one process (installation A) => another process's admission for B, in another partition, is refused by the account's script alone; the copies carry the PX", async () => {
+    const other = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
+    other.on('error', () => undefined);
+    try {
+      const k = rateKeys(keys);
+      const connector = `acme-${randomUUID().slice(0, 8)}`;
+      const a = randomUUID();
+      let b = randomUUID();
+      while (keys.partitions.of(b) === keys.partitions.of(a)) b = randomUUID();
+      const spec = (installationId: string): GateSpec => ({ installationId, connector, maxConcurrent: 2, limits: [{ requests: 5, windowMs: 600_000, per: 'account' }], leaseMs: 60_000 });
+      await new RateGate(asRedis(client), keys).pause(spec(a), 'application', 60_000);
+      const copies = keys.partitions.all().map((p) => k.appPauseCopyOf(connector, p));
+      for (const key of copies) expect(await client.pttl(key)).toBeGreaterThan(0);
+      // Only the copy: the client id's own key gone, the poll's pipeline (B's slot) still says pause.
+      await client.del(k.ratePause(`app:${connector}`));
+      const gate = new RateGate(asRedis(other), keys);
+      const admit = async () => {
+        const pipeline = other.pipeline();
+        const queued = gate.queueAdmit(pipeline, spec(b), 'lease', Date.now());
+        pipeline.zcard(k.cloudLeases(b));
+        expect(queued.commands).toBe(1);
+        const replies = (await pipeline.exec()) ?? [];
+        expect(replies[1]).toEqual([null, expect.any(Number)]);
+        return queued.settle(replies);
+      };
+      await expect(admit()).resolves.toMatchObject({ admitted: false, reason: 'pause' });
+      expect(await client.exists(k.cloudLeases(b))).toBe(0);
+      for (const key of copies) await client.del(key);
+      await expect(admit()).resolves.toEqual({ admitted: true });
+    } finally {
+      other.disconnect();
+    }
+  });
+});
+
 describe('webhook records (webhook-records.ts): installation hashes in their partitions, account indexes under keys of their own', () => {
   it('join, subscribe, batch lookups over many partitions, leave and drop, without one cross-slot command', async () => {
     const records = new WebhookRecords(asRedis(client), keys);
