@@ -40,22 +40,30 @@ function earlierSchedule(services: Services) {
 }
 
 /**
- * Each installation's devices, cursor and record in the forms stored before issue 16.4: a hash of
- * one field per device (externalId and label in each value), the cursor in the sync-state hash
- * however long, the record with its own id. What an installation synced before that change still holds.
+ * Each installation's devices, cursor, selection and record in the forms stored before issue 16.4:
+ * a hash of one field per device (externalId and label in each value), the cursor in the sync-state
+ * hash however long, the selection a set however short, the record with its own id. What an
+ * installation synced before that change still holds.
  */
 async function earlierDevices(services: Services, client: Redis, ids: readonly string[]): Promise<void> {
   const k = deviceKeys(services.keys);
   const record = installationKeys(services.keys).installation;
   for (let i = 0; i < ids.length; i += 500) {
     const batch = ids.slice(i, i + 500);
-    const [lists, cursors] = await Promise.all([Promise.all(batch.map((id) => services.devices.list(id))), Promise.all(batch.map((id) => services.devices.getCursor(id)))]);
+    const [lists, cursors, selections] = await Promise.all([
+      Promise.all(batch.map((id) => services.devices.list(id))),
+      Promise.all(batch.map((id) => services.devices.getCursor(id))),
+      Promise.all(batch.map((id) => services.devices.selected(id))),
+    ]);
     const pipeline = client.pipeline();
     batch.forEach((id, j) => {
       pipeline.del(k.devices(id), k.cursor(id));
       for (const d of lists[j] ?? []) pipeline.hset(k.legacyDevices(id), d.externalId, JSON.stringify(d));
       const cursor = cursors[j];
       if (cursor !== undefined) pipeline.hset(k.syncState(id), 'cursor', cursor);
+      const selected = [...(selections[j] ?? [])];
+      pipeline.hdel(k.syncState(id), 'selected');
+      if (selected.length > 0) pipeline.sadd(k.selection(id), ...selected);
       pipeline.hset(record(id), 'id', id);
     });
     await pipeline.exec();

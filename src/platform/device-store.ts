@@ -110,6 +110,8 @@ interface Stored {
   devices: Map<string, ChildDevice>;
   raw: Buffer | null;
   legacy: boolean;
+  /** Read only when asked (`read(…, true)`). */
+  selected?: Set<string>;
 }
 
 /**
@@ -134,21 +136,24 @@ export class DeviceStore {
     this.keys = deviceKeys(keySpace);
   }
 
-  /** One round trip: the value and the hash of earlier versions (an absent key costs Redis next to nothing). */
-  private async read(installationId: string): Promise<Stored> {
-    const replies = await this.redis
-      .pipeline()
-      .getBuffer(this.keys.devices(installationId))
-      .hgetall(this.keys.legacyDevices(installationId))
-      .exec();
-    const [[valueErr, raw] = [null, null], [hashErr, hash] = [null, {}]] = replies ?? [];
-    if (valueErr) throw valueErr;
-    if (hashErr) throw hashErr;
+  /**
+   * One round trip: the value and the hash of earlier versions (an absent key costs Redis next to
+   * nothing), and the selection's two places when `withSelection`.
+   */
+  private async read(installationId: string, withSelection = false): Promise<Stored> {
+    const pipeline = this.redis.pipeline().getBuffer(this.keys.devices(installationId)).hgetall(this.keys.legacyDevices(installationId));
+    if (withSelection) this.queueSelectionRead(pipeline, installationId);
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const [[, raw] = [null, null], [, hash] = [null, {}], [, members] = [null, []], [, field] = [null, null]] = replies;
     const legacyFields = Object.entries((hash ?? {}) as Record<string, string>);
     const legacy = legacyFields.length > 0;
     // Both present only if a process of an earlier version wrote the hash after the conversion: the value wins.
     const list = raw instanceof Buffer ? decodeDevices(installationId, raw) : legacyFields.map(([externalId, value]) => legacyDevice(installationId, externalId, value));
-    return { devices: new Map(list.map((d) => [d.externalId, d])), raw: raw instanceof Buffer ? raw : null, legacy };
+    const devices = new Map(list.map((d) => [d.externalId, d]));
+    const stored: Stored = { devices, raw: raw instanceof Buffer ? raw : null, legacy };
+    if (withSelection) stored.selected = selectionFrom(installationId, members as string[] | null, field as string | null);
+    return stored;
   }
 
   /**
@@ -185,14 +190,41 @@ export class DeviceStore {
   }
 
   async selected(installationId: string): Promise<Set<string>> {
-    return new Set(await this.redis.smembers(this.keys.selection(installationId)));
+    const replies = (await this.queueSelectionRead(this.redis.pipeline(), installationId).exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const [[, members] = [null, []], [, field] = [null, null]] = replies;
+    return selectionFrom(installationId, members as string[] | null, field as string | null);
   }
 
   /** Replaces the selection; the caller reconciles afterwards. */
   async setSelection(installationId: string, externalIds: readonly string[], fence: Fence): Promise<void> {
-    const batch = new WriteBatch().del(this.keys.selection(installationId));
-    if (externalIds.length > 0) batch.sadd(this.keys.selection(installationId), ...externalIds);
+    const batch = new WriteBatch();
+    this.queueSelectionWrite(batch, installationId, externalIds);
     await execFenced(this.redis, fence, batch);
+  }
+
+  /**
+   * Queues the selection's write in one of its two places and the deletion of the other, so a
+   * selection written earlier as a set is converted. An empty selection is stored as neither, as
+   * it always was (an empty set is no key), and reads as nothing selected.
+   */
+  private queueSelectionWrite(batch: WriteBatch, installationId: string, externalIds: Iterable<string>): void {
+    const own = this.keys.selection(installationId);
+    const hash = this.keys.syncState(installationId);
+    const ids = [...new Set(externalIds)].sort();
+    batch.del(own);
+    if (ids.length === 0) {
+      batch.hdel(hash, SELECTION_FIELD);
+      return;
+    }
+    const inline = encodeSelection(ids);
+    if (Buffer.byteLength(inline) <= SELECTION_IN_HASH_MAX) batch.hset(hash, SELECTION_FIELD, inline);
+    else batch.sadd(own, ...ids).hdel(hash, SELECTION_FIELD);
+  }
+
+  /** SMEMBERS of the selection's own key, then HGET of its hash field: `selectionFrom` reads the two replies. */
+  private queueSelectionRead(pipeline: ChainableCommander, installationId: string): ChainableCommander {
+    return pipeline.smembers(this.keys.selection(installationId)).hget(this.keys.syncState(installationId), SELECTION_FIELD);
   }
 
   /**
@@ -201,13 +233,19 @@ export class DeviceStore {
    */
   async apply(installationId: string, r: Reconciliation, fence: Fence, extra: { deselect?: string[]; connector?: string } = {}): Promise<void> {
     fence.assertHeld();
-    const stored = await this.read(installationId);
+    const deselect = extra.deselect ?? [];
+    // The selection is read with the devices (same round trip) when some is deselected: it is written whole, in either place.
+    const stored = await this.read(installationId, deselect.length > 0);
     const next = new Map(stored.devices);
     for (const d of r.remove) next.delete(d.externalId);
     for (const d of [...r.add, ...r.rename.map((x) => x.device), ...r.update.map((x) => x.device), ...(r.recontext ?? [])]) next.set(d.externalId, d);
     const batch = new WriteBatch();
     this.queueWrite(batch, installationId, stored, next.values());
-    if (extra.deselect?.length) batch.srem(this.keys.selection(installationId), ...extra.deselect);
+    if (deselect.length > 0) {
+      const selected = new Set(stored.selected);
+      for (const id of deselect) selected.delete(id);
+      this.queueSelectionWrite(batch, installationId, selected);
+    }
     const events = eventsFor(installationId, r);
     if (extra.connector !== undefined) for (const e of events) e.data = { ...e.data, connector: extra.connector };
     this.events.appendTo(batch, events);
@@ -261,12 +299,15 @@ export class DeviceStore {
   }
 
   /**
-   * Queues a poll's reads on `pipeline`, in this order: the selection (SMEMBERS), then the stored
-   * cursor's two places (GET of its own key, HGET of the hash field); `cursorFrom` reads the last two.
+   * Queues a poll's reads on `pipeline`, in this order: the selection's own key (SMEMBERS), the
+   * cursor's own key (GET), then one HMGET of the sync-state hash's `cursor` and `selected` fields;
+   * `syncReadsFrom` reads the three replies.
    */
   queueSyncReads(pipeline: ChainableCommander, installationId: string): void {
-    pipeline.smembers(this.keys.selection(installationId));
-    this.queueCursorRead(pipeline, installationId);
+    pipeline
+      .smembers(this.keys.selection(installationId))
+      .getBuffer(this.keys.cursor(installationId))
+      .hmget(this.keys.syncState(installationId), 'cursor', SELECTION_FIELD);
   }
 
   private queueCursorRead(pipeline: ChainableCommander, installationId: string): ChainableCommander {
@@ -287,6 +328,57 @@ function legacyDevice(installationId: string, externalId: string, raw: string): 
   } catch (err) {
     throw new AppError('record_unreadable', { message: `The stored device ${externalId} of installation ${installationId} cannot be read.`, cause: err });
   }
+}
+
+/** The sync-state hash field holding a short selection (its own key, `…:selected`, holds a longer one). */
+const SELECTION_FIELD = 'selected';
+
+/**
+ * Longest selection kept in the sync-state hash, for the reason of CURSOR_IN_HASH_MAX: inline, an
+ * ecobee selection of three thermostats saves its own key (~170 B) for ~50 B in the hash.
+ */
+export const SELECTION_IN_HASH_MAX = 64;
+
+/**
+ * The selection's inline form: the JSON array of its externalIds. A cloud's ids are its own
+ * strings (Netatmo's have a dot, another could have any separator), so no separator is safe.
+ */
+export function encodeSelection(externalIds: readonly string[]): string {
+  return JSON.stringify(externalIds);
+}
+
+/**
+ * Pure: the selection from its two places' replies. The set wins when it has members: only a
+ * process of an earlier version writes it beside the field (a longer selection's write deletes the
+ * field). AppError `record_unreadable` when the field does not decode.
+ */
+export function selectionFrom(installationId: string, members: readonly string[] | null | undefined, field: string | null | undefined): Set<string> {
+  if (members && members.length > 0) return new Set(members);
+  if (typeof field !== 'string') return new Set();
+  let ids: unknown;
+  try {
+    ids = JSON.parse(field);
+  } catch (err) {
+    throw new AppError('record_unreadable', { message: `The device selection of installation ${installationId} cannot be read: its JSON is malformed.`, cause: err });
+  }
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+    throw new AppError('record_unreadable', { message: `The device selection of installation ${installationId} cannot be read: it is not a list of ids.` });
+  }
+  return new Set(ids as string[]);
+}
+
+/**
+ * Pure: the selection and the stored cursor from the replies of `queueSyncReads` (SMEMBERS, GET,
+ * HMGET cursor selected).
+ */
+export function syncReadsFrom(
+  installationId: string,
+  members: readonly string[] | null | undefined,
+  cursorValue: Buffer | null | undefined,
+  fields: readonly (string | null)[] | null | undefined,
+): { selected: Set<string>; cursor: string | undefined } {
+  const [cursorField, selectionField] = fields ?? [];
+  return { selected: selectionFrom(installationId, members, selectionField), cursor: cursorFrom(installationId, cursorValue, cursorField) };
 }
 
 /**

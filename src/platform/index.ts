@@ -6,7 +6,7 @@
  */
 export { buildPlatform } from './build';
 export type { Platform } from './build';
-export { cursorFrom, DeviceStore } from './device-store';
+export { cursorFrom, DeviceStore, selectionFrom, syncReadsFrom } from './device-store';
 export { EVENT_TYPES, EventLog, isCursor } from './event-log';
 export type { EventType, PlatformEvent } from './event-log';
 export { afterFailure, afterSuccess, healthFromFields, healthView, healthViewSchema, redactMessage } from './health';

@@ -1,7 +1,6 @@
 import {
   afterFailure,
   afterSuccess,
-  cursorFrom,
   type DeviceView,
   type HealthChange,
   type HealthRecord,
@@ -12,6 +11,7 @@ import {
   reconcile,
   type Reconciliation,
   redactMessage,
+  syncReadsFrom,
 } from '../platform';
 import type { DeviceSnapshot } from '../connectors';
 import type { ChainableCommander } from 'ioredis';
@@ -40,7 +40,7 @@ export interface ExtraReads {
   take: (replies: PipelineReplies) => void;
 }
 
-/** The poll's own reads behind the lock's SET: the installation, selection, cursor (its key and its hash field) and health. */
+/** The poll's own reads behind the lock's SET: the installation, the selection's key, the cursor's key, the sync-state hash's cursor and selection fields (one HMGET) and health. */
 const SYNC_READS = 5;
 
 /**
@@ -142,11 +142,17 @@ export function syncInputs(replies: PipelineReplies, installationId: string): {
   health: HealthRecord;
 } {
   for (const [err] of replies) if (err) throw err;
-  const [hash, members, cursorValue, cursorField, health] = replies.map(([, reply]) => reply);
+  const [hash, members, cursorValue, syncFields, health] = replies.map(([, reply]) => reply);
+  const { selected, cursor } = syncReadsFrom(
+    installationId,
+    members as string[] | null | undefined,
+    cursorValue as Buffer | null | undefined,
+    syncFields as (string | null)[] | null | undefined,
+  );
   return {
     installation: installationFromHash((hash ?? {}) as Record<string, string>, installationId),
-    selected: new Set((members ?? []) as string[]),
-    cursor: cursorFrom(installationId, cursorValue as Buffer | null | undefined, cursorField as string | null | undefined),
+    selected,
+    cursor,
     health: healthFromFields(health as (string | null)[] | undefined),
   };
 }

@@ -275,3 +275,127 @@ describe('the sync cursor', () => {
     expect(await host.inspect.exists(keys().cursor(id))).toBe(0);
   });
 });
+
+describe('the device selection', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `31100000000${i}`);
+  const setSelection = (id: string, externalIds: readonly string[]) =>
+    withSyncLock(host.services, id, (_, fence) => host.services.devices.setSelection(id, externalIds, fence));
+  const deselect = (id: string, externalIds: string[]) =>
+    withSyncLock(host.services, id, (_, fence) => host.services.devices.apply(id, none, fence, { deselect: externalIds }));
+  const selected = async (id: string) => [...(await host.services.devices.selected(id))].sort();
+  /** Where the selection is stored: the hash field's raw value and the set's members. */
+  const places = async (id: string) => ({
+    field: await host.inspect.hget(keys().syncState(id), 'selected'),
+    set: (await host.inspect.smembers(keys().selection(id))).sort(),
+  });
+
+  it('a short one is a field of the sync-state hash (no key of its own), which stays a listpack; a poll reads it', async () => {
+    const inst = await link(host);
+    const res = await host.admin(`/api/installations/${inst.id}/settings`, { method: 'PUT', body: JSON.stringify({ devices: ['311000000001', '311000000002'] }) });
+    expect(res.status).toBe(200);
+    expect(await places(inst.id)).toEqual({ field: '["311000000001","311000000002"]', set: [] });
+    expect(await host.inspect.exists(keys().selection(inst.id))).toBe(0);
+    expect(await host.inspect.object('ENCODING', keys().syncState(inst.id))).toBe('listpack');
+    // The poll (its first round trip) and the operator API read the same selection.
+    await syncInstallation(host.services, inst.id, { full: true });
+    expect((await host.services.devices.list(inst.id)).map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000002']);
+    const api = await host.admin(`/api/installations/${inst.id}/settings`);
+    expect(api.status).toBe(200);
+    expect(await api.json()).toEqual({ devices: ['311000000001', '311000000002'] });
+  });
+
+  it('a long one is the set (no field); switching between the two forms either way leaves only one', async () => {
+    const id = randomUUID();
+    const long = ids(5);
+    expect(JSON.stringify(long).length).toBeGreaterThan(64);
+    await setSelection(id, long);
+    expect(await places(id)).toEqual({ field: null, set: long });
+    expect(await selected(id)).toEqual(long);
+
+    await setSelection(id, ids(2));
+    expect(await places(id)).toEqual({ field: JSON.stringify(ids(2)), set: [] });
+    expect(await selected(id)).toEqual(ids(2));
+
+    await setSelection(id, long);
+    expect(await places(id)).toEqual({ field: null, set: long });
+
+    // Empty is stored as neither, as an empty set always was: nothing selected.
+    await setSelection(id, []);
+    expect(await places(id)).toEqual({ field: null, set: [] });
+    expect(await selected(id)).toEqual([]);
+  });
+
+  it('deselecting rewrites the selection whole, in the form its new size takes', async () => {
+    const id = randomUUID();
+    await setSelection(id, ids(5));
+    await deselect(id, [ids(5)[0]!, ids(5)[1]!]);
+    expect(await places(id)).toEqual({ field: JSON.stringify(ids(5).slice(2)), set: [] });
+    await deselect(id, ['not-selected']);
+    expect(await selected(id)).toEqual(ids(5).slice(2));
+    await deselect(id, ids(5).slice(2));
+    expect(await places(id)).toEqual({ field: null, set: [] });
+    expect(await host.inspect.exists(keys().selection(id))).toBe(0);
+  });
+
+  it("an earlier version's set reads (poll included), and the next write, a selection or a deselect, converts it", async () => {
+    const inst = await link(host);
+    await host.inspect.sadd(keys().selection(inst.id), '311000000001', '311000000002');
+    expect(await selected(inst.id)).toEqual(['311000000001', '311000000002']);
+    await syncInstallation(host.services, inst.id, { full: true });
+    expect((await host.services.devices.list(inst.id)).map((d) => d.externalId).sort()).toEqual(['311000000001', '311000000002']);
+
+    await deselect(inst.id, ['311000000002']);
+    expect(await places(inst.id)).toEqual({ field: '["311000000001"]', set: [] });
+
+    await host.inspect.del(keys().syncState(inst.id));
+    await host.inspect.sadd(keys().selection(inst.id), '311000000001');
+    await setSelection(inst.id, ['311000000002']);
+    expect(await places(inst.id)).toEqual({ field: '["311000000002"]', set: [] });
+  });
+
+  it('a field that does not decode => record_unreadable naming the installation (a read, not an empty selection)', async () => {
+    const id = randomUUID();
+    await host.inspect.hset(keys().syncState(id), 'selected', '{oops');
+    const err = await host.services.devices.selected(id).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'record_unreadable' });
+    expect((err as Error).message).toContain(id);
+    // A new selection replaces it.
+    await setSelection(id, ['a']);
+    expect(await selected(id)).toEqual(['a']);
+  });
+
+  it('under a lost lock neither a selection nor a deselect writes anything', async () => {
+    const id = randomUUID();
+    await setSelection(id, ids(2));
+    const before = await places(id);
+    const steal = () => host.inspect.set(keys().syncLock(id), 'another-holder', 'PX', 60_000);
+    const write = withSyncLock(host.services, id, async (_, fence) => {
+      await steal();
+      await host.services.devices.setSelection(id, ids(5), fence);
+    });
+    await expect(write).rejects.toMatchObject({ code: 'lock_lost' });
+    expect(await places(id)).toEqual(before);
+    await host.inspect.del(keys().syncLock(id));
+
+    const del = withSyncLock(host.services, id, async (_, fence) => {
+      await steal();
+      await host.services.devices.apply(id, none, fence, { deselect: [ids(2)[0]!] });
+    });
+    await expect(del).rejects.toMatchObject({ code: 'lock_lost' });
+    expect(await places(id)).toEqual(before);
+  });
+
+  it('uninstall removes both forms', async () => {
+    const a = randomUUID();
+    const b = randomUUID();
+    await setSelection(a, ids(2));
+    await setSelection(b, ids(5));
+    // Both at once, as a process of an earlier version could leave them.
+    await host.inspect.sadd(keys().selection(a), 'x');
+    for (const id of [a, b]) {
+      await host.services.devices.forgetInstallation(id);
+      expect(await host.inspect.exists(keys().selection(id), keys().syncState(id))).toBe(0);
+      expect(await selected(id)).toEqual([]);
+    }
+  });
+});
