@@ -85,6 +85,12 @@ export interface Config {
    * retention / partitions, trimmed approximately); also bounds each installation's history.
    */
   eventRetention: number;
+  /**
+   * WORKER_CONCURRENCY: the jobs of one kind (poll, webhook, …) a worker process runs at once,
+   * shared out over the partition queues (partition-workers.ts): raising it gives a busy partition
+   * more than one slot per process.
+   */
+  workerConcurrency: number;
 }
 
 export interface WebServicesConfig {
@@ -164,6 +170,8 @@ const baseSchema = z.object({
   SINK_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   // Fewer would not hold one busy minute's events; 100 M (~40 GB of streams) is a typo's bound, not a plan.
   EVENT_RETENTION: z.coerce.number().int().min(1_000).max(100_000_000).default(100_000),
+  // Past ~1,000 a process's open cloud calls and Redis connections, not this number, are the limit.
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
 });
 
 function problemsOf(error: z.ZodError): string[] {
@@ -265,5 +273,6 @@ export function loadConfig(
     health: { degradedAfter: v.HEALTH_DEGRADED_AFTER, successResolutionMs: v.HEALTH_SUCCESS_RESOLUTION_S * 1000 },
     eventSinks: { attempts: v.SINK_DELIVERY_ATTEMPTS, backoffMs: v.SINK_DELIVERY_BACKOFF_MS },
     eventRetention: v.EVENT_RETENTION,
+    workerConcurrency: v.WORKER_CONCURRENCY,
   };
 }

@@ -191,7 +191,7 @@ export async function main(options: HostOptions = {}): Promise<void> {
   cleanups.push({ name: 'callback-token invalidations', run: () => services.callbackTokens.close() });
 
   if (config.mode !== 'serve') {
-    const workers = startWorkers(services);
+    const workers = startWorkers(services, { concurrency: config.workerConcurrency });
     cleanups.push({ name: 'workers', run: () => workers.close() });
     log.info({ mode: config.mode }, 'workers started');
     // Whatever the last process (or a crash, or an old snapshot) left: one schedule per linked installation.

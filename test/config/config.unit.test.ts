@@ -89,6 +89,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...prod, EVENT_RETENTION: '2500000' }, specs).eventRetention).toBe(2_500_000);
   });
 
+  it('WORKER_CONCURRENCY => the jobs of a kind a worker process runs at once; 16 by default; 0 or a non-number is refused', () => {
+    expect(loadConfig(prod, specs).workerConcurrency).toBe(16);
+    expect(loadConfig({ ...prod, WORKER_CONCURRENCY: '64' }, specs).workerConcurrency).toBe(64);
+    expect(problems({ ...prod, WORKER_CONCURRENCY: '0' }).join()).toContain('WORKER_CONCURRENCY');
+    expect(problems({ ...prod, WORKER_CONCURRENCY: 'lots' }).join()).toContain('WORKER_CONCURRENCY');
+  });
+
   it('loadConfig(mode argument) => mode set; an unknown mode is a ConfigError', () => {
     expect(loadConfig(prod, specs, 'work').mode).toBe('work');
     expect(problems(prod, 'fly').join()).toContain('mode');
