@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/runtime/redis-bootstrap';
+import type { Cluster } from 'ioredis';
+import { RedisConnections } from '../../src/runtime/redis/connections';
 import type { RedisTopology } from '../../src/runtime/redis/topology';
 import { infoField, started, until, waitForPing, type RedisProcess } from './sentinel';
 
@@ -21,6 +23,8 @@ export interface RedisCluster {
   nodes: RedisProcess[];
   /** The ports of the nodes that are primaries now. */
   primaryPorts(): Promise<number[]>;
+  /** A Cluster client from the app's own factory (role `tool`, 2 s command timeout); the caller disconnects it. */
+  client(): Cluster;
   stop(): Promise<void>;
 }
 
@@ -78,9 +82,15 @@ export async function startCluster(
     throw err;
   }
 
+  const topology: RedisCluster['topology'] = { kind: 'cluster', nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), username: undefined, password: undefined };
   return {
-    topology: { kind: 'cluster', nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), username: undefined, password: undefined },
+    topology,
     nodes,
+    client: () => {
+      const client = new RedisConnections(topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
+      client.on('error', () => undefined);
+      return client;
+    },
     primaryPorts: async () => {
       const ports: number[] = [];
       for (const node of nodes) {

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventLog, type NewEvent, type PlatformEvent } from '../../src/platform/event-log';
 import { eventKeys } from '../../src/platform/event-keys';
 import { compareStreamIds, InvalidEventCursorError } from '../../src/platform/event-cursor';
-import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { ensureLayout, layoutKey } from '../../src/runtime/redis/layout';
 import type { Keys } from '../../src/runtime';
@@ -281,8 +280,7 @@ describe('on a real Redis Cluster', () => {
   let client: Cluster;
   beforeAll(async () => {
     cluster = await startCluster();
-    client = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
-    client.on('error', () => undefined);
+    client = cluster.client();
   }, 90_000);
   afterAll(async () => {
     client?.disconnect();

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { InstallationStore } from '../../src/platform/installation-store';
 import { installationKeys } from '../../src/platform/installation-keys';
 import { tokenKeys } from '../../src/cloud/token-keys';
-import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
 import type { Keys } from '../../src/runtime';
 import { startCluster, type RedisCluster } from '../helpers/cluster';
@@ -208,8 +207,7 @@ describe('on a real Redis Cluster (3 primaries + 3 replicas)', () => {
   let store: InstallationStore;
   beforeAll(async () => {
     cluster = await startCluster();
-    client = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
-    client.on('error', () => undefined);
+    client = cluster.client();
     keys = createKeys('sm-test');
     // The store is written against ioredis' command interface, which a Cluster client shares.
     store = new InstallationStore(client as unknown as Redis, keys, tokenKeys(keys).installationTokens);

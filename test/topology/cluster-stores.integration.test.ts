@@ -20,7 +20,6 @@ import { DrainState } from '../../src/webservices/drain-state';
 import { subscriptionKeys } from '../../src/webservices/subscription-keys';
 import { sinkKeys } from '../../src/webservices/sink-keys';
 import type { OAuthStateRecord } from '../../src/linking/state';
-import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { SecretKeyring } from '../../src/runtime/secrets/keyring';
 import { startCluster, type RedisCluster } from '../helpers/cluster';
@@ -37,8 +36,7 @@ const keys = createKeys('sm-test');
 
 beforeAll(async () => {
   cluster = await startCluster();
-  client = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
-  client.on('error', () => undefined);
+  client = cluster.client();
 }, 90_000);
 afterAll(async () => {
   client?.disconnect();
@@ -145,8 +143,7 @@ describe('cloud quotas and leases (rate-gate.ts): the account and the client id 
 
 describe("the client id's pause (rate-gate.ts), copied into every partition", () => {
   it("paused through one process (installation A) => another process's admission for B, in another partition, is refused by the account's script alone; the copies carry the PX", async () => {
-    const other = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
-    other.on('error', () => undefined);
+    const other = cluster.client();
     try {
       const k = rateKeys(keys);
       const connector = `acme-${randomUUID().slice(0, 8)}`;

@@ -3,7 +3,6 @@ import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashToken } from '../../src/runtime';
 import { layoutMigrations } from '../../src/runtime/build-services';
-import { RedisConnections } from '../../src/runtime/redis/connections';
 import { createKeys } from '../../src/runtime/redis/keys';
 import { ensureLayout } from '../../src/runtime/redis/layout';
 import { GrantStore } from '../../src/webservices/grant-store';
@@ -56,8 +55,7 @@ describe('grants on a real Redis Cluster', () => {
   let client: Cluster;
   beforeAll(async () => {
     cluster = await startCluster();
-    client = new RedisConnections(cluster.topology, { commandTimeoutMs: 2_000 }).createCluster('tool');
-    client.on('error', () => undefined);
+    client = cluster.client();
   }, 90_000);
   afterAll(async () => {
     client?.disconnect();
