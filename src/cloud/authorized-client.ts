@@ -66,7 +66,7 @@ export class AuthorizedClients {
         const noReply: [Error, null] = [new Error('no reply from Redis'), null];
         let admitted = true;
         if (queued) admitted = await queued.settle(replies.slice(0, queued.commands)).then((a) => a.admitted, () => false);
-        const release = admitted && rates ? () => void rates.release(installationId, lease).catch(() => undefined) : () => undefined;
+        const release = admitted && queued ? () => void queued.giveBack().catch(() => undefined) : () => undefined;
         return new PrefetchedCall(admitted ? { lease: rates ? lease : undefined, sealed: replies[commands - 1] ?? noReply } : undefined, release);
       },
     };

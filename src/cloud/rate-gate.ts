@@ -111,6 +111,16 @@ export interface GateSpec {
  * published quotas as token buckets, and the per-account concurrency cap as expiring leases (a
  * worker that dies mid-call frees its slot when the lease expires). The only code on these keys.
  */
+/** An admission queued on a caller's pipeline (queueAdmit). */
+export interface QueuedAdmission {
+  /** How many commands were queued. */
+  commands: number;
+  /** Reads their replies, in order. */
+  settle: (replies: Array<[Error | null, unknown]>) => Promise<Admission>;
+  /** Returns what a granted admission took (slot and tokens), for one that will not be used. */
+  giveBack: () => Promise<void>;
+}
+
 export class RateGate {
   private readonly keys: RateKeys;
   private readonly partitions: Keys['partitions'];
@@ -208,17 +218,22 @@ export class RateGate {
    * share the installation's slot); the application's, when the connector has budgets of that
    * scope, goes beside it, now, in parallel.
    */
-  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): { commands: number; settle: (replies: Array<[Error | null, unknown]>) => Promise<Admission> } {
+  queueAdmit(pipeline: ChainableCommander, spec: GateSpec, leaseId: string, now: number): QueuedAdmission {
     const calls = this.calls(spec, leaseId, now);
     const { account, application } = calls;
+    // An admission that was granted but never used (the poll did not get its lock, or will not
+    // call) gives back its slot and its tokens: a call not made costs no budget.
+    const giveBack = async (): Promise<void> => {
+      await Promise.all([this.refund(account), application ? this.refund(application) : undefined]);
+    };
     if (!application || this.redis.isCluster) {
       const app = application ? this.evalAlone(application) : undefined;
       pipeline.eval(ADMIT, account.keys.length, ...account.keys, ...account.args);
-      return { commands: 1, settle: async (replies) => this.settle(calls, await app, replies[0]) };
+      return { commands: 1, settle: async (replies) => this.settle(calls, await app, replies[0]), giveBack };
     }
     pipeline.eval(ADMIT, application.keys.length, ...application.keys, ...application.args);
     pipeline.eval(ADMIT, account.keys.length, ...account.keys, ...account.args);
-    return { commands: 2, settle: (replies) => this.settle(calls, replies[0], replies[1]) };
+    return { commands: 2, settle: (replies) => this.settle(calls, replies[0], replies[1]), giveBack };
   }
 
   private async refund(scope: ScopeCall): Promise<void> {

@@ -59,6 +59,7 @@ export async function syncInstallation(
   const expected = options.connector !== undefined ? services.connectors.get(options.connector) : undefined;
   let prefetch: { commands: number; take: (replies: PipelineReplies) => Promise<PrefetchedCall> } | undefined;
   let prefetched: PrefetchedCall | undefined;
+  let attempts = 0;
   try {
     return await withSyncLock(
       services,
@@ -82,7 +83,8 @@ export async function syncInstallation(
           services.installations.queueRead(pipeline, installationId);
           services.devices.queueSyncReads(pipeline, installationId);
           services.health.queueRead(pipeline, installationId);
-          if (expected) prefetch = services.clients.prefetch(pipeline, installationId, expected);
+          // Only with the first attempt: while the lock is busy, retries (every 25 ms) reserve nothing.
+          prefetch = expected && attempts++ === 0 ? services.clients.prefetch(pipeline, installationId, expected) : undefined;
           options.extra?.queue(pipeline);
         },
         // Not ours to poll now: the admission taken for its first call goes back.

@@ -80,6 +80,34 @@ describe('a poll that names its connector', () => {
   });
 });
 
+describe('a connector with account budgets (netatmo: 50 per 10 s, 500 per hour)', () => {
+  let core: HostCore & { fake: FakeNetatmo };
+  afterEach(async () => {
+    await core.close();
+    await core.fake.stop();
+  });
+
+  it('the lock busy for many attempts => no attempt keeps a budget token: the poll spends what an unhindered poll spends', async () => {
+    const fake = await startNetatmoKitFake();
+    core = { ...(await startHostCore({ fakes: { netatmo: fake } })), fake };
+    const inst = await link(core, await createInstallation(core, 'home-1', 'netatmo'), 'netatmo');
+    const k = keyNames(core.services.keys);
+    // The hour's bucket: "tokens ts"; its refill (500 per hour) only lowers what a poll appears to spend.
+    const tokens = async () => Number(((await core.inspect.get(k.rateBucket(`inst:${inst.id}`, 3_600_000))) ?? '500 0').split(' ')[0]);
+    await syncInstallation(core.services, inst.id, { connector: 'netatmo' });
+    const t0 = await tokens();
+    await syncInstallation(core.services, inst.id, { connector: 'netatmo' });
+    const unhindered = t0 - (await tokens());
+    expect(unhindered).toBeGreaterThan(0.5);
+    // Another holder for ~0.4 s: the poll retries every 25 ms.
+    await core.inspect.set(k.syncLock(inst.id), 'another-holder', 'PX', 400);
+    const t1 = await tokens();
+    await syncInstallation(core.services, inst.id, { connector: 'netatmo' });
+    expect(t1 - (await tokens())).toBeLessThanOrEqual(unhindered + 0.01);
+    await eventually(async () => (await core.inspect.zcard(k.cloudLeases(inst.id))) === 0, 'every reserved slot to be given back');
+  });
+});
+
 describe('the poll hook reads the subscription state in the poll\'s round trip', () => {
   let core: HostCore & { fake: FakeNetatmo };
   afterEach(async () => {

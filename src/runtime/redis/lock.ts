@@ -58,7 +58,11 @@ async function acquire(
     reads(pipeline);
     const [acquired, ...rest] = (await pipeline.exec()) ?? [];
     if (!acquired) throw new Error('lock pipeline returned no replies');
-    if (acquired[0]) throw acquired[0];
+    // A SET that failed did not take the lock either: what the reads reserved goes back the same way.
+    if (acquired[0]) {
+      refused?.(rest);
+      throw acquired[0];
+    }
     if (acquired[1] !== 'OK') {
       refused?.(rest);
       return undefined;
