@@ -28,7 +28,7 @@ const INSTALLATIONS_IN_PARALLEL = 16;
 export type WebhookOutcome = 'applied' | 'duplicate' | 'skipped' | 'unparseable';
 export type BatchSummary = Record<WebhookOutcome | 'failed', number>;
 
-async function applyEffect(services: Deps, installationId: string, effect: WebhookEffect): Promise<void> {
+async function applyEffect(services: Deps, installationId: string, connector: string, effect: WebhookEffect): Promise<void> {
   switch (effect.kind) {
     case 'patch':
       await withSyncLock(services, installationId, async (_, fence) => {
@@ -44,7 +44,8 @@ async function applyEffect(services: Deps, installationId: string, effect: Webho
       });
       return;
     case 'refresh':
-      await services.scheduler.pollNow(installationId, 'webhook', effect.debounceMs ?? DEFAULT_REFRESH_DEBOUNCE_MS);
+      // Naming the connector lets the poll ask for its first cloud call's admission with its lock.
+      await services.scheduler.pollNow(installationId, 'webhook', effect.debounceMs ?? DEFAULT_REFRESH_DEBOUNCE_MS, connector);
       return;
     case 'activation':
       await ingestRecords(services).webhooks.markActivated(installationId, new Date(services.now()));
@@ -147,7 +148,7 @@ export function webhookProcessor(services: Deps) {
           for (const target of await pushTargets(services, installation)) {
             const t = target === installation.id ? installation : await services.installations.get(target);
             if (!t || t.status !== 'linked') continue;
-            for (const effect of parsed.effects) await applyEffect(services, target, effect);
+            for (const effect of parsed.effects) await applyEffect(services, target, t.connector, effect);
           }
         } catch (err) {
           if (dedupKey !== undefined) await ledger.release(installation.id, dedupKey, owner).catch(() => undefined);

@@ -136,11 +136,6 @@ export class PollScheduler {
     await this.store.remove(installationId, this.connectors);
   }
 
-  /** The schedule's period, or undefined when the installation has none. */
-  async scheduledEvery(installationId: string): Promise<number | undefined> {
-    return (await this.scheduleOf(installationId))?.every;
-  }
-
   /** The installation's schedule, or undefined when it has none (among the connectors this process runs). */
   async scheduleOf(installationId: string): Promise<PollSchedule | undefined> {
     const found = await this.store.find(installationId, this.connectors);
