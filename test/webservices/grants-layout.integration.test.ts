@@ -50,6 +50,34 @@ describe('tokens issued before partitions (layout 1), on the single server', () 
   });
 });
 
+describe('a grant set under its layout-1 name beside a layout 2 record (as versions before the grant tags left it)', () => {
+  let redis: Redis;
+  const prefix = `test-grants-${randomUUID()}`;
+  beforeAll(() => {
+    redis = toolClient(inject('redisUrl'));
+  });
+  afterAll(async () => {
+    const left = await redis.keys(`${prefix}:*`);
+    if (left.length) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  it('is moved at start, so revoking the grant still removes its tokens', async () => {
+    const grantId = randomUUID();
+    const legacy = 'legacy-access-token-layout2-0123456789abcdefghij';
+    const record = { kind: 'access', clientId: input.clientId, appId: input.appId, grantId, scopes: ['r:devices:*'], expiresAt: Date.now() + 3_600_000 };
+    await redis.hset(`${prefix}:layout`, 'version', '2', 'partitions', '16');
+    await redis.set(`${prefix}:ws:access:${hashToken(legacy)}`, JSON.stringify(record), 'PX', 3_600_000);
+    await redis.sadd(`${prefix}:ws:grant:${grantId}:tokens`, `${prefix}:ws:access:${hashToken(legacy)}`);
+
+    const layout = await ensureLayout(redis, prefix, undefined, layoutMigrations(prefix));
+    expect(layout.migratedKeys).toBe(1);
+    const grants = new GrantStore(redis, createKeys(prefix), lifetimes);
+    await grants.revokeGrant(grantId);
+    expect(await grants.readToken('access', legacy)).toBeUndefined();
+  });
+});
+
 describe('grants on a real Redis Cluster', () => {
   let cluster: RedisCluster;
   let client: Cluster;
@@ -60,6 +88,12 @@ describe('grants on a real Redis Cluster', () => {
   afterAll(async () => {
     client?.disconnect();
     await cluster?.stop();
+  });
+
+  it('fresh data: the layout is recorded at start (the families\' layout-1 moves are not tried on a Cluster)', async () => {
+    const prefix = `sm-fresh-${randomUUID().slice(0, 8)}`;
+    const layout = await ensureLayout(client as unknown as Redis, prefix, undefined, layoutMigrations(prefix));
+    expect(layout).toMatchObject({ version: 3, created: true, migratedKeys: 0 });
   });
 
   it('code, issue, rotate (a reused refresh token is recognised), revoke the grant and the app: no CROSSSLOT', async () => {

@@ -158,8 +158,8 @@ export type LayoutMigration = (redis: Redis) => Promise<number>;
 /**
  * The layout of the data under `prefix`, made current: recorded if there is none, after migrating
  * from the layout it was written with (none recorded: layout 1, or fresh data) step by step: from
- * 1, layout-1 keys if any (the installations' here, other families' by `migrations`); from 2, the
- * per-installation event streams. Checked against `configured` (REDIS_PARTITIONS) if there is one.
+ * 1, layout-1 keys if any (the installations' here); from 1 or 2, other families' layout-1 names
+ * (`migrations`) and the per-installation event streams. Checked against `configured` (REDIS_PARTITIONS) if there is one.
  * Throws LayoutMismatchError for a configuration that contradicts the data; Redis errors propagate.
  */
 export async function ensureLayout(redis: Redis, prefix: string, configured: number | undefined, migrations: readonly LayoutMigration[] = []): Promise<Layout> {
@@ -172,10 +172,12 @@ export async function ensureLayout(redis: Redis, prefix: string, configured: num
   const partitions = recorded?.partitions ?? configured ?? DEFAULT_PARTITION_COUNT;
   const from = recorded?.version ?? 1;
   let migratedKeys = 0;
-  if (from < 2) {
-    migratedKeys += await migrateFromLayout1(redis, prefix, partitions);
-    for (const migrate of migrations) migratedKeys += await migrate(redis);
-  }
+  if (from < 2) migratedKeys += await migrateFromLayout1(redis, prefix, partitions);
+  // The families' own moves run from layout 2 too: versions that had already recorded layout 2 still
+  // wrote the fan-out state and the grants' token sets under their layout-1 names. Idempotent (a key
+  // already moved is gone from its old name). Not on a Cluster: RENAME cannot cross slots there
+  // (CROSSSLOT even for a key that does not exist), and those names never worked on one.
+  if (from < 3 && !redis.isCluster) for (const migrate of migrations) migratedKeys += await migrate(redis);
   if (from < 3) migratedKeys += await dropInstallationStreams(redis, prefix);
   // Two processes starting on fresh data: the first record wins and the other checks against it.
   const [[, wasNew]] = ((await redis.multi().hsetnx(layoutKey(prefix), 'partitions', String(partitions)).hset(layoutKey(prefix), 'version', String(LAYOUT_VERSION)).exec()) ?? [[null, 0]]) as [
